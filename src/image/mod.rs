@@ -1,0 +1,1 @@
+//! RGBA frames → model inputs: center crop to a square, bilinear resize, conversion.

@@ -1,0 +1,29 @@
+//! MobileNet v1 image classification, bit-exact with TensorFlow Lite, for the web.
+//!
+//! ```no_run
+//! use mobilenet_wasm::{Model, Session};
+//! let bytes = std::fs::read("mobilenet_v1_1.0_224_quant.tflite")?;
+//! let mut session = Session::new(Model::from_tflite(&bytes)?)?;
+//! let input = ndarray::Array3::<u8>::zeros((224, 224, 3));
+//! let scores = session.infer_u8(input.view())?;
+//! println!("{} classes", scores.len());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Layout: [`tflite`] turns bytes into a validated [`model::graph::Graph`]; [`model`] plans it
+//! for an input size and runs it ([`Session`]); [`kernels`] holds the arithmetic; [`image`]
+//! turns RGBA frames into model inputs. The wasm-bindgen facade lives in `bindings` (wasm only).
+
+pub mod error;
+pub mod image;
+pub mod kernels;
+pub mod model;
+pub mod tflite;
+
+#[cfg(target_arch = "wasm32")]
+mod bindings;
+
+pub use error::{Error, Result};
+pub use model::graph::DType;
+pub use model::session::Session;
+pub use model::{Limits, Model};

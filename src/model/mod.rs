@@ -1,0 +1,100 @@
+//! The model: a validated graph, its planning and its cost.
+
+pub mod cost;
+pub mod graph;
+pub(crate) mod plan;
+pub mod session;
+
+use crate::error::{Error, Result};
+use graph::{DType, Graph, Op};
+pub use plan::{Limits, MIN_RESOLUTION};
+
+/// A validated MobileNet-style model, independent of any input resolution.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub(crate) graph: Graph,
+    pub(crate) limits: Limits,
+}
+
+impl Model {
+    /// Imports a `.tflite` file with the default [`Limits`].
+    ///
+    /// # Errors
+    /// See [`Model::from_tflite_with_limits`].
+    pub fn from_tflite(bytes: &[u8]) -> Result<Model> {
+        Model::from_tflite_with_limits(bytes, Limits::default())
+    }
+
+    /// Imports a `.tflite` file and checks that it plans at its own input size with the shapes
+    /// it declares.
+    ///
+    /// # Errors
+    /// [`Error::LimitsExceeded`] for a file or tensor over `limits`; [`Error::ModelMalformed`]
+    /// and [`Error::ModelUnsupported`] as described in [`crate::tflite::import`].
+    pub fn from_tflite_with_limits(bytes: &[u8], limits: Limits) -> Result<Model> {
+        if bytes.len() > limits.max_model_bytes {
+            return Err(Error::LimitsExceeded(format!(
+                "the model is {} bytes, the limit is {}",
+                bytes.len(),
+                limits.max_model_bytes
+            )));
+        }
+        let graph = crate::tflite::import(bytes)?;
+        let model = Model { graph, limits };
+        let [_, h, w, _] = model.graph.input.shape[..] else {
+            return Err(Error::ModelMalformed("input is not rank 4".into()));
+        };
+        if h != w {
+            return Err(Error::ModelUnsupported(format!("a non-square {h}×{w} input")));
+        }
+        // At its own size, every computed shape must be the declared one.
+        let plan = plan::plan(&model.graph, h, w, &limits).map_err(|e| match e {
+            Error::InputInvalid(m) => Error::ModelMalformed(m),
+            other => other,
+        })?;
+        for (i, (computed, layer)) in plan.shapes.iter().zip(&model.graph.layers).enumerate() {
+            if *computed != layer.output.shape {
+                return Err(Error::ModelMalformed(format!(
+                    "layer {i} ({}): tensor {:?} declares shape {:?}, the operator produces {computed:?}",
+                    layer.op.name(),
+                    layer.output.name,
+                    layer.output.shape
+                )));
+            }
+        }
+        Ok(model)
+    }
+
+    /// The graph.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// Activation type.
+    pub fn dtype(&self) -> DType {
+        self.graph.dtype
+    }
+
+    /// The input size the file declares (the size it was trained for).
+    pub fn trained_resolution(&self) -> usize {
+        self.graph.input.shape[1]
+    }
+
+    /// Number of output classes (the last layer's last dimension).
+    pub fn classes(&self) -> usize {
+        self.graph.layers.last().and_then(|l| l.output.shape.last().copied()).unwrap_or(0)
+    }
+
+    /// Width multiplier α, from the stem's channel count (32·α).
+    pub fn alpha(&self) -> f64 {
+        match self.graph.layers.first().map(|l| &l.op) {
+            Some(Op::Conv2d(c)) => c.out_c as f64 / 32.0,
+            _ => 1.0,
+        }
+    }
+
+    /// The configured limits.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+}

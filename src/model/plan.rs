@@ -1,0 +1,268 @@
+//! Planning: shapes, padding and requantization parameters for one input resolution.
+//!
+//! A plan is computed once per resolution and validated completely: after planning, every
+//! kernel call has slices of exactly the length its geometry implies, every multiplier is in
+//! range, and the largest activation is known so the session can allocate once.
+
+use super::graph::{Activation, DType, Filter, Graph, Op, Padding, Quant, Window};
+use crate::error::{Error, Result, invalid_input, unsupported};
+use crate::kernels::requantize::{conv_multiplier, quantize_f32, quantize_multiplier};
+use crate::kernels::{ConvGeom, FloatRange, PoolGeom, QuantParams};
+
+/// Size limits enforced while planning and loading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted model file, in bytes.
+    pub max_model_bytes: usize,
+    /// Largest activation tensor, in elements.
+    pub max_tensor_elements: usize,
+    /// Largest input resolution (height or width), in pixels.
+    pub max_resolution: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_model_bytes: 64 << 20, max_tensor_elements: 16 << 20, max_resolution: 1024 }
+    }
+}
+
+/// Smallest input resolution accepted: MobileNet v1 halves the size five times.
+pub const MIN_RESOLUTION: usize = 32;
+
+/// What one layer does at the planned resolution.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Step {
+    Conv { geom: ConvGeom, quant: QuantParams, range: FloatRange, depthwise: bool },
+    Pool { geom: PoolGeom, act_min: i32, act_max: i32, range: FloatRange },
+    /// RESHAPE: the data is copied unchanged.
+    Copy,
+    /// SOFTMAX; `beta_scale` is β for float models and β·s_in for uint8 ones.
+    Softmax { beta_scale: f32 },
+}
+
+/// A validated execution plan for one input size.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Plan {
+    pub input_shape: [usize; 3],
+    /// Output shape of every layer (batch included, as TFLite declares it).
+    pub shapes: Vec<Vec<usize>>,
+    pub steps: Vec<Step>,
+    /// Largest activation, in elements (input included).
+    pub max_elements: usize,
+}
+
+impl Plan {
+    pub fn output_len(&self) -> usize {
+        self.shapes.last().map_or(0, |s| s.iter().product())
+    }
+}
+
+fn out_size(input: usize, k: usize, stride: usize, padding: Padding) -> Option<usize> {
+    match padding {
+        Padding::Same => Some(input.div_ceil(stride)),
+        Padding::Valid => input.checked_sub(k).map(|d| d / stride + 1),
+    }
+}
+
+fn pad_before(input: usize, out: usize, k: usize, stride: usize, padding: Padding) -> usize {
+    match padding {
+        Padding::Same => ((out - 1) * stride + k).saturating_sub(input) / 2,
+        Padding::Valid => 0,
+    }
+}
+
+fn float_range(a: Activation) -> FloatRange {
+    match a {
+        Activation::None => FloatRange { min: f32::NEG_INFINITY, max: f32::INFINITY },
+        Activation::Relu => FloatRange { min: 0.0, max: f32::INFINITY },
+        Activation::Relu6 => FloatRange { min: 0.0, max: 6.0 },
+    }
+}
+
+/// TFLite's uint8 activation range for an output quantization.
+fn u8_range(a: Activation, q: Quant) -> (i32, i32) {
+    match a {
+        Activation::None => (0, 255),
+        Activation::Relu => (q.zero_point.max(0), 255),
+        Activation::Relu6 => {
+            (q.zero_point.max(0), quantize_f32(6.0, q.scale, q.zero_point).min(255))
+        }
+    }
+}
+
+/// Plans `graph` for an `h × w` input.
+///
+/// # Errors
+/// [`Error::InputInvalid`] when the size is out of range or makes a layer's shape invalid,
+/// [`Error::LimitsExceeded`] when a tensor would exceed `limits`, [`Error::ModelUnsupported`]
+/// for a layer whose parameters the kernels cannot honour (a requantization multiplier out of
+/// range, a softmax over more than one row).
+pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result<Plan> {
+    for d in [h, w] {
+        if !(MIN_RESOLUTION..=limits.max_resolution).contains(&d) {
+            return Err(invalid_input(format!(
+                "input size {h}×{w}: each side must be between {MIN_RESOLUTION} and {}",
+                limits.max_resolution
+            )));
+        }
+    }
+    let c = graph.input.shape[3];
+    let check = |shape: &[usize]| -> Result<usize> {
+        let n = shape
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .filter(|&n| n <= limits.max_tensor_elements)
+            .ok_or_else(|| {
+                Error::LimitsExceeded(format!(
+                    "a tensor of shape {shape:?} exceeds the limit of {} elements",
+                    limits.max_tensor_elements
+                ))
+            })?;
+        Ok(n)
+    };
+    let mut shape = vec![1, h, w, c];
+    let mut max_elements = check(&shape)?;
+    let mut in_quant = graph.input.quant;
+    let mut shapes = Vec::with_capacity(graph.layers.len());
+    let mut steps = Vec::with_capacity(graph.layers.len());
+    for (i, layer) in graph.layers.iter().enumerate() {
+        let ctx = |m: String| format!("layer {i} ({}): {m}", layer.op.name());
+        let nhwc = |shape: &[usize]| -> Result<(usize, usize, usize)> {
+            match *shape {
+                [1, h, w, c] => Ok((h, w, c)),
+                _ => Err(unsupported(ctx(format!("input of shape {shape:?} (NHWC, batch 1, expected)")))),
+            }
+        };
+        let out_q = layer.output.quant;
+        let (step, out_shape) = match &layer.op {
+            Op::Conv2d(_) | Op::Depthwise(_) => {
+                let (win, act, filter, out_c, depthwise) = match &layer.op {
+                    Op::Conv2d(cv) => (cv.window, cv.activation, &cv.filter, cv.out_c, false),
+                    Op::Depthwise(d) => (d.window, d.activation, &d.filter, d.channels, true),
+                    _ => unreachable!("matched above"),
+                };
+                let (ih, iw, ic) = nhwc(&shape)?;
+                let geom = conv_geom(ih, iw, ic, out_c, &win)
+                    .ok_or_else(|| invalid_input(ctx(format!("a {ih}×{iw} input is smaller than its {}×{} window", win.kh, win.kw))))?;
+                let quant = match (filter, in_quant, out_q) {
+                    (Filter::U8 { quant: fq, .. }, Some(iq), Some(oq)) => {
+                        conv_quant(iq, *fq, oq, act).map_err(|e| unsupported(ctx(e)))?
+                    }
+                    _ => QuantParams::default(),
+                };
+                let step = Step::Conv { geom, quant, range: float_range(act), depthwise };
+                (step, vec![1, geom.out_h, geom.out_w, out_c])
+            }
+            Op::AvgPool(p) => {
+                let (ih, iw, ic) = nhwc(&shape)?;
+                let win = if p.global { Window { kh: ih, kw: iw, stride_h: 1, stride_w: 1, ..p.window } } else { p.window };
+                let cg = conv_geom(ih, iw, ic, ic, &win)
+                    .ok_or_else(|| invalid_input(ctx(format!("a {ih}×{iw} input is smaller than its {}×{} window", win.kh, win.kw))))?;
+                let geom = PoolGeom {
+                    in_h: ih,
+                    in_w: iw,
+                    c: ic,
+                    out_h: cg.out_h,
+                    out_w: cg.out_w,
+                    kh: cg.kh,
+                    kw: cg.kw,
+                    stride_h: cg.stride_h,
+                    stride_w: cg.stride_w,
+                    pad_top: cg.pad_top,
+                    pad_left: cg.pad_left,
+                };
+                let (act_min, act_max) = out_q.map_or((0, 255), |q| u8_range(p.activation, q));
+                let step = Step::Pool { geom, act_min, act_max, range: float_range(p.activation) };
+                (step, vec![1, geom.out_h, geom.out_w, ic])
+            }
+            Op::Reshape(target) => (Step::Copy, reshape(&shape, target).map_err(|m| invalid_input(ctx(m)))?),
+            Op::Softmax(beta) => {
+                let rows: usize = shape[..shape.len().saturating_sub(1)].iter().product();
+                if rows != 1 || shape.is_empty() {
+                    return Err(unsupported(ctx(format!("softmax over shape {shape:?} (one row expected)"))));
+                }
+                let beta_scale = match (graph.dtype, in_quant) {
+                    (DType::U8, Some(q)) => beta * q.scale,
+                    _ => *beta,
+                };
+                (Step::Softmax { beta_scale }, shape.clone())
+            }
+        };
+        max_elements = max_elements.max(check(&out_shape)?);
+        shape = out_shape;
+        in_quant = out_q;
+        shapes.push(shape.clone());
+        steps.push(step);
+    }
+    Ok(Plan { input_shape: [h, w, c], shapes, steps, max_elements })
+}
+
+fn conv_geom(ih: usize, iw: usize, ic: usize, out_c: usize, win: &Window) -> Option<ConvGeom> {
+    let out_h = out_size(ih, win.kh, win.stride_h, win.padding)?;
+    let out_w = out_size(iw, win.kw, win.stride_w, win.padding)?;
+    Some(ConvGeom {
+        in_h: ih,
+        in_w: iw,
+        in_c: ic,
+        out_h,
+        out_w,
+        out_c,
+        kh: win.kh,
+        kw: win.kw,
+        stride_h: win.stride_h,
+        stride_w: win.stride_w,
+        pad_top: pad_before(ih, out_h, win.kh, win.stride_h, win.padding),
+        pad_left: pad_before(iw, out_w, win.kw, win.stride_w, win.padding),
+    })
+}
+
+fn conv_quant(iq: Quant, fq: Quant, oq: Quant, act: Activation) -> std::result::Result<QuantParams, String> {
+    let m = conv_multiplier(iq.scale, fq.scale, oq.scale);
+    if !(m.is_finite() && m > 0.0 && m < (1u64 << 30) as f64) {
+        return Err(format!("requantization multiplier {m} is out of range"));
+    }
+    let (multiplier, shift) = quantize_multiplier(m);
+    let (act_min, act_max) = u8_range(act, oq);
+    if act_min > act_max {
+        return Err(format!("empty activation range [{act_min}, {act_max}]"));
+    }
+    Ok(QuantParams {
+        input_zero_point: iq.zero_point,
+        filter_zero_point: fq.zero_point,
+        output_zero_point: oq.zero_point,
+        multiplier,
+        shift,
+        act_min,
+        act_max,
+    })
+}
+
+fn reshape(shape: &[usize], target: &[i64]) -> std::result::Result<Vec<usize>, String> {
+    let count: usize = shape.iter().product();
+    let mut out = Vec::with_capacity(target.len());
+    let mut infer = None;
+    let mut known = 1usize;
+    for (i, &d) in target.iter().enumerate() {
+        match d {
+            -1 if infer.is_none() => {
+                infer = Some(i);
+                out.push(1);
+            }
+            d if d > 0 => {
+                let d = usize::try_from(d).map_err(|_| format!("target dimension {d}"))?;
+                known = known.checked_mul(d).ok_or_else(|| format!("target shape {target:?} overflows"))?;
+                out.push(d);
+            }
+            d => return Err(format!("target dimension {d} in {target:?}")),
+        }
+    }
+    if let Some(i) = infer {
+        if known == 0 || count % known != 0 {
+            return Err(format!("cannot reshape {shape:?} to {target:?}"));
+        }
+        out[i] = count / known;
+    } else if known != count {
+        return Err(format!("cannot reshape {shape:?} ({count} elements) to {target:?}"));
+    }
+    Ok(out)
+}
