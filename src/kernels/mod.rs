@@ -103,7 +103,9 @@ pub struct KernelSet {
 
 impl std::fmt::Debug for KernelSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KernelSet").field("name", &self.name).finish()
+        f.debug_struct("KernelSet")
+            .field("name", &self.name)
+            .finish()
     }
 }
 

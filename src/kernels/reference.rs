@@ -39,7 +39,9 @@ pub fn conv2d_u8(
             for oc in 0..g.out_c {
                 let mut acc = bias[oc];
                 for ky in 0..g.kh {
-                    let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else { continue };
+                    let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else {
+                        continue;
+                    };
                     for kx in 0..g.kw {
                         let Some(ix) = source(ox, g.stride_w, kx, g.pad_left, g.in_w) else {
                             continue;
@@ -70,7 +72,9 @@ pub fn conv2d_f32(
             for oc in 0..g.out_c {
                 let mut acc = bias[oc];
                 for ky in 0..g.kh {
-                    let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else { continue };
+                    let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else {
+                        continue;
+                    };
                     for kx in 0..g.kw {
                         let Some(ix) = source(ox, g.stride_w, kx, g.pad_left, g.in_w) else {
                             continue;
@@ -100,7 +104,9 @@ pub fn depthwise_u8(
             for c in 0..g.out_c {
                 let mut acc = bias[c];
                 for ky in 0..g.kh {
-                    let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else { continue };
+                    let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else {
+                        continue;
+                    };
                     for kx in 0..g.kw {
                         let Some(ix) = source(ox, g.stride_w, kx, g.pad_left, g.in_w) else {
                             continue;
@@ -129,7 +135,9 @@ pub fn depthwise_f32(
             for c in 0..g.out_c {
                 let mut acc = bias[c];
                 for ky in 0..g.kh {
-                    let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else { continue };
+                    let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else {
+                        continue;
+                    };
                     for kx in 0..g.kw {
                         let Some(ix) = source(ox, g.stride_w, kx, g.pad_left, g.in_w) else {
                             continue;
@@ -151,7 +159,9 @@ pub fn avg_pool_u8(g: &PoolGeom, act_min: i32, act_max: i32, input: &[u8], outpu
                 let mut acc = 0i32;
                 let mut n = 0i32;
                 for ky in 0..g.kh {
-                    let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else { continue };
+                    let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else {
+                        continue;
+                    };
                     for kx in 0..g.kw {
                         let Some(ix) = source(ox, g.stride_w, kx, g.pad_left, g.in_w) else {
                             continue;
@@ -174,7 +184,9 @@ pub fn avg_pool_f32(g: &PoolGeom, act: FloatRange, input: &[f32], output: &mut [
                 let mut acc = 0f32;
                 let mut n = 0u32;
                 for ky in 0..g.kh {
-                    let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else { continue };
+                    let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else {
+                        continue;
+                    };
                     for kx in 0..g.kw {
                         let Some(ix) = source(ox, g.stride_w, kx, g.pad_left, g.in_w) else {
                             continue;

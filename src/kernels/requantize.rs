@@ -112,9 +112,15 @@ mod tests {
         assert_eq!(rounding_divide_by_pot(-5, 1), -3);
         assert_eq!(rounding_divide_by_pot(4, 1), 2);
         assert_eq!(rounding_divide_by_pot(-7, 2), -2);
-        assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN), i32::MAX);
+        assert_eq!(
+            saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN),
+            i32::MAX
+        );
         // 0.5 · 0.5 in Q31 is 0.25.
-        assert_eq!(saturating_rounding_doubling_high_mul(1 << 30, 1 << 30), 1 << 29);
+        assert_eq!(
+            saturating_rounding_doubling_high_mul(1 << 30, 1 << 30),
+            1 << 29
+        );
         assert_eq!(multiply_by_quantized_multiplier(1000, 1 << 30, -1), 250);
         assert_eq!(multiply_by_quantized_multiplier(-1000, 1 << 30, -1), -250);
     }

@@ -8,7 +8,7 @@
 //! - Depthwise and general convolutions iterate over the taps that fall inside the input, with
 //!   the channel loop innermost over contiguous memory.
 
-use super::{ConvGeom, FloatRange, KernelSet, PoolGeom, QuantParams, requantize_u8};
+use super::{ConvGeom, FloatRange, KernelSet, QuantParams, requantize_u8};
 
 /// The portable implementation of every kernel.
 pub const KERNELS: KernelSet = KernelSet {
@@ -33,7 +33,12 @@ fn tap_range(o: usize, stride: usize, pad: usize, kernel: usize, size: usize) ->
 }
 
 fn is_pointwise(g: &ConvGeom) -> bool {
-    g.kh == 1 && g.kw == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 && g.pad_left == 0
+    g.kh == 1
+        && g.kw == 1
+        && g.stride_h == 1
+        && g.stride_w == 1
+        && g.pad_top == 0
+        && g.pad_left == 0
 }
 
 pub fn conv2d_u8(

@@ -47,7 +47,7 @@ pub enum Activation {
 }
 
 /// Constant filter data, in the file's layout.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub enum Filter {
     U8 { data: Vec<u8>, quant: Quant },
     F32(Vec<f32>),
@@ -65,11 +65,29 @@ impl Filter {
     }
 }
 
+impl std::fmt::Debug for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Filter::U8 { data, quant } => write!(f, "Filter::U8({} values, {quant:?})", data.len()),
+            Filter::F32(d) => write!(f, "Filter::F32({} values)", d.len()),
+        }
+    }
+}
+
 /// Constant bias data: int32 (scale `s_in·s_w`, zero point 0) for uint8 models.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub enum Bias {
     I32(Vec<i32>),
     F32(Vec<f32>),
+}
+
+impl std::fmt::Debug for Bias {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bias::I32(d) => write!(f, "Bias::I32({} values)", d.len()),
+            Bias::F32(d) => write!(f, "Bias::F32({} values)", d.len()),
+        }
+    }
 }
 
 /// A window: kernel size, strides and padding.

@@ -22,7 +22,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_model_bytes: 64 << 20, max_tensor_elements: 16 << 20, max_resolution: 1024 }
+        Limits {
+            max_model_bytes: 64 << 20,
+            max_tensor_elements: 16 << 20,
+            max_resolution: 1024,
+        }
     }
 }
 
@@ -32,8 +36,18 @@ pub const MIN_RESOLUTION: usize = 32;
 /// What one layer does at the planned resolution.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Step {
-    Conv { geom: ConvGeom, quant: QuantParams, range: FloatRange, depthwise: bool },
-    Pool { geom: PoolGeom, act_min: i32, act_max: i32, range: FloatRange },
+    Conv {
+        geom: ConvGeom,
+        quant: QuantParams,
+        range: FloatRange,
+        depthwise: bool,
+    },
+    Pool {
+        geom: PoolGeom,
+        act_min: i32,
+        act_max: i32,
+        range: FloatRange,
+    },
     /// RESHAPE: the data is copied unchanged.
     Copy,
     /// SOFTMAX; `beta_scale` is β for float models and β·s_in for uint8 ones.
@@ -73,8 +87,14 @@ fn pad_before(input: usize, out: usize, k: usize, stride: usize, padding: Paddin
 
 fn float_range(a: Activation) -> FloatRange {
     match a {
-        Activation::None => FloatRange { min: f32::NEG_INFINITY, max: f32::INFINITY },
-        Activation::Relu => FloatRange { min: 0.0, max: f32::INFINITY },
+        Activation::None => FloatRange {
+            min: f32::NEG_INFINITY,
+            max: f32::INFINITY,
+        },
+        Activation::Relu => FloatRange {
+            min: 0.0,
+            max: f32::INFINITY,
+        },
         Activation::Relu6 => FloatRange { min: 0.0, max: 6.0 },
     }
 }
@@ -84,9 +104,10 @@ fn u8_range(a: Activation, q: Quant) -> (i32, i32) {
     match a {
         Activation::None => (0, 255),
         Activation::Relu => (q.zero_point.max(0), 255),
-        Activation::Relu6 => {
-            (q.zero_point.max(0), quantize_f32(6.0, q.scale, q.zero_point).min(255))
-        }
+        Activation::Relu6 => (
+            q.zero_point.max(0),
+            quantize_f32(6.0, q.scale, q.zero_point).min(255),
+        ),
     }
 }
 
@@ -130,7 +151,9 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
         let nhwc = |shape: &[usize]| -> Result<(usize, usize, usize)> {
             match *shape {
                 [1, h, w, c] => Ok((h, w, c)),
-                _ => Err(unsupported(ctx(format!("input of shape {shape:?} (NHWC, batch 1, expected)")))),
+                _ => Err(unsupported(ctx(format!(
+                    "input of shape {shape:?} (NHWC, batch 1, expected)"
+                )))),
             }
         };
         let out_q = layer.output.quant;
@@ -142,22 +165,45 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
                     _ => unreachable!("matched above"),
                 };
                 let (ih, iw, ic) = nhwc(&shape)?;
-                let geom = conv_geom(ih, iw, ic, out_c, &win)
-                    .ok_or_else(|| invalid_input(ctx(format!("a {ih}×{iw} input is smaller than its {}×{} window", win.kh, win.kw))))?;
+                let geom = conv_geom(ih, iw, ic, out_c, &win).ok_or_else(|| {
+                    invalid_input(ctx(format!(
+                        "a {ih}×{iw} input is smaller than its {}×{} window",
+                        win.kh, win.kw
+                    )))
+                })?;
                 let quant = match (filter, in_quant, out_q) {
                     (Filter::U8 { quant: fq, .. }, Some(iq), Some(oq)) => {
                         conv_quant(iq, *fq, oq, act).map_err(|e| unsupported(ctx(e)))?
                     }
                     _ => QuantParams::default(),
                 };
-                let step = Step::Conv { geom, quant, range: float_range(act), depthwise };
+                let step = Step::Conv {
+                    geom,
+                    quant,
+                    range: float_range(act),
+                    depthwise,
+                };
                 (step, vec![1, geom.out_h, geom.out_w, out_c])
             }
             Op::AvgPool(p) => {
                 let (ih, iw, ic) = nhwc(&shape)?;
-                let win = if p.global { Window { kh: ih, kw: iw, stride_h: 1, stride_w: 1, ..p.window } } else { p.window };
-                let cg = conv_geom(ih, iw, ic, ic, &win)
-                    .ok_or_else(|| invalid_input(ctx(format!("a {ih}×{iw} input is smaller than its {}×{} window", win.kh, win.kw))))?;
+                let win = if p.global {
+                    Window {
+                        kh: ih,
+                        kw: iw,
+                        stride_h: 1,
+                        stride_w: 1,
+                        ..p.window
+                    }
+                } else {
+                    p.window
+                };
+                let cg = conv_geom(ih, iw, ic, ic, &win).ok_or_else(|| {
+                    invalid_input(ctx(format!(
+                        "a {ih}×{iw} input is smaller than its {}×{} window",
+                        win.kh, win.kw
+                    )))
+                })?;
                 let geom = PoolGeom {
                     in_h: ih,
                     in_w: iw,
@@ -172,14 +218,24 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
                     pad_left: cg.pad_left,
                 };
                 let (act_min, act_max) = out_q.map_or((0, 255), |q| u8_range(p.activation, q));
-                let step = Step::Pool { geom, act_min, act_max, range: float_range(p.activation) };
+                let step = Step::Pool {
+                    geom,
+                    act_min,
+                    act_max,
+                    range: float_range(p.activation),
+                };
                 (step, vec![1, geom.out_h, geom.out_w, ic])
             }
-            Op::Reshape(target) => (Step::Copy, reshape(&shape, target).map_err(|m| invalid_input(ctx(m)))?),
+            Op::Reshape(target) => (
+                Step::Copy,
+                reshape(&shape, target).map_err(|m| invalid_input(ctx(m)))?,
+            ),
             Op::Softmax(beta) => {
                 let rows: usize = shape[..shape.len().saturating_sub(1)].iter().product();
                 if rows != 1 || shape.is_empty() {
-                    return Err(unsupported(ctx(format!("softmax over shape {shape:?} (one row expected)"))));
+                    return Err(unsupported(ctx(format!(
+                        "softmax over shape {shape:?} (one row expected)"
+                    ))));
                 }
                 let beta_scale = match (graph.dtype, in_quant) {
                     (DType::U8, Some(q)) => beta * q.scale,
@@ -194,7 +250,12 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
         shapes.push(shape.clone());
         steps.push(step);
     }
-    Ok(Plan { input_shape: [h, w, c], shapes, steps, max_elements })
+    Ok(Plan {
+        input_shape: [h, w, c],
+        shapes,
+        steps,
+        max_elements,
+    })
 }
 
 fn conv_geom(ih: usize, iw: usize, ic: usize, out_c: usize, win: &Window) -> Option<ConvGeom> {
@@ -216,7 +277,12 @@ fn conv_geom(ih: usize, iw: usize, ic: usize, out_c: usize, win: &Window) -> Opt
     })
 }
 
-fn conv_quant(iq: Quant, fq: Quant, oq: Quant, act: Activation) -> std::result::Result<QuantParams, String> {
+fn conv_quant(
+    iq: Quant,
+    fq: Quant,
+    oq: Quant,
+    act: Activation,
+) -> std::result::Result<QuantParams, String> {
     let m = conv_multiplier(iq.scale, fq.scale, oq.scale);
     if !(m.is_finite() && m > 0.0 && m < (1u64 << 30) as f64) {
         return Err(format!("requantization multiplier {m} is out of range"));
@@ -250,7 +316,9 @@ fn reshape(shape: &[usize], target: &[i64]) -> std::result::Result<Vec<usize>, S
             }
             d if d > 0 => {
                 let d = usize::try_from(d).map_err(|_| format!("target dimension {d}"))?;
-                known = known.checked_mul(d).ok_or_else(|| format!("target shape {target:?} overflows"))?;
+                known = known
+                    .checked_mul(d)
+                    .ok_or_else(|| format!("target shape {target:?} overflows"))?;
                 out.push(d);
             }
             d => return Err(format!("target dimension {d} in {target:?}")),
@@ -262,7 +330,9 @@ fn reshape(shape: &[usize], target: &[i64]) -> std::result::Result<Vec<usize>, S
         }
         out[i] = count / known;
     } else if known != count {
-        return Err(format!("cannot reshape {shape:?} ({count} elements) to {target:?}"));
+        return Err(format!(
+            "cannot reshape {shape:?} ({count} elements) to {target:?}"
+        ));
     }
     Ok(out)
 }

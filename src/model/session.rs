@@ -65,7 +65,12 @@ impl Session {
     pub fn with_resolution(model: Model, resolution: usize) -> Result<Session> {
         let plan = plan(&model.graph, resolution, resolution, &model.limits)?;
         let arena = Self::allocate(model.graph.dtype, &plan);
-        Ok(Session { model, plan, kernels: &kernels::scalar::KERNELS, arena })
+        Ok(Session {
+            model,
+            plan,
+            kernels: &kernels::scalar::KERNELS,
+            arena,
+        })
     }
 
     fn allocate(dtype: DType, plan: &Plan) -> Arena {
@@ -86,7 +91,12 @@ impl Session {
         if resolution == self.resolution() {
             return Ok(());
         }
-        let plan = plan(&self.model.graph, resolution, resolution, &self.model.limits)?;
+        let plan = plan(
+            &self.model.graph,
+            resolution,
+            resolution,
+            &self.model.limits,
+        )?;
         self.arena = Self::allocate(self.model.graph.dtype, &plan);
         self.plan = plan;
         Ok(())
@@ -184,7 +194,9 @@ impl Session {
     }
 
     fn fill_input_u8(&mut self, values: impl Iterator<Item = u8>) -> Result<()> {
-        let Arena::U8(b) = &mut self.arena else { return Err(self.wrong_dtype(DType::U8)) };
+        let Arena::U8(b) = &mut self.arena else {
+            return Err(self.wrong_dtype(DType::U8));
+        };
         for (d, v) in b[0].iter_mut().zip(values) {
             *d = v;
         }
@@ -192,7 +204,9 @@ impl Session {
     }
 
     fn fill_input_f32(&mut self, values: impl Iterator<Item = f32>) -> Result<()> {
-        let Arena::F32(b) = &mut self.arena else { return Err(self.wrong_dtype(DType::F32)) };
+        let Arena::F32(b) = &mut self.arena else {
+            return Err(self.wrong_dtype(DType::F32));
+        };
         for (d, v) in b[0].iter_mut().zip(values) {
             if !v.is_finite() {
                 return Err(invalid_input(format!("input value {v} is not finite")));
@@ -215,7 +229,9 @@ impl Session {
                 self.plan.input_shape
             )));
         }
-        let Arena::U8(b) = &mut self.arena else { return Err(self.wrong_dtype(DType::U8)) };
+        let Arena::U8(b) = &mut self.arena else {
+            return Err(self.wrong_dtype(DType::U8));
+        };
         b[0].copy_from_slice(input);
         self.run_filled_u8(observe)
     }
@@ -224,7 +240,11 @@ impl Session {
     ///
     /// # Errors
     /// As [`Session::run_u8`], and for non-finite input values.
-    pub fn run_f32(&mut self, input: &[f32], observe: &mut dyn FnMut(usize, &[f32])) -> Result<&[f32]> {
+    pub fn run_f32(
+        &mut self,
+        input: &[f32],
+        observe: &mut dyn FnMut(usize, &[f32]),
+    ) -> Result<&[f32]> {
         if input.len() != self.input_len() {
             return Err(invalid_input(format!(
                 "input of {} values, the model expects {} ({:?})",
@@ -236,41 +256,93 @@ impl Session {
         if let Some(v) = input.iter().find(|v| !v.is_finite()) {
             return Err(invalid_input(format!("input value {v} is not finite")));
         }
-        let Arena::F32(b) = &mut self.arena else { return Err(self.wrong_dtype(DType::F32)) };
+        let Arena::F32(b) = &mut self.arena else {
+            return Err(self.wrong_dtype(DType::F32));
+        };
         b[0].copy_from_slice(input);
         self.run_filled_f32(observe)
     }
 
-    /// The input buffer of a uint8 model, to fill in place before [`Session::run_filled_u8`].
-    pub(crate) fn input_u8_mut(&mut self) -> Option<&mut [u8]> {
-        match &mut self.arena {
-            Arena::U8(b) => Some(&mut b[0]),
-            Arena::F32(_) => None,
+    /// Classifies an RGBA frame: center crop, resize and convert it straight into the input
+    /// buffer, run the model, and write the output as real numbers (dequantized for uint8
+    /// models) into `scores`, which must hold [`Session::output_len`] values.
+    ///
+    /// # Errors
+    /// [`Error::InputInvalid`] / [`Error::LimitsExceeded`] for a bad frame (see
+    /// [`crate::image::check_frame`]) or a `scores` buffer of the wrong length.
+    pub fn classify_rgba(
+        &mut self,
+        rgba: &[u8],
+        width: usize,
+        height: usize,
+        scores: &mut [f32],
+    ) -> Result<()> {
+        if scores.len() != self.output_len() {
+            return Err(invalid_input(format!(
+                "a scores buffer of {} values for {} outputs",
+                scores.len(),
+                self.output_len()
+            )));
         }
-    }
-
-    /// The input buffer of a float32 model, to fill in place before [`Session::run_filled_f32`].
-    pub(crate) fn input_f32_mut(&mut self) -> Option<&mut [f32]> {
+        let size = self.resolution();
         match &mut self.arena {
-            Arena::F32(b) => Some(&mut b[0]),
-            Arena::U8(_) => None,
+            Arena::U8(b) => {
+                crate::image::rgba_to_u8(rgba, width, height, size, &mut b[0])?;
+                let q = self.model.graph.layers.last().and_then(|l| l.output.quant);
+                let q = q.unwrap_or(super::graph::Quant {
+                    scale: 1.0,
+                    zero_point: 0,
+                });
+                let out = self.run_filled_u8(&mut |_, _| {})?;
+                for (s, &v) in scores.iter_mut().zip(out) {
+                    *s = q.scale * (i32::from(v) - q.zero_point) as f32;
+                }
+            }
+            Arena::F32(b) => {
+                crate::image::rgba_to_f32(rgba, width, height, size, &mut b[0])?;
+                scores.copy_from_slice(self.run_filled_f32(&mut |_, _| {})?);
+            }
         }
+        Ok(())
     }
 
     /// Runs on whatever the input buffer holds.
     pub(crate) fn run_filled_u8(&mut self, observe: &mut dyn FnMut(usize, &[u8])) -> Result<&[u8]> {
         let dtype = self.model.graph.dtype;
-        let Arena::U8(bufs) = &mut self.arena else { return Err(invalid_input(format!("uint8 run of a {} model", dtype.name()))) };
+        let Arena::U8(bufs) = &mut self.arena else {
+            return Err(invalid_input(format!(
+                "uint8 run of a {} model",
+                dtype.name()
+            )));
+        };
         let k = self.kernels;
         let mut last = 0;
-        for (i, (step, layer)) in self.plan.steps.iter().zip(&self.model.graph.layers).enumerate() {
+        for (i, (step, layer)) in self
+            .plan
+            .steps
+            .iter()
+            .zip(&self.model.graph.layers)
+            .enumerate()
+        {
             let (r, w) = slots(i);
             let n_out: usize = self.plan.shapes[i].iter().product();
-            let n_in = if i == 0 { bufs[0].len() } else { self.plan.shapes[i - 1].iter().product() };
+            let n_in = if i == 0 {
+                bufs[0].len()
+            } else {
+                self.plan.shapes[i - 1].iter().product()
+            };
             let (src, dst) = split(bufs, r, w);
             let (src, dst) = (&src[..n_in], &mut dst[..n_out]);
             match (step, &layer.op) {
-                (Step::Conv { geom, quant, depthwise, .. }, Op::Conv2d(c)) if !depthwise => {
+                (
+                    Step::Conv {
+                        geom,
+                        quant,
+                        depthwise,
+                        ..
+                    },
+                    Op::Conv2d(c),
+                ) if !depthwise => {
                     if let (Filter::U8 { data, .. }, Bias::I32(bias)) = (&c.filter, &c.bias) {
                         (k.conv2d_u8)(geom, quant, src, data, bias, dst);
                     }
@@ -280,7 +352,15 @@ impl Session {
                         (k.depthwise_u8)(geom, quant, src, data, bias, dst);
                     }
                 }
-                (Step::Pool { geom, act_min, act_max, .. }, _) => (k.avg_pool_u8)(geom, *act_min, *act_max, src, dst),
+                (
+                    Step::Pool {
+                        geom,
+                        act_min,
+                        act_max,
+                        ..
+                    },
+                    _,
+                ) => (k.avg_pool_u8)(geom, *act_min, *act_max, src, dst),
                 (Step::Copy, _) => dst.copy_from_slice(src),
                 (Step::Softmax { beta_scale }, _) => (k.softmax_u8)(*beta_scale, src, dst),
                 _ => unreachable!("the plan is built from these layers"),
@@ -293,19 +373,45 @@ impl Session {
     }
 
     /// Runs on whatever the input buffer holds.
-    pub(crate) fn run_filled_f32(&mut self, observe: &mut dyn FnMut(usize, &[f32])) -> Result<&[f32]> {
+    pub(crate) fn run_filled_f32(
+        &mut self,
+        observe: &mut dyn FnMut(usize, &[f32]),
+    ) -> Result<&[f32]> {
         let dtype = self.model.graph.dtype;
-        let Arena::F32(bufs) = &mut self.arena else { return Err(invalid_input(format!("float32 run of a {} model", dtype.name()))) };
+        let Arena::F32(bufs) = &mut self.arena else {
+            return Err(invalid_input(format!(
+                "float32 run of a {} model",
+                dtype.name()
+            )));
+        };
         let k = self.kernels;
         let mut last = 0;
-        for (i, (step, layer)) in self.plan.steps.iter().zip(&self.model.graph.layers).enumerate() {
+        for (i, (step, layer)) in self
+            .plan
+            .steps
+            .iter()
+            .zip(&self.model.graph.layers)
+            .enumerate()
+        {
             let (r, w) = slots(i);
             let n_out: usize = self.plan.shapes[i].iter().product();
-            let n_in = if i == 0 { bufs[0].len() } else { self.plan.shapes[i - 1].iter().product() };
+            let n_in = if i == 0 {
+                bufs[0].len()
+            } else {
+                self.plan.shapes[i - 1].iter().product()
+            };
             let (src, dst) = split(bufs, r, w);
             let (src, dst) = (&src[..n_in], &mut dst[..n_out]);
             match (step, &layer.op) {
-                (Step::Conv { geom, range, depthwise, .. }, Op::Conv2d(c)) if !depthwise => {
+                (
+                    Step::Conv {
+                        geom,
+                        range,
+                        depthwise,
+                        ..
+                    },
+                    Op::Conv2d(c),
+                ) if !depthwise => {
                     if let (Filter::F32(f), Bias::F32(bias)) = (&c.filter, &c.bias) {
                         (k.conv2d_f32)(geom, *range, src, f, bias, dst);
                     }

@@ -6,7 +6,9 @@
 //! accessor is called, which is what makes the `unsafe` reads in the accessors sound. Fields that
 //! are not read are still listed in the verifier where the importer relies on their absence.
 
-use flatbuffers::{ForwardsUOffset, Table, VOffsetT, Vector, Verifiable, Verifier, VerifierOptions};
+use flatbuffers::{
+    ForwardsUOffset, Table, VOffsetT, Vector, Verifiable, Verifier, VerifierOptions,
+};
 
 /// Byte offset of a field in a vtable, from its slot number.
 const fn slot(n: u16) -> VOffsetT {
@@ -77,6 +79,13 @@ table!(Model {
     offset 2 subgraphs: VecOf<'a, SubGraph<'a>>;
     offset 3 description: ForwardsUOffset<&'a str>;
     offset 4 buffers: VecOf<'a, Buffer<'a>>;
+    offset 5 metadata_buffer: Vec32<'a>;
+    offset 6 metadata: VecOf<'a, Metadata<'a>>;
+});
+
+table!(Metadata {
+    scalar 1 buffer: u32 = 0;
+    offset 0 name: ForwardsUOffset<&'a str>;
 });
 
 table!(SubGraph {
@@ -163,7 +172,6 @@ impl Tensor<'_> {
 
 /// `builtin_options_type` values of the options tables above.
 pub mod options_type {
-    pub const NONE: u8 = 0;
     pub const CONV_2D: u8 = 1;
     pub const DEPTHWISE_CONV_2D: u8 = 2;
     pub const POOL_2D: u8 = 5;
@@ -182,7 +190,9 @@ impl<'a> flatbuffers::Follow<'a> for Operator<'a> {
     #[inline]
     unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
         // SAFETY: as for the macro-generated tables: `loc` is a verified table.
-        Self { tab: unsafe { Table::new(buf, loc) } }
+        Self {
+            tab: unsafe { Table::new(buf, loc) },
+        }
     }
 }
 
@@ -227,7 +237,11 @@ impl<'a> Operator<'a> {
     }
     pub fn has_custom_options(&self) -> bool {
         // SAFETY: verified [uint8] slot.
-        unsafe { self.tab.get::<ForwardsUOffset<Vector<'a, u8>>>(slot(5), None) }.is_some()
+        unsafe {
+            self.tab
+                .get::<ForwardsUOffset<Vector<'a, u8>>>(slot(5), None)
+        }
+        .is_some()
     }
 }
 
@@ -244,21 +258,31 @@ impl Verifiable for Operator<'_> {
                 slot(4),
                 false,
                 |kind, v, pos| match kind {
-                    options_type::CONV_2D => {
-                        v.verify_union_variant::<ForwardsUOffset<Conv2DOptions>>("Conv2DOptions", pos)
-                    }
+                    options_type::CONV_2D => v
+                        .verify_union_variant::<ForwardsUOffset<Conv2DOptions>>(
+                            "Conv2DOptions",
+                            pos,
+                        ),
                     options_type::DEPTHWISE_CONV_2D => v
                         .verify_union_variant::<ForwardsUOffset<DepthwiseConv2DOptions>>(
                             "DepthwiseConv2DOptions",
                             pos,
                         ),
-                    options_type::POOL_2D => {
-                        v.verify_union_variant::<ForwardsUOffset<Pool2DOptions>>("Pool2DOptions", pos)
-                    }
+                    options_type::POOL_2D => v
+                        .verify_union_variant::<ForwardsUOffset<Pool2DOptions>>(
+                            "Pool2DOptions",
+                            pos,
+                        ),
                     options_type::RESHAPE => v
-                        .verify_union_variant::<ForwardsUOffset<ReshapeOptions>>("ReshapeOptions", pos),
+                        .verify_union_variant::<ForwardsUOffset<ReshapeOptions>>(
+                            "ReshapeOptions",
+                            pos,
+                        ),
                     options_type::SOFTMAX => v
-                        .verify_union_variant::<ForwardsUOffset<SoftmaxOptions>>("SoftmaxOptions", pos),
+                        .verify_union_variant::<ForwardsUOffset<SoftmaxOptions>>(
+                            "SoftmaxOptions",
+                            pos,
+                        ),
                     // Other option tables are never read: the importer refuses their operators.
                     _ => Ok(()),
                 },
