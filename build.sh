@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# mobilenet-wasm build script. Installs what is missing (and skips what is there), builds pkg/,
+# runs the tests, serves the demo.
+#
+#   ./build.sh          install missing tools, build pkg/ (the npm package)
+#   ./build.sh test     build, then every test suite (Rust native, wasm in Node, CLI)
+#   ./build.sh demo     build, then serve www/ on http://127.0.0.1:8080/ (foreground)
+#   ./build.sh models   make sure the MobileNet models are available (download if needed)
+#   ./build.sh lint     cargo fmt --check and clippy -D warnings (native and wasm32)
+#
+# Data: models come from $MOBILENET_MODELS, else ../shared/models, else ./models (downloaded
+# from TensorFlow's official URLs by `./build.sh models`). Reference outputs for the tests come
+# from $MOBILENET_REFERENCE, else ../shared/reference.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+
+WASM_BINDGEN_VERSION=0.2.130
+WASM_PACK_VERSION=0.15.1
+export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
+
+SECONDS=0
+stage() { printf '\n== %s (%ss elapsed)\n' "$*" "$SECONDS"; }
+die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- tools
+ensure_rust_target() {
+  command -v rustup >/dev/null || die "rustup is required (https://rustup.rs)"
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    stage "installing the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+ensure_wasm_bindgen() {
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+    stage "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
+    # Not --locked: its lock file pins crates that no longer build (TOOLCHAIN.md).
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  fi
+}
+
+ensure_wasm_pack() {
+  if ! command -v wasm-pack >/dev/null; then
+    stage "installing wasm-pack $WASM_PACK_VERSION (a few minutes, once)"
+    cargo install wasm-pack --version "$WASM_PACK_VERSION"
+  fi
+}
+
+ensure_node() {
+  command -v node >/dev/null || die "Node.js ≥ 18 and npm are required"
+  if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ] \
+      || { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
+    stage "installing npm packages"
+    if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+  fi
+}
+
+ensure_tools() {
+  ensure_rust_target
+  ensure_wasm_bindgen
+  ensure_wasm_pack
+  ensure_node
+}
+
+# ---------------------------------------------------------------- data
+models_dir() {
+  if [ -n "${MOBILENET_MODELS:-}" ]; then echo "$MOBILENET_MODELS"
+  elif [ -d "$ROOT/../shared/models" ]; then (cd "$ROOT/../shared/models" && pwd)
+  else echo "$ROOT/models"; fi
+}
+
+fetch_models() {
+  local dir; dir=$(models_dir)
+  if ls "$dir"/*.tflite >/dev/null 2>&1; then
+    echo "models: $dir"
+    return
+  fi
+  stage "downloading the official MobileNet v1 models into $dir"
+  mkdir -p "$dir"
+  local base=https://storage.googleapis.com/download.tensorflow.org/models
+  local tmp; tmp=$(mktemp -d)
+  for a in 0.25 0.5 0.75 1.0; do
+    for r in 128 160 192 224; do
+      for kind in quant float; do
+        local url name
+        if [ $kind = quant ]; then
+          url="$base/mobilenet_v1_2018_08_02/mobilenet_v1_${a}_${r}_quant.tgz"; name="mobilenet_v1_${a}_${r}_quant.tflite"
+        else
+          url="$base/mobilenet_v1_2018_02_22/mobilenet_v1_${a}_${r}.tgz"; name="mobilenet_v1_${a}_${r}.tflite"
+        fi
+        [ -f "$dir/$name" ] && continue
+        echo "  $url"
+        curl -fL --progress-bar -o "$tmp/m.tgz" "$url" \
+          || die "cannot download $url (no internet access?). Put the models in ../shared/models or set MOBILENET_MODELS."
+        tar -xzf "$tmp/m.tgz" -C "$tmp" --wildcards '*.tflite'
+        find "$tmp" -name "$name" -exec mv {} "$dir/$name" \;
+        [ -f "$dir/$name" ] || die "$url holds no $name"
+      done
+    done
+  done
+  cp data/imagenet_labels.txt "$dir/"
+  rm -rf "$tmp"
+}
+
+# ---------------------------------------------------------------- build
+build_pkg() {
+  ensure_tools
+  stage "building pkg/ (wasm32, SIMD128, release)"
+  wasm-pack build --target web --out-dir pkg --out-name mobilenet_wasm --mode no-install --release --no-pack
+  # wasm-pack writes pkg/.gitignore ("*"): pkg/ is generated, never edited.
+  cp js/index.js js/index.d.ts js/decode.js pkg/
+  mkdir -p pkg/bin
+  cp js/bin/mobilenet.mjs pkg/bin/
+  chmod +x pkg/bin/mobilenet.mjs
+  local version; version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+  sed "s/@VERSION@/$version/" js/package.json > pkg/package.json
+  node -e '
+    const fs = require("fs");
+    const labels = fs.readFileSync("data/imagenet_labels.txt", "utf8").split("\n").filter((l, i, a) => l || i < a.length - 1);
+    fs.writeFileSync("pkg/labels.js", "// Generated by build.sh from data/imagenet_labels.txt: the 1001 ImageNet labels (0 = background).\nexport const LABELS = Object.freeze(" + JSON.stringify(labels) + ");\n");
+  '
+  cp README.md pkg/README.md
+  local raw gz
+  raw=$(stat -c %s pkg/mobilenet_wasm_bg.wasm)
+  gz=$(gzip -9 -c pkg/mobilenet_wasm_bg.wasm | wc -c)
+  printf 'pkg/mobilenet_wasm_bg.wasm: %s bytes, %s bytes gzipped\n' "$raw" "$gz"
+}
+
+# ---------------------------------------------------------------- tests
+run_tests() {
+  build_pkg
+  stage "lint"
+  lint
+  stage "Rust tests (native, release)"
+  cargo test --release
+  stage "Node tests (the WebAssembly build: API, golden outputs, CLI)"
+  MOBILENET_MODELS=$(models_dir) node --test --test-reporter=spec tests/node/
+  stage "all tests passed"
+}
+
+lint() {
+  cargo fmt --check
+  cargo clippy --all-targets --release -- -D warnings
+  cargo clippy --target wasm32-unknown-unknown --release -- -D warnings
+}
+
+# ---------------------------------------------------------------- demo
+demo() {
+  build_pkg
+  fetch_models
+  stage "serving the demo"
+  exec node www/serve.mjs --port "${PORT:-8080}" --models "$(models_dir)"
+}
+
+case "${1:-build}" in
+  build) build_pkg ;;
+  test) run_tests ;;
+  demo) demo ;;
+  models) fetch_models ;;
+  lint) lint ;;
+  *) echo "usage: ./build.sh [build|test|demo|models|lint]" >&2; exit 2 ;;
+esac

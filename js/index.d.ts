@@ -1,0 +1,130 @@
+// Type declarations of the mobilenet-wasm public API.
+
+/** Stable error codes of {@link MobileNetError}. */
+export type ErrorCode =
+  | 'MODEL_MALFORMED'
+  | 'MODEL_UNSUPPORTED'
+  | 'INPUT_INVALID'
+  | 'LIMITS_EXCEEDED'
+  | 'INVALID_STATE'
+  | 'NETWORK'
+  | 'NO_SIMD';
+
+/** Every failure of this package. */
+export class MobileNetError extends Error {
+  constructor(code: ErrorCode, message: string, extra?: Record<string, unknown>);
+  readonly name: 'MobileNetError';
+  readonly code: ErrorCode;
+  /** HTTP status, for NETWORK errors from a server answer. */
+  readonly status?: number;
+  /** The URL or path, for NETWORK errors. */
+  readonly url?: string;
+}
+
+/** uint8 per-tensor quantization: real = scale · (q − zero_point). */
+export interface Quant {
+  scale: number;
+  zero_point: number;
+}
+
+export type LayerType = 'conv' | 'depthwise' | 'pointwise' | 'fc';
+
+export interface LayerCost {
+  name: string;
+  type: LayerType;
+  /** [height, width, channels] */
+  output: [number, number, number];
+  macs: number;
+  params: number;
+}
+
+export interface Cost {
+  alpha: number;
+  resolution: number;
+  classes: number;
+  macs: number;
+  params: number;
+  by_type: Record<LayerType, { macs: number; params: number }>;
+  layers: LayerCost[];
+}
+
+export interface ModelInfo {
+  /** Width multiplier α (stem channels / 32). */
+  alpha: number;
+  /** Current input resolution. */
+  resolution: number;
+  /** The input resolution the file declares (the one it was trained at). */
+  trained_resolution: number;
+  dtype: 'uint8' | 'float32';
+  classes: number;
+  input_shape: [number, number, number];
+  input_quant: Quant | null;
+  output_quant: Quant | null;
+  /** TFLite operator names, in execution order. */
+  operators: string[];
+  /** Kernel implementation in the engine. */
+  kernels: string;
+  macs: number;
+  params: number;
+  cost: Cost;
+  /** Threads actually used. */
+  threads: number;
+  /** Build in use, e.g. "simd128". */
+  backend: string;
+}
+
+export interface Classification {
+  index: number;
+  label: string;
+  score: number;
+}
+
+/** RGBA pixels. */
+export interface RgbaFrame {
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+}
+
+export type Frame =
+  | RgbaFrame
+  | ImageData
+  | ImageBitmap
+  | HTMLVideoElement
+  | HTMLCanvasElement
+  | HTMLImageElement
+  | OffscreenCanvas
+  | VideoFrame;
+
+export interface LoadOptions {
+  /** Threads to use (default 1). Where threads are unavailable the model runs on one. */
+  threads?: number;
+  /** Called during downloads with the bytes loaded so far and the total (0 if unknown). */
+  onProgress?: (loaded: number, total: number) => void;
+}
+
+export class MobileNet {
+  private constructor();
+  /** Loads a `.tflite` MobileNet v1 model from a URL, a path (Node), a Response or bytes. */
+  static load(source: string | URL | Response | ArrayBuffer | Uint8Array, options?: LoadOptions): Promise<MobileNet>;
+  /** Model facts at the current resolution. */
+  readonly info: ModelInfo;
+  /** Raw HWC input tensor → raw output (1001 values). */
+  infer(input: Uint8Array): Promise<Uint8Array>;
+  infer(input: Float32Array): Promise<Float32Array>;
+  /** Center crop, resize, run: the top classes (default 5), score descending. */
+  classify(frame: Frame, options?: { topK?: number }): Promise<Classification[]>;
+  /** Runs at another input size (re-plans, no reload). */
+  setResolution(resolution: number): void;
+  /** Frees the model; later calls throw INVALID_STATE. */
+  dispose(): void;
+}
+
+/** The cost model of the plain MobileNet v1 architecture. */
+export function cost(options?: { alpha?: number; resolution?: number; classes?: number }): Promise<Cost>;
+
+/** Indices of the k largest scores, score descending, ties by lower index. */
+export function topK(scores: ArrayLike<number>, k: number): number[];
+
+/** The 1001 ImageNet labels (index 0 = "background"). */
+export const LABELS: readonly string[];

@@ -1,0 +1,112 @@
+// The JavaScript API: loading sources, classify, resolutions, typed errors, dispose.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { MobileNet, MobileNetError, cost, LABELS } from '../../pkg/index.js';
+import { decodeImage } from '../../pkg/decode.js';
+import { IMAGES, MODELS, data, model } from './data.mjs';
+
+const CAT_CLASSES = [282, 283, 284, 285, 286];
+
+async function rejects(promiseOrFn, code) {
+  await assert.rejects(promiseOrFn, (e) => {
+    assert.ok(e instanceof MobileNetError, `not a MobileNetError: ${e}`);
+    assert.equal(e.code, code, e.message);
+    return true;
+  });
+}
+
+test('labels: 1001 ImageNet classes', () => {
+  assert.equal(LABELS.length, 1001);
+  assert.equal(LABELS[0], 'background');
+  assert.equal(LABELS[286], 'Egyptian cat');
+});
+
+test('classify the cat with every model at every resolution', async () => {
+  const cat = decodeImage(await data(join(IMAGES, 'cat.bmp')), 'cat.bmp');
+  assert.equal(cat.width, 512);
+  assert.equal(cat.height, 341);
+  for (const a of ['0.25_128', '0.5_160', '0.75_192', '1.0_224']) {
+    for (const kind of ['quant', 'float']) {
+      const net = await MobileNet.load(join(MODELS, `mobilenet_v1_${a}_${kind}.tflite`));
+      for (const r of [128, 160, 192, 224]) {
+        net.setResolution(r);
+        assert.equal(net.info.resolution, r);
+        const top = await net.classify(cat, { topK: 3 });
+        assert.equal(top.length, 3);
+        assert.ok(CAT_CLASSES.includes(top[0].index), `${a} ${kind} at ${r}: ${JSON.stringify(top[0])}`);
+        assert.ok(top[0].score >= top[1].score && top[1].score >= top[2].score);
+      }
+      net.dispose();
+    }
+  }
+});
+
+test('the 1.0 uint8 model calls the cat an Egyptian cat, with q/256 scores', async () => {
+  const net = await MobileNet.load(await model('mobilenet_v1_1.0_224_quant'));
+  const [first] = await net.classify(decodeImage(await data(join(IMAGES, 'cat.bmp'))));
+  assert.equal(first.label, 'Egyptian cat');
+  assert.equal(first.index, 286);
+  assert.equal(Math.round(first.score * 256), first.score * 256);
+  const info = net.info;
+  assert.equal(info.alpha, 1);
+  assert.equal(info.classes, 1001);
+  assert.equal(info.trained_resolution, 224);
+  assert.equal(info.threads, 1);
+  assert.equal(info.operators.length, 31);
+  // The loaded model's own count equals the plain architecture's with its 1001 classes.
+  const plain = await cost({ alpha: 1, resolution: 224, classes: 1001 });
+  assert.equal(info.macs, plain.macs);
+  assert.equal(info.params, plain.params);
+  assert.deepEqual(info.cost.by_type, plain.by_type);
+});
+
+test('load accepts ArrayBuffer, Uint8Array, a path and a file URL', async () => {
+  const bytes = await readFile(join(MODELS, 'mobilenet_v1_0.25_128_quant.tflite'));
+  const sources = [
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    new Uint8Array(bytes),
+    join(MODELS, 'mobilenet_v1_0.25_128_quant.tflite'),
+    new URL(`file://${join(MODELS, 'mobilenet_v1_0.25_128_quant.tflite')}`),
+  ];
+  for (const s of sources) {
+    const net = await MobileNet.load(s);
+    assert.equal(net.info.resolution, 128);
+    net.dispose();
+  }
+});
+
+test('typed errors', async () => {
+  await rejects(MobileNet.load(new Uint8Array(0)), 'MODEL_MALFORMED');
+  await rejects(MobileNet.load(new TextEncoder().encode('not a model at all')), 'MODEL_MALFORMED');
+  await rejects(MobileNet.load('/nonexistent/model.tflite'), 'NETWORK');
+  await rejects(MobileNet.load(42), 'INPUT_INVALID');
+  await rejects(MobileNet.load(new Uint8Array(8), { threads: 0 }), 'INPUT_INVALID');
+  const net = await MobileNet.load(await model('mobilenet_v1_0.25_128_quant'));
+  await rejects(net.infer(new Uint8Array(10)), 'INPUT_INVALID');
+  await rejects(net.infer(new Float32Array(128 * 128 * 3)), 'INPUT_INVALID');
+  await rejects(net.classify({ data: new Uint8Array(15), width: 2, height: 2 }), 'INPUT_INVALID');
+  await rejects(net.classify({ data: new Uint8Array(0), width: 0, height: 0 }), 'INPUT_INVALID');
+  await rejects(net.classify('cat.bmp'), 'INPUT_INVALID');
+  await rejects(async () => net.setResolution(8), 'INPUT_INVALID');
+  assert.equal(net.info.resolution, 128, 'a failed setResolution keeps the previous one');
+  assert.equal((await net.infer(new Uint8Array(128 * 128 * 3))).length, 1001, 'still works after errors');
+  net.dispose();
+  await rejects(net.infer(new Uint8Array(128 * 128 * 3)), 'INVALID_STATE');
+  await rejects(async () => net.info, 'INVALID_STATE');
+  net.dispose(); // twice is harmless
+  const f = await MobileNet.load(await model('mobilenet_v1_0.25_128_float'));
+  const nan = new Float32Array(128 * 128 * 3);
+  nan[5] = NaN;
+  await rejects(f.infer(nan), 'INPUT_INVALID');
+  f.dispose();
+});
+
+test('cost model matches the paper defaults', async () => {
+  const c = await cost();
+  assert.equal(c.macs, 568_740_352);
+  assert.equal(c.params, 4_209_088);
+  assert.deepEqual(c.layers[0].output, [112, 112, 32]);
+  await rejects(cost({ alpha: -1 }), 'INPUT_INVALID');
+});
