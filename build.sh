@@ -56,6 +56,16 @@ ensure_node() {
   fi
 }
 
+ensure_chromium() {
+  if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+    stage "installing Chromium (Debian package, for the browser tests)"
+    command -v apt-get >/dev/null || die "Chromium is needed for the browser tests: install it or set CHROMIUM=/path/to/chromium"
+    local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium
+  fi
+}
+
 ensure_tools() {
   ensure_rust_target
   ensure_wasm_bindgen
@@ -136,6 +146,9 @@ run_tests() {
   cargo test --release
   stage "Node tests (the WebAssembly build: API, golden outputs, CLI)"
   MOBILENET_MODELS=$(models_dir) node --test --test-reporter=spec tests/node/
+  stage "browser tests (headless Chromium; screenshots in target/screenshots/)"
+  ensure_chromium
+  MOBILENET_MODELS=$(models_dir) node --test --test-reporter=spec tests/browser/
   stage "all tests passed"
 }
 

@@ -1,0 +1,101 @@
+// Development server for the demo: static files with the headers that make the page
+// cross-origin isolated (COOP/COEP, so threads can work), the package under /pkg/ and the
+// models under /models/. Usage: node www/serve.mjs [--port 8080] [--models DIR] [--images DIR]
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '8080' },
+    host: { type: 'string', default: '127.0.0.1' },
+    models: { type: 'string', default: join(ROOT, '../shared/models') },
+    images: { type: 'string', default: join(ROOT, '../shared/images') },
+  },
+});
+
+const MOUNTS = [
+  ['/pkg/', join(ROOT, 'pkg')],
+  ['/models/', resolve(values.models)],
+  ['/images/', resolve(values.images)],
+  ['/', join(ROOT, 'www')],
+];
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.tflite': 'application/octet-stream',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
+  '.bmp': 'image/bmp',
+  '.jpg': 'image/jpeg',
+  '.png': 'image/png',
+  '.y4m': 'application/octet-stream',
+};
+
+const ISOLATION = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+function resolvePath(urlPath) {
+  for (const [prefix, dir] of MOUNTS) {
+    if (urlPath.startsWith(prefix)) {
+      const rel = normalize(decodeURIComponent(urlPath.slice(prefix.length)));
+      const full = resolve(dir, rel === '.' ? '' : rel);
+      if (full !== dir && !full.startsWith(dir + sep)) return null;
+      return { dir, full };
+    }
+  }
+  return null;
+}
+
+function send(res, status, body, type = 'text/plain; charset=utf-8') {
+  res.writeHead(status, { ...ISOLATION, 'Content-Type': type, 'Cache-Control': 'no-cache' });
+  res.end(body);
+}
+
+const server = createServer((req, res) => {
+  const url = new URL(req.url, 'http://localhost');
+  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
+  if (url.pathname === '/models/index.json') {
+    const dir = MOUNTS[1][1];
+    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.tflite')).sort() : [];
+    return send(res, 200, JSON.stringify(files.map((f) => ({ file: f, bytes: statSync(join(dir, f)).size }))), TYPES['.json']);
+  }
+  let target;
+  try {
+    target = resolvePath(url.pathname);
+  } catch {
+    return send(res, 400, 'bad path');
+  }
+  if (!target) return send(res, 403, 'forbidden');
+  let file = target.full;
+  if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+  if (!existsSync(file) || !statSync(file).isFile()) return send(res, 404, `not found: ${url.pathname}`);
+  res.writeHead(200, {
+    ...ISOLATION,
+    'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+    'Content-Length': statSync(file).size,
+    'Cache-Control': 'no-cache',
+  });
+  if (req.method === 'HEAD') return res.end();
+  createReadStream(file).pipe(res);
+});
+
+server.on('error', (e) => {
+  console.error(`serve: ${e.message}`);
+  process.exit(1);
+});
+server.listen(Number(values.port), values.host, () => {
+  console.log(`models from ${MOUNTS[1][1]}`);
+  console.log(`serving http://${values.host}:${server.address().port}/`);
+});
