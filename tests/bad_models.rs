@@ -14,10 +14,7 @@ fn expect_err(bytes: &[u8], kind: fn(&Error) -> bool, needle: &str) -> Error {
         Ok(_) => panic!("expected an error mentioning {needle:?}, the model loaded"),
         Err(e) => {
             assert!(kind(&e), "wrong error kind: {e:?}");
-            assert!(
-                e.to_string().contains(needle),
-                "{e} does not mention {needle:?}"
-            );
+            assert!(e.to_string().contains(needle), "{e} does not mention {needle:?}");
             e
         }
     }
@@ -53,18 +50,14 @@ fn empty_file() {
 /// that zip leave the model whole, so they are cut only within their first 90%.)
 #[test]
 fn truncated_real_models_at_many_prefixes() {
-    for (name, extent) in [
-        ("mobilenet_v1_0.25_128_float", 1.0),
-        ("mobilenet_v1_0.25_128_quant", 0.9),
-    ] {
+    for (name, extent) in [("mobilenet_v1_0.25_128_float", 1.0), ("mobilenet_v1_0.25_128_quant", 0.9)] {
         let bytes = model_bytes(name);
         let n = (bytes.len() as f64 * extent) as usize;
         let mut cuts: Vec<usize> = (0..64).collect();
         cuts.extend((1..200).map(|i| i * n / 200));
         cuts.extend(n - 8..n);
         for cut in cuts {
-            let e =
-                load(&bytes[..cut]).expect_err(&format!("{name}: prefix of {cut} bytes loaded"));
+            let e = load(&bytes[..cut]).expect_err(&format!("{name}: prefix of {cut} bytes loaded"));
             assert!(malformed(&e), "{name} prefix {cut}: {e:?}");
         }
     }
@@ -176,36 +169,16 @@ fn shapes_and_options() {
     m.tensors[6].shape = vec![1, 15, 16, 4];
     expect_err(&m.to_bytes(), malformed, "declares shape");
     let mut m = tiny_quant();
-    m.ops[0].options = TOptions::Conv {
-        padding: 0,
-        stride: (0, 1),
-        act: 3,
-        dilation: (1, 1),
-    };
+    m.ops[0].options = TOptions::Conv { padding: 0, stride: (0, 1), act: 3, dilation: (1, 1) };
     expect_err(&m.to_bytes(), malformed, "stride");
     let mut m = tiny_quant();
-    m.ops[0].options = TOptions::Conv {
-        padding: 7,
-        stride: (1, 1),
-        act: 3,
-        dilation: (1, 1),
-    };
+    m.ops[0].options = TOptions::Conv { padding: 7, stride: (1, 1), act: 3, dilation: (1, 1) };
     expect_err(&m.to_bytes(), malformed, "padding value 7");
     let mut m = tiny_quant();
-    m.ops[0].options = TOptions::Conv {
-        padding: 0,
-        stride: (1, 1),
-        act: 9,
-        dilation: (1, 1),
-    };
+    m.ops[0].options = TOptions::Conv { padding: 0, stride: (1, 1), act: 9, dilation: (1, 1) };
     expect_err(&m.to_bytes(), unsupported, "fused activation 9");
     let mut m = tiny_quant();
-    m.ops[1].options = TOptions::Depthwise {
-        padding: 0,
-        stride: (2, 2),
-        multiplier: 2,
-        act: 3,
-    };
+    m.ops[1].options = TOptions::Depthwise { padding: 0, stride: (2, 2), multiplier: 2, act: 3 };
     expect_err(&m.to_bytes(), unsupported, "depth multiplier 2");
     let mut m = tiny_quant();
     m.ops[3].options = TOptions::Reshape(vec![1, 5]);
@@ -237,11 +210,7 @@ fn quantization_problems() {
     expect_err(&m.to_bytes(), unsupported, "per-channel");
     let mut m = tiny_quant();
     m.tensors[1].quant = Some((vec![0.1, 0.2], vec![1]));
-    expect_err(
-        &m.to_bytes(),
-        malformed,
-        "2 quantization scales but 1 zero points",
-    );
+    expect_err(&m.to_bytes(), malformed, "2 quantization scales but 1 zero points");
     let mut m = tiny_quant();
     m.tensors[1].ttype = 9; // INT8
     expect_err(&m.to_bytes(), unsupported, "INT8");
@@ -254,19 +223,10 @@ fn quantization_problems() {
 fn resolutions_out_of_range_are_input_errors_and_keep_the_session() {
     let mut s = Session::new(load(&tiny_quant().to_bytes()).unwrap()).unwrap();
     assert!(matches!(s.set_resolution(8), Err(Error::InputInvalid(_))));
-    assert!(matches!(
-        s.set_resolution(100_000),
-        Err(Error::InputInvalid(_))
-    ));
+    assert!(matches!(s.set_resolution(100_000), Err(Error::InputInvalid(_))));
     assert_eq!(s.resolution(), 32);
     let input = vec![0u8; 32 * 32 * 3];
     assert!(s.run_u8(&input, &mut |_, _| {}).is_ok());
-    assert!(matches!(
-        s.run_u8(&input[1..], &mut |_, _| {}),
-        Err(Error::InputInvalid(_))
-    ));
-    assert!(matches!(
-        s.run_f32(&[0.0; 3072], &mut |_, _| {}),
-        Err(Error::InputInvalid(_))
-    ));
+    assert!(matches!(s.run_u8(&input[1..], &mut |_, _| {}), Err(Error::InputInvalid(_))));
+    assert!(matches!(s.run_f32(&[0.0; 3072], &mut |_, _| {}), Err(Error::InputInvalid(_))));
 }

@@ -23,28 +23,13 @@ const DISAGREE: &[(&str, &str, f64, &str)] = &[
         1.19,
         "digits transposed: the count gives 1.91% (the printed rows sum to 99.29%)",
     ),
-    (
-        "Table 4",
-        "full-conv macs M",
-        4866.0,
-        "the count gives 4867.3 M",
-    ),
-    (
-        "TF",
-        "0.75/224 macs M",
-        317.0,
-        "the count (and the paper's Table 6) gives 325 M",
-    ),
+    ("Table 4", "full-conv macs M", 4866.0, "the count gives 4867.3 M"),
+    ("TF", "0.75/224 macs M", 317.0, "the count (and the paper's Table 6) gives 325 M"),
     ("TF", "0.75/192 macs M", 233.0, "the count gives 239 M"),
     ("TF", "0.75/160 macs M", 162.0, "the count gives 166 M"),
     ("TF", "0.75/128 macs M", 104.0, "the count gives 107 M"),
     ("TF", "0.25/192 macs M", 34.0, "the count gives 30.2 M"),
-    (
-        "TF",
-        "0.5/224 macs M",
-        150.0,
-        "the count gives 149.497 M (the paper's Table 6 prints 149)",
-    ),
+    ("TF", "0.5/224 macs M", 150.0, "the count gives 149.497 M (the paper's Table 6 prints 149)"),
 ];
 
 fn check(table: &str, what: &str, count: f64, printed: f64, decimals: i32) {
@@ -56,15 +41,9 @@ fn check(table: &str, what: &str, count: f64, printed: f64, decimals: i32) {
                 "{table} {what}: listed as disagreeing, but the count {count} rounds to {printed}"
             );
             assert_eq!(d.2, printed);
-            println!(
-                "{table} {what}: printed {printed}, count {count:.3} — {}",
-                d.3
-            );
+            println!("{table} {what}: printed {printed}, count {count:.3} — {}", d.3);
         }
-        None => assert!(
-            agrees,
-            "{table} {what}: the count {count} does not round to the printed {printed}"
-        ),
+        None => assert!(agrees, "{table} {what}: the count {count} does not round to the printed {printed}"),
     }
 }
 
@@ -93,13 +72,7 @@ fn table_2_share_by_layer_type() {
     ];
     for (kind, name, macs_pct, params_pct) in rows {
         let t = c.of_type(kind);
-        check(
-            "Table 2",
-            &format!("{name} macs %"),
-            100.0 * t.macs as f64 / c.macs as f64,
-            macs_pct,
-            2,
-        );
+        check("Table 2", &format!("{name} macs %"), 100.0 * t.macs as f64 / c.macs as f64, macs_pct, 2);
         check(
             "Table 2",
             &format!("{name} params %"),
@@ -113,23 +86,9 @@ fn table_2_share_by_layer_type() {
 #[test]
 fn table_3_one_layer() {
     // 14×14×512 input, 3×3×512×512 kernel.
-    check(
-        "Table 3",
-        "full macs M",
-        conv_macs(14, 14, 3, 512, 512) as f64 / M,
-        462.0,
-        0,
-    );
-    check(
-        "Table 3",
-        "full params M",
-        (9 * 512 * 512) as f64 / M,
-        2.36,
-        2,
-    );
-    let sep = |hw: usize, c: usize| {
-        (depthwise_macs(hw, hw, 3, c) + conv_macs(hw, hw, 1, c, c)) as f64 / M
-    };
+    check("Table 3", "full macs M", conv_macs(14, 14, 3, 512, 512) as f64 / M, 462.0, 0);
+    check("Table 3", "full params M", (9 * 512 * 512) as f64 / M, 2.36, 2);
+    let sep = |hw: usize, c: usize| (depthwise_macs(hw, hw, 3, c) + conv_macs(hw, hw, 1, c, c)) as f64 / M;
     let sep_params = |c: usize| (9 * c + c * c) as f64 / M;
     check("Table 3", "separable macs M", sep(14, 512), 52.3, 1);
     check("Table 3", "separable params M", sep_params(512), 0.27, 2);
@@ -143,54 +102,20 @@ fn table_3_one_layer() {
 #[test]
 fn table_4_full_convolutions() {
     let full = mobilenet_v1_full_conv(1.0, 224, 1000).unwrap();
-    check(
-        "Table 4",
-        "full-conv macs M",
-        full.macs as f64 / M,
-        4866.0,
-        0,
-    );
-    check(
-        "Table 4",
-        "full-conv params M",
-        full.params as f64 / M,
-        29.3,
-        1,
-    );
+    check("Table 4", "full-conv macs M", full.macs as f64 / M, 4866.0, 0);
+    check("Table 4", "full-conv params M", full.params as f64 / M, 29.3, 1);
     let sep = mobilenet_v1(1.0, 224, 1000).unwrap();
     check("Table 4", "mobilenet macs M", sep.macs as f64 / M, 569.0, 0);
-    check(
-        "Table 4",
-        "mobilenet params M",
-        sep.params as f64 / M,
-        4.2,
-        1,
-    );
+    check("Table 4", "mobilenet params M", sep.params as f64 / M, 4.2, 1);
 }
 
 #[test]
 fn table_6_width_multiplier() {
-    for (alpha, macs, params) in [
-        (1.0, 569.0, 4.2),
-        (0.75, 325.0, 2.6),
-        (0.5, 149.0, 1.3),
-        (0.25, 41.0, 0.5),
-    ] {
+    for (alpha, macs, params) in [(1.0, 569.0, 4.2), (0.75, 325.0, 2.6), (0.5, 149.0, 1.3), (0.25, 41.0, 0.5)]
+    {
         let c = mobilenet_v1(alpha, 224, 1000).unwrap();
-        check(
-            "Table 6",
-            &format!("{alpha} macs M"),
-            c.macs as f64 / M,
-            macs,
-            0,
-        );
-        check(
-            "Table 6",
-            &format!("{alpha} params M"),
-            c.params as f64 / M,
-            params,
-            1,
-        );
+        check("Table 6", &format!("{alpha} macs M"), c.macs as f64 / M, macs, 0);
+        check("Table 6", &format!("{alpha} params M"), c.params as f64 / M, params, 1);
     }
 }
 
@@ -207,13 +132,7 @@ fn table_7_resolution() {
         } else {
             check("Table 7", &format!("{r} macs M"), count, macs, 0);
         }
-        check(
-            "Table 7",
-            &format!("{r} params M"),
-            c.params as f64 / M,
-            4.2,
-            1,
-        );
+        check("Table 7", &format!("{r} params M"), c.params as f64 / M, 4.2, 1);
     }
 }
 
@@ -228,13 +147,7 @@ fn tensorflow_table_macs() {
     for (alpha, printed) in rows {
         for (r, p) in [224, 192, 160, 128].into_iter().zip(printed) {
             let c = mobilenet_v1(alpha, r, 1000).unwrap();
-            check(
-                "TF",
-                &format!("{alpha}/{r} macs M"),
-                c.macs as f64 / M,
-                p,
-                0,
-            );
+            check("TF", &format!("{alpha}/{r} macs M"), c.macs as f64 / M, p, 0);
         }
     }
 }
@@ -251,20 +164,8 @@ fn cost_scales_with_alpha_squared_and_rho_squared() {
 #[test]
 fn bad_arguments_are_typed_errors() {
     use mobilenet_wasm::Error;
-    assert!(matches!(
-        mobilenet_v1(0.0, 224, 1000),
-        Err(Error::InputInvalid(_))
-    ));
-    assert!(matches!(
-        mobilenet_v1(f64::NAN, 224, 1000),
-        Err(Error::InputInvalid(_))
-    ));
-    assert!(matches!(
-        mobilenet_v1(1.0, 0, 1000),
-        Err(Error::InputInvalid(_))
-    ));
-    assert!(matches!(
-        mobilenet_v1(1.0, 224, 0),
-        Err(Error::InputInvalid(_))
-    ));
+    assert!(matches!(mobilenet_v1(0.0, 224, 1000), Err(Error::InputInvalid(_))));
+    assert!(matches!(mobilenet_v1(f64::NAN, 224, 1000), Err(Error::InputInvalid(_))));
+    assert!(matches!(mobilenet_v1(1.0, 0, 1000), Err(Error::InputInvalid(_))));
+    assert!(matches!(mobilenet_v1(1.0, 224, 0), Err(Error::InputInvalid(_))));
 }

@@ -20,23 +20,15 @@ fn check_model(name: &str, kernels: &'static KernelSet) {
     let cases = entry["cases"].as_array().expect("cases");
     assert!(!cases.is_empty());
     let mut s = session(name, kernels);
-    let expect_shape: Vec<usize> = entry["input_shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
+    let expect_shape: Vec<usize> =
+        entry["input_shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
     assert_eq!(s.input_shape()[..], expect_shape[1..]);
     for case in cases {
         let cname = case["case"].as_str().unwrap();
         let input = read(&reference_dir().join(case["input"].as_str().unwrap()));
         let expected = read(&reference_dir().join(case["output"].as_str().unwrap()));
-        let top5: Vec<usize> = case["top5"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["index"].as_u64().unwrap() as usize)
-            .collect();
+        let top5: Vec<usize> =
+            case["top5"].as_array().unwrap().iter().map(|t| t["index"].as_u64().unwrap() as usize).collect();
         match s.model().dtype() {
             DType::U8 => {
                 let layers = case["layers"].as_array().cloned().unwrap_or_default();
@@ -49,48 +41,27 @@ fn check_model(name: &str, kernels: &'static KernelSet) {
                             let want = read(&reference_dir().join(l["file"].as_str().unwrap()));
                             if want != out {
                                 let diff = want.iter().zip(out).filter(|(a, b)| a != b).count();
-                                mismatches
-                                    .push(format!("layer {i} {}: {diff} bytes differ", l["op"]));
+                                mismatches.push(format!("layer {i} {}: {diff} bytes differ", l["op"]));
                             }
                         }
                     })
                     .unwrap()
                     .to_vec();
-                assert!(
-                    mismatches.is_empty(),
-                    "{name} {cname} [{}]: {mismatches:?}",
-                    kernels.name
-                );
+                assert!(mismatches.is_empty(), "{name} {cname} [{}]: {mismatches:?}", kernels.name);
                 if name.contains("quant") && cname == "cat" {
-                    assert_eq!(
-                        layers.len(),
-                        s.layer_shapes().len(),
-                        "{name}: a reference for every layer"
-                    );
+                    assert_eq!(layers.len(), s.layer_shapes().len(), "{name}: a reference for every layer");
                     assert_eq!(compared, layers.len(), "{name}: every layer was compared");
                 }
                 let diff = out.iter().zip(&expected).filter(|(a, b)| a != b).count();
-                assert_eq!(
-                    diff, 0,
-                    "{name} {cname} [{}]: {diff} output bytes differ",
-                    kernels.name
-                );
+                assert_eq!(diff, 0, "{name} {cname} [{}]: {diff} output bytes differ", kernels.name);
                 assert_eq!(top_k(&out, 5), top5, "{name} {cname}");
             }
             DType::F32 => {
                 let input = f32s(&input);
                 let expected = f32s(&expected);
                 let out = s.run_f32(&input, &mut |_, _| {}).unwrap().to_vec();
-                let worst = out
-                    .iter()
-                    .zip(&expected)
-                    .map(|(a, b)| (a - b).abs())
-                    .fold(0f32, f32::max);
-                assert!(
-                    worst <= 1e-4,
-                    "{name} {cname} [{}]: max |Δp| = {worst}",
-                    kernels.name
-                );
+                let worst = out.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+                assert!(worst <= 1e-4, "{name} {cname} [{}]: max |Δp| = {worst}", kernels.name);
                 assert_eq!(top_k(&out, 5), top5, "{name} {cname} [{}]", kernels.name);
             }
         }
@@ -139,10 +110,7 @@ fn every_model_at_every_resolution_sees_a_cat() {
         let trained = s.resolution();
         let src: Vec<u8> = match s.model().dtype() {
             DType::U8 => raw.clone(),
-            DType::F32 => f32s(&raw)
-                .iter()
-                .map(|v| (v * 128.0 + 128.0).round() as u8)
-                .collect(),
+            DType::F32 => f32s(&raw).iter().map(|v| (v * 128.0 + 128.0).round() as u8).collect(),
         };
         for r in [128, 160, 192, 224] {
             s.set_resolution(r).unwrap();
@@ -151,17 +119,11 @@ fn every_model_at_every_resolution_sees_a_cat() {
             let top = match s.model().dtype() {
                 DType::U8 => top_k(s.run_u8(&resized, &mut |_, _| {}).unwrap(), 1)[0],
                 DType::F32 => {
-                    let f: Vec<f32> = resized
-                        .iter()
-                        .map(|&v| (f32::from(v) - 128.0) / 128.0)
-                        .collect();
+                    let f: Vec<f32> = resized.iter().map(|&v| (f32::from(v) - 128.0) / 128.0).collect();
                     top_k(s.run_f32(&f, &mut |_, _| {}).unwrap(), 1)[0]
                 }
             };
-            assert!(
-                (282..=286).contains(&top),
-                "{name} at {r}: top-1 is class {top}"
-            );
+            assert!((282..=286).contains(&top), "{name} at {r}: top-1 is class {top}");
         }
     }
 }

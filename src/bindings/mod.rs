@@ -85,34 +85,19 @@ impl Engine {
     /// Runs a uint8 model on a raw HWC input.
     #[wasm_bindgen(js_name = inferU8)]
     pub fn infer_u8(&mut self, input: &[u8]) -> Result<Vec<u8>, JsValue> {
-        Ok(self
-            .session
-            .run_u8(input, &mut |_, _| {})
-            .map_err(to_js)?
-            .to_vec())
+        Ok(self.session.run_u8(input, &mut |_, _| {}).map_err(to_js)?.to_vec())
     }
 
     /// Runs a float32 model on a raw HWC input.
     #[wasm_bindgen(js_name = inferF32)]
     pub fn infer_f32(&mut self, input: &[f32]) -> Result<Vec<f32>, JsValue> {
-        Ok(self
-            .session
-            .run_f32(input, &mut |_, _| {})
-            .map_err(to_js)?
-            .to_vec())
+        Ok(self.session.run_f32(input, &mut |_, _| {}).map_err(to_js)?.to_vec())
     }
 
     /// Preprocesses an RGBA frame (center crop, resize) and returns the class probabilities.
     #[wasm_bindgen(js_name = classifyRgba)]
-    pub fn classify_rgba(
-        &mut self,
-        rgba: &[u8],
-        width: usize,
-        height: usize,
-    ) -> Result<Vec<f32>, JsValue> {
-        self.session
-            .classify_rgba(rgba, width, height, &mut self.scores)
-            .map_err(to_js)?;
+    pub fn classify_rgba(&mut self, rgba: &[u8], width: usize, height: usize) -> Result<Vec<f32>, JsValue> {
+        self.session.classify_rgba(rgba, width, height, &mut self.scores).map_err(to_js)?;
         Ok(self.scores.clone())
     }
 

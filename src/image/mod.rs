@@ -48,27 +48,17 @@ fn sample(o: usize, size: usize, crop: usize, offset: usize) -> (usize, usize, f
 
 /// Center-crops and resizes, calling `put(index, value)` for every output element with the
 /// resampled 0–255 value.
-fn resample(
-    rgba: &[u8],
-    width: usize,
-    height: usize,
-    size: usize,
-    mut put: impl FnMut(usize, f32),
-) {
+fn resample(rgba: &[u8], width: usize, height: usize, size: usize, mut put: impl FnMut(usize, f32)) {
     let crop = width.min(height);
     let (ox, oy) = ((width - crop) / 2, (height - crop) / 2);
     for y in 0..size {
         let (y0, y1, wy) = sample(y, size, crop, oy);
-        let (r0, r1) = (
-            &rgba[y0 * width * 4..][..width * 4],
-            &rgba[y1 * width * 4..][..width * 4],
-        );
+        let (r0, r1) = (&rgba[y0 * width * 4..][..width * 4], &rgba[y1 * width * 4..][..width * 4]);
         for x in 0..size {
             let (x0, x1, wx) = sample(x, size, crop, ox);
             for c in 0..3 {
                 let top = f32::from(r0[x0 * 4 + c]) * (1.0 - wx) + f32::from(r0[x1 * 4 + c]) * wx;
-                let bottom =
-                    f32::from(r1[x0 * 4 + c]) * (1.0 - wx) + f32::from(r1[x1 * 4 + c]) * wx;
+                let bottom = f32::from(r1[x0 * 4 + c]) * (1.0 - wx) + f32::from(r1[x1 * 4 + c]) * wx;
                 put((y * size + x) * 3 + c, top * (1.0 - wy) + bottom * wy);
             }
         }
@@ -79,13 +69,7 @@ fn resample(
 ///
 /// # Errors
 /// As [`check_frame`], and [`Error::InputInvalid`] if `out` is not `size·size·3` long.
-pub fn rgba_to_u8(
-    rgba: &[u8],
-    width: usize,
-    height: usize,
-    size: usize,
-    out: &mut [u8],
-) -> Result<()> {
+pub fn rgba_to_u8(rgba: &[u8], width: usize, height: usize, size: usize, out: &mut [u8]) -> Result<()> {
     check_frame(rgba, width, height)?;
     check_out(out.len(), size)?;
     resample(rgba, width, height, size, |i, v| out[i] = (v + 0.5) as u8);
@@ -96,26 +80,16 @@ pub fn rgba_to_u8(
 ///
 /// # Errors
 /// As [`rgba_to_u8`].
-pub fn rgba_to_f32(
-    rgba: &[u8],
-    width: usize,
-    height: usize,
-    size: usize,
-    out: &mut [f32],
-) -> Result<()> {
+pub fn rgba_to_f32(rgba: &[u8], width: usize, height: usize, size: usize, out: &mut [f32]) -> Result<()> {
     check_frame(rgba, width, height)?;
     check_out(out.len(), size)?;
-    resample(rgba, width, height, size, |i, v| {
-        out[i] = ((v + 0.5).floor() - 128.0) / 128.0
-    });
+    resample(rgba, width, height, size, |i, v| out[i] = ((v + 0.5).floor() - 128.0) / 128.0);
     Ok(())
 }
 
 fn check_out(len: usize, size: usize) -> Result<()> {
     if size == 0 || len != size * size * 3 {
-        return Err(invalid_input(format!(
-            "an output of {len} values for a {size}×{size}×3 input"
-        )));
+        return Err(invalid_input(format!("an output of {len} values for a {size}×{size}×3 input")));
     }
     Ok(())
 }
@@ -147,13 +121,7 @@ mod tests {
     #[test]
     fn wide_frame_is_center_cropped() {
         // 6×2: the left and right two columns are red, the centre 2×2 is green.
-        let f = frame(6, 2, |x, _| {
-            if (2..4).contains(&x) {
-                [0, 200, 0]
-            } else {
-                [255, 0, 0]
-            }
-        });
+        let f = frame(6, 2, |x, _| if (2..4).contains(&x) { [0, 200, 0] } else { [255, 0, 0] });
         let mut out = [0u8; 12];
         rgba_to_u8(&f, 6, 2, 2, &mut out).unwrap();
         assert!(out.chunks(3).all(|p| p == [0, 200, 0]), "{out:?}");
@@ -170,21 +138,9 @@ mod tests {
     #[test]
     fn bad_frames_are_typed_errors() {
         let mut out = [0u8; 12];
-        assert!(matches!(
-            rgba_to_u8(&[], 0, 2, 2, &mut out),
-            Err(Error::InputInvalid(_))
-        ));
-        assert!(matches!(
-            rgba_to_u8(&[0; 15], 2, 2, 2, &mut out),
-            Err(Error::InputInvalid(_))
-        ));
-        assert!(matches!(
-            rgba_to_u8(&[0; 16], 1 << 20, 1, 2, &mut out),
-            Err(Error::LimitsExceeded(_))
-        ));
-        assert!(matches!(
-            rgba_to_u8(&[0; 16], 2, 2, 3, &mut out),
-            Err(Error::InputInvalid(_))
-        ));
+        assert!(matches!(rgba_to_u8(&[], 0, 2, 2, &mut out), Err(Error::InputInvalid(_))));
+        assert!(matches!(rgba_to_u8(&[0; 15], 2, 2, 2, &mut out), Err(Error::InputInvalid(_))));
+        assert!(matches!(rgba_to_u8(&[0; 16], 1 << 20, 1, 2, &mut out), Err(Error::LimitsExceeded(_))));
+        assert!(matches!(rgba_to_u8(&[0; 16], 2, 2, 3, &mut out), Err(Error::InputInvalid(_))));
     }
 }

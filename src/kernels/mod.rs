@@ -9,12 +9,29 @@
 //! - uint8 kernels follow TFLite's integer arithmetic bit for bit ([`requantize`]); float kernels
 //!   follow its float semantics (summation order may differ).
 //!
-//! [`reference`] holds naive loops kept as the test oracle; [`scalar`] holds the portable fast path.
-//! Both export a [`KernelSet`] with identical signatures, so a session can run either.
+//! [`reference`] holds naive loops kept as the test oracle; [`scalar`] holds the portable fast
+//! path; `simd128` (wasm32 only) holds the WebAssembly SIMD kernels. Each exports a
+//! [`KernelSet`] with identical signatures, so a session can run any of them; weights are packed
+//! once by the set's own `pack_*` functions into the layout its kernels read.
 
 pub mod reference;
 pub mod requantize;
 pub mod scalar;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod simd128;
+
+/// The fastest kernel set this build has: SIMD128 on wasm32 builds with `+simd128`, the
+/// portable scalar set elsewhere.
+pub fn best() -> &'static KernelSet {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        &simd128::KERNELS
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        &scalar::KERNELS
+    }
+}
 
 /// Geometry of a convolution or depthwise convolution (batch 1, HWC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,8 +86,68 @@ pub struct FloatRange {
     pub max: f32,
 }
 
-pub type ConvU8 = fn(&ConvGeom, &QuantParams, &[u8], &[u8], &[i32], &mut [u8]);
-pub type ConvF32 = fn(&ConvGeom, FloatRange, &[f32], &[f32], &[f32], &mut [f32]);
+/// Filter dimensions, independent of the input size. Depthwise filters have
+/// `out_c == in_c == channels`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilterShape {
+    pub out_c: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub in_c: usize,
+}
+
+/// Weights prepared once, when a session is created, in the layout one kernel set wants
+/// (its `pack_*` functions fill the fields it uses). Biases travel with the weights because a
+/// kernel set may fold corrections into them.
+#[derive(Clone, Default, PartialEq)]
+pub struct Packed {
+    pub u8: Vec<u8>,
+    pub i16: Vec<i16>,
+    pub i32: Vec<i32>,
+    pub f32: Vec<f32>,
+}
+
+impl std::fmt::Debug for Packed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Packed(u8 {}, i16 {}, i32 {}, f32 {})",
+            self.u8.len(),
+            self.i16.len(),
+            self.i32.len(),
+            self.f32.len()
+        )
+    }
+}
+
+/// Working memory for the kernels, allocated once by the session: each buffer holds at least
+/// [`scratch_len`] elements for every convolution of the plan.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    pub i16: Vec<i16>,
+    pub f32: Vec<f32>,
+}
+
+/// Scratch elements a convolution may use: an input copy padded by a full window on each axis
+/// with channels rounded up to 8, or an im2col matrix with rows rounded up to an even length.
+/// Saturates instead of overflowing (the planner refuses sizes over its limits).
+pub fn scratch_len(g: &ConvGeom) -> usize {
+    let prod = |v: &[usize]| v.iter().fold(1usize, |a, &b| a.saturating_mul(b));
+    let c8 = g.in_c.saturating_add(7) / 8 * 8;
+    let padded = prod(&[
+        g.in_h.saturating_add(g.kh.saturating_mul(2)),
+        g.in_w.saturating_add(g.kw.saturating_mul(2)),
+        c8,
+    ]);
+    let k8 = prod(&[g.kh, g.kw, g.in_c]).saturating_add(7) / 8 * 8;
+    let im2col = prod(&[g.out_h, g.out_w]).saturating_add(4).saturating_mul(k8);
+    padded.max(im2col)
+}
+
+pub type PackU8 = fn(&FilterShape, &[u8], i32, &[i32]) -> Packed;
+pub type PackF32 = fn(&FilterShape, &[f32], &[f32]) -> Packed;
+pub type ConvU8 = fn(&ConvGeom, &QuantParams, &[u8], &Packed, &mut [u8], &mut Scratch);
+pub type ConvF32 = fn(&ConvGeom, FloatRange, &[f32], &Packed, &mut [f32], &mut Scratch);
 pub type PoolU8 = fn(&PoolGeom, i32, i32, &[u8], &mut [u8]);
 pub type PoolF32 = fn(&PoolGeom, FloatRange, &[f32], &mut [f32]);
 pub type SoftmaxU8 = fn(f32, &[u8], &mut [u8]);
@@ -80,13 +157,21 @@ pub type SoftmaxF32 = fn(f32, &[f32], &mut [f32]);
 /// they have nothing better, so every slot is always filled.
 #[derive(Clone, Copy)]
 pub struct KernelSet {
-    /// Short name reported to users (`"reference"`, `"scalar"`, …).
+    /// Short name reported to users (`"reference"`, `"scalar"`, `"simd128"`, …).
     pub name: &'static str,
-    /// CONV_2D, uint8: `(geom, quant, input, filter [oc][kh][kw][ic], bias, output)`.
+    /// Packs a CONV_2D uint8 filter (file layout `[oc][kh][kw][ic]`, its zero point, int32 bias).
+    pub pack_conv2d_u8: PackU8,
+    /// Packs a CONV_2D float32 filter and bias.
+    pub pack_conv2d_f32: PackF32,
+    /// Packs a DEPTHWISE_CONV_2D uint8 filter (file layout `[kh][kw][c]`).
+    pub pack_depthwise_u8: PackU8,
+    /// Packs a DEPTHWISE_CONV_2D float32 filter.
+    pub pack_depthwise_f32: PackF32,
+    /// CONV_2D, uint8: `(geom, quant, input, packed, output, scratch)`.
     pub conv2d_u8: ConvU8,
     /// CONV_2D, float32.
     pub conv2d_f32: ConvF32,
-    /// DEPTHWISE_CONV_2D (multiplier 1), uint8: filter `[kh][kw][c]`.
+    /// DEPTHWISE_CONV_2D (multiplier 1), uint8.
     pub depthwise_u8: ConvU8,
     /// DEPTHWISE_CONV_2D (multiplier 1), float32.
     pub depthwise_f32: ConvF32,
@@ -101,19 +186,36 @@ pub struct KernelSet {
     pub softmax_f32: SoftmaxF32,
 }
 
+/// Packing that keeps the file layout: what the reference and scalar kernels read
+/// (`u8`/`f32` filter, `i32`/`f32` bias).
+pub(crate) fn pack_file_layout_u8(_: &FilterShape, filter: &[u8], _: i32, bias: &[i32]) -> Packed {
+    Packed { u8: filter.to_vec(), i32: bias.to_vec(), ..Packed::default() }
+}
+
+/// Float counterpart of [`pack_file_layout_u8`]: filter then bias in `f32`.
+pub(crate) fn pack_file_layout_f32(s: &FilterShape, filter: &[f32], bias: &[f32]) -> Packed {
+    let mut f32 = Vec::with_capacity(filter.len() + bias.len());
+    f32.extend_from_slice(filter);
+    f32.extend_from_slice(bias);
+    debug_assert_eq!(bias.len(), s.out_c);
+    Packed { f32, ..Packed::default() }
+}
+
+/// Splits a file-layout float pack into (filter, bias).
+pub(crate) fn file_layout_f32(p: &Packed, out_c: usize) -> (&[f32], &[f32]) {
+    p.f32.split_at(p.f32.len() - out_c)
+}
+
 impl std::fmt::Debug for KernelSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KernelSet")
-            .field("name", &self.name)
-            .finish()
+        f.debug_struct("KernelSet").field("name", &self.name).finish()
     }
 }
 
 /// Requantizes an int32 accumulator to uint8 with TFLite's arithmetic and clamps it.
 #[inline(always)]
 pub(crate) fn requantize_u8(acc: i32, q: &QuantParams) -> u8 {
-    let v = requantize::multiply_by_quantized_multiplier(acc, q.multiplier, q.shift)
-        + q.output_zero_point;
+    let v = requantize::multiply_by_quantized_multiplier(acc, q.multiplier, q.shift) + q.output_zero_point;
     v.clamp(q.act_min, q.act_max) as u8
 }
 
@@ -124,13 +226,16 @@ pub(crate) fn requantize_u8(acc: i32, q: &QuantParams) -> u8 {
 /// per frame on 1001 values.
 pub(crate) fn softmax_u8_common(beta_scale: f32, input: &[u8], output: &mut [u8]) {
     let max = input.iter().copied().max().unwrap_or(0);
-    // exp(β·s·d) for every possible difference d = q − max ∈ [−255, 0].
-    let mut sum = 0.0f32;
-    for &q in input {
-        sum += (beta_scale * (f32::from(q) - f32::from(max))).exp();
+    // exp(β·s·d) for every possible difference d = q − max ∈ [−255, 0], computed once: 256
+    // exponentials instead of two per element, with identical values.
+    let mut table = [0f32; 256];
+    for (d, t) in table.iter_mut().enumerate() {
+        *t = (beta_scale * -(d as f32)).exp();
     }
+    let e = |q: u8| table[usize::from(max - q)];
+    let sum: f32 = input.iter().map(|&q| e(q)).sum();
     for (o, &q) in output.iter_mut().zip(input) {
-        let p = (beta_scale * (f32::from(q) - f32::from(max))).exp() / sum;
+        let p = e(q) / sum;
         *o = (p * 256.0 + 0.5).floor().min(255.0) as u8;
     }
 }

@@ -4,11 +4,15 @@
 //! equal to TFLite's reference kernels rather than fast. Padded taps are skipped: for uint8 a
 //! padded tap contributes `(zp_x − zp_x)·w = 0`, so skipping is exact.
 
-use super::{ConvGeom, FloatRange, KernelSet, PoolGeom, QuantParams, requantize_u8};
+use super::{ConvGeom, FloatRange, KernelSet, Packed, PoolGeom, QuantParams, Scratch, requantize_u8};
 
 /// The reference implementation of every kernel.
 pub const KERNELS: KernelSet = KernelSet {
     name: "reference",
+    pack_conv2d_u8: super::pack_file_layout_u8,
+    pack_conv2d_f32: super::pack_file_layout_f32,
+    pack_depthwise_u8: super::pack_file_layout_u8,
+    pack_depthwise_f32: super::pack_file_layout_f32,
     conv2d_u8,
     conv2d_f32,
     depthwise_u8,
@@ -30,10 +34,11 @@ pub fn conv2d_u8(
     g: &ConvGeom,
     q: &QuantParams,
     input: &[u8],
-    filter: &[u8],
-    bias: &[i32],
+    packed: &Packed,
     output: &mut [u8],
+    _: &mut Scratch,
 ) {
+    let (filter, bias) = (&packed.u8[..], &packed.i32[..]);
     for oy in 0..g.out_h {
         for ox in 0..g.out_w {
             for oc in 0..g.out_c {
@@ -63,10 +68,11 @@ pub fn conv2d_f32(
     g: &ConvGeom,
     act: FloatRange,
     input: &[f32],
-    filter: &[f32],
-    bias: &[f32],
+    packed: &Packed,
     output: &mut [f32],
+    _: &mut Scratch,
 ) {
+    let (filter, bias) = super::file_layout_f32(packed, g.out_c);
     for oy in 0..g.out_h {
         for ox in 0..g.out_w {
             for oc in 0..g.out_c {
@@ -95,10 +101,11 @@ pub fn depthwise_u8(
     g: &ConvGeom,
     q: &QuantParams,
     input: &[u8],
-    filter: &[u8],
-    bias: &[i32],
+    packed: &Packed,
     output: &mut [u8],
+    _: &mut Scratch,
 ) {
+    let (filter, bias) = (&packed.u8[..], &packed.i32[..]);
     for oy in 0..g.out_h {
         for ox in 0..g.out_w {
             for c in 0..g.out_c {
@@ -126,10 +133,11 @@ pub fn depthwise_f32(
     g: &ConvGeom,
     act: FloatRange,
     input: &[f32],
-    filter: &[f32],
-    bias: &[f32],
+    packed: &Packed,
     output: &mut [f32],
+    _: &mut Scratch,
 ) {
+    let (filter, bias) = super::file_layout_f32(packed, g.out_c);
     for oy in 0..g.out_h {
         for ox in 0..g.out_w {
             for c in 0..g.out_c {
@@ -142,8 +150,8 @@ pub fn depthwise_f32(
                         let Some(ix) = source(ox, g.stride_w, kx, g.pad_left, g.in_w) else {
                             continue;
                         };
-                        acc += input[(iy * g.in_w + ix) * g.in_c + c]
-                            * filter[(ky * g.kw + kx) * g.out_c + c];
+                        acc +=
+                            input[(iy * g.in_w + ix) * g.in_c + c] * filter[(ky * g.kw + kx) * g.out_c + c];
                     }
                 }
                 output[(oy * g.out_w + ox) * g.out_c + c] = acc.clamp(act.min, act.max);

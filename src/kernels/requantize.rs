@@ -66,10 +66,7 @@ pub fn rounding_divide_by_pot(x: i32, e: i32) -> i32 {
 pub fn multiply_by_quantized_multiplier(x: i32, q: i32, shift: i32) -> i32 {
     let left = shift.max(0);
     let right = (-shift).max(0);
-    rounding_divide_by_pot(
-        saturating_rounding_doubling_high_mul(x.wrapping_mul(1i32 << left), q),
-        right,
-    )
+    rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x.wrapping_mul(1i32 << left), q), right)
 }
 
 /// The real multiplier of a conv / depthwise layer: the product of the input and filter scales
@@ -112,15 +109,9 @@ mod tests {
         assert_eq!(rounding_divide_by_pot(-5, 1), -3);
         assert_eq!(rounding_divide_by_pot(4, 1), 2);
         assert_eq!(rounding_divide_by_pot(-7, 2), -2);
-        assert_eq!(
-            saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN),
-            i32::MAX
-        );
+        assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN), i32::MAX);
         // 0.5 · 0.5 in Q31 is 0.25.
-        assert_eq!(
-            saturating_rounding_doubling_high_mul(1 << 30, 1 << 30),
-            1 << 29
-        );
+        assert_eq!(saturating_rounding_doubling_high_mul(1 << 30, 1 << 30), 1 << 29);
         assert_eq!(multiply_by_quantized_multiplier(1000, 1 << 30, -1), 250);
         assert_eq!(multiply_by_quantized_multiplier(-1000, 1 << 30, -1), -250);
     }

@@ -8,11 +8,15 @@
 //! - Depthwise and general convolutions iterate over the taps that fall inside the input, with
 //!   the channel loop innermost over contiguous memory.
 
-use super::{ConvGeom, FloatRange, KernelSet, QuantParams, requantize_u8};
+use super::{ConvGeom, FloatRange, KernelSet, Packed, QuantParams, Scratch, requantize_u8};
 
 /// The portable implementation of every kernel.
 pub const KERNELS: KernelSet = KernelSet {
     name: "scalar",
+    pack_conv2d_u8: super::pack_file_layout_u8,
+    pack_conv2d_f32: super::pack_file_layout_f32,
+    pack_depthwise_u8: super::pack_file_layout_u8,
+    pack_depthwise_f32: super::pack_file_layout_f32,
     conv2d_u8,
     conv2d_f32,
     depthwise_u8,
@@ -33,22 +37,18 @@ fn tap_range(o: usize, stride: usize, pad: usize, kernel: usize, size: usize) ->
 }
 
 fn is_pointwise(g: &ConvGeom) -> bool {
-    g.kh == 1
-        && g.kw == 1
-        && g.stride_h == 1
-        && g.stride_w == 1
-        && g.pad_top == 0
-        && g.pad_left == 0
+    g.kh == 1 && g.kw == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 && g.pad_left == 0
 }
 
 pub fn conv2d_u8(
     g: &ConvGeom,
     q: &QuantParams,
     input: &[u8],
-    filter: &[u8],
-    bias: &[i32],
+    packed: &Packed,
     output: &mut [u8],
+    _: &mut Scratch,
 ) {
+    let (filter, bias) = (&packed.u8[..], &packed.i32[..]);
     let zx = q.input_zero_point;
     let zw = q.filter_zero_point;
     if is_pointwise(g) {
@@ -95,10 +95,11 @@ pub fn conv2d_f32(
     g: &ConvGeom,
     act: FloatRange,
     input: &[f32],
-    filter: &[f32],
-    bias: &[f32],
+    packed: &Packed,
     output: &mut [f32],
+    _: &mut Scratch,
 ) {
+    let (filter, bias) = super::file_layout_f32(packed, g.out_c);
     if is_pointwise(g) {
         let ic = g.in_c;
         for (x, out) in input.chunks_exact(ic).zip(output.chunks_exact_mut(g.out_c)) {
@@ -150,10 +151,11 @@ pub fn depthwise_u8(
     g: &ConvGeom,
     q: &QuantParams,
     input: &[u8],
-    filter: &[u8],
-    bias: &[i32],
+    packed: &Packed,
     output: &mut [u8],
+    _: &mut Scratch,
 ) {
+    let (filter, bias) = (&packed.u8[..], &packed.i32[..]);
     let c_n = g.out_c;
     let zx = q.input_zero_point;
     let zw = q.filter_zero_point;
@@ -183,10 +185,11 @@ pub fn depthwise_f32(
     g: &ConvGeom,
     act: FloatRange,
     input: &[f32],
-    filter: &[f32],
-    bias: &[f32],
+    packed: &Packed,
     output: &mut [f32],
+    _: &mut Scratch,
 ) {
+    let (filter, bias) = super::file_layout_f32(packed, g.out_c);
     let c_n = g.out_c;
     for oy in 0..g.out_h {
         let (ky0, ky1) = tap_range(oy, g.stride_h, g.pad_top, g.kh, g.in_h);

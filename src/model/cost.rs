@@ -139,19 +139,13 @@ pub fn scaled_channels(d: usize, alpha: f64) -> usize {
 
 fn check_args(alpha: f64, resolution: usize, classes: usize) -> Result<()> {
     if !(alpha.is_finite() && alpha > 0.0 && alpha <= 4.0) {
-        return Err(invalid_input(format!(
-            "width multiplier {alpha} (expected 0 < α ≤ 4)"
-        )));
+        return Err(invalid_input(format!("width multiplier {alpha} (expected 0 < α ≤ 4)")));
     }
     if !(1..=8192).contains(&resolution) {
-        return Err(invalid_input(format!(
-            "resolution {resolution} (expected 1 to 8192)"
-        )));
+        return Err(invalid_input(format!("resolution {resolution} (expected 1 to 8192)")));
     }
     if !(1..=1_000_000).contains(&classes) {
-        return Err(invalid_input(format!(
-            "{classes} classes (expected 1 to 1000000)"
-        )));
+        return Err(invalid_input(format!("{classes} classes (expected 1 to 1000000)")));
     }
     Ok(())
 }
@@ -247,16 +241,10 @@ pub fn of_model(model: &Model, resolution: usize) -> Result<Cost> {
             Op::Depthwise(_) => {
                 n_dw += 1;
                 let m = (g.out_h * g.out_w * g.kh * g.kw) as u64 * g.out_c as u64;
-                (
-                    LayerType::Depthwise,
-                    format!("dw_{n_dw}"),
-                    m,
-                    (g.kh * g.kw * g.out_c) as u64,
-                )
+                (LayerType::Depthwise, format!("dw_{n_dw}"), m, (g.kh * g.kw * g.out_c) as u64)
             }
             _ => {
-                let macs =
-                    (g.out_h * g.out_w * g.kh * g.kw) as u64 * g.in_c as u64 * g.out_c as u64;
+                let macs = (g.out_h * g.out_w * g.kh * g.kw) as u64 * g.in_c as u64 * g.out_c as u64;
                 let params = (g.kh * g.kw * g.in_c * g.out_c) as u64;
                 if g.kh == 1 && g.kw == 1 && g.out_h == 1 && g.out_w == 1 {
                     (LayerType::Fc, "fc".to_string(), macs, params)
@@ -270,18 +258,7 @@ pub fn of_model(model: &Model, resolution: usize) -> Result<Cost> {
                 }
             }
         };
-        layers.push(LayerCost {
-            name,
-            kind,
-            output,
-            macs,
-            params,
-        });
+        layers.push(LayerCost { name, kind, output, macs, params });
     }
-    Ok(Cost::from_layers(
-        model.alpha(),
-        resolution,
-        model.classes(),
-        layers,
-    ))
+    Ok(Cost::from_layers(model.alpha(), resolution, model.classes(), layers))
 }

@@ -45,9 +45,7 @@ impl Model {
             return Err(Error::ModelMalformed("input is not rank 4".into()));
         };
         if h != w {
-            return Err(Error::ModelUnsupported(format!(
-                "a non-square {h}×{w} input"
-            )));
+            return Err(Error::ModelUnsupported(format!("a non-square {h}×{w} input")));
         }
         // At its own size, every computed shape must be the declared one.
         let plan = plan::plan(&model.graph, h, w, &limits).map_err(|e| match e {
@@ -84,11 +82,7 @@ impl Model {
 
     /// Number of output classes (the last layer's last dimension).
     pub fn classes(&self) -> usize {
-        self.graph
-            .layers
-            .last()
-            .and_then(|l| l.output.shape.last().copied())
-            .unwrap_or(0)
+        self.graph.layers.last().and_then(|l| l.output.shape.last().copied()).unwrap_or(0)
     }
 
     /// Width multiplier α, from the stem's channel count (32·α).

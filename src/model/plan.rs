@@ -7,7 +7,7 @@
 use super::graph::{Activation, DType, Filter, Graph, Op, Padding, Quant, Window};
 use crate::error::{Error, Result, invalid_input, unsupported};
 use crate::kernels::requantize::{conv_multiplier, quantize_f32, quantize_multiplier};
-use crate::kernels::{ConvGeom, FloatRange, PoolGeom, QuantParams};
+use crate::kernels::{ConvGeom, FloatRange, PoolGeom, QuantParams, scratch_len};
 
 /// Size limits enforced while planning and loading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,11 +22,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_model_bytes: 64 << 20,
-            max_tensor_elements: 16 << 20,
-            max_resolution: 1024,
-        }
+        Limits { max_model_bytes: 64 << 20, max_tensor_elements: 16 << 20, max_resolution: 1024 }
     }
 }
 
@@ -51,7 +47,9 @@ pub(crate) enum Step {
     /// RESHAPE: the data is copied unchanged.
     Copy,
     /// SOFTMAX; `beta_scale` is β for float models and β·s_in for uint8 ones.
-    Softmax { beta_scale: f32 },
+    Softmax {
+        beta_scale: f32,
+    },
 }
 
 /// A validated execution plan for one input size.
@@ -63,6 +61,8 @@ pub(crate) struct Plan {
     pub steps: Vec<Step>,
     /// Largest activation, in elements (input included).
     pub max_elements: usize,
+    /// Kernel scratch memory, in elements ([`crate::kernels::scratch_len`] of the largest layer).
+    pub scratch_elements: usize,
 }
 
 impl Plan {
@@ -87,14 +87,8 @@ fn pad_before(input: usize, out: usize, k: usize, stride: usize, padding: Paddin
 
 fn float_range(a: Activation) -> FloatRange {
     match a {
-        Activation::None => FloatRange {
-            min: f32::NEG_INFINITY,
-            max: f32::INFINITY,
-        },
-        Activation::Relu => FloatRange {
-            min: 0.0,
-            max: f32::INFINITY,
-        },
+        Activation::None => FloatRange { min: f32::NEG_INFINITY, max: f32::INFINITY },
+        Activation::Relu => FloatRange { min: 0.0, max: f32::INFINITY },
         Activation::Relu6 => FloatRange { min: 0.0, max: 6.0 },
     }
 }
@@ -104,10 +98,7 @@ fn u8_range(a: Activation, q: Quant) -> (i32, i32) {
     match a {
         Activation::None => (0, 255),
         Activation::Relu => (q.zero_point.max(0), 255),
-        Activation::Relu6 => (
-            q.zero_point.max(0),
-            quantize_f32(6.0, q.scale, q.zero_point).min(255),
-        ),
+        Activation::Relu6 => (q.zero_point.max(0), quantize_f32(6.0, q.scale, q.zero_point).min(255)),
     }
 }
 
@@ -144,6 +135,7 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
     let mut shape = vec![1, h, w, c];
     let mut max_elements = check(&shape)?;
     let mut in_quant = graph.input.quant;
+    let mut scratch_elements = 0;
     let mut shapes = Vec::with_capacity(graph.layers.len());
     let mut steps = Vec::with_capacity(graph.layers.len());
     for (i, layer) in graph.layers.iter().enumerate() {
@@ -151,9 +143,7 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
         let nhwc = |shape: &[usize]| -> Result<(usize, usize, usize)> {
             match *shape {
                 [1, h, w, c] => Ok((h, w, c)),
-                _ => Err(unsupported(ctx(format!(
-                    "input of shape {shape:?} (NHWC, batch 1, expected)"
-                )))),
+                _ => Err(unsupported(ctx(format!("input of shape {shape:?} (NHWC, batch 1, expected)")))),
             }
         };
         let out_q = layer.output.quant;
@@ -177,24 +167,20 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
                     }
                     _ => QuantParams::default(),
                 };
-                let step = Step::Conv {
-                    geom,
-                    quant,
-                    range: float_range(act),
-                    depthwise,
-                };
+                let scratch = scratch_len(&geom);
+                if scratch > limits.max_tensor_elements.saturating_mul(4) {
+                    return Err(Error::LimitsExceeded(ctx(format!(
+                        "{scratch} elements of working memory exceed the limit"
+                    ))));
+                }
+                scratch_elements = scratch_elements.max(scratch);
+                let step = Step::Conv { geom, quant, range: float_range(act), depthwise };
                 (step, vec![1, geom.out_h, geom.out_w, out_c])
             }
             Op::AvgPool(p) => {
                 let (ih, iw, ic) = nhwc(&shape)?;
                 let win = if p.global {
-                    Window {
-                        kh: ih,
-                        kw: iw,
-                        stride_h: 1,
-                        stride_w: 1,
-                        ..p.window
-                    }
+                    Window { kh: ih, kw: iw, stride_h: 1, stride_w: 1, ..p.window }
                 } else {
                     p.window
                 };
@@ -218,24 +204,14 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
                     pad_left: cg.pad_left,
                 };
                 let (act_min, act_max) = out_q.map_or((0, 255), |q| u8_range(p.activation, q));
-                let step = Step::Pool {
-                    geom,
-                    act_min,
-                    act_max,
-                    range: float_range(p.activation),
-                };
+                let step = Step::Pool { geom, act_min, act_max, range: float_range(p.activation) };
                 (step, vec![1, geom.out_h, geom.out_w, ic])
             }
-            Op::Reshape(target) => (
-                Step::Copy,
-                reshape(&shape, target).map_err(|m| invalid_input(ctx(m)))?,
-            ),
+            Op::Reshape(target) => (Step::Copy, reshape(&shape, target).map_err(|m| invalid_input(ctx(m)))?),
             Op::Softmax(beta) => {
                 let rows: usize = shape[..shape.len().saturating_sub(1)].iter().product();
                 if rows != 1 || shape.is_empty() {
-                    return Err(unsupported(ctx(format!(
-                        "softmax over shape {shape:?} (one row expected)"
-                    ))));
+                    return Err(unsupported(ctx(format!("softmax over shape {shape:?} (one row expected)"))));
                 }
                 let beta_scale = match (graph.dtype, in_quant) {
                     (DType::U8, Some(q)) => beta * q.scale,
@@ -250,12 +226,7 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
         shapes.push(shape.clone());
         steps.push(step);
     }
-    Ok(Plan {
-        input_shape: [h, w, c],
-        shapes,
-        steps,
-        max_elements,
-    })
+    Ok(Plan { input_shape: [h, w, c], shapes, steps, max_elements, scratch_elements })
 }
 
 fn conv_geom(ih: usize, iw: usize, ic: usize, out_c: usize, win: &Window) -> Option<ConvGeom> {
@@ -277,12 +248,7 @@ fn conv_geom(ih: usize, iw: usize, ic: usize, out_c: usize, win: &Window) -> Opt
     })
 }
 
-fn conv_quant(
-    iq: Quant,
-    fq: Quant,
-    oq: Quant,
-    act: Activation,
-) -> std::result::Result<QuantParams, String> {
+fn conv_quant(iq: Quant, fq: Quant, oq: Quant, act: Activation) -> std::result::Result<QuantParams, String> {
     let m = conv_multiplier(iq.scale, fq.scale, oq.scale);
     if !(m.is_finite() && m > 0.0 && m < (1u64 << 30) as f64) {
         return Err(format!("requantization multiplier {m} is out of range"));
@@ -316,9 +282,7 @@ fn reshape(shape: &[usize], target: &[i64]) -> std::result::Result<Vec<usize>, S
             }
             d if d > 0 => {
                 let d = usize::try_from(d).map_err(|_| format!("target dimension {d}"))?;
-                known = known
-                    .checked_mul(d)
-                    .ok_or_else(|| format!("target shape {target:?} overflows"))?;
+                known = known.checked_mul(d).ok_or_else(|| format!("target shape {target:?} overflows"))?;
                 out.push(d);
             }
             d => return Err(format!("target dimension {d} in {target:?}")),
@@ -330,9 +294,7 @@ fn reshape(shape: &[usize], target: &[i64]) -> std::result::Result<Vec<usize>, S
         }
         out[i] = count / known;
     } else if known != count {
-        return Err(format!(
-            "cannot reshape {shape:?} ({count} elements) to {target:?}"
-        ));
+        return Err(format!("cannot reshape {shape:?} ({count} elements) to {target:?}"));
     }
     Ok(out)
 }

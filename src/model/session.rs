@@ -7,7 +7,7 @@ use super::Model;
 use super::graph::{Bias, DType, Filter, Op};
 use super::plan::{Plan, Step, plan};
 use crate::error::{Error, Result, invalid_input};
-use crate::kernels::{self, KernelSet};
+use crate::kernels::{self, FilterShape, KernelSet, Packed, Scratch};
 use ndarray::{ArrayView1, ArrayView3};
 
 /// The activation buffers: `[input, ping, pong]`.
@@ -23,7 +23,10 @@ pub struct Session {
     model: Model,
     plan: Plan,
     kernels: &'static KernelSet,
+    /// Per layer, the weights packed for `kernels` (empty for layers without weights).
+    packed: Vec<Packed>,
     arena: Arena,
+    scratch: Scratch,
 }
 
 /// Which buffer a layer reads and which it writes: layer 0 reads the input buffer, then the
@@ -64,21 +67,25 @@ impl Session {
     /// shape, [`Error::LimitsExceeded`] if a tensor would exceed the model's limits.
     pub fn with_resolution(model: Model, resolution: usize) -> Result<Session> {
         let plan = plan(&model.graph, resolution, resolution, &model.limits)?;
-        let arena = Self::allocate(model.graph.dtype, &plan);
-        Ok(Session {
-            model,
-            plan,
-            kernels: &kernels::scalar::KERNELS,
-            arena,
-        })
+        let (arena, scratch) = Self::allocate(model.graph.dtype, &plan);
+        let kernels = kernels::best();
+        let packed = pack(&model, kernels);
+        Ok(Session { model, plan, kernels, packed, arena, scratch })
     }
 
-    fn allocate(dtype: DType, plan: &Plan) -> Arena {
+    fn allocate(dtype: DType, plan: &Plan) -> (Arena, Scratch) {
         let n = plan.max_elements;
         let input: usize = plan.input_shape.iter().product();
+        let s = plan.scratch_elements;
         match dtype {
-            DType::U8 => Arena::U8([vec![0; input], vec![0; n], vec![0; n]]),
-            DType::F32 => Arena::F32([vec![0.0; input], vec![0.0; n], vec![0.0; n]]),
+            DType::U8 => (
+                Arena::U8([vec![0; input], vec![0; n], vec![0; n]]),
+                Scratch { i16: vec![0; s], f32: Vec::new() },
+            ),
+            DType::F32 => (
+                Arena::F32([vec![0.0; input], vec![0.0; n], vec![0.0; n]]),
+                Scratch { i16: Vec::new(), f32: vec![0.0; s] },
+            ),
         }
     }
 
@@ -91,20 +98,19 @@ impl Session {
         if resolution == self.resolution() {
             return Ok(());
         }
-        let plan = plan(
-            &self.model.graph,
-            resolution,
-            resolution,
-            &self.model.limits,
-        )?;
-        self.arena = Self::allocate(self.model.graph.dtype, &plan);
+        let plan = plan(&self.model.graph, resolution, resolution, &self.model.limits)?;
+        (self.arena, self.scratch) = Self::allocate(self.model.graph.dtype, &plan);
         self.plan = plan;
         Ok(())
     }
 
-    /// Chooses the kernel implementation (the default is [`kernels::scalar::KERNELS`]).
+    /// Chooses the kernel implementation (the default is [`kernels::best`]) and packs the
+    /// weights for it.
     pub fn set_kernels(&mut self, kernels: &'static KernelSet) {
-        self.kernels = kernels;
+        if !std::ptr::eq(kernels, self.kernels) {
+            self.packed = pack(&self.model, kernels);
+            self.kernels = kernels;
+        }
     }
 
     /// The kernel implementation in use.
@@ -186,11 +192,7 @@ impl Session {
     }
 
     fn wrong_dtype(&self, want: DType) -> Error {
-        invalid_input(format!(
-            "{} input given to a {} model",
-            want.name(),
-            self.model.graph.dtype.name()
-        ))
+        invalid_input(format!("{} input given to a {} model", want.name(), self.model.graph.dtype.name()))
     }
 
     fn fill_input_u8(&mut self, values: impl Iterator<Item = u8>) -> Result<()> {
@@ -240,11 +242,7 @@ impl Session {
     ///
     /// # Errors
     /// As [`Session::run_u8`], and for non-finite input values.
-    pub fn run_f32(
-        &mut self,
-        input: &[f32],
-        observe: &mut dyn FnMut(usize, &[f32]),
-    ) -> Result<&[f32]> {
+    pub fn run_f32(&mut self, input: &[f32], observe: &mut dyn FnMut(usize, &[f32])) -> Result<&[f32]> {
         if input.len() != self.input_len() {
             return Err(invalid_input(format!(
                 "input of {} values, the model expects {} ({:?})",
@@ -289,10 +287,7 @@ impl Session {
             Arena::U8(b) => {
                 crate::image::rgba_to_u8(rgba, width, height, size, &mut b[0])?;
                 let q = self.model.graph.layers.last().and_then(|l| l.output.quant);
-                let q = q.unwrap_or(super::graph::Quant {
-                    scale: 1.0,
-                    zero_point: 0,
-                });
+                let q = q.unwrap_or(super::graph::Quant { scale: 1.0, zero_point: 0 });
                 let out = self.run_filled_u8(&mut |_, _| {})?;
                 for (s, &v) in scores.iter_mut().zip(out) {
                     *s = q.scale * (i32::from(v) - q.zero_point) as f32;
@@ -310,57 +305,27 @@ impl Session {
     pub(crate) fn run_filled_u8(&mut self, observe: &mut dyn FnMut(usize, &[u8])) -> Result<&[u8]> {
         let dtype = self.model.graph.dtype;
         let Arena::U8(bufs) = &mut self.arena else {
-            return Err(invalid_input(format!(
-                "uint8 run of a {} model",
-                dtype.name()
-            )));
+            return Err(invalid_input(format!("uint8 run of a {} model", dtype.name())));
         };
         let k = self.kernels;
         let mut last = 0;
-        for (i, (step, layer)) in self
-            .plan
-            .steps
-            .iter()
-            .zip(&self.model.graph.layers)
-            .enumerate()
-        {
+        for (i, (step, layer)) in self.plan.steps.iter().zip(&self.model.graph.layers).enumerate() {
             let (r, w) = slots(i);
             let n_out: usize = self.plan.shapes[i].iter().product();
-            let n_in = if i == 0 {
-                bufs[0].len()
-            } else {
-                self.plan.shapes[i - 1].iter().product()
-            };
+            let n_in = if i == 0 { bufs[0].len() } else { self.plan.shapes[i - 1].iter().product() };
             let (src, dst) = split(bufs, r, w);
             let (src, dst) = (&src[..n_in], &mut dst[..n_out]);
+            let (packed, scratch) = (&self.packed[i], &mut self.scratch);
             match (step, &layer.op) {
-                (
-                    Step::Conv {
-                        geom,
-                        quant,
-                        depthwise,
-                        ..
-                    },
-                    Op::Conv2d(c),
-                ) if !depthwise => {
-                    if let (Filter::U8 { data, .. }, Bias::I32(bias)) = (&c.filter, &c.bias) {
-                        (k.conv2d_u8)(geom, quant, src, data, bias, dst);
-                    }
+                (Step::Conv { geom, quant, .. }, Op::Conv2d(_)) => {
+                    (k.conv2d_u8)(geom, quant, src, packed, dst, scratch)
                 }
-                (Step::Conv { geom, quant, .. }, Op::Depthwise(d)) => {
-                    if let (Filter::U8 { data, .. }, Bias::I32(bias)) = (&d.filter, &d.bias) {
-                        (k.depthwise_u8)(geom, quant, src, data, bias, dst);
-                    }
+                (Step::Conv { geom, quant, .. }, Op::Depthwise(_)) => {
+                    (k.depthwise_u8)(geom, quant, src, packed, dst, scratch)
                 }
-                (
-                    Step::Pool {
-                        geom,
-                        act_min,
-                        act_max,
-                        ..
-                    },
-                    _,
-                ) => (k.avg_pool_u8)(geom, *act_min, *act_max, src, dst),
+                (Step::Pool { geom, act_min, act_max, .. }, _) => {
+                    (k.avg_pool_u8)(geom, *act_min, *act_max, src, dst)
+                }
                 (Step::Copy, _) => dst.copy_from_slice(src),
                 (Step::Softmax { beta_scale }, _) => (k.softmax_u8)(*beta_scale, src, dst),
                 _ => unreachable!("the plan is built from these layers"),
@@ -373,53 +338,26 @@ impl Session {
     }
 
     /// Runs on whatever the input buffer holds.
-    pub(crate) fn run_filled_f32(
-        &mut self,
-        observe: &mut dyn FnMut(usize, &[f32]),
-    ) -> Result<&[f32]> {
+    pub(crate) fn run_filled_f32(&mut self, observe: &mut dyn FnMut(usize, &[f32])) -> Result<&[f32]> {
         let dtype = self.model.graph.dtype;
         let Arena::F32(bufs) = &mut self.arena else {
-            return Err(invalid_input(format!(
-                "float32 run of a {} model",
-                dtype.name()
-            )));
+            return Err(invalid_input(format!("float32 run of a {} model", dtype.name())));
         };
         let k = self.kernels;
         let mut last = 0;
-        for (i, (step, layer)) in self
-            .plan
-            .steps
-            .iter()
-            .zip(&self.model.graph.layers)
-            .enumerate()
-        {
+        for (i, (step, layer)) in self.plan.steps.iter().zip(&self.model.graph.layers).enumerate() {
             let (r, w) = slots(i);
             let n_out: usize = self.plan.shapes[i].iter().product();
-            let n_in = if i == 0 {
-                bufs[0].len()
-            } else {
-                self.plan.shapes[i - 1].iter().product()
-            };
+            let n_in = if i == 0 { bufs[0].len() } else { self.plan.shapes[i - 1].iter().product() };
             let (src, dst) = split(bufs, r, w);
             let (src, dst) = (&src[..n_in], &mut dst[..n_out]);
+            let (packed, scratch) = (&self.packed[i], &mut self.scratch);
             match (step, &layer.op) {
-                (
-                    Step::Conv {
-                        geom,
-                        range,
-                        depthwise,
-                        ..
-                    },
-                    Op::Conv2d(c),
-                ) if !depthwise => {
-                    if let (Filter::F32(f), Bias::F32(bias)) = (&c.filter, &c.bias) {
-                        (k.conv2d_f32)(geom, *range, src, f, bias, dst);
-                    }
+                (Step::Conv { geom, range, .. }, Op::Conv2d(_)) => {
+                    (k.conv2d_f32)(geom, *range, src, packed, dst, scratch)
                 }
-                (Step::Conv { geom, range, .. }, Op::Depthwise(d)) => {
-                    if let (Filter::F32(f), Bias::F32(bias)) = (&d.filter, &d.bias) {
-                        (k.depthwise_f32)(geom, *range, src, f, bias, dst);
-                    }
+                (Step::Conv { geom, range, .. }, Op::Depthwise(_)) => {
+                    (k.depthwise_f32)(geom, *range, src, packed, dst, scratch)
                 }
                 (Step::Pool { geom, range, .. }, _) => (k.avg_pool_f32)(geom, *range, src, dst),
                 (Step::Copy, _) => dst.copy_from_slice(src),
@@ -432,4 +370,37 @@ impl Session {
         let n = self.plan.output_len();
         Ok(&bufs[last][..n])
     }
+}
+
+/// Packs every layer's weights for `kernels`.
+fn pack(model: &Model, kernels: &KernelSet) -> Vec<Packed> {
+    model
+        .graph
+        .layers
+        .iter()
+        .map(|layer| match &layer.op {
+            Op::Conv2d(c) => {
+                let shape = FilterShape { out_c: c.out_c, kh: c.window.kh, kw: c.window.kw, in_c: c.in_c };
+                match (&c.filter, &c.bias) {
+                    (Filter::U8 { data, quant }, Bias::I32(b)) => {
+                        (kernels.pack_conv2d_u8)(&shape, data, quant.zero_point, b)
+                    }
+                    (Filter::F32(f), Bias::F32(b)) => (kernels.pack_conv2d_f32)(&shape, f, b),
+                    _ => Packed::default(),
+                }
+            }
+            Op::Depthwise(d) => {
+                let shape =
+                    FilterShape { out_c: d.channels, kh: d.window.kh, kw: d.window.kw, in_c: d.channels };
+                match (&d.filter, &d.bias) {
+                    (Filter::U8 { data, quant }, Bias::I32(b)) => {
+                        (kernels.pack_depthwise_u8)(&shape, data, quant.zero_point, b)
+                    }
+                    (Filter::F32(f), Bias::F32(b)) => (kernels.pack_depthwise_f32)(&shape, f, b),
+                    _ => Packed::default(),
+                }
+            }
+            _ => Packed::default(),
+        })
+        .collect()
 }

@@ -10,8 +10,8 @@ mod schema;
 
 use crate::error::{Error, Result, malformed, unsupported};
 use crate::model::graph::{
-    Activation, Bias, Conv, DType, Depthwise, Filter, Graph, Layer, Op, Padding, Pool, Quant,
-    TensorInfo, Window,
+    Activation, Bias, Conv, DType, Depthwise, Filter, Graph, Layer, Op, Padding, Pool, Quant, TensorInfo,
+    Window,
 };
 use flatbuffers::Vector;
 
@@ -226,36 +226,24 @@ pub fn import(bytes: &[u8]) -> Result<Graph> {
     }
     let model = schema::root(bytes).map_err(|e| malformed(format!("invalid flatbuffer: {e}")))?;
     if model.version() != 3 {
-        return Err(unsupported(format!(
-            "schema version {} (only version 3 is supported)",
-            model.version()
-        )));
+        return Err(unsupported(format!("schema version {} (only version 3 is supported)", model.version())));
     }
-    let subgraphs = model
-        .subgraphs()
-        .ok_or_else(|| malformed("the model has no subgraphs"))?;
+    let subgraphs = model.subgraphs().ok_or_else(|| malformed("the model has no subgraphs"))?;
     if subgraphs.len() != 1 {
-        return Err(unsupported(format!(
-            "{} subgraphs (exactly one is supported)",
-            subgraphs.len()
-        )));
+        return Err(unsupported(format!("{} subgraphs (exactly one is supported)", subgraphs.len())));
     }
     let sg = subgraphs.get(0);
     let buffers = model.buffers();
 
     // Tensors, with their buffers and quantization resolved.
-    let ftensors = sg
-        .tensors()
-        .ok_or_else(|| malformed("the subgraph has no tensors"))?;
+    let ftensors = sg.tensors().ok_or_else(|| malformed("the subgraph has no tensors"))?;
     let mut tensors = Vec::with_capacity(ftensors.len());
     for (i, t) in ftensors.iter().enumerate() {
         tensors.push(raw_tensor(i, t, buffers)?);
     }
 
     // Operator codes.
-    let codes = model
-        .operator_codes()
-        .ok_or_else(|| malformed("the model has no operator codes"))?;
+    let codes = model.operator_codes().ok_or_else(|| malformed("the model has no operator codes"))?;
     let mut builtin = Vec::with_capacity(codes.len());
     for c in codes.iter() {
         let code = i32::from(c.deprecated_builtin_code()).max(c.builtin_code());
@@ -269,16 +257,10 @@ pub fn import(bytes: &[u8]) -> Result<Graph> {
     let inputs = index_list(sg.inputs(), "subgraph inputs")?;
     let outputs = index_list(sg.outputs(), "subgraph outputs")?;
     let [input] = inputs[..] else {
-        return Err(unsupported(format!(
-            "{} graph inputs (exactly one is supported)",
-            inputs.len()
-        )));
+        return Err(unsupported(format!("{} graph inputs (exactly one is supported)", inputs.len())));
     };
     let [output] = outputs[..] else {
-        return Err(unsupported(format!(
-            "{} graph outputs (exactly one is supported)",
-            outputs.len()
-        )));
+        return Err(unsupported(format!("{} graph outputs (exactly one is supported)", outputs.len())));
     };
     let input_t = tensor_at(&tensors, input, "graph input")?;
     let dtype = match input_t.ttype {
@@ -298,9 +280,7 @@ pub fn import(bytes: &[u8]) -> Result<Graph> {
     let graph_input = activation_info(input_t, dtype)?;
 
     // Operators: a chain from the input to the output.
-    let ops = sg
-        .operators()
-        .ok_or_else(|| malformed("the subgraph has no operators"))?;
+    let ops = sg.operators().ok_or_else(|| malformed("the subgraph has no operators"))?;
     if ops.is_empty() {
         return Err(malformed("the subgraph has no operators"));
     }
@@ -309,25 +289,16 @@ pub fn import(bytes: &[u8]) -> Result<Graph> {
     let mut current_shape = graph_input.shape.clone();
     for (i, op) in ops.iter().enumerate() {
         let code = *builtin.get(op.opcode_index() as usize).ok_or_else(|| {
-            malformed(format!(
-                "operator {i} uses operator code {} of {}",
-                op.opcode_index(),
-                builtin.len()
-            ))
+            malformed(format!("operator {i} uses operator code {} of {}", op.opcode_index(), builtin.len()))
         })?;
         let op_inputs = index_list(op.inputs(), "operator inputs")?;
         let op_outputs = index_list(op.outputs(), "operator outputs")?;
         let ctx = |msg: String| format!("operator {i} ({}): {msg}", builtin_name(code));
         let here = ctx(String::new());
         let [out_idx] = op_outputs[..] else {
-            return Err(unsupported(ctx(format!(
-                "{} outputs (one is supported)",
-                op_outputs.len()
-            ))));
+            return Err(unsupported(ctx(format!("{} outputs (one is supported)", op_outputs.len()))));
         };
-        let data_in = *op_inputs
-            .first()
-            .ok_or_else(|| malformed(ctx("no inputs".into())))?;
+        let data_in = *op_inputs.first().ok_or_else(|| malformed(ctx("no inputs".into())))?;
         if data_in != current {
             return Err(unsupported(ctx(format!(
                 "reads tensor {data_in}, not the previous operator's output {current}: only a \
@@ -335,35 +306,24 @@ pub fn import(bytes: &[u8]) -> Result<Graph> {
             ))));
         }
         if out_idx == data_in || op_inputs[1..].contains(&out_idx) || out_idx == input {
-            return Err(malformed(ctx(format!(
-                "writes tensor {out_idx}, which it also reads"
-            ))));
+            return Err(malformed(ctx(format!("writes tensor {out_idx}, which it also reads"))));
         }
         if layers.iter().any(|l: &(usize, Layer)| l.0 == out_idx) {
-            return Err(malformed(ctx(format!(
-                "tensor {out_idx} is produced twice"
-            ))));
+            return Err(malformed(ctx(format!("tensor {out_idx} is produced twice"))));
         }
         if op.has_custom_options() {
-            return Err(unsupported(ctx(
-                "custom options on a builtin operator".into()
-            )));
+            return Err(unsupported(ctx("custom options on a builtin operator".into())));
         }
         let out_t = tensor_at(&tensors, out_idx, "operator output")?;
         if out_t.data.is_some() {
-            return Err(malformed(ctx(format!(
-                "output tensor {:?} is a constant",
-                out_t.name
-            ))));
+            return Err(malformed(ctx(format!("output tensor {:?} is a constant", out_t.name))));
         }
         let output = activation_info(out_t, dtype).map_err(|e| prefix(e, &here))?;
         let in_t = tensor_at(&tensors, data_in, "operator input")?;
         let in_quant = activation_info(in_t, dtype)?.quant;
         let parsed = match code {
             opcode::CONV_2D => {
-                let o = op
-                    .conv2d_options()
-                    .ok_or_else(|| malformed(ctx("missing Conv2DOptions".into())))?;
+                let o = op.conv2d_options().ok_or_else(|| malformed(ctx("missing Conv2DOptions".into())))?;
                 let w = RawWindow {
                     padding: o.padding(),
                     stride_w: o.stride_w(),
@@ -372,8 +332,7 @@ pub fn import(bytes: &[u8]) -> Result<Graph> {
                     dilation_h: o.dilation_h_factor(),
                     activation: o.fused_activation_function(),
                 };
-                conv(&tensors, &op_inputs, &w, dtype, &current_shape, false)
-                    .map_err(|e| prefix(e, &here))?
+                conv(&tensors, &op_inputs, &w, dtype, &current_shape, false).map_err(|e| prefix(e, &here))?
             }
             opcode::DEPTHWISE_CONV_2D => {
                 let o = op
@@ -393,18 +352,12 @@ pub fn import(bytes: &[u8]) -> Result<Graph> {
                     dilation_h: o.dilation_h_factor(),
                     activation: o.fused_activation_function(),
                 };
-                conv(&tensors, &op_inputs, &w, dtype, &current_shape, true)
-                    .map_err(|e| prefix(e, &here))?
+                conv(&tensors, &op_inputs, &w, dtype, &current_shape, true).map_err(|e| prefix(e, &here))?
             }
             opcode::AVERAGE_POOL_2D => {
-                let o = op
-                    .pool2d_options()
-                    .ok_or_else(|| malformed(ctx("missing Pool2DOptions".into())))?;
+                let o = op.pool2d_options().ok_or_else(|| malformed(ctx("missing Pool2DOptions".into())))?;
                 if op_inputs.len() != 1 {
-                    return Err(malformed(ctx(format!(
-                        "{} inputs (expected 1)",
-                        op_inputs.len()
-                    ))));
+                    return Err(malformed(ctx(format!("{} inputs (expected 1)", op_inputs.len()))));
                 }
                 let raw = RawWindow {
                     padding: o.padding(),
@@ -414,43 +367,33 @@ pub fn import(bytes: &[u8]) -> Result<Graph> {
                     dilation_h: 1,
                     activation: o.fused_activation_function(),
                 };
-                let window = window(&raw, o.filter_height(), o.filter_width())
-                    .map_err(|e| prefix(e, &here))?;
+                let window =
+                    window(&raw, o.filter_height(), o.filter_width()).map_err(|e| prefix(e, &here))?;
                 let activation = activation(raw.activation).map_err(|e| prefix(e, &here))?;
                 if current_shape.len() != 4 {
-                    return Err(malformed(ctx(format!(
-                        "input of rank {}",
-                        current_shape.len()
-                    ))));
+                    return Err(malformed(ctx(format!("input of rank {}", current_shape.len()))));
                 }
                 same_quant(in_quant, output.quant).map_err(|e| prefix(e, &here))?;
                 let global = window.padding == Padding::Valid
                     && window.kh == current_shape[1]
                     && window.kw == current_shape[2];
-                Op::AvgPool(Pool {
-                    window,
-                    activation,
-                    global,
-                })
+                Op::AvgPool(Pool { window, activation, global })
             }
             opcode::RESHAPE => {
                 let shape = match op.reshape_options().and_then(|o| o.new_shape()) {
                     Some(v) => v.iter().map(i64::from).collect::<Vec<_>>(),
                     None => {
                         // The target shape comes from a constant int32 second input.
-                        let s = op_inputs
-                            .get(1)
-                            .ok_or_else(|| malformed(ctx("no target shape".into())))?;
+                        let s = op_inputs.get(1).ok_or_else(|| malformed(ctx("no target shape".into())))?;
                         let st = tensor_at(&tensors, *s, "reshape shape")?;
                         if st.ttype != tensor_type::INT32 {
                             return Err(malformed(ctx("shape tensor is not int32".into())));
                         }
-                        let d = st.data.ok_or_else(|| {
-                            unsupported(ctx("a shape computed at run time".into()))
-                        })?;
+                        let d =
+                            st.data.ok_or_else(|| unsupported(ctx("a shape computed at run time".into())))?;
                         if d.len() % 4 != 0 {
                             return Err(malformed(ctx(
-                                "shape tensor data is not a whole number of int32".into(),
+                                "shape tensor data is not a whole number of int32".into()
                             )));
                         }
                         d.chunks_exact(4)
@@ -462,18 +405,14 @@ pub fn import(bytes: &[u8]) -> Result<Graph> {
                 Op::Reshape(shape)
             }
             opcode::SOFTMAX => {
-                let o = op
-                    .softmax_options()
-                    .ok_or_else(|| malformed(ctx("missing SoftmaxOptions".into())))?;
+                let o =
+                    op.softmax_options().ok_or_else(|| malformed(ctx("missing SoftmaxOptions".into())))?;
                 let beta = o.beta();
                 if !beta.is_finite() || beta <= 0.0 {
                     return Err(malformed(ctx(format!("softmax beta {beta}"))));
                 }
                 if dtype == DType::U8 {
-                    let q = output.quant.unwrap_or(Quant {
-                        scale: 0.0,
-                        zero_point: -1,
-                    });
+                    let q = output.quant.unwrap_or(Quant { scale: 0.0, zero_point: -1 });
                     if q.scale != 1.0 / 256.0 || q.zero_point != 0 {
                         return Err(unsupported(ctx(format!(
                             "uint8 softmax output with scale {} and zero point {} (TFLite requires 1/256 and 0)",
@@ -484,10 +423,7 @@ pub fn import(bytes: &[u8]) -> Result<Graph> {
                 Op::Softmax(beta)
             }
             other => {
-                return Err(unsupported(format!(
-                    "operator {i}: {} is not supported",
-                    builtin_name(other)
-                )));
+                return Err(unsupported(format!("operator {i}: {} is not supported", builtin_name(other))));
             }
         };
         current = out_idx;
@@ -499,11 +435,7 @@ pub fn import(bytes: &[u8]) -> Result<Graph> {
             "the graph output is tensor {output}, not the last operator's output {current}"
         )));
     }
-    Ok(Graph {
-        dtype,
-        input: graph_input,
-        layers: layers.into_iter().map(|(_, l)| l).collect(),
-    })
+    Ok(Graph { dtype, input: graph_input, layers: layers.into_iter().map(|(_, l)| l).collect() })
 }
 
 fn prefix(e: Error, ctx: &str) -> Error {
@@ -516,22 +448,13 @@ fn prefix(e: Error, ctx: &str) -> Error {
 
 fn index_list(v: Option<Vector<'_, i32>>, what: &str) -> Result<Vec<usize>> {
     let v = v.ok_or_else(|| malformed(format!("{what} are missing")))?;
-    v.iter()
-        .map(|i| usize::try_from(i).map_err(|_| malformed(format!("{what}: tensor index {i}"))))
-        .collect()
+    v.iter().map(|i| usize::try_from(i).map_err(|_| malformed(format!("{what}: tensor index {i}")))).collect()
 }
 
-fn tensor_at<'t, 'a>(
-    tensors: &'t [RawTensor<'a>],
-    i: usize,
-    what: &str,
-) -> Result<&'t RawTensor<'a>> {
-    tensors.get(i).ok_or_else(|| {
-        malformed(format!(
-            "{what} is tensor {i}, but there are {} tensors",
-            tensors.len()
-        ))
-    })
+fn tensor_at<'t, 'a>(tensors: &'t [RawTensor<'a>], i: usize, what: &str) -> Result<&'t RawTensor<'a>> {
+    tensors
+        .get(i)
+        .ok_or_else(|| malformed(format!("{what} is tensor {i}, but there are {} tensors", tensors.len())))
 }
 
 fn raw_tensor<'a>(
@@ -541,11 +464,7 @@ fn raw_tensor<'a>(
 ) -> Result<RawTensor<'a>> {
     let name = t.name().unwrap_or("").to_string();
     let label = || {
-        if name.is_empty() {
-            format!("tensor {i}")
-        } else {
-            format!("tensor {i} ({name:?})")
-        }
+        if name.is_empty() { format!("tensor {i}") } else { format!("tensor {i} ({name:?})") }
     };
     if t.has_sparsity() {
         return Err(unsupported(format!("{}: sparse tensors", label())));
@@ -557,10 +476,7 @@ fn raw_tensor<'a>(
     if let Some(s) = t.shape() {
         for d in s.iter() {
             if d <= 0 {
-                return Err(malformed(format!(
-                    "{}: dimension {d} in its shape",
-                    label()
-                )));
+                return Err(malformed(format!("{}: dimension {d} in its shape", label())));
             }
             shape.push(d as usize);
         }
@@ -568,12 +484,8 @@ fn raw_tensor<'a>(
     let data = match t.buffer() {
         0 => None,
         b => {
-            let buffers = buffers.ok_or_else(|| {
-                malformed(format!(
-                    "{}: buffer {b}, but the model has no buffers",
-                    label()
-                ))
-            })?;
+            let buffers = buffers
+                .ok_or_else(|| malformed(format!("{}: buffer {b}, but the model has no buffers", label())))?;
             if b as usize >= buffers.len() {
                 return Err(malformed(format!(
                     "{}: buffer {b}, but there are {} buffers",
@@ -583,10 +495,7 @@ fn raw_tensor<'a>(
             }
             let buf = buffers.get(b as usize);
             if buf.offset() != 0 || buf.size() != 0 {
-                return Err(unsupported(format!(
-                    "{}: buffer data stored outside the flatbuffer",
-                    label()
-                )));
+                return Err(unsupported(format!("{}: buffer data stored outside the flatbuffer", label())));
             }
             buf.data().map(|d| d.bytes()).filter(|d| !d.is_empty())
         }
@@ -595,38 +504,23 @@ fn raw_tensor<'a>(
         None => None,
         Some(q) => {
             if q.details_type() != 0 {
-                return Err(unsupported(format!(
-                    "{}: custom quantization details",
-                    label()
-                )));
+                return Err(unsupported(format!("{}: custom quantization details", label())));
             }
-            let scales = q
-                .scale()
-                .map(|v| v.iter().collect::<Vec<f32>>())
-                .unwrap_or_default();
-            let zps = q
-                .zero_point()
-                .map(|v| v.iter().collect::<Vec<i64>>())
-                .unwrap_or_default();
+            let scales = q.scale().map(|v| v.iter().collect::<Vec<f32>>()).unwrap_or_default();
+            let zps = q.zero_point().map(|v| v.iter().collect::<Vec<i64>>()).unwrap_or_default();
             match (scales.len(), zps.len()) {
                 (0, 0) => None,
                 (1, 1) => {
                     let scale = scales[0];
                     if !(scale.is_finite() && scale > 0.0) {
-                        return Err(malformed(format!(
-                            "{}: quantization scale {scale}",
-                            label()
-                        )));
+                        return Err(malformed(format!("{}: quantization scale {scale}", label())));
                     }
                     let zero_point = i32::try_from(zps[0])
                         .map_err(|_| malformed(format!("{}: zero point {}", label(), zps[0])))?;
                     Some(Quant { scale, zero_point })
                 }
                 (s, z) if s > 1 && s == z => {
-                    return Err(unsupported(format!(
-                        "{}: per-channel quantization ({s} scales)",
-                        label()
-                    )));
+                    return Err(unsupported(format!("{}: per-channel quantization ({s} scales)", label())));
                 }
                 (s, z) => {
                     return Err(malformed(format!(
@@ -637,13 +531,7 @@ fn raw_tensor<'a>(
             }
         }
     };
-    Ok(RawTensor {
-        name,
-        shape,
-        ttype: t.tensor_type(),
-        data,
-        quant,
-    })
+    Ok(RawTensor { name, shape, ttype: t.tensor_type(), data, quant })
 }
 
 /// Declared info of an activation tensor, checking its type matches the model's.
@@ -662,31 +550,21 @@ fn activation_info(t: &RawTensor<'_>, dtype: DType) -> Result<TensorInfo> {
     }
     let quant = match dtype {
         DType::U8 => {
-            let q = t.quant.ok_or_else(|| {
-                malformed(format!("uint8 tensor {:?} has no quantization", t.name))
-            })?;
+            let q =
+                t.quant.ok_or_else(|| malformed(format!("uint8 tensor {:?} has no quantization", t.name)))?;
             if !(0..=255).contains(&q.zero_point) {
-                return Err(malformed(format!(
-                    "tensor {:?}: uint8 zero point {}",
-                    t.name, q.zero_point
-                )));
+                return Err(malformed(format!("tensor {:?}: uint8 zero point {}", t.name, q.zero_point)));
             }
             Some(q)
         }
         DType::F32 => None,
     };
-    Ok(TensorInfo {
-        name: t.name.clone(),
-        shape: t.shape.clone(),
-        quant,
-    })
+    Ok(TensorInfo { name: t.name.clone(), shape: t.shape.clone(), quant })
 }
 
 fn same_quant(a: Option<Quant>, b: Option<Quant>) -> Result<()> {
     if a != b {
-        return Err(unsupported(format!(
-            "input and output quantization differ ({a:?} vs {b:?})"
-        )));
+        return Err(unsupported(format!("input and output quantization differ ({a:?} vs {b:?})")));
     }
     Ok(())
 }
@@ -712,16 +590,10 @@ fn window(w: &RawWindow, kh: i32, kw: i32) -> Result<Window> {
         return Err(malformed(format!("stride {}×{}", w.stride_h, w.stride_w)));
     }
     if w.dilation_h <= 0 || w.dilation_w <= 0 {
-        return Err(malformed(format!(
-            "dilation {}×{}",
-            w.dilation_h, w.dilation_w
-        )));
+        return Err(malformed(format!("dilation {}×{}", w.dilation_h, w.dilation_w)));
     }
     if w.dilation_h != 1 || w.dilation_w != 1 {
-        return Err(unsupported(format!(
-            "dilation {}×{}",
-            w.dilation_h, w.dilation_w
-        )));
+        return Err(unsupported(format!("dilation {}×{}", w.dilation_h, w.dilation_w)));
     }
     if kh <= 0 || kw <= 0 {
         return Err(malformed(format!("window {kh}×{kw}")));
@@ -745,10 +617,7 @@ fn conv(
     depthwise: bool,
 ) -> Result<Op> {
     if inputs.len() != 3 {
-        return Err(unsupported(format!(
-            "{} inputs (input, filter and bias expected)",
-            inputs.len()
-        )));
+        return Err(unsupported(format!("{} inputs (input, filter and bias expected)", inputs.len())));
     }
     if in_shape.len() != 4 {
         return Err(malformed(format!("input of rank {}", in_shape.len())));
@@ -757,10 +626,7 @@ fn conv(
     let ft = tensor_at(tensors, inputs[1], "filter")?;
     let bt = tensor_at(tensors, inputs[2], "bias")?;
     let [f0, kh, kw, f3] = ft.shape[..] else {
-        return Err(malformed(format!(
-            "filter {:?} has shape {:?} (rank 4 expected)",
-            ft.name, ft.shape
-        )));
+        return Err(malformed(format!("filter {:?} has shape {:?} (rank 4 expected)", ft.name, ft.shape)));
     };
     let (out_c, filter_in) = if depthwise {
         if f0 != 1 {
@@ -779,17 +645,10 @@ fn conv(
     let w = window(raw, kh as i32, kw as i32)?;
     let act = activation(raw.activation)?;
     let count = checked_product(&ft.shape)?;
-    let fdata = ft
-        .data
-        .ok_or_else(|| malformed(format!("filter {:?} has no constant data", ft.name)))?;
-    let bdata = bt
-        .data
-        .ok_or_else(|| malformed(format!("bias {:?} has no constant data", bt.name)))?;
+    let fdata = ft.data.ok_or_else(|| malformed(format!("filter {:?} has no constant data", ft.name)))?;
+    let bdata = bt.data.ok_or_else(|| malformed(format!("bias {:?} has no constant data", bt.name)))?;
     if bt.shape != [out_c] {
-        return Err(malformed(format!(
-            "bias {:?} has shape {:?}, expected [{out_c}]",
-            bt.name, bt.shape
-        )));
+        return Err(malformed(format!("bias {:?} has shape {:?}, expected [{out_c}]", bt.name, bt.shape)));
     }
     let (filter, bias) = match dtype {
         DType::U8 => {
@@ -807,28 +666,16 @@ fn conv(
                     type_name(bt.ttype)
                 )));
             }
-            let fq = ft.quant.ok_or_else(|| {
-                malformed(format!("uint8 filter {:?} has no quantization", ft.name))
-            })?;
+            let fq = ft
+                .quant
+                .ok_or_else(|| malformed(format!("uint8 filter {:?} has no quantization", ft.name)))?;
             if !(0..=255).contains(&fq.zero_point) {
-                return Err(malformed(format!(
-                    "filter {:?}: uint8 zero point {}",
-                    ft.name, fq.zero_point
-                )));
+                return Err(malformed(format!("filter {:?}: uint8 zero point {}", ft.name, fq.zero_point)));
             }
             expect_len(fdata.len(), count, &ft.name)?;
             expect_len(bdata.len(), checked_product(&[out_c, 4])?, &bt.name)?;
-            let bias = bdata
-                .chunks_exact(4)
-                .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
-            (
-                Filter::U8 {
-                    data: fdata.to_vec(),
-                    quant: fq,
-                },
-                Bias::I32(bias),
-            )
+            let bias = bdata.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            (Filter::U8 { data: fdata.to_vec(), quant: fq }, Bias::I32(bias))
         }
         DType::F32 => {
             if ft.ttype != tensor_type::FLOAT32 || bt.ttype != tensor_type::FLOAT32 {
@@ -844,30 +691,14 @@ fn conv(
         }
     };
     Ok(if depthwise {
-        Op::Depthwise(Depthwise {
-            channels: out_c,
-            window: w,
-            activation: act,
-            filter,
-            bias,
-        })
+        Op::Depthwise(Depthwise { channels: out_c, window: w, activation: act, filter, bias })
     } else {
-        Op::Conv2d(Conv {
-            out_c,
-            in_c,
-            window: w,
-            activation: act,
-            filter,
-            bias,
-        })
+        Op::Conv2d(Conv { out_c, in_c, window: w, activation: act, filter, bias })
     })
 }
 
 fn f32s(bytes: &[u8]) -> Vec<f32> {
-    bytes
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect()
+    bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
 }
 
 fn expect_len(actual: usize, expected: usize, name: &str) -> Result<()> {

@@ -6,9 +6,7 @@
 //! accessor is called, which is what makes the `unsafe` reads in the accessors sound. Fields that
 //! are not read are still listed in the verifier where the importer relies on their absence.
 
-use flatbuffers::{
-    ForwardsUOffset, Table, VOffsetT, Vector, Verifiable, Verifier, VerifierOptions,
-};
+use flatbuffers::{ForwardsUOffset, Table, VOffsetT, Vector, Verifiable, Verifier, VerifierOptions};
 
 /// Byte offset of a field in a vtable, from its slot number.
 const fn slot(n: u16) -> VOffsetT {
@@ -190,9 +188,7 @@ impl<'a> flatbuffers::Follow<'a> for Operator<'a> {
     #[inline]
     unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
         // SAFETY: as for the macro-generated tables: `loc` is a verified table.
-        Self {
-            tab: unsafe { Table::new(buf, loc) },
-        }
+        Self { tab: unsafe { Table::new(buf, loc) } }
     }
 }
 
@@ -237,11 +233,7 @@ impl<'a> Operator<'a> {
     }
     pub fn has_custom_options(&self) -> bool {
         // SAFETY: verified [uint8] slot.
-        unsafe {
-            self.tab
-                .get::<ForwardsUOffset<Vector<'a, u8>>>(slot(5), None)
-        }
-        .is_some()
+        unsafe { self.tab.get::<ForwardsUOffset<Vector<'a, u8>>>(slot(5), None) }.is_some()
     }
 }
 
@@ -258,31 +250,23 @@ impl Verifiable for Operator<'_> {
                 slot(4),
                 false,
                 |kind, v, pos| match kind {
-                    options_type::CONV_2D => v
-                        .verify_union_variant::<ForwardsUOffset<Conv2DOptions>>(
-                            "Conv2DOptions",
-                            pos,
-                        ),
+                    options_type::CONV_2D => {
+                        v.verify_union_variant::<ForwardsUOffset<Conv2DOptions>>("Conv2DOptions", pos)
+                    }
                     options_type::DEPTHWISE_CONV_2D => v
                         .verify_union_variant::<ForwardsUOffset<DepthwiseConv2DOptions>>(
                             "DepthwiseConv2DOptions",
                             pos,
                         ),
-                    options_type::POOL_2D => v
-                        .verify_union_variant::<ForwardsUOffset<Pool2DOptions>>(
-                            "Pool2DOptions",
-                            pos,
-                        ),
-                    options_type::RESHAPE => v
-                        .verify_union_variant::<ForwardsUOffset<ReshapeOptions>>(
-                            "ReshapeOptions",
-                            pos,
-                        ),
-                    options_type::SOFTMAX => v
-                        .verify_union_variant::<ForwardsUOffset<SoftmaxOptions>>(
-                            "SoftmaxOptions",
-                            pos,
-                        ),
+                    options_type::POOL_2D => {
+                        v.verify_union_variant::<ForwardsUOffset<Pool2DOptions>>("Pool2DOptions", pos)
+                    }
+                    options_type::RESHAPE => {
+                        v.verify_union_variant::<ForwardsUOffset<ReshapeOptions>>("ReshapeOptions", pos)
+                    }
+                    options_type::SOFTMAX => {
+                        v.verify_union_variant::<ForwardsUOffset<SoftmaxOptions>>("SoftmaxOptions", pos)
+                    }
                     // Other option tables are never read: the importer refuses their operators.
                     _ => Ok(()),
                 },

@@ -17,24 +17,9 @@ pub struct TTensor {
 #[derive(Clone, Debug)]
 pub enum TOptions {
     None,
-    Conv {
-        padding: i8,
-        stride: (i32, i32),
-        act: i8,
-        dilation: (i32, i32),
-    },
-    Depthwise {
-        padding: i8,
-        stride: (i32, i32),
-        multiplier: i32,
-        act: i8,
-    },
-    Pool {
-        padding: i8,
-        stride: (i32, i32),
-        filter: (i32, i32),
-        act: i8,
-    },
+    Conv { padding: i8, stride: (i32, i32), act: i8, dilation: (i32, i32) },
+    Depthwise { padding: i8, stride: (i32, i32), multiplier: i32, act: i8 },
+    Pool { padding: i8, stride: (i32, i32), filter: (i32, i32), act: i8 },
     Reshape(Vec<i32>),
     Softmax(f32),
 }
@@ -80,15 +65,9 @@ pub fn tiny_quant() -> TModel {
     let q_in = Some((1.0 / 128.0, 128));
     let q_act = Some((6.0 / 255.0, 0));
     let filter: Vec<u8> = (0..12u8).map(|i| 100 + i * 5).collect();
-    let bias: Vec<u8> = [10i32, -20, 30, -40]
-        .iter()
-        .flat_map(|v| v.to_le_bytes())
-        .collect();
+    let bias: Vec<u8> = [10i32, -20, 30, -40].iter().flat_map(|v| v.to_le_bytes()).collect();
     let dw: Vec<u8> = (0..36u8).map(|i| 90 + i * 3).collect();
-    let dw_bias: Vec<u8> = [5i32, 6, -7, 8]
-        .iter()
-        .flat_map(|v| v.to_le_bytes())
-        .collect();
+    let dw_bias: Vec<u8> = [5i32, 6, -7, 8].iter().flat_map(|v| v.to_le_bytes()).collect();
     TModel {
         version: 3,
         opcodes: vec![3, 4, 1, 22, 25],
@@ -111,34 +90,19 @@ pub fn tiny_quant() -> TModel {
                 opcode_index: 0,
                 inputs: vec![0, 1, 2],
                 outputs: vec![3],
-                options: TOptions::Conv {
-                    padding: 0,
-                    stride: (1, 1),
-                    act: 3,
-                    dilation: (1, 1),
-                },
+                options: TOptions::Conv { padding: 0, stride: (1, 1), act: 3, dilation: (1, 1) },
             },
             TOp {
                 opcode_index: 1,
                 inputs: vec![3, 4, 5],
                 outputs: vec![6],
-                options: TOptions::Depthwise {
-                    padding: 0,
-                    stride: (2, 2),
-                    multiplier: 1,
-                    act: 3,
-                },
+                options: TOptions::Depthwise { padding: 0, stride: (2, 2), multiplier: 1, act: 3 },
             },
             TOp {
                 opcode_index: 2,
                 inputs: vec![6],
                 outputs: vec![7],
-                options: TOptions::Pool {
-                    padding: 1,
-                    stride: (2, 2),
-                    filter: (16, 16),
-                    act: 0,
-                },
+                options: TOptions::Pool { padding: 1, stride: (2, 2), filter: (16, 16), act: 0 },
             },
             TOp {
                 opcode_index: 3,
@@ -146,12 +110,7 @@ pub fn tiny_quant() -> TModel {
                 outputs: vec![8],
                 options: TOptions::Reshape(vec![1, 4]),
             },
-            TOp {
-                opcode_index: 4,
-                inputs: vec![8],
-                outputs: vec![9],
-                options: TOptions::Softmax(1.0),
-            },
+            TOp { opcode_index: 4, inputs: vec![8], outputs: vec![9], options: TOptions::Softmax(1.0) },
         ],
         inputs: vec![0],
         outputs: vec![9],
@@ -175,11 +134,7 @@ impl TModel {
         // Operator codes.
         let mut codes = Vec::new();
         for &c in &self.opcodes {
-            let custom = self
-                .custom_code
-                .as_ref()
-                .filter(|_| c == 32)
-                .map(|s| b.create_string(s));
+            let custom = self.custom_code.as_ref().filter(|_| c == 32).map(|s| b.create_string(s));
             let t = b.start_table();
             b.push_slot::<i8>(slot(0), c.min(127) as i8, 0);
             if let Some(s) = custom {
@@ -218,65 +173,50 @@ impl TModel {
         for op in &self.ops {
             let inputs = b.create_vector(&op.inputs);
             let outputs = b.create_vector(&op.outputs);
-            let (kind, opts): (u8, Option<WIPOffset<flatbuffers::TableFinishedWIPOffset>>) =
-                match &op.options {
-                    TOptions::None => (0, None),
-                    TOptions::Conv {
-                        padding,
-                        stride,
-                        act,
-                        dilation,
-                    } => {
-                        let t = b.start_table();
-                        b.push_slot_always::<i8>(slot(0), *padding);
-                        b.push_slot_always::<i32>(slot(1), stride.1);
-                        b.push_slot_always::<i32>(slot(2), stride.0);
-                        b.push_slot_always::<i8>(slot(3), *act);
-                        b.push_slot_always::<i32>(slot(4), dilation.1);
-                        b.push_slot_always::<i32>(slot(5), dilation.0);
-                        (1, Some(b.end_table(t)))
-                    }
-                    TOptions::Depthwise {
-                        padding,
-                        stride,
-                        multiplier,
-                        act,
-                    } => {
-                        let t = b.start_table();
-                        b.push_slot_always::<i8>(slot(0), *padding);
-                        b.push_slot_always::<i32>(slot(1), stride.1);
-                        b.push_slot_always::<i32>(slot(2), stride.0);
-                        b.push_slot_always::<i32>(slot(3), *multiplier);
-                        b.push_slot_always::<i8>(slot(4), *act);
-                        (2, Some(b.end_table(t)))
-                    }
-                    TOptions::Pool {
-                        padding,
-                        stride,
-                        filter,
-                        act,
-                    } => {
-                        let t = b.start_table();
-                        b.push_slot_always::<i8>(slot(0), *padding);
-                        b.push_slot_always::<i32>(slot(1), stride.1);
-                        b.push_slot_always::<i32>(slot(2), stride.0);
-                        b.push_slot_always::<i32>(slot(3), filter.1);
-                        b.push_slot_always::<i32>(slot(4), filter.0);
-                        b.push_slot_always::<i8>(slot(5), *act);
-                        (5, Some(b.end_table(t)))
-                    }
-                    TOptions::Reshape(shape) => {
-                        let v = b.create_vector(shape);
-                        let t = b.start_table();
-                        b.push_slot_always(slot(0), v);
-                        (17, Some(b.end_table(t)))
-                    }
-                    TOptions::Softmax(beta) => {
-                        let t = b.start_table();
-                        b.push_slot_always::<f32>(slot(0), *beta);
-                        (9, Some(b.end_table(t)))
-                    }
-                };
+            let (kind, opts): (u8, Option<WIPOffset<flatbuffers::TableFinishedWIPOffset>>) = match &op.options
+            {
+                TOptions::None => (0, None),
+                TOptions::Conv { padding, stride, act, dilation } => {
+                    let t = b.start_table();
+                    b.push_slot_always::<i8>(slot(0), *padding);
+                    b.push_slot_always::<i32>(slot(1), stride.1);
+                    b.push_slot_always::<i32>(slot(2), stride.0);
+                    b.push_slot_always::<i8>(slot(3), *act);
+                    b.push_slot_always::<i32>(slot(4), dilation.1);
+                    b.push_slot_always::<i32>(slot(5), dilation.0);
+                    (1, Some(b.end_table(t)))
+                }
+                TOptions::Depthwise { padding, stride, multiplier, act } => {
+                    let t = b.start_table();
+                    b.push_slot_always::<i8>(slot(0), *padding);
+                    b.push_slot_always::<i32>(slot(1), stride.1);
+                    b.push_slot_always::<i32>(slot(2), stride.0);
+                    b.push_slot_always::<i32>(slot(3), *multiplier);
+                    b.push_slot_always::<i8>(slot(4), *act);
+                    (2, Some(b.end_table(t)))
+                }
+                TOptions::Pool { padding, stride, filter, act } => {
+                    let t = b.start_table();
+                    b.push_slot_always::<i8>(slot(0), *padding);
+                    b.push_slot_always::<i32>(slot(1), stride.1);
+                    b.push_slot_always::<i32>(slot(2), stride.0);
+                    b.push_slot_always::<i32>(slot(3), filter.1);
+                    b.push_slot_always::<i32>(slot(4), filter.0);
+                    b.push_slot_always::<i8>(slot(5), *act);
+                    (5, Some(b.end_table(t)))
+                }
+                TOptions::Reshape(shape) => {
+                    let v = b.create_vector(shape);
+                    let t = b.start_table();
+                    b.push_slot_always(slot(0), v);
+                    (17, Some(b.end_table(t)))
+                }
+                TOptions::Softmax(beta) => {
+                    let t = b.start_table();
+                    b.push_slot_always::<f32>(slot(0), *beta);
+                    (9, Some(b.end_table(t)))
+                }
+            };
             let t = b.start_table();
             b.push_slot_always::<u32>(slot(0), op.opcode_index);
             b.push_slot_always(slot(1), inputs);

@@ -1,0 +1,1 @@
+//! WebAssembly SIMD128 kernels.
