@@ -1,1 +1,41 @@
-//! WebAssembly SIMD128 kernels.
+//! WebAssembly SIMD128 kernels (`core::arch::wasm32`), compiled only for wasm32 with
+//! `+simd128`.
+//!
+//! - CONV_2D is one GEMM microkernel ([`gemm`]): 1×1 stride-1 convolutions read the input as
+//!   the A matrix directly; other convolutions (the 3×3 stem) first gather an im2col matrix in
+//!   scratch memory. Tiles are 4 pixels × 8 output channels.
+//!   - uint8: A holds `x − zp_x` and the packed weights `w − zp_w` as i16 (|v| ≤ 255), so
+//!     `i32x4.dot_i16x8_s` multiplies 8 pairs and adds them into 4 exact int32 lanes.
+//!   - float32: a broadcast A value times two 4-lane weight vectors (fused multiply-add in the
+//!     relaxed-SIMD build).
+//! - DEPTHWISE_CONV_2D ([`depthwise`]) copies its input into a zero-bordered scratch image (the
+//!   border is exactly TFLite's padding: `x − zp_x = 0`), then runs 8 channels per step.
+//! - Requantization ([`requant`]) is TFLite's double-rounding fixed-point arithmetic on 4 lanes,
+//!   bit-identical to [`super::requantize`].
+//!
+//! Every kernel checks the slice lengths its geometry implies before touching memory, so the
+//! `unsafe` vector loads and stores below are always in bounds.
+
+mod depthwise;
+mod gemm;
+mod pool;
+mod requant;
+
+use super::KernelSet;
+
+/// The SIMD128 implementation of every kernel.
+pub const KERNELS: KernelSet = KernelSet {
+    name: if cfg!(target_feature = "relaxed-simd") { "relaxed-simd" } else { "simd128" },
+    pack_conv2d_u8: gemm::pack_u8,
+    pack_conv2d_f32: gemm::pack_f32,
+    pack_depthwise_u8: depthwise::pack_u8,
+    pack_depthwise_f32: depthwise::pack_f32,
+    conv2d_u8: gemm::conv2d_u8,
+    conv2d_f32: gemm::conv2d_f32,
+    depthwise_u8: depthwise::depthwise_u8,
+    depthwise_f32: depthwise::depthwise_f32,
+    avg_pool_u8: pool::avg_pool_u8,
+    avg_pool_f32: pool::avg_pool_f32,
+    softmax_u8: super::softmax_u8_common,
+    softmax_f32: super::softmax_f32_common,
+};

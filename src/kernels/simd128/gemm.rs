@@ -1,0 +1,370 @@
+//! CONV_2D as a matrix product: `out[p][n] = bias[n] + Σ_k A[p][k] · W[n][k]`, where a row of A
+//! is one output pixel's receptive field (`[kh][kw][in_c]`, the filter's own row layout).
+//!
+//! Packed layouts (N8 = out_c rounded up to 8):
+//! - uint8: `i16` `[N8/8][K2][8][2]` — for each block of 8 output channels and each pair of k,
+//!   the 8 channels' two values `w − zp_w` side by side (K2 = ⌈K/2⌉, zero-padded), so one vector
+//!   of 8 lanes feeds `i32x4.dot_i16x8_s` for 4 channels; `i32` bias `[N8]`.
+//! - float32: `f32` `[N8/8][K][8]`, then the bias `[N8]`.
+//!
+//! The microkernel computes 4 pixels × 8 channels (8 accumulator vectors); pixels are processed
+//! in chunks sized so the chunk's rows of A stay in cache while every weight block passes over
+//! them.
+
+use super::requant::{Requant, narrow_u8};
+use crate::kernels::{ConvGeom, FilterShape, FloatRange, Packed, QuantParams, Scratch};
+use core::arch::wasm32::*;
+
+/// Output channels per tile.
+const NR: usize = 8;
+/// Pixels per tile.
+const MR: usize = 4;
+/// Bytes of A a pixel chunk may occupy.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+fn is_pointwise(g: &ConvGeom) -> bool {
+    g.kh == 1 && g.kw == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 && g.pad_left == 0
+}
+
+/// Pixels per chunk: a multiple of [`MR`], at least one tile.
+fn chunk_rows(row_bytes: usize) -> usize {
+    (CHUNK_BYTES / row_bytes.max(1)).max(MR) / MR * MR
+}
+
+// ------------------------------------------------------------------------------------ uint8
+
+pub fn pack_u8(s: &FilterShape, filter: &[u8], zero_point: i32, bias: &[i32]) -> Packed {
+    let (n, k) = (s.out_c, s.kh * s.kw * s.in_c);
+    let (n8, k2) = (n.next_multiple_of(NR), k.div_ceil(2));
+    let mut w = vec![0i16; n8 * k2 * 2];
+    for oc in 0..n {
+        let (nb, j) = (oc / NR, oc % NR);
+        for (kk, &v) in filter[oc * k..(oc + 1) * k].iter().enumerate() {
+            let (kp, t) = (kk / 2, kk % 2);
+            w[((nb * k2 + kp) * NR + j) * 2 + t] = (i32::from(v) - zero_point) as i16;
+        }
+    }
+    let mut b = bias.to_vec();
+    b.resize(n8, 0);
+    Packed { i16: w, i32: b, ..Packed::default() }
+}
+
+/// `dst[i] = src[i] − zp` widened to i16.
+#[inline(always)]
+fn widen_sub(src: &[u8], zp: i32, dst: &mut [i16]) {
+    let n = src.len().min(dst.len());
+    let z = i16x8_splat(zp as i16);
+    let mut i = 0;
+    while i + 16 <= n {
+        // SAFETY: i + 16 ≤ n ≤ both lengths.
+        unsafe {
+            let v = v128_load(src.as_ptr().add(i) as *const v128);
+            let lo = i16x8_sub(u16x8_extend_low_u8x16(v), z);
+            let hi = i16x8_sub(u16x8_extend_high_u8x16(v), z);
+            v128_store(dst.as_mut_ptr().add(i) as *mut v128, lo);
+            v128_store(dst.as_mut_ptr().add(i + 8) as *mut v128, hi);
+        }
+        i += 16;
+    }
+    for j in i..n {
+        dst[j] = (i32::from(src[j]) - zp) as i16;
+    }
+}
+
+/// Fills the A matrix (`m` rows of `row` i16, k values then zero padding) for a uint8 conv.
+fn im2col_u8(g: &ConvGeom, zp: i32, input: &[u8], a: &mut [i16], row: usize) {
+    let k = g.kh * g.kw * g.in_c;
+    if is_pointwise(g) {
+        for (src, dst) in input.chunks_exact(k).zip(a.chunks_exact_mut(row)) {
+            widen_sub(src, zp, &mut dst[..k]);
+            dst[k..].fill(0);
+        }
+        return;
+    }
+    let ic = g.in_c;
+    for oy in 0..g.out_h {
+        for ox in 0..g.out_w {
+            let dst = &mut a[(oy * g.out_w + ox) * row..][..row];
+            dst[k..].fill(0);
+            for ky in 0..g.kh {
+                let iy = (oy * g.stride_h + ky).wrapping_sub(g.pad_top);
+                for kx in 0..g.kw {
+                    let ix = (ox * g.stride_w + kx).wrapping_sub(g.pad_left);
+                    let d = &mut dst[(ky * g.kw + kx) * ic..][..ic];
+                    if iy < g.in_h && ix < g.in_w {
+                        widen_sub(&input[(iy * g.in_w + ix) * ic..][..ic], zp, d);
+                    } else {
+                        d.fill(0); // padding: x − zp_x = 0
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn conv2d_u8(
+    g: &ConvGeom,
+    q: &QuantParams,
+    input: &[u8],
+    packed: &Packed,
+    output: &mut [u8],
+    scratch: &mut Scratch,
+) {
+    let (m, n, k) = (g.out_h * g.out_w, g.out_c, g.kh * g.kw * g.in_c);
+    let (n8, k2) = (n.next_multiple_of(NR), k.div_ceil(2));
+    let row = k2 * 2;
+    assert!(
+        input.len() >= g.in_h * g.in_w * g.in_c
+            && output.len() >= m * n
+            && packed.i16.len() >= n8 * row
+            && packed.i32.len() >= n8
+            && scratch.i16.len() >= m * row,
+        "conv2d_u8: buffers do not match the geometry"
+    );
+    let a = &mut scratch.i16[..m * row];
+    im2col_u8(g, q.input_zero_point, input, a, row);
+    let rq = Requant::new(q);
+    let chunk = chunk_rows(row * 2);
+    let mut start = 0;
+    while start < m {
+        let end = (start + chunk).min(m);
+        for nb in 0..n8 / NR {
+            // SAFETY: the lengths checked above cover every offset used by the tiles.
+            unsafe {
+                let w = packed.i16.as_ptr().add(nb * k2 * 2 * NR);
+                let bias = packed.i32.as_ptr().add(nb * NR);
+                let mut p = start;
+                while p + MR <= end {
+                    let acc = tile_u8::<MR>(a.as_ptr().add(p * row), row, w, k2, bias);
+                    store_u8(&acc, &rq, output, p, n, nb);
+                    p += MR;
+                }
+                while p < end {
+                    let acc = tile_u8::<1>(a.as_ptr().add(p * row), row, w, k2, bias);
+                    store_u8(&acc, &rq, output, p, n, nb);
+                    p += 1;
+                }
+            }
+        }
+        start = end;
+    }
+}
+
+/// `R` pixels × 8 channels of int32 accumulators.
+///
+/// # Safety
+/// `a` points to `R` rows of `row` i16 (≥ 2·k2), `w` to `k2 · 16` i16, `bias` to 8 i32.
+#[inline(always)]
+unsafe fn tile_u8<const R: usize>(
+    a: *const i16,
+    row: usize,
+    w: *const i16,
+    k2: usize,
+    bias: *const i32,
+) -> [[v128; 2]; R] {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        let b0 = v128_load(bias as *const v128);
+        let b1 = v128_load(bias.add(4) as *const v128);
+        let mut acc = [[b0, b1]; R];
+        for kp in 0..k2 {
+            let w0 = v128_load(w.add(kp * 16) as *const v128);
+            let w1 = v128_load(w.add(kp * 16 + 8) as *const v128);
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let x = v128_load32_splat(a.add(r * row + kp * 2) as *const u32);
+                acc[0] = i32x4_add(acc[0], i32x4_dot_i16x8(x, w0));
+                acc[1] = i32x4_add(acc[1], i32x4_dot_i16x8(x, w1));
+            }
+        }
+        acc
+    }
+}
+
+/// Requantizes a tile and stores its valid channels.
+#[inline(always)]
+fn store_u8<const R: usize>(
+    acc: &[[v128; 2]; R],
+    rq: &Requant,
+    output: &mut [u8],
+    p: usize,
+    n: usize,
+    nb: usize,
+) {
+    let c0 = nb * NR;
+    let valid = (n - c0).min(NR);
+    for (r, acc) in acc.iter().enumerate() {
+        let bytes = narrow_u8(rq.apply(acc[0]), rq.apply(acc[1]));
+        let dst = &mut output[(p + r) * n + c0..][..valid];
+        if valid == NR {
+            // SAFETY: dst holds 8 bytes.
+            unsafe { v128_store64_lane::<0>(bytes, dst.as_mut_ptr() as *mut u64) };
+        } else {
+            let all = u64x2_extract_lane::<0>(bytes).to_le_bytes();
+            dst.copy_from_slice(&all[..valid]);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------- float32
+
+pub fn pack_f32(s: &FilterShape, filter: &[f32], bias: &[f32]) -> Packed {
+    let (n, k) = (s.out_c, s.kh * s.kw * s.in_c);
+    let n8 = n.next_multiple_of(NR);
+    let mut w = vec![0f32; n8 * k + n8];
+    for oc in 0..n {
+        let (nb, j) = (oc / NR, oc % NR);
+        for (kk, &v) in filter[oc * k..(oc + 1) * k].iter().enumerate() {
+            w[(nb * k + kk) * NR + j] = v;
+        }
+    }
+    w[n8 * k..n8 * k + n].copy_from_slice(bias);
+    Packed { f32: w, ..Packed::default() }
+}
+
+#[inline(always)]
+pub(super) fn madd(a: v128, b: v128, c: v128) -> v128 {
+    #[cfg(target_feature = "relaxed-simd")]
+    {
+        f32x4_relaxed_madd(a, b, c)
+    }
+    #[cfg(not(target_feature = "relaxed-simd"))]
+    {
+        f32x4_add(c, f32x4_mul(a, b))
+    }
+}
+
+pub fn conv2d_f32(
+    g: &ConvGeom,
+    act: FloatRange,
+    input: &[f32],
+    packed: &Packed,
+    output: &mut [f32],
+    scratch: &mut Scratch,
+) {
+    let (m, n, k) = (g.out_h * g.out_w, g.out_c, g.kh * g.kw * g.in_c);
+    let n8 = n.next_multiple_of(NR);
+    assert!(
+        input.len() >= g.in_h * g.in_w * g.in_c
+            && output.len() >= m * n
+            && packed.f32.len() >= n8 * k + n8
+            && (is_pointwise(g) || scratch.f32.len() >= m * k),
+        "conv2d_f32: buffers do not match the geometry"
+    );
+    let a: &[f32] = if is_pointwise(g) {
+        &input[..m * k]
+    } else {
+        let a = &mut scratch.f32[..m * k];
+        im2col_f32(g, input, a);
+        a
+    };
+    let (lo, hi) = (f32x4_splat(act.min), f32x4_splat(act.max));
+    let bias = &packed.f32[n8 * k..];
+    let chunk = chunk_rows(k * 4);
+    let mut start = 0;
+    while start < m {
+        let end = (start + chunk).min(m);
+        for nb in 0..n8 / NR {
+            // SAFETY: the lengths checked above cover every offset used by the tiles.
+            unsafe {
+                let w = packed.f32.as_ptr().add(nb * k * NR);
+                let b = bias.as_ptr().add(nb * NR);
+                let mut p = start;
+                while p + MR <= end {
+                    let acc = tile_f32::<MR>(a.as_ptr().add(p * k), k, w, b);
+                    store_f32(&acc, lo, hi, output, p, n, nb);
+                    p += MR;
+                }
+                while p < end {
+                    let acc = tile_f32::<1>(a.as_ptr().add(p * k), k, w, b);
+                    store_f32(&acc, lo, hi, output, p, n, nb);
+                    p += 1;
+                }
+            }
+        }
+        start = end;
+    }
+}
+
+fn im2col_f32(g: &ConvGeom, input: &[f32], a: &mut [f32]) {
+    let (ic, k) = (g.in_c, g.kh * g.kw * g.in_c);
+    for oy in 0..g.out_h {
+        for ox in 0..g.out_w {
+            let dst = &mut a[(oy * g.out_w + ox) * k..][..k];
+            for ky in 0..g.kh {
+                let iy = (oy * g.stride_h + ky).wrapping_sub(g.pad_top);
+                for kx in 0..g.kw {
+                    let ix = (ox * g.stride_w + kx).wrapping_sub(g.pad_left);
+                    let d = &mut dst[(ky * g.kw + kx) * ic..][..ic];
+                    if iy < g.in_h && ix < g.in_w {
+                        d.copy_from_slice(&input[(iy * g.in_w + ix) * ic..][..ic]);
+                    } else {
+                        d.fill(0.0);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `R` pixels × 8 channels of float accumulators.
+///
+/// # Safety
+/// `a` points to `R` rows of `k` floats, `w` to `k · 8` floats, `bias` to 8 floats.
+#[inline(always)]
+unsafe fn tile_f32<const R: usize>(
+    a: *const f32,
+    k: usize,
+    w: *const f32,
+    bias: *const f32,
+) -> [[v128; 2]; R] {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        let b0 = v128_load(bias as *const v128);
+        let b1 = v128_load(bias.add(4) as *const v128);
+        let mut acc = [[b0, b1]; R];
+        for kk in 0..k {
+            let w0 = v128_load(w.add(kk * 8) as *const v128);
+            let w1 = v128_load(w.add(kk * 8 + 4) as *const v128);
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let x = v128_load32_splat(a.add(r * k + kk) as *const u32);
+                acc[0] = madd(x, w0, acc[0]);
+                acc[1] = madd(x, w1, acc[1]);
+            }
+        }
+        acc
+    }
+}
+
+#[inline(always)]
+fn store_f32<const R: usize>(
+    acc: &[[v128; 2]; R],
+    lo: v128,
+    hi: v128,
+    output: &mut [f32],
+    p: usize,
+    n: usize,
+    nb: usize,
+) {
+    let c0 = nb * NR;
+    let valid = (n - c0).min(NR);
+    for (r, acc) in acc.iter().enumerate() {
+        let v0 = f32x4_min(f32x4_max(acc[0], lo), hi);
+        let v1 = f32x4_min(f32x4_max(acc[1], lo), hi);
+        let dst = &mut output[(p + r) * n + c0..][..valid];
+        if valid == NR {
+            // SAFETY: dst holds 8 floats.
+            unsafe {
+                v128_store(dst.as_mut_ptr() as *mut v128, v0);
+                v128_store(dst.as_mut_ptr().add(4) as *mut v128, v1);
+            }
+        } else {
+            let mut all = [0f32; 8];
+            // SAFETY: `all` holds 8 floats.
+            unsafe {
+                v128_store(all.as_mut_ptr() as *mut v128, v0);
+                v128_store(all.as_mut_ptr().add(4) as *mut v128, v1);
+            }
+            dst.copy_from_slice(&all[..valid]);
+        }
+    }
+}

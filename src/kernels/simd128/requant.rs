@@ -1,0 +1,75 @@
+//! TFLite's uint8 requantization on 4 int32 lanes, bit-identical to
+//! [`crate::kernels::requantize::multiply_by_quantized_multiplier`] followed by the zero point
+//! and the activation clamp.
+
+use crate::kernels::QuantParams;
+use core::arch::wasm32::*;
+
+/// Loop-invariant vectors of one layer's requantization.
+#[derive(Clone, Copy)]
+pub struct Requant {
+    multiplier: v128,
+    left: u32,
+    right: u32,
+    mask: v128,
+    half_mask: v128,
+    zero_point: v128,
+    min: v128,
+    max: v128,
+}
+
+impl Requant {
+    #[inline(always)]
+    pub fn new(q: &QuantParams) -> Requant {
+        let left = q.shift.max(0) as u32;
+        let right = (-q.shift).max(0) as u32;
+        let mask = ((1i64 << right) - 1) as i32;
+        Requant {
+            multiplier: i32x4_splat(q.multiplier),
+            left,
+            right,
+            mask: i32x4_splat(mask),
+            half_mask: i32x4_splat(mask >> 1),
+            zero_point: i32x4_splat(q.output_zero_point),
+            min: i32x4_splat(q.act_min),
+            max: i32x4_splat(q.act_max),
+        }
+    }
+
+    /// `clamp(MultiplyByQuantizedMultiplier(acc) + zp, min, max)` on 4 lanes.
+    #[inline(always)]
+    pub fn apply(&self, acc: v128) -> v128 {
+        let x = i32x4_shl(acc, self.left);
+        // SaturatingRoundingDoublingHighMul(x, multiplier): the multiplier is positive, so the
+        // INT32_MIN·INT32_MIN saturation case cannot occur.
+        let lo = high_mul_half(i64x2_extmul_low_i32x4(x, self.multiplier));
+        let hi = high_mul_half(i64x2_extmul_high_i32x4(x, self.multiplier));
+        let h = i32x4_shuffle::<0, 2, 4, 6>(lo, hi);
+        // RoundingDivideByPOT(h, right).
+        let remainder = v128_and(h, self.mask);
+        let threshold = i32x4_sub(self.half_mask, i32x4_shr(h, 31));
+        let rounded = i32x4_sub(i32x4_shr(h, self.right), i32x4_gt(remainder, threshold));
+        let v = i32x4_add(rounded, self.zero_point);
+        i32x4_min(i32x4_max(v, self.min), self.max)
+    }
+}
+
+/// `(p + nudge) / 2^31`, truncating toward zero, on two int64 lanes (the low 32 bits of each
+/// lane hold the result).
+#[inline(always)]
+fn high_mul_half(p: v128) -> v128 {
+    let sign = i64x2_shr(p, 63);
+    // nudge = p ≥ 0 ? 2^30 : 1 − 2^30
+    let nudge = i64x2_add(i64x2_splat(1 << 30), v128_and(sign, i64x2_splat(1 - (1i64 << 31))));
+    let q = i64x2_add(p, nudge);
+    // Truncating division: add 2^31 − 1 to negative values before the arithmetic shift.
+    let bias = v128_and(i64x2_shr(q, 63), i64x2_splat((1i64 << 31) - 1));
+    i64x2_shr(i64x2_add(q, bias), 31)
+}
+
+/// Narrows two vectors of 4 int32 lanes (already in 0..=255) to 8 bytes in the low half.
+#[inline(always)]
+pub fn narrow_u8(lo: v128, hi: v128) -> v128 {
+    let w = i16x8_narrow_i32x4(lo, hi);
+    u8x16_narrow_i16x8(w, w)
+}
