@@ -226,6 +226,28 @@ export class MobileNet {
     return topK(scores, k).map((index) => ({ index, label: LABELS[index] ?? `class ${index}`, score: scores[index] }));
   }
 
+  /**
+   * Runs the model once on a raw input and times every layer (for benchmarks and tuning).
+   * @param {Uint8Array|Float32Array} input as for infer()
+   * @returns {{index: number, op: string, type: string|null, ms: number, macs: number}[]}
+   */
+  profile(input) {
+    const engine = this.#live();
+    const info = this.info;
+    const want = engine.dtype === 'uint8' ? Uint8Array : Float32Array;
+    if (!(input instanceof want)) {
+      throw new MobileNetError('INPUT_INVALID', `a ${engine.dtype} model takes a ${want.name}`);
+    }
+    const times = this.#run(() => (want === Uint8Array ? engine.profileU8(input) : engine.profileF32(input)));
+    // The cost model lists the weighted layers in execution order.
+    const costs = [...info.cost.layers];
+    return info.operators.map((op, index) => {
+      const weighted = op === 'CONV_2D' || op === 'DEPTHWISE_CONV_2D';
+      const c = weighted ? costs.shift() : null;
+      return { index, op, type: c?.type ?? null, ms: times[index], macs: c?.macs ?? 0 };
+    });
+  }
+
   /** Runs the model at another input resolution (re-plans; does not reload). */
   setResolution(resolution) {
     const engine = this.#live();

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Bad models give typed errors that say what is wrong — never a panic.
 
 mod common;

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! The cost model against the paper's Tables 2, 3, 4, 6 and 7 and TensorFlow's published table.
 //!
 //! A printed figure matches when the count, rounded to the printed precision, equals it. Where

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Golden tests: every model and every reference case gives LiteRT's outputs — uint8 byte for
 //! byte (also layer by layer for the cat), float with the same top-5 and |Δp| ≤ 1e-4 — with both
 //! the reference and the scalar kernels.

@@ -124,6 +124,46 @@ impl Engine {
     }
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `performance.now()`: milliseconds, sub-millisecond resolution in browsers and Node.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Runs a uint8 model once and returns the milliseconds each layer took.
+    #[wasm_bindgen(js_name = profileU8)]
+    pub fn profile_u8(&mut self, input: &[u8]) -> Result<Vec<f64>, JsValue> {
+        let mut times = Vec::with_capacity(self.session.layer_shapes().len());
+        let mut last = performance_now();
+        self.session
+            .run_u8(input, &mut |_, _| {
+                let now = performance_now();
+                times.push(now - last);
+                last = now;
+            })
+            .map_err(to_js)?;
+        Ok(times)
+    }
+
+    /// Runs a float32 model once and returns the milliseconds each layer took.
+    #[wasm_bindgen(js_name = profileF32)]
+    pub fn profile_f32(&mut self, input: &[f32]) -> Result<Vec<f64>, JsValue> {
+        let mut times = Vec::with_capacity(self.session.layer_shapes().len());
+        let mut last = performance_now();
+        self.session
+            .run_f32(input, &mut |_, _| {
+                let now = performance_now();
+                times.push(now - last);
+                last = now;
+            })
+            .map_err(to_js)?;
+        Ok(times)
+    }
+}
+
 /// The cost model of the plain MobileNet v1 architecture, as JSON.
 #[wasm_bindgen(js_name = costModel)]
 pub fn cost_model(alpha: f64, resolution: usize, classes: usize) -> Result<String, JsValue> {

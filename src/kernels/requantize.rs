@@ -103,6 +103,25 @@ mod tests {
         assert_eq!(quantize_multiplier(1e-12), (0, 0));
     }
 
+    /// The SIMD kernels compute the rounding of `SaturatingRoundingDoublingHighMul` as
+    /// `(a·b + 2^30) >> 31`; this checks that identity on the edge cases of both signs.
+    #[test]
+    fn high_mul_identity_used_by_simd() {
+        let mut values = vec![0, 1, -1, i32::MAX, i32::MIN + 1, 1 << 30, -(1 << 30), 12345, -12345];
+        for k in 0..31 {
+            for d in [-1, 0, 1] {
+                values.push((1i32 << k).wrapping_add(d));
+                values.push((-(1i32 << k)).wrapping_add(d));
+            }
+        }
+        for &a in &values {
+            for b in [1 << 30, (1 << 30) + 1, i32::MAX, 1_518_500_250, 1_073_741_825 + 77] {
+                let p = a as i64 * b as i64;
+                assert_eq!(saturating_rounding_doubling_high_mul(a, b), ((p + (1 << 30)) >> 31) as i32, "{a}·{b}");
+            }
+        }
+    }
+
     #[test]
     fn rounding_is_half_away_from_zero() {
         assert_eq!(rounding_divide_by_pot(5, 1), 3);

@@ -7,6 +7,7 @@
 //! Packed layouts: uint8 `i16` `[kh·kw][C8]` (`w − zp_w`) with `i32` bias `[C8]`; float `f32`
 //! `[kh·kw][C8]` then bias `[C8]`.
 
+use super::gemm::madd;
 use super::requant::{Requant, narrow_u8};
 use crate::kernels::{ConvGeom, FilterShape, FloatRange, Packed, QuantParams, Scratch};
 use core::arch::wasm32::*;
@@ -99,34 +100,61 @@ pub fn depthwise_u8(
     pad_image(g, input, img, 0i16, |s, d| widen_sub(s, zp, d));
     let rq = Requant::new(q);
     let row_len = cols * c8;
-    for cb in 0..c8 / LANES {
-        let c0 = cb * LANES;
-        let valid = (c - c0).min(LANES);
-        // SAFETY: every offset below is inside the lengths checked above: padded_dims covers
-        // (out − 1)·stride + k rows and columns, and channel block cb is below c8.
-        unsafe {
-            let w = packed.i16.as_ptr().add(c0);
-            let b0 = v128_load(packed.i32.as_ptr().add(c0) as *const v128);
-            let b1 = v128_load(packed.i32.as_ptr().add(c0 + 4) as *const v128);
-            for oy in 0..g.out_h {
-                for ox in 0..g.out_w {
-                    let base = img.as_ptr().add((oy * g.stride_h) * row_len + (ox * g.stride_w) * c8 + c0);
-                    let (mut lo, mut hi) = (b0, b1);
-                    for ky in 0..g.kh {
-                        for kx in 0..g.kw {
-                            let x = v128_load(base.add(ky * row_len + kx * c8) as *const v128);
-                            let wv = v128_load(w.add((ky * g.kw + kx) * c8) as *const v128);
-                            lo = i32x4_add(lo, i32x4_extmul_low_i16x8(x, wv));
-                            hi = i32x4_add(hi, i32x4_extmul_high_i16x8(x, wv));
-                        }
-                    }
+    let mut offsets = [0usize; 9];
+    let taps3 = g.kh == 3 && g.kw == 3;
+    if taps3 {
+        for (t, o) in offsets.iter_mut().enumerate() {
+            *o = (t / 3) * row_len + (t % 3) * c8;
+        }
+    }
+    for oy in 0..g.out_h {
+        for cb in 0..c8 / LANES {
+            let c0 = cb * LANES;
+            let valid = (c - c0).min(LANES);
+            // SAFETY: every offset below is inside the lengths checked above: padded_dims covers
+            // (out − 1)·stride + k rows and columns, and channel block cb is below c8.
+            unsafe {
+                let row = img.as_ptr().add(oy * g.stride_h * row_len + c0);
+                let w = packed.i16.as_ptr().add(c0);
+                let b0 = v128_load(packed.i32.as_ptr().add(c0) as *const v128);
+                let b1 = v128_load(packed.i32.as_ptr().add(c0 + 4) as *const v128);
+                let out = output.as_mut_ptr().add(oy * g.out_w * c + c0);
+                let store = |ox: usize, lo: v128, hi: v128| {
                     let bytes = narrow_u8(rq.apply(lo), rq.apply(hi));
-                    let dst = output.as_mut_ptr().add((oy * g.out_w + ox) * c + c0);
+                    let dst = out.add(ox * c);
                     if valid == LANES {
                         v128_store64_lane::<0>(bytes, dst as *mut u64);
                     } else {
                         let all = u64x2_extract_lane::<0>(bytes).to_le_bytes();
                         core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
+                    }
+                };
+                if taps3 {
+                    // 3×3: the nine weight vectors stay in registers along the row.
+                    let wv: [v128; 9] = core::array::from_fn(|t| v128_load(w.add(t * c8) as *const v128));
+                    for ox in 0..g.out_w {
+                        let base = row.add(ox * g.stride_w * c8);
+                        let (mut lo, mut hi) = (b0, b1);
+                        for t in 0..9 {
+                            let x = v128_load(base.add(offsets[t]) as *const v128);
+                            lo = i32x4_add(lo, i32x4_extmul_low_i16x8(x, wv[t]));
+                            hi = i32x4_add(hi, i32x4_extmul_high_i16x8(x, wv[t]));
+                        }
+                        store(ox, lo, hi);
+                    }
+                } else {
+                    for ox in 0..g.out_w {
+                        let base = row.add(ox * g.stride_w * c8);
+                        let (mut lo, mut hi) = (b0, b1);
+                        for ky in 0..g.kh {
+                            for kx in 0..g.kw {
+                                let x = v128_load(base.add(ky * row_len + kx * c8) as *const v128);
+                                let wv = v128_load(w.add((ky * g.kw + kx) * c8) as *const v128);
+                                lo = i32x4_add(lo, i32x4_extmul_low_i16x8(x, wv));
+                                hi = i32x4_add(hi, i32x4_extmul_high_i16x8(x, wv));
+                            }
+                        }
+                        store(ox, lo, hi);
                     }
                 }
             }
@@ -168,37 +196,22 @@ pub fn depthwise_f32(
     pad_image(g, input, img, 0f32, |s, d| d.copy_from_slice(s));
     let (lo_clamp, hi_clamp) = (f32x4_splat(act.min), f32x4_splat(act.max));
     let row_len = cols * c8;
-    for cb in 0..c8 / LANES {
-        let c0 = cb * LANES;
-        let valid = (c - c0).min(LANES);
-        // SAFETY: as in depthwise_u8.
-        unsafe {
-            let w = packed.f32.as_ptr().add(c0);
-            let b0 = v128_load(packed.f32.as_ptr().add(taps * c8 + c0) as *const v128);
-            let b1 = v128_load(packed.f32.as_ptr().add(taps * c8 + c0 + 4) as *const v128);
-            for oy in 0..g.out_h {
-                for ox in 0..g.out_w {
-                    let base = img.as_ptr().add((oy * g.stride_h) * row_len + (ox * g.stride_w) * c8 + c0);
-                    let (mut lo, mut hi) = (b0, b1);
-                    for ky in 0..g.kh {
-                        for kx in 0..g.kw {
-                            let x = base.add(ky * row_len + kx * c8);
-                            let wv = w.add((ky * g.kw + kx) * c8);
-                            lo = super::gemm::madd(
-                                v128_load(x as *const v128),
-                                v128_load(wv as *const v128),
-                                lo,
-                            );
-                            hi = super::gemm::madd(
-                                v128_load(x.add(4) as *const v128),
-                                v128_load(wv.add(4) as *const v128),
-                                hi,
-                            );
-                        }
-                    }
-                    lo = f32x4_min(f32x4_max(lo, lo_clamp), hi_clamp);
-                    hi = f32x4_min(f32x4_max(hi, lo_clamp), hi_clamp);
-                    let dst = output.as_mut_ptr().add((oy * g.out_w + ox) * c + c0);
+    let taps = g.kh * g.kw;
+    for oy in 0..g.out_h {
+        for cb in 0..c8 / LANES {
+            let c0 = cb * LANES;
+            let valid = (c - c0).min(LANES);
+            // SAFETY: as in depthwise_u8.
+            unsafe {
+                let row = img.as_ptr().add(oy * g.stride_h * row_len + c0);
+                let w = packed.f32.as_ptr().add(c0);
+                let b0 = v128_load(packed.f32.as_ptr().add(taps * c8 + c0) as *const v128);
+                let b1 = v128_load(packed.f32.as_ptr().add(taps * c8 + c0 + 4) as *const v128);
+                let out = output.as_mut_ptr().add(oy * g.out_w * c + c0);
+                let store = |ox: usize, lo: v128, hi: v128| {
+                    let lo = f32x4_min(f32x4_max(lo, lo_clamp), hi_clamp);
+                    let hi = f32x4_min(f32x4_max(hi, lo_clamp), hi_clamp);
+                    let dst = out.add(ox * c);
                     if valid == LANES {
                         v128_store(dst as *mut v128, lo);
                         v128_store(dst.add(4) as *mut v128, hi);
@@ -208,6 +221,19 @@ pub fn depthwise_f32(
                         v128_store(all.as_mut_ptr().add(4) as *mut v128, hi);
                         core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
                     }
+                };
+                for ox in 0..g.out_w {
+                    let base = row.add(ox * g.stride_w * c8);
+                    let (mut lo, mut hi) = (b0, b1);
+                    for ky in 0..g.kh {
+                        for kx in 0..g.kw {
+                            let x = base.add(ky * row_len + kx * c8);
+                            let wv = w.add((ky * g.kw + kx) * c8);
+                            lo = madd(v128_load(x as *const v128), v128_load(wv as *const v128), lo);
+                            hi = madd(v128_load(x.add(4) as *const v128), v128_load(wv.add(4) as *const v128), hi);
+                        }
+                    }
+                    store(ox, lo, hi);
                 }
             }
         }

@@ -81,20 +81,44 @@ fn im2col_u8(g: &ConvGeom, zp: i32, input: &[u8], a: &mut [i16], row: usize) {
         }
         return;
     }
-    let ic = g.in_c;
+    im2col(g, input, a, row, 0i16, |src, dst| widen_sub(src, zp, dst));
+}
+
+/// Gathers each output pixel's receptive field (`[kh][kw][in_c]`) into a row of `a` (`row`
+/// elements, the tail zero), converting with `convert`; taps in the padding get `zero`. Where a
+/// whole kernel row lies inside the input its `kw · in_c` values are contiguous and copied at once.
+fn im2col<S: Copy, D: Copy>(
+    g: &ConvGeom,
+    input: &[S],
+    a: &mut [D],
+    row: usize,
+    zero: D,
+    convert: impl Fn(&[S], &mut [D]),
+) {
+    let (ic, k) = (g.in_c, g.kh * g.kw * g.in_c);
+    let run = g.kw * ic;
     for oy in 0..g.out_h {
         for ox in 0..g.out_w {
             let dst = &mut a[(oy * g.out_w + ox) * row..][..row];
-            dst[k..].fill(0);
+            dst[k..].fill(zero);
+            let x0 = (ox * g.stride_w).wrapping_sub(g.pad_left);
+            let inside_x = ox * g.stride_w >= g.pad_left && x0 + g.kw <= g.in_w;
             for ky in 0..g.kh {
                 let iy = (oy * g.stride_h + ky).wrapping_sub(g.pad_top);
-                for kx in 0..g.kw {
-                    let ix = (ox * g.stride_w + kx).wrapping_sub(g.pad_left);
-                    let d = &mut dst[(ky * g.kw + kx) * ic..][..ic];
-                    if iy < g.in_h && ix < g.in_w {
-                        widen_sub(&input[(iy * g.in_w + ix) * ic..][..ic], zp, d);
-                    } else {
-                        d.fill(0); // padding: x − zp_x = 0
+                let d = &mut dst[ky * run..][..run];
+                if iy >= g.in_h {
+                    d.fill(zero);
+                } else if inside_x {
+                    convert(&input[(iy * g.in_w + x0) * ic..][..run], d);
+                } else {
+                    for kx in 0..g.kw {
+                        let ix = x0.wrapping_add(kx);
+                        let dd = &mut d[kx * ic..][..ic];
+                        if ix < g.in_w {
+                            convert(&input[(iy * g.in_w + ix) * ic..][..ic], dd);
+                        } else {
+                            dd.fill(zero);
+                        }
                     }
                 }
             }
@@ -254,7 +278,7 @@ pub fn conv2d_f32(
         &input[..m * k]
     } else {
         let a = &mut scratch.f32[..m * k];
-        im2col_f32(g, input, a);
+        im2col(g, input, a, k, 0f32, |src, dst| dst.copy_from_slice(src));
         a
     };
     let (lo, hi) = (f32x4_splat(act.min), f32x4_splat(act.max));
@@ -282,27 +306,6 @@ pub fn conv2d_f32(
             }
         }
         start = end;
-    }
-}
-
-fn im2col_f32(g: &ConvGeom, input: &[f32], a: &mut [f32]) {
-    let (ic, k) = (g.in_c, g.kh * g.kw * g.in_c);
-    for oy in 0..g.out_h {
-        for ox in 0..g.out_w {
-            let dst = &mut a[(oy * g.out_w + ox) * k..][..k];
-            for ky in 0..g.kh {
-                let iy = (oy * g.stride_h + ky).wrapping_sub(g.pad_top);
-                for kx in 0..g.kw {
-                    let ix = (ox * g.stride_w + kx).wrapping_sub(g.pad_left);
-                    let d = &mut dst[(ky * g.kw + kx) * ic..][..ic];
-                    if iy < g.in_h && ix < g.in_w {
-                        d.copy_from_slice(&input[(iy * g.in_w + ix) * ic..][..ic]);
-                    } else {
-                        d.fill(0.0);
-                    }
-                }
-            }
-        }
     }
 }
 

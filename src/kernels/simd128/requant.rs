@@ -42,8 +42,8 @@ impl Requant {
         let x = i32x4_shl(acc, self.left);
         // SaturatingRoundingDoublingHighMul(x, multiplier): the multiplier is positive, so the
         // INT32_MIN·INT32_MIN saturation case cannot occur.
-        let lo = high_mul_half(i64x2_extmul_low_i32x4(x, self.multiplier));
-        let hi = high_mul_half(i64x2_extmul_high_i32x4(x, self.multiplier));
+        let lo = rounding_high(i64x2_extmul_low_i32x4(x, self.multiplier));
+        let hi = rounding_high(i64x2_extmul_high_i32x4(x, self.multiplier));
         let h = i32x4_shuffle::<0, 2, 4, 6>(lo, hi);
         // RoundingDivideByPOT(h, right).
         let remainder = v128_and(h, self.mask);
@@ -54,17 +54,15 @@ impl Requant {
     }
 }
 
-/// `(p + nudge) / 2^31`, truncating toward zero, on two int64 lanes (the low 32 bits of each
-/// lane hold the result).
+/// TFLite's `(p + nudge) / 2^31` truncated toward zero, with `nudge = p ≥ 0 ? 2^30 : 1 − 2^30`,
+/// on two int64 lanes (the low 32 bits of each lane hold the result).
+///
+/// Both branches equal `⌊(p + 2^30) / 2^31⌋`: for p ≥ 0 directly; for p < 0 the sum
+/// `q = p + 1 − 2^30` is negative and truncating it equals `⌊(q + 2^31 − 1) / 2^31⌋`, and
+/// `q + 2^31 − 1 = p + 2^30`. So one add and one arithmetic shift do it.
 #[inline(always)]
-fn high_mul_half(p: v128) -> v128 {
-    let sign = i64x2_shr(p, 63);
-    // nudge = p ≥ 0 ? 2^30 : 1 − 2^30
-    let nudge = i64x2_add(i64x2_splat(1 << 30), v128_and(sign, i64x2_splat(1 - (1i64 << 31))));
-    let q = i64x2_add(p, nudge);
-    // Truncating division: add 2^31 − 1 to negative values before the arithmetic shift.
-    let bias = v128_and(i64x2_shr(q, 63), i64x2_splat((1i64 << 31) - 1));
-    i64x2_shr(i64x2_add(q, bias), 31)
+fn rounding_high(p: v128) -> v128 {
+    i64x2_shr(i64x2_add(p, i64x2_splat(1 << 30)), 31)
 }
 
 /// Narrows two vectors of 4 int32 lanes (already in 0..=255) to 8 bytes in the low half.
