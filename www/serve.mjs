@@ -1,6 +1,7 @@
 // Development server for the demo: static files with the headers that make the page
 // cross-origin isolated (COOP/COEP, so threads can work), the package under /pkg/ and the
-// models under /models/. Usage: node www/serve.mjs [--port 8080] [--models DIR] [--images DIR]
+// models under /models/.
+// Usage: node www/serve.mjs [--port 8080] [--models DIR] [--images DIR] [--reference DIR]
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
@@ -14,6 +15,7 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     models: { type: 'string', default: join(ROOT, '../shared/models') },
     images: { type: 'string', default: join(ROOT, '../shared/images') },
+    reference: { type: 'string', default: join(ROOT, '../shared/reference') },
   },
 });
 
@@ -21,6 +23,9 @@ const MOUNTS = [
   ['/pkg/', join(ROOT, 'pkg')],
   ['/models/', resolve(values.models)],
   ['/images/', resolve(values.images)],
+  ['/reference/', resolve(values.reference)],
+  // The benchmark page loads the peer (tfjs-tflite) from the dev dependencies.
+  ['/node_modules/', join(ROOT, 'node_modules')],
   ['/', join(ROOT, 'www')],
 ];
 

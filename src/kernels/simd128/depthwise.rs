@@ -1,11 +1,17 @@
 //! DEPTHWISE_CONV_2D (multiplier 1), 8 channels per step.
 //!
-//! The input is first copied into a zero-bordered scratch image with channels rounded up to 8
-//! (C8): uint8 as `x − zp_x` in i16, float as is. The border is exactly TFLite's SAME padding, so
-//! the inner loop has no bounds checks.
+//! Input rows are copied, as they are first needed, into a ring of `kh` zero-bordered rows in
+//! scratch memory with channels rounded up to 8 (C8): uint8 as `x − zp_x` in i16, float as is.
+//! The border is exactly TFLite's SAME padding, so the inner loop has no bounds checks, and the
+//! ring stays in cache where a padded copy of the whole image would not.
 //!
-//! Packed layouts: uint8 `i16` `[kh·kw][C8]` (`w − zp_w`) with `i32` bias `[C8]`; float `f32`
-//! `[kh·kw][C8]` then bias `[C8]`.
+//! uint8 multiplies taps two at a time with `i32x4.dot_i16x8_s`: the inputs of taps a and b are
+//! interleaved channel by channel (`[x_a,c0, x_b,c0, x_a,c1, …]`) against weights packed the same
+//! way — one multiply-add instruction per 8 products, where widening multiplies need three.
+//!
+//! Packed layouts (P = ⌈kh·kw / 2⌉ tap pairs; the second tap of an odd last pair has weight 0):
+//! - uint8: `i16` `[C8/8][P][2 halves][4 channels][2 taps]` (`w − zp_w`), `i32` bias `[C8]`.
+//! - float: `f32` `[kh·kw][C8]`, then bias `[C8]`.
 
 use super::gemm::madd;
 use super::requant::{Requant, narrow_u8};
@@ -14,40 +20,55 @@ use core::arch::wasm32::*;
 
 const LANES: usize = 8;
 
-/// Size of the zero-bordered image: rows and columns covering every tap of every output.
-fn padded_dims(g: &ConvGeom) -> (usize, usize) {
-    let rows = ((g.out_h - 1) * g.stride_h + g.kh).max(g.pad_top + g.in_h);
-    let cols = ((g.out_w - 1) * g.stride_w + g.kw).max(g.pad_left + g.in_w);
-    (rows, cols)
+/// Padded row length in elements (columns × C8): covers every tap of every output column.
+fn padded_cols(g: &ConvGeom) -> usize {
+    ((g.out_w - 1) * g.stride_w + g.kw).max(g.pad_left + g.in_w)
 }
 
-/// Copies `input` (HWC, `c` channels) into the padded image `dst` (`rows × cols × c8`), converting
-/// each value with `conv` and writing `zero` into the border and the padding channels.
-fn pad_image<S: Copy, D: Copy>(
-    g: &ConvGeom,
-    input: &[S],
-    dst: &mut [D],
-    zero: D,
-    convert: impl Fn(&[S], &mut [D]),
-) {
-    let (rows, cols) = padded_dims(g);
-    let (c, c8) = (g.in_c, g.in_c.next_multiple_of(LANES));
-    let row_len = cols * c8;
-    for r in 0..rows {
-        let dst_row = &mut dst[r * row_len..][..row_len];
+/// The ring of `kh` padded rows: which padded row each slot holds, and how to fill one.
+struct Ring {
+    kh: usize,
+    row_len: usize,
+    held: [usize; 64],
+}
+
+impl Ring {
+    fn new(g: &ConvGeom) -> Ring {
+        Ring { kh: g.kh, row_len: padded_cols(g) * g.in_c.next_multiple_of(LANES), held: [usize::MAX; 64] }
+    }
+
+    /// Makes slot `r % kh` hold padded row `r`, converting the input row with `convert`.
+    fn fill<S: Copy, D: Copy>(
+        &mut self,
+        g: &ConvGeom,
+        r: usize,
+        input: &[S],
+        ring: &mut [D],
+        zero: D,
+        convert: &impl Fn(&[S], &mut [D]),
+    ) {
+        let slot = r % self.kh;
+        if self.kh <= self.held.len() && self.held[slot] == r {
+            return;
+        }
+        if slot < self.held.len() {
+            self.held[slot] = r;
+        }
+        let (c, c8) = (g.in_c, g.in_c.next_multiple_of(LANES));
+        let dst = &mut ring[slot * self.row_len..][..self.row_len];
         let iy = r.wrapping_sub(g.pad_top);
         if iy >= g.in_h {
-            dst_row.fill(zero);
-            continue;
+            dst.fill(zero);
+            return;
         }
-        dst_row[..g.pad_left * c8].fill(zero);
-        dst_row[(g.pad_left + g.in_w) * c8..].fill(zero);
-        let src_row = &input[iy * g.in_w * c..][..g.in_w * c];
+        dst[..g.pad_left * c8].fill(zero);
+        dst[(g.pad_left + g.in_w) * c8..].fill(zero);
+        let src = &input[iy * g.in_w * c..][..g.in_w * c];
         if c == c8 {
-            convert(src_row, &mut dst_row[g.pad_left * c8..][..g.in_w * c8]);
+            convert(src, &mut dst[g.pad_left * c8..][..g.in_w * c8]);
         } else {
-            for (x, px) in src_row.chunks_exact(c).enumerate() {
-                let d = &mut dst_row[(g.pad_left + x) * c8..][..c8];
+            for (x, px) in src.chunks_exact(c).enumerate() {
+                let d = &mut dst[(g.pad_left + x) * c8..][..c8];
                 convert(px, &mut d[..c]);
                 d[c..].fill(zero);
             }
@@ -55,15 +76,22 @@ fn pad_image<S: Copy, D: Copy>(
     }
 }
 
+/// Scratch elements the ring needs.
+fn ring_len(g: &ConvGeom) -> usize {
+    g.kh * padded_cols(g) * g.in_c.next_multiple_of(LANES)
+}
+
 // ------------------------------------------------------------------------------------ uint8
 
 pub fn pack_u8(s: &FilterShape, filter: &[u8], zero_point: i32, bias: &[i32]) -> Packed {
     let (c, taps) = (s.out_c, s.kh * s.kw);
-    let c8 = c.next_multiple_of(LANES);
-    let mut w = vec![0i16; taps * c8];
-    for t in 0..taps {
-        for ch in 0..c {
-            w[t * c8 + ch] = (i32::from(filter[t * c + ch]) - zero_point) as i16;
+    let (c8, pairs) = (c.next_multiple_of(LANES), taps.div_ceil(2));
+    let mut w = vec![0i16; c8 * pairs * 2];
+    for ch in 0..c {
+        let (cb, half, j) = (ch / 8, (ch % 8) / 4, ch % 4);
+        for t in 0..taps {
+            let (p, k) = (t / 2, t % 2);
+            w[(((cb * pairs + p) * 2 + half) * 4 + j) * 2 + k] = (i32::from(filter[t * c + ch]) - zero_point) as i16;
         }
     }
     let mut b = bias.to_vec();
@@ -71,9 +99,38 @@ pub fn pack_u8(s: &FilterShape, filter: &[u8], zero_point: i32, bias: &[i32]) ->
     Packed { i16: w, i32: b, ..Packed::default() }
 }
 
+/// `dst[i] = src[i] − zp` widened to i16.
 fn widen_sub(src: &[u8], zp: i32, dst: &mut [i16]) {
-    for (d, &s) in dst.iter_mut().zip(src) {
-        *d = (i32::from(s) - zp) as i16;
+    let n = src.len().min(dst.len());
+    let z = i16x8_splat(zp as i16);
+    let mut i = 0;
+    while i + 8 <= n {
+        // SAFETY: i + 8 ≤ n ≤ both lengths.
+        unsafe {
+            let v = u16x8_load_extend_u8x8(src.as_ptr().add(i));
+            v128_store(dst.as_mut_ptr().add(i) as *mut v128, i16x8_sub(v, z));
+        }
+        i += 8;
+    }
+    for j in i..n {
+        dst[j] = (i32::from(src[j]) - zp) as i16;
+    }
+}
+
+/// Adds taps `a` and `b` (8 channels each) times their interleaved weights to the accumulators.
+///
+/// # Safety
+/// `xa`, `xb` point to 8 readable i16, `w` to 16.
+#[inline(always)]
+unsafe fn pair(acc: &mut [v128; 2], xa: *const i16, xb: *const i16, w: *const i16) {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        let a = v128_load(xa as *const v128);
+        let b = v128_load(xb as *const v128);
+        let lo = i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(a, b);
+        let hi = i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(a, b);
+        acc[0] = i32x4_add(acc[0], i32x4_dot_i16x8(lo, v128_load(w as *const v128)));
+        acc[1] = i32x4_add(acc[1], i32x4_dot_i16x8(hi, v128_load(w.add(8) as *const v128)));
     }
 }
 
@@ -85,76 +142,64 @@ pub fn depthwise_u8(
     output: &mut [u8],
     scratch: &mut Scratch,
 ) {
-    let (rows, cols) = padded_dims(g);
     let (c, c8, taps) = (g.out_c, g.out_c.next_multiple_of(LANES), g.kh * g.kw);
+    let pairs = taps.div_ceil(2);
     assert!(
         input.len() >= g.in_h * g.in_w * c
             && output.len() >= g.out_h * g.out_w * c
-            && packed.i16.len() >= taps * c8
+            && packed.i16.len() >= c8 * pairs * 2
             && packed.i32.len() >= c8
-            && scratch.i16.len() >= rows * cols * c8,
+            && scratch.i16.len() >= ring_len(g),
         "depthwise_u8: buffers do not match the geometry"
     );
     let zp = q.input_zero_point;
-    let img = &mut scratch.i16[..rows * cols * c8];
-    pad_image(g, input, img, 0i16, |s, d| widen_sub(s, zp, d));
+    let convert = |s: &[u8], d: &mut [i16]| widen_sub(s, zp, d);
     let rq = Requant::new(q);
-    let row_len = cols * c8;
-    let mut offsets = [0usize; 9];
-    let taps3 = g.kh == 3 && g.kw == 3;
-    if taps3 {
-        for (t, o) in offsets.iter_mut().enumerate() {
-            *o = (t / 3) * row_len + (t % 3) * c8;
-        }
-    }
+    let mut ring = Ring::new(g);
+    let row_len = ring.row_len;
+    let buf = &mut scratch.i16[..ring_len(g)];
     for oy in 0..g.out_h {
+        for ky in 0..g.kh {
+            ring.fill(g, oy * g.stride_h + ky, input, buf, 0i16, &convert);
+        }
+        let ring_ptr = buf.as_ptr();
+        // Offset of tap t (row ky, column kx) from an output's window origin.
+        let tap = |t: usize| ((oy * g.stride_h + t / g.kw) % g.kh) * row_len + (t % g.kw) * c8;
+        let offsets3: [usize; 9] = core::array::from_fn(|t| if taps == 9 { tap(t) } else { 0 });
         for cb in 0..c8 / LANES {
             let c0 = cb * LANES;
             let valid = (c - c0).min(LANES);
-            // SAFETY: every offset below is inside the lengths checked above: padded_dims covers
-            // (out − 1)·stride + k rows and columns, and channel block cb is below c8.
+            // SAFETY: the ring holds kh rows of padded_cols·C8 values and every window lies inside
+            // it; the weights hold `pairs` pairs per channel block; outputs are inside `output`.
             unsafe {
-                let row = img.as_ptr().add(oy * g.stride_h * row_len + c0);
-                let w = packed.i16.as_ptr().add(c0);
+                let w = packed.i16.as_ptr().add(cb * pairs * 16);
                 let b0 = v128_load(packed.i32.as_ptr().add(c0) as *const v128);
                 let b1 = v128_load(packed.i32.as_ptr().add(c0 + 4) as *const v128);
                 let out = output.as_mut_ptr().add(oy * g.out_w * c + c0);
-                let store = |ox: usize, lo: v128, hi: v128| {
-                    let bytes = narrow_u8(rq.apply(lo), rq.apply(hi));
+                for ox in 0..g.out_w {
+                    let origin = ring_ptr.add(ox * g.stride_w * c8 + c0);
+                    let mut acc = [b0, b1];
+                    if taps == 9 {
+                        for p in 0..4 {
+                            let (a, b) = (offsets3[2 * p], offsets3[2 * p + 1]);
+                            pair(&mut acc, origin.add(a), origin.add(b), w.add(p * 16));
+                        }
+                        let last = origin.add(offsets3[8]);
+                        pair(&mut acc, last, last, w.add(4 * 16));
+                    } else {
+                        for p in 0..pairs {
+                            let a = tap(2 * p);
+                            let b = if 2 * p + 1 < taps { tap(2 * p + 1) } else { a };
+                            pair(&mut acc, origin.add(a), origin.add(b), w.add(p * 16));
+                        }
+                    }
+                    let bytes = narrow_u8(rq.apply(acc[0]), rq.apply(acc[1]));
                     let dst = out.add(ox * c);
                     if valid == LANES {
                         v128_store64_lane::<0>(bytes, dst as *mut u64);
                     } else {
                         let all = u64x2_extract_lane::<0>(bytes).to_le_bytes();
                         core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
-                    }
-                };
-                if taps3 {
-                    // 3×3: the nine weight vectors stay in registers along the row.
-                    let wv: [v128; 9] = core::array::from_fn(|t| v128_load(w.add(t * c8) as *const v128));
-                    for ox in 0..g.out_w {
-                        let base = row.add(ox * g.stride_w * c8);
-                        let (mut lo, mut hi) = (b0, b1);
-                        for t in 0..9 {
-                            let x = v128_load(base.add(offsets[t]) as *const v128);
-                            lo = i32x4_add(lo, i32x4_extmul_low_i16x8(x, wv[t]));
-                            hi = i32x4_add(hi, i32x4_extmul_high_i16x8(x, wv[t]));
-                        }
-                        store(ox, lo, hi);
-                    }
-                } else {
-                    for ox in 0..g.out_w {
-                        let base = row.add(ox * g.stride_w * c8);
-                        let (mut lo, mut hi) = (b0, b1);
-                        for ky in 0..g.kh {
-                            for kx in 0..g.kw {
-                                let x = v128_load(base.add(ky * row_len + kx * c8) as *const v128);
-                                let wv = v128_load(w.add((ky * g.kw + kx) * c8) as *const v128);
-                                lo = i32x4_add(lo, i32x4_extmul_low_i16x8(x, wv));
-                                hi = i32x4_add(hi, i32x4_extmul_high_i16x8(x, wv));
-                            }
-                        }
-                        store(ox, lo, hi);
                     }
                 }
             }
@@ -183,32 +228,53 @@ pub fn depthwise_f32(
     output: &mut [f32],
     scratch: &mut Scratch,
 ) {
-    let (rows, cols) = padded_dims(g);
     let (c, c8, taps) = (g.out_c, g.out_c.next_multiple_of(LANES), g.kh * g.kw);
     assert!(
         input.len() >= g.in_h * g.in_w * c
             && output.len() >= g.out_h * g.out_w * c
             && packed.f32.len() >= taps * c8 + c8
-            && scratch.f32.len() >= rows * cols * c8,
+            && scratch.f32.len() >= ring_len(g),
         "depthwise_f32: buffers do not match the geometry"
     );
-    let img = &mut scratch.f32[..rows * cols * c8];
-    pad_image(g, input, img, 0f32, |s, d| d.copy_from_slice(s));
+    let convert = |s: &[f32], d: &mut [f32]| d.copy_from_slice(s);
     let (lo_clamp, hi_clamp) = (f32x4_splat(act.min), f32x4_splat(act.max));
-    let row_len = cols * c8;
-    let taps = g.kh * g.kw;
+    let mut ring = Ring::new(g);
+    let row_len = ring.row_len;
+    let buf = &mut scratch.f32[..ring_len(g)];
     for oy in 0..g.out_h {
+        for ky in 0..g.kh {
+            ring.fill(g, oy * g.stride_h + ky, input, buf, 0f32, &convert);
+        }
+        let ring_ptr = buf.as_ptr();
+        let tap = |t: usize| ((oy * g.stride_h + t / g.kw) % g.kh) * row_len + (t % g.kw) * c8;
+        let offsets3: [usize; 9] = core::array::from_fn(|t| if taps == 9 { tap(t) } else { 0 });
         for cb in 0..c8 / LANES {
             let c0 = cb * LANES;
             let valid = (c - c0).min(LANES);
             // SAFETY: as in depthwise_u8.
             unsafe {
-                let row = img.as_ptr().add(oy * g.stride_h * row_len + c0);
                 let w = packed.f32.as_ptr().add(c0);
                 let b0 = v128_load(packed.f32.as_ptr().add(taps * c8 + c0) as *const v128);
                 let b1 = v128_load(packed.f32.as_ptr().add(taps * c8 + c0 + 4) as *const v128);
                 let out = output.as_mut_ptr().add(oy * g.out_w * c + c0);
-                let store = |ox: usize, lo: v128, hi: v128| {
+                for ox in 0..g.out_w {
+                    let origin = ring_ptr.add(ox * g.stride_w * c8 + c0);
+                    let (mut lo, mut hi) = (b0, b1);
+                    let mut step = |off: usize, t: usize| {
+                        let x = origin.add(off);
+                        let wv = w.add(t * c8);
+                        lo = madd(v128_load(x as *const v128), v128_load(wv as *const v128), lo);
+                        hi = madd(v128_load(x.add(4) as *const v128), v128_load(wv.add(4) as *const v128), hi);
+                    };
+                    if taps == 9 {
+                        for (t, &off) in offsets3.iter().enumerate() {
+                            step(off, t);
+                        }
+                    } else {
+                        for t in 0..taps {
+                            step(tap(t), t);
+                        }
+                    }
                     let lo = f32x4_min(f32x4_max(lo, lo_clamp), hi_clamp);
                     let hi = f32x4_min(f32x4_max(hi, lo_clamp), hi_clamp);
                     let dst = out.add(ox * c);
@@ -221,19 +287,6 @@ pub fn depthwise_f32(
                         v128_store(all.as_mut_ptr().add(4) as *mut v128, hi);
                         core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
                     }
-                };
-                for ox in 0..g.out_w {
-                    let base = row.add(ox * g.stride_w * c8);
-                    let (mut lo, mut hi) = (b0, b1);
-                    for ky in 0..g.kh {
-                        for kx in 0..g.kw {
-                            let x = base.add(ky * row_len + kx * c8);
-                            let wv = w.add((ky * g.kw + kx) * c8);
-                            lo = madd(v128_load(x as *const v128), v128_load(wv as *const v128), lo);
-                            hi = madd(v128_load(x.add(4) as *const v128), v128_load(wv.add(4) as *const v128), hi);
-                        }
-                    }
-                    store(ox, lo, hi);
                 }
             }
         }

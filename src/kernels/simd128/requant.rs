@@ -59,10 +59,12 @@ impl Requant {
 ///
 /// Both branches equal `⌊(p + 2^30) / 2^31⌋`: for p ≥ 0 directly; for p < 0 the sum
 /// `q = p + 1 − 2^30` is negative and truncating it equals `⌊(q + 2^31 − 1) / 2^31⌋`, and
-/// `q + 2^31 − 1 = p + 2^30`. So one add and one arithmetic shift do it.
+/// `q + 2^31 − 1 = p + 2^30`. Only the low 32 bits of the shifted lane are kept, and those are
+/// bits 31..62 of the sum whether the shift is arithmetic or logical; the logical shift is one
+/// SSE instruction where the arithmetic one on 64-bit lanes is emulated.
 #[inline(always)]
 fn rounding_high(p: v128) -> v128 {
-    i64x2_shr(i64x2_add(p, i64x2_splat(1 << 30)), 31)
+    u64x2_shr(i64x2_add(p, i64x2_splat(1 << 30)), 31)
 }
 
 /// Narrows two vectors of 4 int32 lanes (already in 0..=255) to 8 bytes in the low half.

@@ -1,0 +1,80 @@
+// Browser benchmark driver: serves the repository, opens www/bench.html in headless Chromium
+// (cross-origin isolated, so both engines can use threads), collects the results and writes
+// Markdown + JSON into bench/results/.
+// Usage: node bench/browser.mjs [--runs 50] [--models a,b] [--threads 1,2] [--out DIR]
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '50' },
+    warmup: { type: 'string', default: '10' },
+    models: { type: 'string', default: '' },
+    threads: { type: 'string', default: '1,2' },
+    out: { type: 'string', default: join(ROOT, 'bench/results') },
+    chromium: { type: 'string', default: process.env.CHROMIUM ?? '/usr/bin/chromium' },
+    'models-dir': { type: 'string', default: process.env.MOBILENET_MODELS ?? join(ROOT, '../shared/models') },
+    'reference-dir': { type: 'string', default: process.env.MOBILENET_REFERENCE ?? join(ROOT, '../shared/reference') },
+  },
+});
+
+const server = spawn(process.execPath, [join(ROOT, 'www/serve.mjs'), '--port', '0',
+  '--models', values['models-dir'], '--reference', values['reference-dir']], { stdio: ['ignore', 'pipe', 'inherit'] });
+try {
+  const base = await new Promise((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/serving (http:\/\/\S+)/);
+      if (m) resolve(m[1]);
+    });
+    server.on('exit', (c) => reject(new Error(`server exited with ${c}`)));
+  });
+  const context = await chromium.launchPersistentContext(await mkdtemp(join(tmpdir(), 'bench-chromium-')), {
+    executablePath: values.chromium,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') console.error(`page: ${m.text()}`); });
+  const query = new URLSearchParams({ runs: values.runs, warmup: values.warmup, threads: values.threads });
+  if (values.models) query.set('models', values.models);
+  await page.goto(`${base}bench.html?${query}`);
+  const result = await page.evaluate(() => window.benchDone);
+  const browser = context.browser()?.version() ?? (await page.evaluate(() => navigator.userAgent)).match(/Chrome\/([\d.]+)/)?.[1];
+  await context.close();
+
+  const peerVersion = JSON.parse(await readFile(join(ROOT, 'node_modules/@tensorflow/tfjs-tflite/package.json'), 'utf8')).version;
+  const ours = JSON.parse(await readFile(join(ROOT, 'pkg/package.json'), 'utf8')).version;
+  Object.assign(result, {
+    browser: `Chromium ${browser}`,
+    peer: `@tensorflow/tfjs-tflite ${peerVersion}`,
+    ours: `mobilenet-wasm ${ours}`,
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`,
+  });
+  const md = [
+    `Benchmark ${result.date.slice(0, 10)} — ${result.machine}, ${result.browser} (headless, cross-origin isolated: ${result.crossOriginIsolated}), `
+      + `${result.peer} vs ${result.ours}; cat input, ${result.warmup} warm-up then ${result.runs} alternating timed runs each; milliseconds per inference.`,
+    '',
+    '| model | threads | ours median | ours p10–p90 | peer median | peer p10–p90 | ours/peer | our backend |',
+    '|---|---|---|---|---|---|---|---|',
+    ...result.rows.map((r) => `| ${r.model} | ${r.threads} | ${r.ours.median.toFixed(2)} | ${r.ours.p10.toFixed(2)}–${r.ours.p90.toFixed(2)} `
+      + `| ${r.peer.median.toFixed(2)} | ${r.peer.p10.toFixed(2)}–${r.peer.p90.toFixed(2)} | **${r.ratio.toFixed(2)}** | ${r.ours.backend}, ${r.ours.threads} thread(s) |`),
+    '',
+  ].join('\n');
+  await mkdir(values.out, { recursive: true });
+  const stamp = result.date.replace(/[:.]/g, '-');
+  await writeFile(join(values.out, `browser-${stamp}.json`), JSON.stringify(result, null, 2));
+  await writeFile(join(values.out, `browser-${stamp}.md`), md);
+  await writeFile(join(values.out, 'browser-latest.md'), md);
+  await writeFile(join(values.out, 'browser-latest.json'), JSON.stringify(result, null, 2));
+  console.log(md);
+} finally {
+  server.kill();
+}

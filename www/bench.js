@@ -1,0 +1,109 @@
+// Benchmark page: our engine (through the package's public API, exactly as a user calls it)
+// against tfjs-tflite on the same .tflite file and the same input, alternating A/B.
+// Query: ?models=1.0_224_quant,…&threads=1,2&runs=50&warmup=10
+// Results: window.benchDone (a Promise) resolves to the result object.
+import { MobileNet } from '/pkg/index.js';
+
+const q = new URLSearchParams(location.search);
+const ALL = ['0.25_128', '0.5_160', '0.75_192', '1.0_224'].flatMap((a) => [`${a}_quant`, `${a}_float`]);
+const models = (q.get('models') || ALL.join(',')).split(',');
+const threadCounts = (q.get('threads') || '1,2').split(',').map(Number);
+const runs = Number(q.get('runs') || 50);
+const warmup = Number(q.get('warmup') || 10);
+const status = document.getElementById('status');
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+};
+const stats = (xs) => ({ median: pct(xs, 0.5), p10: pct(xs, 0.1), p90: pct(xs, 0.9), runs: xs.length });
+
+async function bytes(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+async function benchOne(name, threads) {
+  const modelBytes = await bytes(`/models/mobilenet_v1_${name}.tflite`);
+  const raw = await bytes(`/reference/mobilenet_v1_${name}/cat.input.bin`);
+  const quant = name.endsWith('quant');
+  const input = quant ? raw : new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+
+  const ours = await MobileNet.load(modelBytes, { threads });
+  const peerModel = await tflite.loadTFLiteModel(modelBytes.slice().buffer, { numThreads: threads });
+  const runner = peerModel.modelRunner;
+  const peerIn = runner.getInputs()[0].data();
+  const peerOut = runner.getOutputs()[0].data();
+  const runOurs = async () => ours.infer(input);
+  const runPeer = async () => {
+    peerIn.set(input);
+    if (!runner.infer()) throw new Error('tfjs-tflite inference failed');
+    return peerOut.slice();
+  };
+  // Same answer? (XNNPACK's uint8 may differ from TFLite's reference kernels by a few LSB.)
+  const a = await runOurs();
+  const b = await runPeer();
+  let maxDiff = 0;
+  let top = [0, 0];
+  for (let i = 0; i < a.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+    if (a[i] > a[top[0]]) top[0] = i;
+    if (b[i] > b[top[1]]) top[1] = i;
+  }
+  for (let i = 0; i < warmup; i++) { await runOurs(); await runPeer(); }
+  const tOurs = [];
+  const tPeer = [];
+  for (let i = 0; i < runs; i++) {
+    // Alternate which goes first, so neither always runs on a warmer cache.
+    const order = i % 2 ? [[runOurs, tOurs], [runPeer, tPeer]] : [[runPeer, tPeer], [runOurs, tOurs]];
+    for (const [f, t] of order) {
+      const t0 = performance.now();
+      await f();
+      t.push(performance.now() - t0);
+    }
+  }
+  const info = ours.info;
+  ours.dispose();
+  const row = {
+    model: name,
+    threads,
+    ours: { ...stats(tOurs), threads: info.threads, backend: info.backend },
+    peer: stats(tPeer),
+    ratio: pct(tOurs, 0.5) / pct(tPeer, 0.5),
+    max_abs_diff: maxDiff,
+    top1: { ours: top[0], peer: top[1] },
+    macs: info.macs,
+  };
+  const tr = document.createElement('tr');
+  tr.innerHTML = `<td>${name}</td><td>${threads}</td><td>${row.ours.median.toFixed(2)} ms</td>`
+    + `<td>${row.peer.median.toFixed(2)} ms</td><td>${row.ratio.toFixed(2)}</td>`;
+  document.getElementById('rows').append(tr);
+  return row;
+}
+
+async function main() {
+  tflite.setWasmPath('/node_modules/@tensorflow/tfjs-tflite/wasm/');
+  const rows = [];
+  for (const threads of threadCounts) {
+    for (const m of models) {
+      status.textContent = `running ${m} with ${threads} thread(s)…`;
+      rows.push(await benchOne(m, threads));
+    }
+  }
+  status.textContent = 'done';
+  return {
+    date: new Date().toISOString(),
+    userAgent: navigator.userAgent,
+    crossOriginIsolated,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    runs,
+    warmup,
+    rows,
+  };
+}
+
+window.benchDone = main().catch((e) => {
+  status.textContent = `failed: ${e.message}`;
+  throw e;
+});
