@@ -69,8 +69,18 @@ export interface ModelInfo {
   cost: Cost;
   /** Threads actually used. */
   threads: number;
-  /** Build in use, e.g. "simd128". */
-  backend: string;
+  /** Build in use: "simd128", "relaxed-simd", "threads" or "threads-relaxed-simd". */
+  backend: 'simd128' | 'relaxed-simd' | 'threads' | 'threads-relaxed-simd';
+}
+
+export interface LayerTiming {
+  index: number;
+  /** TFLite operator name. */
+  op: string;
+  /** Cost-model type of a weighted layer. */
+  type: LayerType | null;
+  ms: number;
+  macs: number;
 }
 
 export interface Classification {
@@ -115,10 +125,15 @@ export class MobileNet {
   /** Center crop, resize, run: the top classes (default 5), score descending. */
   classify(frame: Frame, options?: { topK?: number }): Promise<Classification[]>;
   /** Runs at another input size (re-plans, no reload). */
-  setResolution(resolution: number): void;
+  setResolution(resolution: number): Promise<void>;
+  /** Runs once on a raw input and times every layer. */
+  profile(input: Uint8Array | Float32Array): Promise<LayerTiming[]>;
   /** Frees the model; later calls throw INVALID_STATE. */
   dispose(): void;
 }
+
+/** Whether this context can run the threaded build (cross-origin isolated browser page or Worker). */
+export function threadsSupported(): boolean;
 
 /** The cost model of the plain MobileNet v1 architecture. */
 export function cost(options?: { alpha?: number; resolution?: number; classes?: number }): Promise<Cost>;

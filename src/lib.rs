@@ -23,6 +23,10 @@ pub mod tflite;
 #[cfg(target_arch = "wasm32")]
 mod bindings;
 
+/// `initThreadPool(n)` in JavaScript: starts the Web Workers of the threaded build.
+#[cfg(all(target_arch = "wasm32", feature = "threads"))]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
 pub use error::{Error, Result};
 pub use model::graph::DType;
 pub use model::session::Session;

@@ -113,7 +113,8 @@ fn close(a: &[f32], b: &[f32]) -> Result<(), String> {
 fn check_conv(c: &Case, depthwise: bool, seed: u64) {
     let g = geom(c);
     let mut rng = Rng(seed | 1);
-    let shape = FilterShape { out_c: g.out_c, kh: g.kh, kw: g.kw, in_c: if depthwise { g.out_c } else { g.in_c } };
+    let shape =
+        FilterShape { out_c: g.out_c, kh: g.kh, kw: g.kw, in_c: if depthwise { g.out_c } else { g.in_c } };
     let flen = if depthwise { g.kh * g.kw * g.out_c } else { g.out_c * g.kh * g.kw * g.in_c };
     let input: Vec<u8> = (0..g.in_h * g.in_w * g.in_c).map(|_| rng.u8()).collect();
     let filter: Vec<u8> = (0..flen).map(|_| rng.u8()).collect();
@@ -142,14 +143,21 @@ fn check_conv(c: &Case, depthwise: bool, seed: u64) {
         for k in candidates() {
             let got = run(k);
             let diff = got.iter().zip(&want).position(|(a, b)| a != b);
-            assert!(diff.is_none(), "{} uint8 {} quant {qi}: first difference at {diff:?} ({g:?})", k.name, c.name);
+            assert!(
+                diff.is_none(),
+                "{} uint8 {} quant {qi}: first difference at {diff:?} ({g:?})",
+                k.name,
+                c.name
+            );
         }
     }
     // float32
     let input: Vec<f32> = (0..g.in_h * g.in_w * g.in_c).map(|_| rng.f32(-1.0, 1.0)).collect();
     let filter: Vec<f32> = (0..flen).map(|_| rng.f32(-0.5, 0.5)).collect();
     let bias: Vec<f32> = (0..g.out_c).map(|_| rng.f32(-1.0, 1.0)).collect();
-    for range in [FloatRange { min: 0.0, max: 6.0 }, FloatRange { min: f32::NEG_INFINITY, max: f32::INFINITY }] {
+    for range in
+        [FloatRange { min: 0.0, max: 6.0 }, FloatRange { min: f32::NEG_INFINITY, max: f32::INFINITY }]
+    {
         let run = |k: &KernelSet| {
             let packed = if depthwise {
                 (k.pack_depthwise_f32)(&shape, &filter, &bias)
@@ -171,31 +179,148 @@ fn check_conv(c: &Case, depthwise: bool, seed: u64) {
 }
 
 const POINTWISE: &[Case] = &[
-    Case { name: "channels equal to the tile", in_h: 4, in_w: 4, in_c: 8, out_c: 8, k: 1, stride: 1, same: true },
-    Case { name: "channels below the tile", in_h: 3, in_w: 5, in_c: 3, out_c: 5, k: 1, stride: 1, same: true },
-    Case { name: "channels above the tile", in_h: 5, in_w: 3, in_c: 9, out_c: 17, k: 1, stride: 1, same: true },
-    Case { name: "channels a multiple of the tile", in_h: 6, in_w: 6, in_c: 32, out_c: 64, k: 1, stride: 1, same: true },
+    Case {
+        name: "channels equal to the tile",
+        in_h: 4,
+        in_w: 4,
+        in_c: 8,
+        out_c: 8,
+        k: 1,
+        stride: 1,
+        same: true,
+    },
+    Case {
+        name: "channels below the tile",
+        in_h: 3,
+        in_w: 5,
+        in_c: 3,
+        out_c: 5,
+        k: 1,
+        stride: 1,
+        same: true,
+    },
+    Case {
+        name: "channels above the tile",
+        in_h: 5,
+        in_w: 3,
+        in_c: 9,
+        out_c: 17,
+        k: 1,
+        stride: 1,
+        same: true,
+    },
+    Case {
+        name: "channels a multiple of the tile",
+        in_h: 6,
+        in_w: 6,
+        in_c: 32,
+        out_c: 64,
+        k: 1,
+        stride: 1,
+        same: true,
+    },
     Case { name: "odd reduction length", in_h: 2, in_w: 3, in_c: 33, out_c: 24, k: 1, stride: 1, same: true },
-    Case { name: "one pixel (logits)", in_h: 1, in_w: 1, in_c: 256, out_c: 1001, k: 1, stride: 1, same: true },
-    Case { name: "pixels not a multiple of 4", in_h: 7, in_w: 7, in_c: 16, out_c: 24, k: 1, stride: 1, same: true },
-    Case { name: "many pixels (chunked)", in_h: 40, in_w: 40, in_c: 64, out_c: 16, k: 1, stride: 1, same: true },
+    Case {
+        name: "one pixel (logits)",
+        in_h: 1,
+        in_w: 1,
+        in_c: 256,
+        out_c: 1001,
+        k: 1,
+        stride: 1,
+        same: true,
+    },
+    Case {
+        name: "pixels not a multiple of 4",
+        in_h: 7,
+        in_w: 7,
+        in_c: 16,
+        out_c: 24,
+        k: 1,
+        stride: 1,
+        same: true,
+    },
+    Case {
+        name: "many pixels (chunked)",
+        in_h: 40,
+        in_w: 40,
+        in_c: 64,
+        out_c: 16,
+        k: 1,
+        stride: 1,
+        same: true,
+    },
     Case { name: "long reduction", in_h: 2, in_w: 2, in_c: 1024, out_c: 9, k: 1, stride: 1, same: true },
 ];
 
 const STEM: &[Case] = &[
     Case { name: "stem, even size", in_h: 16, in_w: 16, in_c: 3, out_c: 8, k: 3, stride: 2, same: true },
     Case { name: "stem, odd size", in_h: 15, in_w: 13, in_c: 3, out_c: 16, k: 3, stride: 2, same: true },
-    Case { name: "stem, valid padding", in_h: 11, in_w: 12, in_c: 3, out_c: 12, k: 3, stride: 2, same: false },
+    Case {
+        name: "stem, valid padding",
+        in_h: 11,
+        in_w: 12,
+        in_c: 3,
+        out_c: 12,
+        k: 3,
+        stride: 2,
+        same: false,
+    },
     Case { name: "3x3 stride 1 conv", in_h: 6, in_w: 5, in_c: 5, out_c: 9, k: 3, stride: 1, same: true },
     Case { name: "1x1 stride 2 conv", in_h: 9, in_w: 8, in_c: 8, out_c: 8, k: 1, stride: 2, same: true },
 ];
 
 const DEPTHWISE: &[Case] = &[
-    Case { name: "dw stride 1, 8 channels", in_h: 6, in_w: 6, in_c: 8, out_c: 8, k: 3, stride: 1, same: true },
-    Case { name: "dw stride 1, 7 channels", in_h: 5, in_w: 7, in_c: 7, out_c: 7, k: 3, stride: 1, same: true },
-    Case { name: "dw stride 1, 17 channels", in_h: 3, in_w: 4, in_c: 17, out_c: 17, k: 3, stride: 1, same: true },
-    Case { name: "dw stride 2, even size", in_h: 8, in_w: 8, in_c: 16, out_c: 16, k: 3, stride: 2, same: true },
-    Case { name: "dw stride 2, odd size", in_h: 7, in_w: 9, in_c: 24, out_c: 24, k: 3, stride: 2, same: true },
+    Case {
+        name: "dw stride 1, 8 channels",
+        in_h: 6,
+        in_w: 6,
+        in_c: 8,
+        out_c: 8,
+        k: 3,
+        stride: 1,
+        same: true,
+    },
+    Case {
+        name: "dw stride 1, 7 channels",
+        in_h: 5,
+        in_w: 7,
+        in_c: 7,
+        out_c: 7,
+        k: 3,
+        stride: 1,
+        same: true,
+    },
+    Case {
+        name: "dw stride 1, 17 channels",
+        in_h: 3,
+        in_w: 4,
+        in_c: 17,
+        out_c: 17,
+        k: 3,
+        stride: 1,
+        same: true,
+    },
+    Case {
+        name: "dw stride 2, even size",
+        in_h: 8,
+        in_w: 8,
+        in_c: 16,
+        out_c: 16,
+        k: 3,
+        stride: 2,
+        same: true,
+    },
+    Case {
+        name: "dw stride 2, odd size",
+        in_h: 7,
+        in_w: 9,
+        in_c: 24,
+        out_c: 24,
+        k: 3,
+        stride: 2,
+        same: true,
+    },
     Case { name: "dw 1x1 input", in_h: 1, in_w: 1, in_c: 32, out_c: 32, k: 3, stride: 1, same: true },
     Case { name: "dw 2x2 input stride 2", in_h: 2, in_w: 2, in_c: 9, out_c: 9, k: 3, stride: 2, same: true },
     Case { name: "dw valid padding", in_h: 7, in_w: 6, in_c: 12, out_c: 12, k: 3, stride: 1, same: false },

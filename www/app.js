@@ -28,7 +28,7 @@ async function loadModel() {
     net = await MobileNet.load(`/models/${file}`, {
       onProgress: (loaded, total) => { if (total) progress.value = loaded / total; },
     });
-    applyResolution();
+    await applyResolution();
   } catch (e) {
     status.textContent = `could not load ${file}`;
     showError(e);
@@ -38,11 +38,11 @@ async function loadModel() {
   await classify();
 }
 
-function applyResolution() {
+async function applyResolution() {
   if (!net) return;
   const r = Number(resolutionSelect.value) || net.info.trained_resolution;
   try {
-    net.setResolution(r);
+    await net.setResolution(r);
   } catch (e) {
     showError(e);
   }
@@ -121,7 +121,7 @@ async function init() {
     $('samples').append(b);
   }
   modelSelect.addEventListener('change', () => { loading = loadModel(); });
-  resolutionSelect.addEventListener('change', () => { applyResolution(); classify(); });
+  resolutionSelect.addEventListener('change', async () => { await applyResolution(); await classify(); });
   $('file').addEventListener('change', (ev) => { const f = ev.target.files?.[0]; if (f) useImage(f); });
   loading = loadModel();
 }

@@ -84,7 +84,7 @@ async function loadModel(file, resolution) {
   }
   if (resolution !== undefined) {
     try {
-      net.setResolution(resolution);
+      await net.setResolution(resolution);
     } catch (e) {
       throw new FileError(file, e);
     }

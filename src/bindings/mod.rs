@@ -7,6 +7,12 @@ use crate::model::cost;
 use crate::{Error, Model, Session};
 use wasm_bindgen::prelude::*;
 
+/// Threads the kernels will use (1 in builds without threads).
+#[wasm_bindgen(js_name = threadCount)]
+pub fn thread_count() -> usize {
+    crate::kernels::parallel::threads()
+}
+
 fn to_js(e: Error) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
     // Setting a property on a fresh Error object cannot fail.

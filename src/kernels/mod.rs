@@ -14,6 +14,7 @@
 //! [`KernelSet`] with identical signatures, so a session can run any of them; weights are packed
 //! once by the set's own `pack_*` functions into the layout its kernels read.
 
+pub mod parallel;
 pub mod reference;
 pub mod requantize;
 pub mod scalar;
@@ -128,20 +129,16 @@ pub struct Scratch {
     pub f32: Vec<f32>,
 }
 
-/// Scratch elements a convolution may use: an input copy padded by a full window on each axis
-/// with channels rounded up to 8, or an im2col matrix with rows rounded up to an even length.
+/// Scratch elements a convolution may use: for each thread a ring of `kh` input rows padded by a
+/// full window with channels rounded up to 8, or an im2col matrix with rows rounded up to 8.
 /// Saturates instead of overflowing (the planner refuses sizes over its limits).
 pub fn scratch_len(g: &ConvGeom) -> usize {
     let prod = |v: &[usize]| v.iter().fold(1usize, |a, &b| a.saturating_mul(b));
     let c8 = g.in_c.saturating_add(7) / 8 * 8;
-    let padded = prod(&[
-        g.in_h.saturating_add(g.kh.saturating_mul(2)),
-        g.in_w.saturating_add(g.kw.saturating_mul(2)),
-        c8,
-    ]);
+    let rings = prod(&[parallel::threads(), g.kh, g.in_w.saturating_add(g.kw.saturating_mul(2)), c8]);
     let k8 = prod(&[g.kh, g.kw, g.in_c]).saturating_add(7) / 8 * 8;
     let im2col = prod(&[g.out_h, g.out_w]).saturating_add(4).saturating_mul(k8);
-    padded.max(im2col)
+    rings.max(im2col)
 }
 
 pub type PackU8 = fn(&FilterShape, &[u8], i32, &[i32]) -> Packed;

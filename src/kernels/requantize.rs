@@ -117,7 +117,11 @@ mod tests {
         for &a in &values {
             for b in [1 << 30, (1 << 30) + 1, i32::MAX, 1_518_500_250, 1_073_741_825 + 77] {
                 let p = a as i64 * b as i64;
-                assert_eq!(saturating_rounding_doubling_high_mul(a, b), ((p + (1 << 30)) >> 31) as i32, "{a}·{b}");
+                assert_eq!(
+                    saturating_rounding_doubling_high_mul(a, b),
+                    ((p + (1 << 30)) >> 31) as i32,
+                    "{a}·{b}"
+                );
             }
         }
     }

@@ -31,7 +31,7 @@ test('classify the cat with every model at every resolution', async () => {
     for (const kind of ['quant', 'float']) {
       const net = await MobileNet.load(join(MODELS, `mobilenet_v1_${a}_${kind}.tflite`));
       for (const r of [128, 160, 192, 224]) {
-        net.setResolution(r);
+        await net.setResolution(r);
         assert.equal(net.info.resolution, r);
         const top = await net.classify(cat, { topK: 3 });
         assert.equal(top.length, 3);
@@ -89,7 +89,8 @@ test('typed errors', async () => {
   await rejects(net.classify({ data: new Uint8Array(15), width: 2, height: 2 }), 'INPUT_INVALID');
   await rejects(net.classify({ data: new Uint8Array(0), width: 0, height: 0 }), 'INPUT_INVALID');
   await rejects(net.classify('cat.bmp'), 'INPUT_INVALID');
-  await rejects(async () => net.setResolution(8), 'INPUT_INVALID');
+  await rejects(net.setResolution(8), "INPUT_INVALID");
+  await rejects(net.setResolution(1.5), "INPUT_INVALID");
   assert.equal(net.info.resolution, 128, 'a failed setResolution keeps the previous one');
   assert.equal((await net.infer(new Uint8Array(128 * 128 * 3))).length, 1001, 'still works after errors');
   net.dispose();

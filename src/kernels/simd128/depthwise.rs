@@ -15,6 +15,7 @@
 
 use super::gemm::madd;
 use super::requant::{Requant, narrow_u8};
+use crate::kernels::parallel::{MIN_TASK_MACS, SharedMut, for_each_range};
 use crate::kernels::{ConvGeom, FilterShape, FloatRange, Packed, QuantParams, Scratch};
 use core::arch::wasm32::*;
 
@@ -91,7 +92,8 @@ pub fn pack_u8(s: &FilterShape, filter: &[u8], zero_point: i32, bias: &[i32]) ->
         let (cb, half, j) = (ch / 8, (ch % 8) / 4, ch % 4);
         for t in 0..taps {
             let (p, k) = (t / 2, t % 2);
-            w[(((cb * pairs + p) * 2 + half) * 4 + j) * 2 + k] = (i32::from(filter[t * c + ch]) - zero_point) as i16;
+            w[(((cb * pairs + p) * 2 + half) * 4 + j) * 2 + k] =
+                (i32::from(filter[t * c + ch]) - zero_point) as i16;
         }
     }
     let mut b = bias.to_vec();
@@ -152,59 +154,68 @@ pub fn depthwise_u8(
             && scratch.i16.len() >= ring_len(g),
         "depthwise_u8: buffers do not match the geometry"
     );
+    let (out_base, rings) = (SharedMut(output.as_mut_ptr()), SharedMut(scratch.i16.as_mut_ptr()));
+    let macs = g.out_h * g.out_w * c * taps;
+    let max_tasks = (scratch.i16.len() / ring_len(g)).min(macs / MIN_TASK_MACS).max(1);
     let zp = q.input_zero_point;
     let convert = |s: &[u8], d: &mut [i16]| widen_sub(s, zp, d);
     let rq = Requant::new(q);
-    let mut ring = Ring::new(g);
-    let row_len = ring.row_len;
-    let buf = &mut scratch.i16[..ring_len(g)];
-    for oy in 0..g.out_h {
-        for ky in 0..g.kh {
-            ring.fill(g, oy * g.stride_h + ky, input, buf, 0i16, &convert);
-        }
-        let ring_ptr = buf.as_ptr();
-        // Offset of tap t (row ky, column kx) from an output's window origin.
-        let tap = |t: usize| ((oy * g.stride_h + t / g.kw) % g.kh) * row_len + (t % g.kw) * c8;
-        let offsets3: [usize; 9] = core::array::from_fn(|t| if taps == 9 { tap(t) } else { 0 });
-        for cb in 0..c8 / LANES {
-            let c0 = cb * LANES;
-            let valid = (c - c0).min(LANES);
-            // SAFETY: the ring holds kh rows of padded_cols·C8 values and every window lies inside
-            // it; the weights hold `pairs` pairs per channel block; outputs are inside `output`.
-            unsafe {
-                let w = packed.i16.as_ptr().add(cb * pairs * 16);
-                let b0 = v128_load(packed.i32.as_ptr().add(c0) as *const v128);
-                let b1 = v128_load(packed.i32.as_ptr().add(c0 + 4) as *const v128);
-                let out = output.as_mut_ptr().add(oy * g.out_w * c + c0);
-                for ox in 0..g.out_w {
-                    let origin = ring_ptr.add(ox * g.stride_w * c8 + c0);
-                    let mut acc = [b0, b1];
-                    if taps == 9 {
-                        for p in 0..4 {
-                            let (a, b) = (offsets3[2 * p], offsets3[2 * p + 1]);
-                            pair(&mut acc, origin.add(a), origin.add(b), w.add(p * 16));
+    for_each_range(g.out_h, 1, 1, max_tasks, |task, rows| {
+        // SAFETY: task < max_tasks, so each task's ring is a distinct part of the scratch memory,
+        // and tasks write distinct output rows.
+        let buf =
+            unsafe { core::slice::from_raw_parts_mut(rings.get().add(task * ring_len(g)), ring_len(g)) };
+        let output = out_base;
+        let mut ring = Ring::new(g);
+        let row_len = ring.row_len;
+        for oy in rows {
+            for ky in 0..g.kh {
+                ring.fill(g, oy * g.stride_h + ky, input, buf, 0i16, &convert);
+            }
+            let ring_ptr = buf.as_ptr();
+            // Offset of tap t (row ky, column kx) from an output's window origin.
+            let tap = |t: usize| ((oy * g.stride_h + t / g.kw) % g.kh) * row_len + (t % g.kw) * c8;
+            let offsets3: [usize; 9] = core::array::from_fn(|t| if taps == 9 { tap(t) } else { 0 });
+            for cb in 0..c8 / LANES {
+                let c0 = cb * LANES;
+                let valid = (c - c0).min(LANES);
+                // SAFETY: the ring holds kh rows of padded_cols·C8 values and every window lies inside
+                // it; the weights hold `pairs` pairs per channel block; outputs are inside `output`.
+                unsafe {
+                    let w = packed.i16.as_ptr().add(cb * pairs * 16);
+                    let b0 = v128_load(packed.i32.as_ptr().add(c0) as *const v128);
+                    let b1 = v128_load(packed.i32.as_ptr().add(c0 + 4) as *const v128);
+                    let out = output.get().add(oy * g.out_w * c + c0);
+                    for ox in 0..g.out_w {
+                        let origin = ring_ptr.add(ox * g.stride_w * c8 + c0);
+                        let mut acc = [b0, b1];
+                        if taps == 9 {
+                            for p in 0..4 {
+                                let (a, b) = (offsets3[2 * p], offsets3[2 * p + 1]);
+                                pair(&mut acc, origin.add(a), origin.add(b), w.add(p * 16));
+                            }
+                            let last = origin.add(offsets3[8]);
+                            pair(&mut acc, last, last, w.add(4 * 16));
+                        } else {
+                            for p in 0..pairs {
+                                let a = tap(2 * p);
+                                let b = if 2 * p + 1 < taps { tap(2 * p + 1) } else { a };
+                                pair(&mut acc, origin.add(a), origin.add(b), w.add(p * 16));
+                            }
                         }
-                        let last = origin.add(offsets3[8]);
-                        pair(&mut acc, last, last, w.add(4 * 16));
-                    } else {
-                        for p in 0..pairs {
-                            let a = tap(2 * p);
-                            let b = if 2 * p + 1 < taps { tap(2 * p + 1) } else { a };
-                            pair(&mut acc, origin.add(a), origin.add(b), w.add(p * 16));
+                        let bytes = narrow_u8(rq.apply(acc[0]), rq.apply(acc[1]));
+                        let dst = out.add(ox * c);
+                        if valid == LANES {
+                            v128_store64_lane::<0>(bytes, dst as *mut u64);
+                        } else {
+                            let all = u64x2_extract_lane::<0>(bytes).to_le_bytes();
+                            core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
                         }
-                    }
-                    let bytes = narrow_u8(rq.apply(acc[0]), rq.apply(acc[1]));
-                    let dst = out.add(ox * c);
-                    if valid == LANES {
-                        v128_store64_lane::<0>(bytes, dst as *mut u64);
-                    } else {
-                        let all = u64x2_extract_lane::<0>(bytes).to_le_bytes();
-                        core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
                     }
                 }
             }
         }
-    }
+    });
 }
 
 // ---------------------------------------------------------------------------------- float32
@@ -236,59 +247,71 @@ pub fn depthwise_f32(
             && scratch.f32.len() >= ring_len(g),
         "depthwise_f32: buffers do not match the geometry"
     );
+    let (out_base, rings) = (SharedMut(output.as_mut_ptr()), SharedMut(scratch.f32.as_mut_ptr()));
+    let macs = g.out_h * g.out_w * c * taps;
+    let max_tasks = (scratch.f32.len() / ring_len(g)).min(macs / MIN_TASK_MACS).max(1);
     let convert = |s: &[f32], d: &mut [f32]| d.copy_from_slice(s);
     let (lo_clamp, hi_clamp) = (f32x4_splat(act.min), f32x4_splat(act.max));
-    let mut ring = Ring::new(g);
-    let row_len = ring.row_len;
-    let buf = &mut scratch.f32[..ring_len(g)];
-    for oy in 0..g.out_h {
-        for ky in 0..g.kh {
-            ring.fill(g, oy * g.stride_h + ky, input, buf, 0f32, &convert);
-        }
-        let ring_ptr = buf.as_ptr();
-        let tap = |t: usize| ((oy * g.stride_h + t / g.kw) % g.kh) * row_len + (t % g.kw) * c8;
-        let offsets3: [usize; 9] = core::array::from_fn(|t| if taps == 9 { tap(t) } else { 0 });
-        for cb in 0..c8 / LANES {
-            let c0 = cb * LANES;
-            let valid = (c - c0).min(LANES);
-            // SAFETY: as in depthwise_u8.
-            unsafe {
-                let w = packed.f32.as_ptr().add(c0);
-                let b0 = v128_load(packed.f32.as_ptr().add(taps * c8 + c0) as *const v128);
-                let b1 = v128_load(packed.f32.as_ptr().add(taps * c8 + c0 + 4) as *const v128);
-                let out = output.as_mut_ptr().add(oy * g.out_w * c + c0);
-                for ox in 0..g.out_w {
-                    let origin = ring_ptr.add(ox * g.stride_w * c8 + c0);
-                    let (mut lo, mut hi) = (b0, b1);
-                    let mut step = |off: usize, t: usize| {
-                        let x = origin.add(off);
-                        let wv = w.add(t * c8);
-                        lo = madd(v128_load(x as *const v128), v128_load(wv as *const v128), lo);
-                        hi = madd(v128_load(x.add(4) as *const v128), v128_load(wv.add(4) as *const v128), hi);
-                    };
-                    if taps == 9 {
-                        for (t, &off) in offsets3.iter().enumerate() {
-                            step(off, t);
+    for_each_range(g.out_h, 1, 1, max_tasks, |task, rows| {
+        // SAFETY: as in depthwise_u8.
+        let buf =
+            unsafe { core::slice::from_raw_parts_mut(rings.get().add(task * ring_len(g)), ring_len(g)) };
+        let output = out_base;
+        let mut ring = Ring::new(g);
+        let row_len = ring.row_len;
+        for oy in rows {
+            for ky in 0..g.kh {
+                ring.fill(g, oy * g.stride_h + ky, input, buf, 0f32, &convert);
+            }
+            let ring_ptr = buf.as_ptr();
+            let tap = |t: usize| ((oy * g.stride_h + t / g.kw) % g.kh) * row_len + (t % g.kw) * c8;
+            let offsets3: [usize; 9] = core::array::from_fn(|t| if taps == 9 { tap(t) } else { 0 });
+            for cb in 0..c8 / LANES {
+                let c0 = cb * LANES;
+                let valid = (c - c0).min(LANES);
+                // SAFETY: as in depthwise_u8.
+                unsafe {
+                    let w = packed.f32.as_ptr().add(c0);
+                    let b0 = v128_load(packed.f32.as_ptr().add(taps * c8 + c0) as *const v128);
+                    let b1 = v128_load(packed.f32.as_ptr().add(taps * c8 + c0 + 4) as *const v128);
+                    let out = output.get().add(oy * g.out_w * c + c0);
+                    for ox in 0..g.out_w {
+                        let origin = ring_ptr.add(ox * g.stride_w * c8 + c0);
+                        let (mut lo, mut hi) = (b0, b1);
+                        let mut step = |off: usize, t: usize| {
+                            let x = origin.add(off);
+                            let wv = w.add(t * c8);
+                            lo = madd(v128_load(x as *const v128), v128_load(wv as *const v128), lo);
+                            hi = madd(
+                                v128_load(x.add(4) as *const v128),
+                                v128_load(wv.add(4) as *const v128),
+                                hi,
+                            );
+                        };
+                        if taps == 9 {
+                            for (t, &off) in offsets3.iter().enumerate() {
+                                step(off, t);
+                            }
+                        } else {
+                            for t in 0..taps {
+                                step(tap(t), t);
+                            }
                         }
-                    } else {
-                        for t in 0..taps {
-                            step(tap(t), t);
+                        let lo = f32x4_min(f32x4_max(lo, lo_clamp), hi_clamp);
+                        let hi = f32x4_min(f32x4_max(hi, lo_clamp), hi_clamp);
+                        let dst = out.add(ox * c);
+                        if valid == LANES {
+                            v128_store(dst as *mut v128, lo);
+                            v128_store(dst.add(4) as *mut v128, hi);
+                        } else {
+                            let mut all = [0f32; 8];
+                            v128_store(all.as_mut_ptr() as *mut v128, lo);
+                            v128_store(all.as_mut_ptr().add(4) as *mut v128, hi);
+                            core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
                         }
-                    }
-                    let lo = f32x4_min(f32x4_max(lo, lo_clamp), hi_clamp);
-                    let hi = f32x4_min(f32x4_max(hi, lo_clamp), hi_clamp);
-                    let dst = out.add(ox * c);
-                    if valid == LANES {
-                        v128_store(dst as *mut v128, lo);
-                        v128_store(dst.add(4) as *mut v128, hi);
-                    } else {
-                        let mut all = [0f32; 8];
-                        v128_store(all.as_mut_ptr() as *mut v128, lo);
-                        v128_store(all.as_mut_ptr().add(4) as *mut v128, hi);
-                        core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
                     }
                 }
             }
         }
-    }
+    });
 }

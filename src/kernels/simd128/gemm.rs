@@ -12,8 +12,10 @@
 //! them.
 
 use super::requant::{Requant, narrow_u8};
+use crate::kernels::parallel::{MIN_TASK_MACS, SharedMut, for_each_range, threads};
 use crate::kernels::{ConvGeom, FilterShape, FloatRange, Packed, QuantParams, Scratch};
 use core::arch::wasm32::*;
+use core::ops::Range;
 
 /// Output channels per tile.
 const NR: usize = 8;
@@ -71,25 +73,39 @@ fn widen_sub(src: &[u8], zp: i32, dst: &mut [i16]) {
     }
 }
 
-/// Fills the A matrix (`m` rows of `row` i16, k values then zero padding) for a uint8 conv.
-fn im2col_u8(g: &ConvGeom, zp: i32, input: &[u8], a: &mut [i16], row: usize) {
+/// Fills rows `pixels` of the A matrix (`a` holds exactly those rows, `row` i16 each: k values
+/// then zero padding) for a uint8 conv.
+fn im2col_u8(g: &ConvGeom, zp: i32, input: &[u8], pixels: Range<usize>, a: &mut [i16], row: usize) {
     let k = g.kh * g.kw * g.in_c;
     if is_pointwise(g) {
-        for (src, dst) in input.chunks_exact(k).zip(a.chunks_exact_mut(row)) {
+        for (src, dst) in input[pixels.start * k..pixels.end * k].chunks_exact(k).zip(a.chunks_exact_mut(row))
+        {
             widen_sub(src, zp, &mut dst[..k]);
             dst[k..].fill(0);
         }
         return;
     }
-    im2col(g, input, a, row, 0i16, |src, dst| widen_sub(src, zp, dst));
+    im2col(g, input, pixels, a, row, 0i16, |src, dst| widen_sub(src, zp, dst));
 }
 
-/// Gathers each output pixel's receptive field (`[kh][kw][in_c]`) into a row of `a` (`row`
-/// elements, the tail zero), converting with `convert`; taps in the padding get `zero`. Where a
-/// whole kernel row lies inside the input its `kw · in_c` values are contiguous and copied at once.
+/// Rows `pixels` of a row-major matrix with `row` elements per row, as a mutable slice.
+///
+/// # Safety
+/// `base` points to at least `pixels.end · row` elements, and no other live reference touches
+/// these rows.
+unsafe fn rows_mut<'a, T>(base: SharedMut<T>, pixels: &Range<usize>, row: usize) -> &'a mut [T] {
+    // SAFETY: guaranteed by the caller.
+    unsafe { core::slice::from_raw_parts_mut(base.get().add(pixels.start * row), pixels.len() * row) }
+}
+
+/// Gathers the receptive field (`[kh][kw][in_c]`) of each output pixel in `pixels` into a row of
+/// `a` (`row` elements, the tail zero; `a` starts at the first pixel of the range), converting
+/// with `convert`; taps in the padding get `zero`. Where a whole kernel row lies inside the input
+/// its `kw · in_c` values are contiguous and copied at once.
 fn im2col<S: Copy, D: Copy>(
     g: &ConvGeom,
     input: &[S],
+    pixels: Range<usize>,
     a: &mut [D],
     row: usize,
     zero: D,
@@ -97,9 +113,10 @@ fn im2col<S: Copy, D: Copy>(
 ) {
     let (ic, k) = (g.in_c, g.kh * g.kw * g.in_c);
     let run = g.kw * ic;
-    for oy in 0..g.out_h {
-        for ox in 0..g.out_w {
-            let dst = &mut a[(oy * g.out_w + ox) * row..][..row];
+    for (i, p) in pixels.enumerate() {
+        let (oy, ox) = (p / g.out_w, p % g.out_w);
+        {
+            let dst = &mut a[i * row..][..row];
             dst[k..].fill(zero);
             let x0 = (ox * g.stride_w).wrapping_sub(g.pad_left);
             let inside_x = ox * g.stride_w >= g.pad_left && x0 + g.kw <= g.in_w;
@@ -145,32 +162,73 @@ pub fn conv2d_u8(
             && scratch.i16.len() >= m * row,
         "conv2d_u8: buffers do not match the geometry"
     );
-    let a = &mut scratch.i16[..m * row];
-    im2col_u8(g, q.input_zero_point, input, a, row);
+    let a_base = SharedMut(scratch.i16.as_mut_ptr());
+    // SAFETY: the scratch holds m rows (checked above); each task fills only its own pixels.
+    let prepare = |pixels: Range<usize>| {
+        im2col_u8(
+            g,
+            q.input_zero_point,
+            input,
+            pixels.clone(),
+            unsafe { rows_mut(a_base, &pixels, row) },
+            row,
+        )
+    };
     let rq = Requant::new(q);
-    let chunk = chunk_rows(row * 2);
-    let mut start = 0;
-    while start < m {
-        let end = (start + chunk).min(m);
-        for nb in 0..n8 / NR {
-            // SAFETY: the lengths checked above cover every offset used by the tiles.
-            unsafe {
-                let w = packed.i16.as_ptr().add(nb * k2 * 2 * NR);
-                let bias = packed.i32.as_ptr().add(nb * NR);
-                let mut p = start;
-                while p + MR <= end {
-                    let acc = tile_u8::<MR>(a.as_ptr().add(p * row), row, w, k2, bias);
-                    store_u8(&acc, &rq, output, p, n, nb);
-                    p += MR;
-                }
-                while p < end {
-                    let acc = tile_u8::<1>(a.as_ptr().add(p * row), row, w, k2, bias);
-                    store_u8(&acc, &rq, output, p, n, nb);
-                    p += 1;
+    let out = SharedMut(output.as_mut_ptr());
+    let a: *const i16 = a_base.get();
+    let a = SharedMut(a as *mut i16);
+    let blocks = n8 / NR;
+    let run = |pixels: Range<usize>, blocks: Range<usize>| {
+        let chunk = chunk_rows(row * 2);
+        let mut start = pixels.start;
+        while start < pixels.end {
+            let end = (start + chunk).min(pixels.end);
+            for nb in blocks.clone() {
+                // SAFETY: the lengths checked above cover every offset used by the tiles, and
+                // each task writes only its own pixels or channel blocks.
+                unsafe {
+                    let w = packed.i16.as_ptr().add(nb * k2 * 2 * NR);
+                    let bias = packed.i32.as_ptr().add(nb * NR);
+                    let mut p = start;
+                    while p + MR <= end {
+                        let acc = tile_u8::<MR>(a.get().add(p * row), row, w, k2, bias);
+                        store_u8(&acc, &rq, out, p, n, nb);
+                        p += MR;
+                    }
+                    while p < end {
+                        let acc = tile_u8::<1>(a.get().add(p * row), row, w, k2, bias);
+                        store_u8(&acc, &rq, out, p, n, nb);
+                        p += 1;
+                    }
                 }
             }
+            start = end;
         }
-        start = end;
+    };
+    split(m, blocks, m * n * k, prepare, run);
+}
+
+/// Runs the whole layer as `prepare(pixels)` (fill those rows of A) then `run(pixels, blocks)`,
+/// split over threads by pixels when there are enough of them — each task preparing its own
+/// rows, so a layer is one parallel section — else by channel blocks after preparing all of A
+/// (the last layers and the logits).
+fn split(
+    m: usize,
+    blocks: usize,
+    macs: usize,
+    prepare: impl Fn(Range<usize>) + Send + Sync,
+    run: impl Fn(Range<usize>, Range<usize>) + Send + Sync,
+) {
+    let max_tasks = (macs / MIN_TASK_MACS).max(1);
+    if m >= 4 * MR * threads() {
+        for_each_range(m, MR, MR, max_tasks, |_, pixels| {
+            prepare(pixels.clone());
+            run(pixels, 0..blocks);
+        });
+    } else {
+        prepare(0..m);
+        for_each_range(blocks, 1, 1, max_tasks, |_, blocks| run(0..m, blocks));
     }
 }
 
@@ -205,11 +263,14 @@ unsafe fn tile_u8<const R: usize>(
 }
 
 /// Requantizes a tile and stores its valid channels.
+///
+/// # Safety
+/// `out` points to an `m × n` output with `p + R ≤ m` and `nb · 8 < n`.
 #[inline(always)]
-fn store_u8<const R: usize>(
+unsafe fn store_u8<const R: usize>(
     acc: &[[v128; 2]; R],
     rq: &Requant,
-    output: &mut [u8],
+    out: SharedMut<u8>,
     p: usize,
     n: usize,
     nb: usize,
@@ -218,13 +279,15 @@ fn store_u8<const R: usize>(
     let valid = (n - c0).min(NR);
     for (r, acc) in acc.iter().enumerate() {
         let bytes = narrow_u8(rq.apply(acc[0]), rq.apply(acc[1]));
-        let dst = &mut output[(p + r) * n + c0..][..valid];
-        if valid == NR {
-            // SAFETY: dst holds 8 bytes.
-            unsafe { v128_store64_lane::<0>(bytes, dst.as_mut_ptr() as *mut u64) };
-        } else {
-            let all = u64x2_extract_lane::<0>(bytes).to_le_bytes();
-            dst.copy_from_slice(&all[..valid]);
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            let dst = out.get().add((p + r) * n + c0);
+            if valid == NR {
+                v128_store64_lane::<0>(bytes, dst as *mut u64);
+            } else {
+                let all = u64x2_extract_lane::<0>(bytes).to_le_bytes();
+                core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
+            }
         }
     }
 }
@@ -274,39 +337,47 @@ pub fn conv2d_f32(
             && (is_pointwise(g) || scratch.f32.len() >= m * k),
         "conv2d_f32: buffers do not match the geometry"
     );
-    let a: &[f32] = if is_pointwise(g) {
-        &input[..m * k]
-    } else {
-        let a = &mut scratch.f32[..m * k];
-        im2col(g, input, a, k, 0f32, |src, dst| dst.copy_from_slice(src));
-        a
+    let pointwise = is_pointwise(g);
+    // A is the input itself for 1×1 convolutions (only read), else an im2col matrix in scratch.
+    let a = SharedMut(if pointwise { input.as_ptr() as *mut f32 } else { scratch.f32.as_mut_ptr() });
+    let prepare = |pixels: Range<usize>| {
+        if !pointwise {
+            // SAFETY: the scratch holds m rows of k (checked above); each task fills its own.
+            let rows = unsafe { rows_mut(a, &pixels, k) };
+            im2col(g, input, pixels, rows, k, 0f32, |src, dst| dst.copy_from_slice(src));
+        }
     };
     let (lo, hi) = (f32x4_splat(act.min), f32x4_splat(act.max));
     let bias = &packed.f32[n8 * k..];
-    let chunk = chunk_rows(k * 4);
-    let mut start = 0;
-    while start < m {
-        let end = (start + chunk).min(m);
-        for nb in 0..n8 / NR {
-            // SAFETY: the lengths checked above cover every offset used by the tiles.
-            unsafe {
-                let w = packed.f32.as_ptr().add(nb * k * NR);
-                let b = bias.as_ptr().add(nb * NR);
-                let mut p = start;
-                while p + MR <= end {
-                    let acc = tile_f32::<MR>(a.as_ptr().add(p * k), k, w, b);
-                    store_f32(&acc, lo, hi, output, p, n, nb);
-                    p += MR;
-                }
-                while p < end {
-                    let acc = tile_f32::<1>(a.as_ptr().add(p * k), k, w, b);
-                    store_f32(&acc, lo, hi, output, p, n, nb);
-                    p += 1;
+    let out = SharedMut(output.as_mut_ptr());
+    let run = |pixels: Range<usize>, blocks: Range<usize>| {
+        let chunk = chunk_rows(k * 4);
+        let mut start = pixels.start;
+        while start < pixels.end {
+            let end = (start + chunk).min(pixels.end);
+            for nb in blocks.clone() {
+                // SAFETY: the lengths checked above cover every offset used by the tiles, and
+                // each task writes only its own pixels or channel blocks.
+                unsafe {
+                    let w = packed.f32.as_ptr().add(nb * k * NR);
+                    let b = bias.as_ptr().add(nb * NR);
+                    let mut p = start;
+                    while p + MR <= end {
+                        let acc = tile_f32::<MR>(a.get().add(p * k), k, w, b);
+                        store_f32(&acc, lo, hi, out, p, n, nb);
+                        p += MR;
+                    }
+                    while p < end {
+                        let acc = tile_f32::<1>(a.get().add(p * k), k, w, b);
+                        store_f32(&acc, lo, hi, out, p, n, nb);
+                        p += 1;
+                    }
                 }
             }
+            start = end;
         }
-        start = end;
-    }
+    };
+    split(m, n8 / NR, m * n * k, prepare, run);
 }
 
 /// `R` pixels × 8 channels of float accumulators.
@@ -338,12 +409,16 @@ unsafe fn tile_f32<const R: usize>(
     }
 }
 
+/// Clamps a tile and stores its valid channels.
+///
+/// # Safety
+/// As [`store_u8`].
 #[inline(always)]
-fn store_f32<const R: usize>(
+unsafe fn store_f32<const R: usize>(
     acc: &[[v128; 2]; R],
     lo: v128,
     hi: v128,
-    output: &mut [f32],
+    out: SharedMut<f32>,
     p: usize,
     n: usize,
     nb: usize,
@@ -353,21 +428,18 @@ fn store_f32<const R: usize>(
     for (r, acc) in acc.iter().enumerate() {
         let v0 = f32x4_min(f32x4_max(acc[0], lo), hi);
         let v1 = f32x4_min(f32x4_max(acc[1], lo), hi);
-        let dst = &mut output[(p + r) * n + c0..][..valid];
-        if valid == NR {
-            // SAFETY: dst holds 8 floats.
-            unsafe {
-                v128_store(dst.as_mut_ptr() as *mut v128, v0);
-                v128_store(dst.as_mut_ptr().add(4) as *mut v128, v1);
-            }
-        } else {
-            let mut all = [0f32; 8];
-            // SAFETY: `all` holds 8 floats.
-            unsafe {
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            let dst = out.get().add((p + r) * n + c0);
+            if valid == NR {
+                v128_store(dst as *mut v128, v0);
+                v128_store(dst.add(4) as *mut v128, v1);
+            } else {
+                let mut all = [0f32; 8];
                 v128_store(all.as_mut_ptr() as *mut v128, v0);
                 v128_store(all.as_mut_ptr().add(4) as *mut v128, v1);
+                core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
             }
-            dst.copy_from_slice(&all[..valid]);
         }
     }
 }
