@@ -74,6 +74,8 @@ fn geom(c: &Case) -> ConvGeom {
         stride_w: c.stride,
         pad_top: pad(c.in_h, out_h),
         pad_left: pad(c.in_w, out_w),
+        band_start: 0,
+        band_end: out_h * out_w,
     }
 }
 
@@ -96,14 +98,33 @@ fn quant(rng: &mut Rng, zx: i32, zw: i32, zo: i32, m_range: (f32, f32), relu6: b
     }
 }
 
-fn scratch(g: &ConvGeom) -> Scratch {
-    let n = scratch_len(g);
-    Scratch { i16: vec![0; n], f32: vec![0.0; n] }
+/// Runs `f` over the whole output, either in one call or split into bands of output pixels the
+/// way threads split a layer (uneven, not multiples of the tile), each band with its own scratch.
+fn banded<T: Copy + Default>(
+    g: &ConvGeom,
+    split: bool,
+    mut f: impl FnMut(&ConvGeom, &mut [T], Scratch<'_>),
+) -> Vec<T> {
+    let m = g.out_h * g.out_w;
+    let mut out = vec![T::default(); m * g.out_c];
+    let mut cuts: Vec<usize> =
+        if split { vec![0, m / 3, (m / 3 + 1).min(m), m * 5 / 6, m] } else { vec![0, m] };
+    cuts.sort_unstable();
+    cuts.dedup();
+    for w in cuts.windows(2) {
+        let band = g.with_band(w[0]..w[1]);
+        let n = scratch_len(&band);
+        let (mut i16s, mut f32s) = (vec![0i16; n], vec![0f32; n]);
+        f(&band, &mut out[w[0] * g.out_c..w[1] * g.out_c], Scratch { i16: &mut i16s, f32: &mut f32s });
+    }
+    out
 }
 
 fn close(a: &[f32], b: &[f32]) -> Result<(), String> {
     for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
-        if !((x - y).abs() <= 1e-4 + 1e-4 * y.abs()) {
+        // Written so that NaN fails too.
+        let within = (x - y).abs() <= 1e-4 + 1e-4 * y.abs();
+        if !within {
             return Err(format!("element {i}: {x} vs reference {y}"));
         }
     }
@@ -128,27 +149,28 @@ fn check_conv(c: &Case, depthwise: bool, seed: u64) {
         quant(&mut rng, 3, 250, 128, (1.0, 3.0), true),
     ];
     for (qi, q) in quants.iter().enumerate() {
-        let run = |k: &KernelSet| {
+        let run = |k: &KernelSet, split: bool| {
             let packed = if depthwise {
                 (k.pack_depthwise_u8)(&shape, &filter, q.filter_zero_point, &bias)
             } else {
                 (k.pack_conv2d_u8)(&shape, &filter, q.filter_zero_point, &bias)
             };
-            let mut out = vec![0u8; out_len];
             let f = if depthwise { k.depthwise_u8 } else { k.conv2d_u8 };
-            f(&g, q, &input, &packed, &mut out, &mut scratch(&g));
-            out
+            banded(&g, split, |band, out, scratch| f(band, q, &input, &packed, out, scratch))
         };
-        let want = run(&reference::KERNELS);
+        let want = run(&reference::KERNELS, false);
+        assert_eq!(want.len(), out_len);
         for k in candidates() {
-            let got = run(k);
-            let diff = got.iter().zip(&want).position(|(a, b)| a != b);
-            assert!(
-                diff.is_none(),
-                "{} uint8 {} quant {qi}: first difference at {diff:?} ({g:?})",
-                k.name,
-                c.name
-            );
+            for split in [false, true] {
+                let got = run(k, split);
+                let diff = got.iter().zip(&want).position(|(a, b)| a != b);
+                assert!(
+                    diff.is_none(),
+                    "{} uint8 {} quant {qi} split {split}: first difference at {diff:?} ({g:?})",
+                    k.name,
+                    c.name
+                );
+            }
         }
     }
     // float32
@@ -158,21 +180,21 @@ fn check_conv(c: &Case, depthwise: bool, seed: u64) {
     for range in
         [FloatRange { min: 0.0, max: 6.0 }, FloatRange { min: f32::NEG_INFINITY, max: f32::INFINITY }]
     {
-        let run = |k: &KernelSet| {
+        let run = |k: &KernelSet, split: bool| {
             let packed = if depthwise {
                 (k.pack_depthwise_f32)(&shape, &filter, &bias)
             } else {
                 (k.pack_conv2d_f32)(&shape, &filter, &bias)
             };
-            let mut out = vec![0f32; out_len];
             let f = if depthwise { k.depthwise_f32 } else { k.conv2d_f32 };
-            f(&g, range, &input, &packed, &mut out, &mut scratch(&g));
-            out
+            banded(&g, split, |band, out, scratch| f(band, range, &input, &packed, out, scratch))
         };
-        let want = run(&reference::KERNELS);
+        let want = run(&reference::KERNELS, false);
         for k in candidates() {
-            if let Err(e) = close(&run(k), &want) {
-                panic!("{} float {} {range:?}: {e} ({g:?})", k.name, c.name);
+            for split in [false, true] {
+                if let Err(e) = close(&run(k, split), &want) {
+                    panic!("{} float {} {range:?} split {split}: {e} ({g:?})", k.name, c.name);
+                }
             }
         }
     }
@@ -373,6 +395,7 @@ fn random_convolutions() {
 
 fn pool_geom(in_h: usize, in_w: usize, c: usize, k: usize, stride: usize, same: bool) -> PoolGeom {
     let g = geom(&Case { name: "pool", in_h, in_w, in_c: c, out_c: c, k, stride, same });
+    debug_assert_eq!(g.band_start, 0);
     PoolGeom {
         in_h,
         in_w,

@@ -91,13 +91,13 @@ impl Engine {
     /// Runs a uint8 model on a raw HWC input.
     #[wasm_bindgen(js_name = inferU8)]
     pub fn infer_u8(&mut self, input: &[u8]) -> Result<Vec<u8>, JsValue> {
-        Ok(self.session.run_u8(input, &mut |_, _| {}).map_err(to_js)?.to_vec())
+        Ok(self.session.run_u8(input).map_err(to_js)?.to_vec())
     }
 
     /// Runs a float32 model on a raw HWC input.
     #[wasm_bindgen(js_name = inferF32)]
     pub fn infer_f32(&mut self, input: &[f32]) -> Result<Vec<f32>, JsValue> {
-        Ok(self.session.run_f32(input, &mut |_, _| {}).map_err(to_js)?.to_vec())
+        Ok(self.session.run_f32(input).map_err(to_js)?.to_vec())
     }
 
     /// Preprocesses an RGBA frame (center crop, resize) and returns the class probabilities.
@@ -137,36 +137,30 @@ extern "C" {
     fn performance_now() -> f64;
 }
 
+fn now() -> f64 {
+    performance_now()
+}
+
 #[wasm_bindgen]
 impl Engine {
     /// Runs a uint8 model once and returns the milliseconds each layer took.
     #[wasm_bindgen(js_name = profileU8)]
     pub fn profile_u8(&mut self, input: &[u8]) -> Result<Vec<f64>, JsValue> {
-        let mut times = Vec::with_capacity(self.session.layer_shapes().len());
-        let mut last = performance_now();
-        self.session
-            .run_u8(input, &mut |_, _| {
-                let now = performance_now();
-                times.push(now - last);
-                last = now;
-            })
-            .map_err(to_js)?;
-        Ok(times)
+        self.session.set_clock(Some(now));
+        let r = self.session.run_u8(input).map(|_| ());
+        self.session.set_clock(None);
+        r.map_err(to_js)?;
+        Ok(self.session.layer_times().to_vec())
     }
 
     /// Runs a float32 model once and returns the milliseconds each layer took.
     #[wasm_bindgen(js_name = profileF32)]
     pub fn profile_f32(&mut self, input: &[f32]) -> Result<Vec<f64>, JsValue> {
-        let mut times = Vec::with_capacity(self.session.layer_shapes().len());
-        let mut last = performance_now();
-        self.session
-            .run_f32(input, &mut |_, _| {
-                let now = performance_now();
-                times.push(now - last);
-                last = now;
-            })
-            .map_err(to_js)?;
-        Ok(times)
+        self.session.set_clock(Some(now));
+        let r = self.session.run_f32(input).map(|_| ());
+        self.session.set_clock(None);
+        r.map_err(to_js)?;
+        Ok(self.session.layer_times().to_vec())
     }
 }
 

@@ -49,6 +49,23 @@ pub struct ConvGeom {
     pub stride_w: usize,
     pub pad_top: usize,
     pub pad_left: usize,
+    /// The output pixels (row-major indices `oy · out_w + ox`) this call computes: the output
+    /// slice holds exactly these pixels. The whole output is `0..out_h · out_w`; the session
+    /// hands each thread a band of it.
+    pub band_start: usize,
+    pub band_end: usize,
+}
+
+impl ConvGeom {
+    /// Output pixels this call computes.
+    pub fn band(&self) -> core::ops::Range<usize> {
+        self.band_start..self.band_end
+    }
+
+    /// The same geometry restricted to output pixels `band`.
+    pub fn with_band(&self, band: core::ops::Range<usize>) -> ConvGeom {
+        ConvGeom { band_start: band.start, band_end: band.end, ..*self }
+    }
 }
 
 /// Geometry of an average pool (batch 1, HWC, channels unchanged).
@@ -121,30 +138,31 @@ impl std::fmt::Debug for Packed {
     }
 }
 
-/// Working memory for the kernels, allocated once by the session: each buffer holds at least
-/// [`scratch_len`] elements for every convolution of the plan.
+/// Working memory for one kernel call, carved by the session out of buffers allocated once:
+/// at least [`scratch_len`] elements of the type the kernel set uses.
 #[derive(Debug, Default)]
-pub struct Scratch {
-    pub i16: Vec<i16>,
-    pub f32: Vec<f32>,
+pub struct Scratch<'a> {
+    pub i16: &'a mut [i16],
+    pub f32: &'a mut [f32],
 }
 
-/// Scratch elements a convolution may use: for each thread a ring of `kh` input rows padded by a
-/// full window with channels rounded up to 8, or an im2col matrix with rows rounded up to 8.
-/// Saturates instead of overflowing (the planner refuses sizes over its limits).
+/// Scratch elements one call of a convolution over its band may use: a ring of `kh` input rows
+/// padded by a full window with channels rounded up to 8, or an im2col matrix of the band's
+/// pixels with rows rounded up to 8. Saturates instead of overflowing (the planner refuses sizes
+/// over its limits).
 pub fn scratch_len(g: &ConvGeom) -> usize {
     let prod = |v: &[usize]| v.iter().fold(1usize, |a, &b| a.saturating_mul(b));
     let c8 = g.in_c.saturating_add(7) / 8 * 8;
-    let rings = prod(&[parallel::threads(), g.kh, g.in_w.saturating_add(g.kw.saturating_mul(2)), c8]);
+    let ring = prod(&[g.kh, g.in_w.saturating_add(g.kw.saturating_mul(2)), c8]);
     let k8 = prod(&[g.kh, g.kw, g.in_c]).saturating_add(7) / 8 * 8;
-    let im2col = prod(&[g.out_h, g.out_w]).saturating_add(4).saturating_mul(k8);
-    rings.max(im2col)
+    let im2col = (g.band_end - g.band_start).saturating_add(4).saturating_mul(k8);
+    ring.max(im2col)
 }
 
 pub type PackU8 = fn(&FilterShape, &[u8], i32, &[i32]) -> Packed;
 pub type PackF32 = fn(&FilterShape, &[f32], &[f32]) -> Packed;
-pub type ConvU8 = fn(&ConvGeom, &QuantParams, &[u8], &Packed, &mut [u8], &mut Scratch);
-pub type ConvF32 = fn(&ConvGeom, FloatRange, &[f32], &Packed, &mut [f32], &mut Scratch);
+pub type ConvU8 = fn(&ConvGeom, &QuantParams, &[u8], &Packed, &mut [u8], Scratch<'_>);
+pub type ConvF32 = fn(&ConvGeom, FloatRange, &[f32], &Packed, &mut [f32], Scratch<'_>);
 pub type PoolU8 = fn(&PoolGeom, i32, i32, &[u8], &mut [u8]);
 pub type PoolF32 = fn(&PoolGeom, FloatRange, &[f32], &mut [f32]);
 pub type SoftmaxU8 = fn(f32, &[u8], &mut [u8]);
@@ -164,7 +182,8 @@ pub struct KernelSet {
     pub pack_depthwise_u8: PackU8,
     /// Packs a DEPTHWISE_CONV_2D float32 filter.
     pub pack_depthwise_f32: PackF32,
-    /// CONV_2D, uint8: `(geom, quant, input, packed, output, scratch)`.
+    /// CONV_2D, uint8: `(geom, quant, input, packed, output, scratch)`; computes the output
+    /// pixels `geom.band()` into `output`, which holds exactly those pixels.
     pub conv2d_u8: ConvU8,
     /// CONV_2D, float32.
     pub conv2d_f32: ConvF32,

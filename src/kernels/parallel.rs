@@ -1,14 +1,21 @@
-//! Splitting a layer over threads.
+//! Running a whole inference on several threads.
 //!
-//! With the `threads` feature (the nightly, shared-memory wasm build) work is split into one
-//! contiguous range per thread of rayon's global pool (wasm-bindgen-rayon's Web Workers); without
-//! it every call runs as a single range on the calling thread. Each output element is computed
-//! by exactly the same instructions whatever the split, so results are identical for any
-//! thread count.
+//! With the `threads` feature (the nightly, shared-memory wasm build) every thread of rayon's
+//! global pool (wasm-bindgen-rayon's Web Workers) runs the same layer loop once per inference,
+//! each computing its own band of every layer, and waits at a spinning barrier between layers.
+//! Waking sleeping threads costs tens of microseconds in browsers; a barrier between layers
+//! costs about one. Without the feature there is one part and no barrier.
+//!
+//! Each output element is computed by the same instructions whatever the split, so results are
+//! identical for any thread count.
 
 use core::ops::Range;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
-/// Threads the kernels may use.
+/// Multiply-adds below which splitting a layer further costs more than it saves.
+pub const MIN_PART_MACS: usize = 200_000;
+
+/// Threads an inference may use.
 pub fn threads() -> usize {
     #[cfg(feature = "threads")]
     {
@@ -20,40 +27,84 @@ pub fn threads() -> usize {
     }
 }
 
-/// The `task`-th of `tasks` contiguous ranges covering `0..n`, boundaries multiples of `align`.
-fn range(task: usize, tasks: usize, n: usize, align: usize) -> Range<usize> {
-    let edge = |t: usize| if t == tasks { n } else { (n * t / tasks) / align * align };
-    edge(task)..edge(task + 1)
+/// A barrier that spins: the threads of an inference wait here between layers.
+#[derive(Debug)]
+pub struct Barrier {
+    count: usize,
+    arrived: AtomicUsize,
+    generation: AtomicUsize,
 }
 
-/// Calls `f(task, range)` on at most `max_tasks` (and at most [`threads`]) contiguous ranges
-/// covering `0..n`, each about `n / tasks` long with boundaries multiples of `align`, and at
-/// least `min_len` long. Runs the ranges in parallel when built with threads.
-pub fn for_each_range<F>(n: usize, align: usize, min_len: usize, max_tasks: usize, f: F)
-where
-    F: Fn(usize, Range<usize>) + Send + Sync,
-{
-    let tasks = threads().min(max_tasks).min(n / min_len.max(1)).max(1);
-    if tasks == 1 {
-        f(0, 0..n);
+impl Barrier {
+    pub fn new(count: usize) -> Barrier {
+        Barrier { count, arrived: AtomicUsize::new(0), generation: AtomicUsize::new(0) }
+    }
+
+    /// Returns once all `count` threads have called it (for this generation).
+    pub fn wait(&self) {
+        let generation = self.generation.load(Ordering::Acquire);
+        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.count {
+            self.arrived.store(0, Ordering::Relaxed);
+            self.generation.fetch_add(1, Ordering::Release);
+        } else {
+            while self.generation.load(Ordering::Acquire) == generation {
+                core::hint::spin_loop();
+            }
+        }
+    }
+}
+
+/// One thread's share of an inference: part `index` of `count`.
+#[derive(Debug, Clone, Copy)]
+pub struct Part<'a> {
+    pub index: usize,
+    pub count: usize,
+    barrier: Option<&'a Barrier>,
+}
+
+impl Part<'_> {
+    /// The only part of a single-threaded run.
+    pub const SOLO: Part<'static> = Part { index: 0, count: 1, barrier: None };
+
+    pub fn is_first(&self) -> bool {
+        self.index == 0
+    }
+
+    /// This part's contiguous share of `0..n` when the work is split into `min(count, parts)`
+    /// pieces with boundaries multiple of `align` (parts past that get an empty range).
+    pub fn share(&self, n: usize, align: usize, parts: usize) -> Range<usize> {
+        let pieces = self.count.min(parts).max(1);
+        if self.index >= pieces {
+            return n..n;
+        }
+        let align = align.max(1);
+        let edge = |t: usize| if t == pieces { n } else { (n * t / pieces) / align * align };
+        edge(self.index)..edge(self.index + 1)
+    }
+
+    /// Waits until every part has reached this point.
+    pub fn sync(&self) {
+        if let Some(b) = self.barrier {
+            b.wait();
+        }
+    }
+}
+
+/// Calls `f(part)` once on each of [`threads`] threads and returns when all have finished.
+pub fn run_parts(f: impl Fn(Part<'_>) + Sync) {
+    let count = threads();
+    #[cfg(feature = "threads")]
+    if count > 1 {
+        let barrier = Barrier::new(count);
+        rayon::broadcast(|ctx| f(Part { index: ctx.index(), count, barrier: Some(&barrier) }));
         return;
     }
-    #[cfg(feature = "threads")]
-    {
-        use rayon::prelude::*;
-        (0..tasks).into_par_iter().for_each(|t| f(t, range(t, tasks, n, align.max(1))));
-    }
-    #[cfg(not(feature = "threads"))]
-    for t in 0..tasks {
-        f(t, range(t, tasks, n, align.max(1)));
-    }
+    debug_assert_eq!(count, 1);
+    f(Part::SOLO);
 }
 
-/// Multiply-adds below which splitting a layer further costs more than it saves (waking a
-/// thread takes tens of microseconds in browsers).
-pub const MIN_TASK_MACS: usize = 400_000;
-
-/// A raw pointer that tasks may share: each task writes a disjoint part of the memory behind it.
+/// A raw pointer the parts of an inference may share: each writes a disjoint part of the
+/// memory behind it.
 pub struct SharedMut<T>(pub *mut T);
 
 impl<T> Clone for SharedMut<T> {
@@ -63,8 +114,8 @@ impl<T> Clone for SharedMut<T> {
 }
 impl<T> Copy for SharedMut<T> {}
 
-// SAFETY: used only to hand disjoint output ranges to the tasks of `for_each_range`; the
-// kernels guarantee no two tasks touch the same element.
+// SAFETY: used only to hand disjoint ranges of a buffer to the parts of `run_parts`; the session
+// guarantees no two parts touch the same element between two barriers.
 unsafe impl<T> Send for SharedMut<T> {}
 // SAFETY: as above.
 unsafe impl<T> Sync for SharedMut<T> {}
@@ -79,20 +130,25 @@ impl<T> SharedMut<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::range;
+    use super::Part;
 
     #[test]
-    fn ranges_cover_everything_once_and_aligned() {
+    fn shares_cover_everything_once_and_aligned() {
         for n in [0, 1, 7, 49, 100, 12544] {
-            for tasks in 1..5 {
-                let mut next = 0;
-                for t in 0..tasks {
-                    let r = range(t, tasks, n, 4);
-                    assert_eq!(r.start, next);
-                    assert!(r.start % 4 == 0 || r.start == n);
-                    next = r.end;
+            for count in 1..5 {
+                for parts in [1, 2, 3, 8] {
+                    let mut next = 0;
+                    for index in 0..count {
+                        let r = Part { index, count, barrier: None }.share(n, 4, parts);
+                        if r.is_empty() {
+                            continue;
+                        }
+                        assert_eq!(r.start, next, "n {n} count {count} parts {parts}");
+                        assert!(r.start % 4 == 0);
+                        next = r.end;
+                    }
+                    assert_eq!(next, n);
                 }
-                assert_eq!(next, n);
             }
         }
     }

@@ -36,11 +36,12 @@ pub fn conv2d_u8(
     input: &[u8],
     packed: &Packed,
     output: &mut [u8],
-    _: &mut Scratch,
+    _: Scratch<'_>,
 ) {
     let (filter, bias) = (&packed.u8[..], &packed.i32[..]);
-    for oy in 0..g.out_h {
-        for ox in 0..g.out_w {
+    for (i, p) in g.band().enumerate() {
+        let (oy, ox) = (p / g.out_w, p % g.out_w);
+        {
             for oc in 0..g.out_c {
                 let mut acc = bias[oc];
                 for ky in 0..g.kh {
@@ -58,7 +59,7 @@ pub fn conv2d_u8(
                         }
                     }
                 }
-                output[(oy * g.out_w + ox) * g.out_c + oc] = requantize_u8(acc, q);
+                output[i * g.out_c + oc] = requantize_u8(acc, q);
             }
         }
     }
@@ -70,11 +71,12 @@ pub fn conv2d_f32(
     input: &[f32],
     packed: &Packed,
     output: &mut [f32],
-    _: &mut Scratch,
+    _: Scratch<'_>,
 ) {
     let (filter, bias) = super::file_layout_f32(packed, g.out_c);
-    for oy in 0..g.out_h {
-        for ox in 0..g.out_w {
+    for (i, p) in g.band().enumerate() {
+        let (oy, ox) = (p / g.out_w, p % g.out_w);
+        {
             for oc in 0..g.out_c {
                 let mut acc = bias[oc];
                 for ky in 0..g.kh {
@@ -91,7 +93,7 @@ pub fn conv2d_f32(
                         }
                     }
                 }
-                output[(oy * g.out_w + ox) * g.out_c + oc] = acc.clamp(act.min, act.max);
+                output[i * g.out_c + oc] = acc.clamp(act.min, act.max);
             }
         }
     }
@@ -103,11 +105,12 @@ pub fn depthwise_u8(
     input: &[u8],
     packed: &Packed,
     output: &mut [u8],
-    _: &mut Scratch,
+    _: Scratch<'_>,
 ) {
     let (filter, bias) = (&packed.u8[..], &packed.i32[..]);
-    for oy in 0..g.out_h {
-        for ox in 0..g.out_w {
+    for (i, p) in g.band().enumerate() {
+        let (oy, ox) = (p / g.out_w, p % g.out_w);
+        {
             for c in 0..g.out_c {
                 let mut acc = bias[c];
                 for ky in 0..g.kh {
@@ -123,7 +126,7 @@ pub fn depthwise_u8(
                         acc += (x - q.input_zero_point) * (w - q.filter_zero_point);
                     }
                 }
-                output[(oy * g.out_w + ox) * g.out_c + c] = requantize_u8(acc, q);
+                output[i * g.out_c + c] = requantize_u8(acc, q);
             }
         }
     }
@@ -135,11 +138,12 @@ pub fn depthwise_f32(
     input: &[f32],
     packed: &Packed,
     output: &mut [f32],
-    _: &mut Scratch,
+    _: Scratch<'_>,
 ) {
     let (filter, bias) = super::file_layout_f32(packed, g.out_c);
-    for oy in 0..g.out_h {
-        for ox in 0..g.out_w {
+    for (i, p) in g.band().enumerate() {
+        let (oy, ox) = (p / g.out_w, p % g.out_w);
+        {
             for c in 0..g.out_c {
                 let mut acc = bias[c];
                 for ky in 0..g.kh {
@@ -154,7 +158,7 @@ pub fn depthwise_f32(
                             input[(iy * g.in_w + ix) * g.in_c + c] * filter[(ky * g.kw + kx) * g.out_c + c];
                     }
                 }
-                output[(oy * g.out_w + ox) * g.out_c + c] = acc.clamp(act.min, act.max);
+                output[i * g.out_c + c] = acc.clamp(act.min, act.max);
             }
         }
     }

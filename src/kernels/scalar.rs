@@ -46,14 +46,15 @@ pub fn conv2d_u8(
     input: &[u8],
     packed: &Packed,
     output: &mut [u8],
-    _: &mut Scratch,
+    _: Scratch<'_>,
 ) {
     let (filter, bias) = (&packed.u8[..], &packed.i32[..]);
     let zx = q.input_zero_point;
     let zw = q.filter_zero_point;
     if is_pointwise(g) {
         let ic = g.in_c;
-        for (x, out) in input.chunks_exact(ic).zip(output.chunks_exact_mut(g.out_c)) {
+        let pixels = &input[g.band_start * ic..g.band_end * ic];
+        for (x, out) in pixels.chunks_exact(ic).zip(output.chunks_exact_mut(g.out_c)) {
             for ((o, w), &b) in out.iter_mut().zip(filter.chunks_exact(ic)).zip(bias) {
                 let mut acc = 0i32;
                 for (&xv, &wv) in x.iter().zip(w) {
@@ -65,11 +66,12 @@ pub fn conv2d_u8(
         return;
     }
     let (oc_n, ic) = (g.out_c, g.in_c);
-    for oy in 0..g.out_h {
+    for (i, p) in g.band().enumerate() {
+        let (oy, ox) = (p / g.out_w, p % g.out_w);
         let (ky0, ky1) = tap_range(oy, g.stride_h, g.pad_top, g.kh, g.in_h);
-        for ox in 0..g.out_w {
+        {
             let (kx0, kx1) = tap_range(ox, g.stride_w, g.pad_left, g.kw, g.in_w);
-            let out = &mut output[(oy * g.out_w + ox) * oc_n..][..oc_n];
+            let out = &mut output[i * oc_n..][..oc_n];
             for (oc, o) in out.iter_mut().enumerate() {
                 let mut acc = bias[oc];
                 for ky in ky0..ky1 {
@@ -97,12 +99,13 @@ pub fn conv2d_f32(
     input: &[f32],
     packed: &Packed,
     output: &mut [f32],
-    _: &mut Scratch,
+    _: Scratch<'_>,
 ) {
     let (filter, bias) = super::file_layout_f32(packed, g.out_c);
     if is_pointwise(g) {
         let ic = g.in_c;
-        for (x, out) in input.chunks_exact(ic).zip(output.chunks_exact_mut(g.out_c)) {
+        let pixels = &input[g.band_start * ic..g.band_end * ic];
+        for (x, out) in pixels.chunks_exact(ic).zip(output.chunks_exact_mut(g.out_c)) {
             for ((o, w), &b) in out.iter_mut().zip(filter.chunks_exact(ic)).zip(bias) {
                 // Four partial sums let the compiler vectorize without reassociating floats itself.
                 let mut part = [0f32; 4];
@@ -123,11 +126,12 @@ pub fn conv2d_f32(
         return;
     }
     let (oc_n, ic) = (g.out_c, g.in_c);
-    for oy in 0..g.out_h {
+    for (i, p) in g.band().enumerate() {
+        let (oy, ox) = (p / g.out_w, p % g.out_w);
         let (ky0, ky1) = tap_range(oy, g.stride_h, g.pad_top, g.kh, g.in_h);
-        for ox in 0..g.out_w {
+        {
             let (kx0, kx1) = tap_range(ox, g.stride_w, g.pad_left, g.kw, g.in_w);
-            let out = &mut output[(oy * g.out_w + ox) * oc_n..][..oc_n];
+            let out = &mut output[i * oc_n..][..oc_n];
             for (oc, o) in out.iter_mut().enumerate() {
                 let mut acc = bias[oc];
                 for ky in ky0..ky1 {
@@ -153,17 +157,18 @@ pub fn depthwise_u8(
     input: &[u8],
     packed: &Packed,
     output: &mut [u8],
-    _: &mut Scratch,
+    _: Scratch<'_>,
 ) {
     let (filter, bias) = (&packed.u8[..], &packed.i32[..]);
     let c_n = g.out_c;
     let zx = q.input_zero_point;
     let zw = q.filter_zero_point;
-    for oy in 0..g.out_h {
+    for (i, p) in g.band().enumerate() {
+        let (oy, ox) = (p / g.out_w, p % g.out_w);
         let (ky0, ky1) = tap_range(oy, g.stride_h, g.pad_top, g.kh, g.in_h);
-        for ox in 0..g.out_w {
+        {
             let (kx0, kx1) = tap_range(ox, g.stride_w, g.pad_left, g.kw, g.in_w);
-            let out = &mut output[(oy * g.out_w + ox) * c_n..][..c_n];
+            let out = &mut output[i * c_n..][..c_n];
             for (c, o) in out.iter_mut().enumerate() {
                 let mut acc = bias[c];
                 for ky in ky0..ky1 {
@@ -187,15 +192,16 @@ pub fn depthwise_f32(
     input: &[f32],
     packed: &Packed,
     output: &mut [f32],
-    _: &mut Scratch,
+    _: Scratch<'_>,
 ) {
     let (filter, bias) = super::file_layout_f32(packed, g.out_c);
     let c_n = g.out_c;
-    for oy in 0..g.out_h {
+    for (i, p) in g.band().enumerate() {
+        let (oy, ox) = (p / g.out_w, p % g.out_w);
         let (ky0, ky1) = tap_range(oy, g.stride_h, g.pad_top, g.kh, g.in_h);
-        for ox in 0..g.out_w {
+        {
             let (kx0, kx1) = tap_range(ox, g.stride_w, g.pad_left, g.kw, g.in_w);
-            let out = &mut output[(oy * g.out_w + ox) * c_n..][..c_n];
+            let out = &mut output[i * c_n..][..c_n];
             // The output row doubles as the accumulator: no scratch memory needed.
             out.copy_from_slice(&bias[..c_n]);
             for ky in ky0..ky1 {

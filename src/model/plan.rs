@@ -245,6 +245,8 @@ fn conv_geom(ih: usize, iw: usize, ic: usize, out_c: usize, win: &Window) -> Opt
         stride_w: win.stride_w,
         pad_top: pad_before(ih, out_h, win.kh, win.stride_h, win.padding),
         pad_left: pad_before(iw, out_w, win.kw, win.stride_w, win.padding),
+        band_start: 0,
+        band_end: out_h * out_w,
     })
 }
 

@@ -1,14 +1,20 @@
 //! A session: a model planned for one resolution, with every activation buffer allocated once.
 //!
 //! Running a frame allocates nothing: the input is copied into the session's input buffer and
-//! the layers ping-pong between two buffers sized for the largest activation.
+//! the layers ping-pong between two buffers sized for the largest activation. With threads
+//! (see [`crate::kernels::parallel`]) every thread runs the layer loop, computing its own band
+//! of output pixels of each convolution, with a barrier between layers.
 
 use super::Model;
-use super::graph::{Bias, DType, Filter, Op};
+use super::graph::{Bias, DType, Filter, Layer, Op};
 use super::plan::{Plan, Step, plan};
 use crate::error::{Error, Result, invalid_input};
-use crate::kernels::{self, FilterShape, KernelSet, Packed, Scratch};
+use crate::kernels::parallel::{MIN_PART_MACS, Part, SharedMut, run_parts, threads};
+use crate::kernels::{self, ConvGeom, FilterShape, FloatRange, KernelSet, Packed, QuantParams, Scratch};
 use ndarray::{ArrayView1, ArrayView3};
+
+/// A callback that sees every layer's output: `(layer, output)`.
+type Observer<'a, T> = &'a mut dyn FnMut(usize, &[T]);
 
 /// The activation buffers: `[input, ping, pong]`.
 #[derive(Debug)]
@@ -26,7 +32,14 @@ pub struct Session {
     /// Per layer, the weights packed for `kernels` (empty for layers without weights).
     packed: Vec<Packed>,
     arena: Arena,
-    scratch: Scratch,
+    /// Kernel scratch memory: one equal partition per thread.
+    scratch_i16: Vec<i16>,
+    scratch_f32: Vec<f32>,
+    /// Threads the buffers were sized for.
+    parts: usize,
+    /// Optional clock (milliseconds) and the per-layer durations of the last run.
+    clock: Option<fn() -> f64>,
+    times: Vec<f64>,
 }
 
 /// Which buffer a layer reads and which it writes: layer 0 reads the input buffer, then the
@@ -39,14 +52,182 @@ fn slots(layer: usize) -> (usize, usize) {
     }
 }
 
-/// Borrows buffer `r` for reading and buffer `w` for writing (`r != w`).
-fn split<T>(bufs: &mut [Vec<T>; 3], r: usize, w: usize) -> (&[T], &mut [T]) {
-    let [a, b, c] = bufs;
-    match (r, w) {
-        (0, 1) => (a, b),
-        (1, 2) => (b, c),
-        (2, 1) => (c, b),
-        _ => unreachable!("slots() yields only these pairs"),
+/// The element type of a model's activations, with its kernels.
+trait Element: Copy + Send + Sync + 'static {
+    fn scratch<'a>(i16: &'a mut [i16], f32: &'a mut [f32]) -> Scratch<'a> {
+        Scratch { i16, f32 }
+    }
+    #[allow(clippy::too_many_arguments)]
+    fn conv(
+        k: &KernelSet,
+        depthwise: bool,
+        g: &ConvGeom,
+        q: &QuantParams,
+        range: FloatRange,
+        src: &[Self],
+        packed: &Packed,
+        out: &mut [Self],
+        scratch: Scratch<'_>,
+    );
+    /// Pooling, reshape and softmax.
+    fn other(k: &KernelSet, step: &Step, src: &[Self], dst: &mut [Self]);
+}
+
+impl Element for u8 {
+    fn conv(
+        k: &KernelSet,
+        depthwise: bool,
+        g: &ConvGeom,
+        q: &QuantParams,
+        _: FloatRange,
+        src: &[u8],
+        packed: &Packed,
+        out: &mut [u8],
+        scratch: Scratch<'_>,
+    ) {
+        let f = if depthwise { k.depthwise_u8 } else { k.conv2d_u8 };
+        f(g, q, src, packed, out, scratch)
+    }
+    fn other(k: &KernelSet, step: &Step, src: &[u8], dst: &mut [u8]) {
+        match step {
+            Step::Pool { geom, act_min, act_max, .. } => (k.avg_pool_u8)(geom, *act_min, *act_max, src, dst),
+            Step::Softmax { beta_scale } => (k.softmax_u8)(*beta_scale, src, dst),
+            Step::Copy | Step::Conv { .. } => dst.copy_from_slice(src),
+        }
+    }
+}
+
+impl Element for f32 {
+    fn conv(
+        k: &KernelSet,
+        depthwise: bool,
+        g: &ConvGeom,
+        _: &QuantParams,
+        range: FloatRange,
+        src: &[f32],
+        packed: &Packed,
+        out: &mut [f32],
+        scratch: Scratch<'_>,
+    ) {
+        let f = if depthwise { k.depthwise_f32 } else { k.conv2d_f32 };
+        f(g, range, src, packed, out, scratch)
+    }
+    fn other(k: &KernelSet, step: &Step, src: &[f32], dst: &mut [f32]) {
+        match step {
+            Step::Pool { geom, range, .. } => (k.avg_pool_f32)(geom, *range, src, dst),
+            Step::Softmax { beta_scale } => (k.softmax_f32)(*beta_scale, src, dst),
+            Step::Copy | Step::Conv { .. } => dst.copy_from_slice(src),
+        }
+    }
+}
+
+/// One inference's memory as raw views that the parts share. Between two barriers, each part
+/// reads the layer's input and writes only its own band of the layer's output and its own
+/// scratch partition.
+struct Exec<'a, T> {
+    plan: &'a Plan,
+    layers: &'a [Layer],
+    packed: &'a [Packed],
+    kernels: &'static KernelSet,
+    bufs: [SharedMut<T>; 3],
+    scratch_i16: SharedMut<i16>,
+    scratch_f32: SharedMut<f32>,
+    i16_per_part: usize,
+    f32_per_part: usize,
+    clock: Option<fn() -> f64>,
+    times: SharedMut<f64>,
+}
+
+impl<T: Element> Exec<'_, T> {
+    fn len(&self, layer: usize) -> usize {
+        self.plan.shapes[layer].iter().product()
+    }
+
+    /// Runs layer `i`'s share for `part`.
+    fn layer(&self, i: usize, part: Part<'_>) {
+        let (r, w) = slots(i);
+        let n_in = if i == 0 { self.plan.input_shape.iter().product() } else { self.len(i - 1) };
+        // SAFETY: buffer r holds at least n_in elements (the plan sized every buffer for the
+        // largest activation) and no part writes it during this layer.
+        let src = unsafe { core::slice::from_raw_parts(self.bufs[r].get(), n_in) };
+        let step = &self.plan.steps[i];
+        match (step, &self.layers[i].op) {
+            (Step::Conv { geom, quant, range, depthwise }, _) => {
+                let m = geom.out_h * geom.out_w;
+                let per_pixel = geom.out_c * geom.kh * geom.kw * if *depthwise { 1 } else { geom.in_c };
+                let band = part.share(m, 4, (m * per_pixel / MIN_PART_MACS).max(1));
+                if band.is_empty() {
+                    return;
+                }
+                // SAFETY: the bands of the parts are disjoint and inside the output, and each
+                // part's scratch partition is its own.
+                let (out, scratch) = unsafe {
+                    (
+                        core::slice::from_raw_parts_mut(
+                            self.bufs[w].get().add(band.start * geom.out_c),
+                            band.len() * geom.out_c,
+                        ),
+                        T::scratch(
+                            core::slice::from_raw_parts_mut(
+                                self.scratch_i16.get().add(part.index * self.i16_per_part),
+                                self.i16_per_part,
+                            ),
+                            core::slice::from_raw_parts_mut(
+                                self.scratch_f32.get().add(part.index * self.f32_per_part),
+                                self.f32_per_part,
+                            ),
+                        ),
+                    )
+                };
+                let g = geom.with_band(band);
+                T::conv(self.kernels, *depthwise, &g, quant, *range, src, &self.packed[i], out, scratch);
+            }
+            _ if part.is_first() => {
+                // SAFETY: only the first part writes this layer's output.
+                let dst = unsafe { core::slice::from_raw_parts_mut(self.bufs[w].get(), self.len(i)) };
+                T::other(self.kernels, step, src, dst);
+            }
+            _ => {}
+        }
+    }
+
+    /// All layers, on every thread; returns the buffer holding the output.
+    fn run(&self) -> usize {
+        let n = self.plan.steps.len();
+        run_parts(|part| {
+            let start = self.clock.map(|c| c());
+            for i in 0..n {
+                self.layer(i, part);
+                part.sync();
+                if let (Some(c), true) = (self.clock, part.is_first()) {
+                    // SAFETY: `times` holds one value per layer; only the first part writes it.
+                    unsafe { *self.times.get().add(i) = c() };
+                }
+            }
+            if let (Some(t0), true) = (start, part.is_first()) {
+                // Turn timestamps into durations.
+                let mut last = t0;
+                for i in 0..n {
+                    // SAFETY: as above.
+                    unsafe {
+                        let t = *self.times.get().add(i);
+                        *self.times.get().add(i) = t - last;
+                        last = t;
+                    }
+                }
+            }
+        });
+        slots(n - 1).1
+    }
+
+    /// All layers on this thread, calling `observe` with each layer's output.
+    fn run_observed(&self, observe: &mut dyn FnMut(usize, &[T])) -> usize {
+        for i in 0..self.plan.steps.len() {
+            self.layer(i, Part::SOLO);
+            // SAFETY: the layer is complete and nothing writes its output until the next one.
+            observe(i, unsafe { core::slice::from_raw_parts(self.bufs[slots(i).1].get(), self.len(i)) });
+        }
+        slots(self.plan.steps.len() - 1).1
     }
 }
 
@@ -67,25 +248,43 @@ impl Session {
     /// shape, [`Error::LimitsExceeded`] if a tensor would exceed the model's limits.
     pub fn with_resolution(model: Model, resolution: usize) -> Result<Session> {
         let plan = plan(&model.graph, resolution, resolution, &model.limits)?;
-        let (arena, scratch) = Self::allocate(model.graph.dtype, &plan);
         let kernels = kernels::best();
         let packed = pack(&model, kernels);
-        Ok(Session { model, plan, kernels, packed, arena, scratch })
+        let mut s = Session {
+            model,
+            plan,
+            kernels,
+            packed,
+            arena: Arena::U8(Default::default()),
+            scratch_i16: Vec::new(),
+            scratch_f32: Vec::new(),
+            parts: 1,
+            clock: None,
+            times: Vec::new(),
+        };
+        s.allocate();
+        Ok(s)
     }
 
-    fn allocate(dtype: DType, plan: &Plan) -> (Arena, Scratch) {
+    /// Allocates every buffer the plan needs (the only allocation besides planning).
+    fn allocate(&mut self) {
+        let plan = &self.plan;
         let n = plan.max_elements;
         let input: usize = plan.input_shape.iter().product();
-        let s = plan.scratch_elements;
-        match dtype {
-            DType::U8 => (
-                Arena::U8([vec![0; input], vec![0; n], vec![0; n]]),
-                Scratch { i16: vec![0; s], f32: Vec::new() },
-            ),
-            DType::F32 => (
-                Arena::F32([vec![0.0; input], vec![0.0; n], vec![0.0; n]]),
-                Scratch { i16: Vec::new(), f32: vec![0.0; s] },
-            ),
+        self.parts = threads();
+        let scratch = plan.scratch_elements * self.parts;
+        self.times = vec![0.0; plan.steps.len()];
+        match self.model.graph.dtype {
+            DType::U8 => {
+                self.arena = Arena::U8([vec![0; input], vec![0; n], vec![0; n]]);
+                self.scratch_i16 = vec![0; scratch];
+                self.scratch_f32 = Vec::new();
+            }
+            DType::F32 => {
+                self.arena = Arena::F32([vec![0.0; input], vec![0.0; n], vec![0.0; n]]);
+                self.scratch_i16 = Vec::new();
+                self.scratch_f32 = vec![0.0; scratch];
+            }
         }
     }
 
@@ -98,9 +297,8 @@ impl Session {
         if resolution == self.resolution() {
             return Ok(());
         }
-        let plan = plan(&self.model.graph, resolution, resolution, &self.model.limits)?;
-        (self.arena, self.scratch) = Self::allocate(self.model.graph.dtype, &plan);
-        self.plan = plan;
+        self.plan = plan(&self.model.graph, resolution, resolution, &self.model.limits)?;
+        self.allocate();
         Ok(())
     }
 
@@ -116,6 +314,17 @@ impl Session {
     /// The kernel implementation in use.
     pub fn kernels(&self) -> &'static KernelSet {
         self.kernels
+    }
+
+    /// Times every layer of the following runs with `clock` (milliseconds); see
+    /// [`Session::layer_times`]. `None` stops timing.
+    pub fn set_clock(&mut self, clock: Option<fn() -> f64>) {
+        self.clock = clock;
+    }
+
+    /// Milliseconds each layer took in the last run, when a clock is set.
+    pub fn layer_times(&self) -> &[f64] {
+        &self.times
     }
 
     /// The model this session runs.
@@ -155,14 +364,11 @@ impl Session {
     /// [`Session::input_shape`].
     pub fn infer_u8(&mut self, input: ArrayView3<'_, u8>) -> Result<ArrayView1<'_, u8>> {
         self.check_shape(input.shape())?;
-        let out = match input.as_slice() {
-            Some(s) => self.run_u8(s, &mut |_, _| {})?,
-            None => {
-                self.fill_input_u8(input.iter().copied())?;
-                self.run_filled_u8(&mut |_, _| {})?
-            }
-        };
-        Ok(ArrayView1::from(out))
+        let Arena::U8(b) = &mut self.arena else { return Err(self.wrong_dtype(DType::U8)) };
+        for (d, v) in b[0].iter_mut().zip(input.iter()) {
+            *d = *v;
+        }
+        Ok(ArrayView1::from(self.execute::<u8>(None)?))
     }
 
     /// Runs a float32 model on an HWC input.
@@ -171,14 +377,12 @@ impl Session {
     /// As [`Session::infer_u8`], and for non-finite input values.
     pub fn infer_f32(&mut self, input: ArrayView3<'_, f32>) -> Result<ArrayView1<'_, f32>> {
         self.check_shape(input.shape())?;
-        let out = match input.as_slice() {
-            Some(s) => self.run_f32(s, &mut |_, _| {})?,
-            None => {
-                self.fill_input_f32(input.iter().copied())?;
-                self.run_filled_f32(&mut |_, _| {})?
-            }
-        };
-        Ok(ArrayView1::from(out))
+        check_finite(input.iter())?;
+        let Arena::F32(b) = &mut self.arena else { return Err(self.wrong_dtype(DType::F32)) };
+        for (d, v) in b[0].iter_mut().zip(input.iter()) {
+            *d = *v;
+        }
+        Ok(ArrayView1::from(self.execute::<f32>(None)?))
     }
 
     fn check_shape(&self, shape: &[usize]) -> Result<()> {
@@ -191,74 +395,74 @@ impl Session {
         Ok(())
     }
 
+    fn check_len(&self, len: usize) -> Result<()> {
+        if len != self.input_len() {
+            return Err(invalid_input(format!(
+                "input of {len} values, the model expects {} ({:?})",
+                self.input_len(),
+                self.plan.input_shape
+            )));
+        }
+        Ok(())
+    }
+
     fn wrong_dtype(&self, want: DType) -> Error {
         invalid_input(format!("{} input given to a {} model", want.name(), self.model.graph.dtype.name()))
     }
 
-    fn fill_input_u8(&mut self, values: impl Iterator<Item = u8>) -> Result<()> {
-        let Arena::U8(b) = &mut self.arena else {
-            return Err(self.wrong_dtype(DType::U8));
-        };
-        for (d, v) in b[0].iter_mut().zip(values) {
-            *d = v;
-        }
-        Ok(())
-    }
-
-    fn fill_input_f32(&mut self, values: impl Iterator<Item = f32>) -> Result<()> {
-        let Arena::F32(b) = &mut self.arena else {
-            return Err(self.wrong_dtype(DType::F32));
-        };
-        for (d, v) in b[0].iter_mut().zip(values) {
-            if !v.is_finite() {
-                return Err(invalid_input(format!("input value {v} is not finite")));
-            }
-            *d = v;
-        }
-        Ok(())
-    }
-
-    /// Runs a uint8 model on a flat HWC input; `observe(layer, output)` sees every layer's output.
+    /// Runs a uint8 model on a flat HWC input, on every thread the build has.
     ///
     /// # Errors
     /// [`Error::InputInvalid`] if the model is not uint8 or `input` has the wrong length.
-    pub fn run_u8(&mut self, input: &[u8], observe: &mut dyn FnMut(usize, &[u8])) -> Result<&[u8]> {
-        if input.len() != self.input_len() {
-            return Err(invalid_input(format!(
-                "input of {} bytes, the model expects {} ({:?})",
-                input.len(),
-                self.input_len(),
-                self.plan.input_shape
-            )));
-        }
-        let Arena::U8(b) = &mut self.arena else {
-            return Err(self.wrong_dtype(DType::U8));
-        };
-        b[0].copy_from_slice(input);
-        self.run_filled_u8(observe)
+    pub fn run_u8(&mut self, input: &[u8]) -> Result<&[u8]> {
+        self.load_u8(input)?;
+        self.execute::<u8>(None)
     }
 
-    /// Runs a float32 model on a flat HWC input; `observe` as in [`Session::run_u8`].
+    /// Runs a float32 model on a flat HWC input, on every thread the build has.
     ///
     /// # Errors
     /// As [`Session::run_u8`], and for non-finite input values.
-    pub fn run_f32(&mut self, input: &[f32], observe: &mut dyn FnMut(usize, &[f32])) -> Result<&[f32]> {
-        if input.len() != self.input_len() {
-            return Err(invalid_input(format!(
-                "input of {} values, the model expects {} ({:?})",
-                input.len(),
-                self.input_len(),
-                self.plan.input_shape
-            )));
-        }
-        if let Some(v) = input.iter().find(|v| !v.is_finite()) {
-            return Err(invalid_input(format!("input value {v} is not finite")));
-        }
-        let Arena::F32(b) = &mut self.arena else {
-            return Err(self.wrong_dtype(DType::F32));
-        };
+    pub fn run_f32(&mut self, input: &[f32]) -> Result<&[f32]> {
+        self.load_f32(input)?;
+        self.execute::<f32>(None)
+    }
+
+    /// Runs a uint8 model on one thread, calling `observe(layer, output)` after every layer.
+    ///
+    /// # Errors
+    /// As [`Session::run_u8`].
+    pub fn run_u8_observed(&mut self, input: &[u8], observe: &mut dyn FnMut(usize, &[u8])) -> Result<&[u8]> {
+        self.load_u8(input)?;
+        self.execute::<u8>(Some(observe))
+    }
+
+    /// Runs a float32 model on one thread, calling `observe(layer, output)` after every layer.
+    ///
+    /// # Errors
+    /// As [`Session::run_f32`].
+    pub fn run_f32_observed(
+        &mut self,
+        input: &[f32],
+        observe: &mut dyn FnMut(usize, &[f32]),
+    ) -> Result<&[f32]> {
+        self.load_f32(input)?;
+        self.execute::<f32>(Some(observe))
+    }
+
+    fn load_u8(&mut self, input: &[u8]) -> Result<()> {
+        self.check_len(input.len())?;
+        let Arena::U8(b) = &mut self.arena else { return Err(self.wrong_dtype(DType::U8)) };
         b[0].copy_from_slice(input);
-        self.run_filled_f32(observe)
+        Ok(())
+    }
+
+    fn load_f32(&mut self, input: &[f32]) -> Result<()> {
+        self.check_len(input.len())?;
+        check_finite(input.iter())?;
+        let Arena::F32(b) = &mut self.arena else { return Err(self.wrong_dtype(DType::F32)) };
+        b[0].copy_from_slice(input);
+        Ok(())
     }
 
     /// Classifies an RGBA frame: center crop, resize and convert it straight into the input
@@ -288,87 +492,87 @@ impl Session {
                 crate::image::rgba_to_u8(rgba, width, height, size, &mut b[0])?;
                 let q = self.model.graph.layers.last().and_then(|l| l.output.quant);
                 let q = q.unwrap_or(super::graph::Quant { scale: 1.0, zero_point: 0 });
-                let out = self.run_filled_u8(&mut |_, _| {})?;
+                let out = self.execute::<u8>(None)?;
                 for (s, &v) in scores.iter_mut().zip(out) {
                     *s = q.scale * (i32::from(v) - q.zero_point) as f32;
                 }
             }
             Arena::F32(b) => {
                 crate::image::rgba_to_f32(rgba, width, height, size, &mut b[0])?;
-                scores.copy_from_slice(self.run_filled_f32(&mut |_, _| {})?);
+                scores.copy_from_slice(self.execute::<f32>(None)?);
             }
         }
         Ok(())
     }
 
-    /// Runs on whatever the input buffer holds.
-    pub(crate) fn run_filled_u8(&mut self, observe: &mut dyn FnMut(usize, &[u8])) -> Result<&[u8]> {
-        let dtype = self.model.graph.dtype;
-        let Arena::U8(bufs) = &mut self.arena else {
-            return Err(invalid_input(format!("uint8 run of a {} model", dtype.name())));
-        };
-        let k = self.kernels;
-        let mut last = 0;
-        for (i, (step, layer)) in self.plan.steps.iter().zip(&self.model.graph.layers).enumerate() {
-            let (r, w) = slots(i);
-            let n_out: usize = self.plan.shapes[i].iter().product();
-            let n_in = if i == 0 { bufs[0].len() } else { self.plan.shapes[i - 1].iter().product() };
-            let (src, dst) = split(bufs, r, w);
-            let (src, dst) = (&src[..n_in], &mut dst[..n_out]);
-            let (packed, scratch) = (&self.packed[i], &mut self.scratch);
-            match (step, &layer.op) {
-                (Step::Conv { geom, quant, .. }, Op::Conv2d(_)) => {
-                    (k.conv2d_u8)(geom, quant, src, packed, dst, scratch)
-                }
-                (Step::Conv { geom, quant, .. }, Op::Depthwise(_)) => {
-                    (k.depthwise_u8)(geom, quant, src, packed, dst, scratch)
-                }
-                (Step::Pool { geom, act_min, act_max, .. }, _) => {
-                    (k.avg_pool_u8)(geom, *act_min, *act_max, src, dst)
-                }
-                (Step::Copy, _) => dst.copy_from_slice(src),
-                (Step::Softmax { beta_scale }, _) => (k.softmax_u8)(*beta_scale, src, dst),
-                _ => unreachable!("the plan is built from these layers"),
-            }
-            observe(i, dst);
-            last = w;
+    /// Runs every layer on whatever the input buffer holds and returns the output.
+    fn execute<T: Element>(&mut self, observe: Option<Observer<'_, T>>) -> Result<&[T]>
+    where
+        Arena: Buffers<T>,
+    {
+        if self.parts != threads() {
+            // The thread pool changed size since planning: re-size the per-thread scratch.
+            self.allocate();
         }
+        let Some(bufs) = Buffers::<T>::buffers(&mut self.arena) else {
+            return Err(invalid_input(format!(
+                "wrong element type for a {} model",
+                self.model.graph.dtype.name()
+            )));
+        };
+        let exec = Exec {
+            plan: &self.plan,
+            layers: &self.model.graph.layers,
+            packed: &self.packed,
+            kernels: self.kernels,
+            bufs: [
+                SharedMut(bufs[0].as_mut_ptr()),
+                SharedMut(bufs[1].as_mut_ptr()),
+                SharedMut(bufs[2].as_mut_ptr()),
+            ],
+            scratch_i16: SharedMut(self.scratch_i16.as_mut_ptr()),
+            scratch_f32: SharedMut(self.scratch_f32.as_mut_ptr()),
+            i16_per_part: self.scratch_i16.len() / self.parts,
+            f32_per_part: self.scratch_f32.len() / self.parts,
+            clock: self.clock,
+            times: SharedMut(self.times.as_mut_ptr()),
+        };
+        let last = match observe {
+            Some(f) => exec.run_observed(f),
+            None => exec.run(),
+        };
         let n = self.plan.output_len();
         Ok(&bufs[last][..n])
     }
+}
 
-    /// Runs on whatever the input buffer holds.
-    pub(crate) fn run_filled_f32(&mut self, observe: &mut dyn FnMut(usize, &[f32])) -> Result<&[f32]> {
-        let dtype = self.model.graph.dtype;
-        let Arena::F32(bufs) = &mut self.arena else {
-            return Err(invalid_input(format!("float32 run of a {} model", dtype.name())));
-        };
-        let k = self.kernels;
-        let mut last = 0;
-        for (i, (step, layer)) in self.plan.steps.iter().zip(&self.model.graph.layers).enumerate() {
-            let (r, w) = slots(i);
-            let n_out: usize = self.plan.shapes[i].iter().product();
-            let n_in = if i == 0 { bufs[0].len() } else { self.plan.shapes[i - 1].iter().product() };
-            let (src, dst) = split(bufs, r, w);
-            let (src, dst) = (&src[..n_in], &mut dst[..n_out]);
-            let (packed, scratch) = (&self.packed[i], &mut self.scratch);
-            match (step, &layer.op) {
-                (Step::Conv { geom, range, .. }, Op::Conv2d(_)) => {
-                    (k.conv2d_f32)(geom, *range, src, packed, dst, scratch)
-                }
-                (Step::Conv { geom, range, .. }, Op::Depthwise(_)) => {
-                    (k.depthwise_f32)(geom, *range, src, packed, dst, scratch)
-                }
-                (Step::Pool { geom, range, .. }, _) => (k.avg_pool_f32)(geom, *range, src, dst),
-                (Step::Copy, _) => dst.copy_from_slice(src),
-                (Step::Softmax { beta_scale }, _) => (k.softmax_f32)(*beta_scale, src, dst),
-                _ => unreachable!("the plan is built from these layers"),
-            }
-            observe(i, dst);
-            last = w;
+/// The activation buffers of one element type.
+trait Buffers<T> {
+    fn buffers(&mut self) -> Option<&mut [Vec<T>; 3]>;
+}
+
+impl Buffers<u8> for Arena {
+    fn buffers(&mut self) -> Option<&mut [Vec<u8>; 3]> {
+        match self {
+            Arena::U8(b) => Some(b),
+            Arena::F32(_) => None,
         }
-        let n = self.plan.output_len();
-        Ok(&bufs[last][..n])
+    }
+}
+
+impl Buffers<f32> for Arena {
+    fn buffers(&mut self) -> Option<&mut [Vec<f32>; 3]> {
+        match self {
+            Arena::F32(b) => Some(b),
+            Arena::U8(_) => None,
+        }
+    }
+}
+
+fn check_finite<'a>(mut values: impl Iterator<Item = &'a f32>) -> Result<()> {
+    match values.find(|v| !v.is_finite()) {
+        Some(v) => Err(invalid_input(format!("input value {v} is not finite"))),
+        None => Ok(()),
     }
 }
 

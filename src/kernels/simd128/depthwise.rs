@@ -15,7 +15,6 @@
 
 use super::gemm::madd;
 use super::requant::{Requant, narrow_u8};
-use crate::kernels::parallel::{MIN_TASK_MACS, SharedMut, for_each_range};
 use crate::kernels::{ConvGeom, FilterShape, FloatRange, Packed, QuantParams, Scratch};
 use core::arch::wasm32::*;
 
@@ -142,33 +141,33 @@ pub fn depthwise_u8(
     input: &[u8],
     packed: &Packed,
     output: &mut [u8],
-    scratch: &mut Scratch,
+    scratch: Scratch<'_>,
 ) {
     let (c, c8, taps) = (g.out_c, g.out_c.next_multiple_of(LANES), g.kh * g.kw);
     let pairs = taps.div_ceil(2);
     assert!(
         input.len() >= g.in_h * g.in_w * c
-            && output.len() >= g.out_h * g.out_w * c
+            && g.band_end <= g.out_h * g.out_w
+            && output.len() >= (g.band_end - g.band_start) * c
             && packed.i16.len() >= c8 * pairs * 2
             && packed.i32.len() >= c8
             && scratch.i16.len() >= ring_len(g),
         "depthwise_u8: buffers do not match the geometry"
     );
-    let (out_base, rings) = (SharedMut(output.as_mut_ptr()), SharedMut(scratch.i16.as_mut_ptr()));
-    let macs = g.out_h * g.out_w * c * taps;
-    let max_tasks = (scratch.i16.len() / ring_len(g)).min(macs / MIN_TASK_MACS).max(1);
     let zp = q.input_zero_point;
     let convert = |s: &[u8], d: &mut [i16]| widen_sub(s, zp, d);
     let rq = Requant::new(q);
-    for_each_range(g.out_h, 1, 1, max_tasks, |task, rows| {
-        // SAFETY: task < max_tasks, so each task's ring is a distinct part of the scratch memory,
-        // and tasks write distinct output rows.
-        let buf =
-            unsafe { core::slice::from_raw_parts_mut(rings.get().add(task * ring_len(g)), ring_len(g)) };
-        let output = out_base;
-        let mut ring = Ring::new(g);
-        let row_len = ring.row_len;
-        for oy in rows {
+    let buf = &mut scratch.i16[..ring_len(g)];
+    let out_base = output.as_mut_ptr();
+    let mut ring = Ring::new(g);
+    let row_len = ring.row_len;
+    let first_row = g.band_start / g.out_w;
+    let last_row = g.band_end.div_ceil(g.out_w);
+    {
+        for oy in first_row..last_row {
+            // The band's columns in this row.
+            let x0 = g.band_start.saturating_sub(oy * g.out_w).min(g.out_w);
+            let x1 = (g.band_end - oy * g.out_w).min(g.out_w);
             for ky in 0..g.kh {
                 ring.fill(g, oy * g.stride_h + ky, input, buf, 0i16, &convert);
             }
@@ -185,8 +184,7 @@ pub fn depthwise_u8(
                     let w = packed.i16.as_ptr().add(cb * pairs * 16);
                     let b0 = v128_load(packed.i32.as_ptr().add(c0) as *const v128);
                     let b1 = v128_load(packed.i32.as_ptr().add(c0 + 4) as *const v128);
-                    let out = output.get().add(oy * g.out_w * c + c0);
-                    for ox in 0..g.out_w {
+                    for ox in x0..x1 {
                         let origin = ring_ptr.add(ox * g.stride_w * c8 + c0);
                         let mut acc = [b0, b1];
                         if taps == 9 {
@@ -204,7 +202,7 @@ pub fn depthwise_u8(
                             }
                         }
                         let bytes = narrow_u8(rq.apply(acc[0]), rq.apply(acc[1]));
-                        let dst = out.add(ox * c);
+                        let dst = out_base.add((oy * g.out_w + ox - g.band_start) * c + c0);
                         if valid == LANES {
                             v128_store64_lane::<0>(bytes, dst as *mut u64);
                         } else {
@@ -215,7 +213,7 @@ pub fn depthwise_u8(
                 }
             }
         }
-    });
+    }
 }
 
 // ---------------------------------------------------------------------------------- float32
@@ -237,29 +235,30 @@ pub fn depthwise_f32(
     input: &[f32],
     packed: &Packed,
     output: &mut [f32],
-    scratch: &mut Scratch,
+    scratch: Scratch<'_>,
 ) {
     let (c, c8, taps) = (g.out_c, g.out_c.next_multiple_of(LANES), g.kh * g.kw);
     assert!(
         input.len() >= g.in_h * g.in_w * c
-            && output.len() >= g.out_h * g.out_w * c
+            && g.band_end <= g.out_h * g.out_w
+            && output.len() >= (g.band_end - g.band_start) * c
             && packed.f32.len() >= taps * c8 + c8
             && scratch.f32.len() >= ring_len(g),
         "depthwise_f32: buffers do not match the geometry"
     );
-    let (out_base, rings) = (SharedMut(output.as_mut_ptr()), SharedMut(scratch.f32.as_mut_ptr()));
-    let macs = g.out_h * g.out_w * c * taps;
-    let max_tasks = (scratch.f32.len() / ring_len(g)).min(macs / MIN_TASK_MACS).max(1);
     let convert = |s: &[f32], d: &mut [f32]| d.copy_from_slice(s);
     let (lo_clamp, hi_clamp) = (f32x4_splat(act.min), f32x4_splat(act.max));
-    for_each_range(g.out_h, 1, 1, max_tasks, |task, rows| {
-        // SAFETY: as in depthwise_u8.
-        let buf =
-            unsafe { core::slice::from_raw_parts_mut(rings.get().add(task * ring_len(g)), ring_len(g)) };
-        let output = out_base;
-        let mut ring = Ring::new(g);
-        let row_len = ring.row_len;
-        for oy in rows {
+    let buf = &mut scratch.f32[..ring_len(g)];
+    let out_base = output.as_mut_ptr();
+    let mut ring = Ring::new(g);
+    let row_len = ring.row_len;
+    let first_row = g.band_start / g.out_w;
+    let last_row = g.band_end.div_ceil(g.out_w);
+    {
+        for oy in first_row..last_row {
+            // The band's columns in this row.
+            let x0 = g.band_start.saturating_sub(oy * g.out_w).min(g.out_w);
+            let x1 = (g.band_end - oy * g.out_w).min(g.out_w);
             for ky in 0..g.kh {
                 ring.fill(g, oy * g.stride_h + ky, input, buf, 0f32, &convert);
             }
@@ -274,8 +273,7 @@ pub fn depthwise_f32(
                     let w = packed.f32.as_ptr().add(c0);
                     let b0 = v128_load(packed.f32.as_ptr().add(taps * c8 + c0) as *const v128);
                     let b1 = v128_load(packed.f32.as_ptr().add(taps * c8 + c0 + 4) as *const v128);
-                    let out = output.get().add(oy * g.out_w * c + c0);
-                    for ox in 0..g.out_w {
+                    for ox in x0..x1 {
                         let origin = ring_ptr.add(ox * g.stride_w * c8 + c0);
                         let (mut lo, mut hi) = (b0, b1);
                         let mut step = |off: usize, t: usize| {
@@ -299,7 +297,7 @@ pub fn depthwise_f32(
                         }
                         let lo = f32x4_min(f32x4_max(lo, lo_clamp), hi_clamp);
                         let hi = f32x4_min(f32x4_max(hi, lo_clamp), hi_clamp);
-                        let dst = out.add(ox * c);
+                        let dst = out_base.add((oy * g.out_w + ox - g.band_start) * c + c0);
                         if valid == LANES {
                             v128_store(dst as *mut v128, lo);
                             v128_store(dst.add(4) as *mut v128, hi);
@@ -313,5 +311,5 @@ pub fn depthwise_f32(
                 }
             }
         }
-    });
+    }
 }

@@ -12,7 +12,6 @@
 //! them.
 
 use super::requant::{Requant, narrow_u8};
-use crate::kernels::parallel::{MIN_TASK_MACS, SharedMut, for_each_range, threads};
 use crate::kernels::{ConvGeom, FilterShape, FloatRange, Packed, QuantParams, Scratch};
 use core::arch::wasm32::*;
 use core::ops::Range;
@@ -88,16 +87,6 @@ fn im2col_u8(g: &ConvGeom, zp: i32, input: &[u8], pixels: Range<usize>, a: &mut 
     im2col(g, input, pixels, a, row, 0i16, |src, dst| widen_sub(src, zp, dst));
 }
 
-/// Rows `pixels` of a row-major matrix with `row` elements per row, as a mutable slice.
-///
-/// # Safety
-/// `base` points to at least `pixels.end · row` elements, and no other live reference touches
-/// these rows.
-unsafe fn rows_mut<'a, T>(base: SharedMut<T>, pixels: &Range<usize>, row: usize) -> &'a mut [T] {
-    // SAFETY: guaranteed by the caller.
-    unsafe { core::slice::from_raw_parts_mut(base.get().add(pixels.start * row), pixels.len() * row) }
-}
-
 /// Gathers the receptive field (`[kh][kw][in_c]`) of each output pixel in `pixels` into a row of
 /// `a` (`row` elements, the tail zero; `a` starts at the first pixel of the range), converting
 /// with `convert`; taps in the padding get `zero`. Where a whole kernel row lies inside the input
@@ -149,86 +138,45 @@ pub fn conv2d_u8(
     input: &[u8],
     packed: &Packed,
     output: &mut [u8],
-    scratch: &mut Scratch,
+    scratch: Scratch<'_>,
 ) {
-    let (m, n, k) = (g.out_h * g.out_w, g.out_c, g.kh * g.kw * g.in_c);
+    let (m, n, k) = (g.band_end - g.band_start, g.out_c, g.kh * g.kw * g.in_c);
     let (n8, k2) = (n.next_multiple_of(NR), k.div_ceil(2));
     let row = k2 * 2;
     assert!(
-        input.len() >= g.in_h * g.in_w * g.in_c
+        g.band_end <= g.out_h * g.out_w
+            && input.len() >= g.in_h * g.in_w * g.in_c
             && output.len() >= m * n
             && packed.i16.len() >= n8 * row
             && packed.i32.len() >= n8
             && scratch.i16.len() >= m * row,
         "conv2d_u8: buffers do not match the geometry"
     );
-    let a_base = SharedMut(scratch.i16.as_mut_ptr());
-    // SAFETY: the scratch holds m rows (checked above); each task fills only its own pixels.
-    let prepare = |pixels: Range<usize>| {
-        im2col_u8(
-            g,
-            q.input_zero_point,
-            input,
-            pixels.clone(),
-            unsafe { rows_mut(a_base, &pixels, row) },
-            row,
-        )
-    };
+    let a = &mut scratch.i16[..m * row];
+    im2col_u8(g, q.input_zero_point, input, g.band(), a, row);
     let rq = Requant::new(q);
-    let out = SharedMut(output.as_mut_ptr());
-    let a: *const i16 = a_base.get();
-    let a = SharedMut(a as *mut i16);
-    let blocks = n8 / NR;
-    let run = |pixels: Range<usize>, blocks: Range<usize>| {
-        let chunk = chunk_rows(row * 2);
-        let mut start = pixels.start;
-        while start < pixels.end {
-            let end = (start + chunk).min(pixels.end);
-            for nb in blocks.clone() {
-                // SAFETY: the lengths checked above cover every offset used by the tiles, and
-                // each task writes only its own pixels or channel blocks.
-                unsafe {
-                    let w = packed.i16.as_ptr().add(nb * k2 * 2 * NR);
-                    let bias = packed.i32.as_ptr().add(nb * NR);
-                    let mut p = start;
-                    while p + MR <= end {
-                        let acc = tile_u8::<MR>(a.get().add(p * row), row, w, k2, bias);
-                        store_u8(&acc, &rq, out, p, n, nb);
-                        p += MR;
-                    }
-                    while p < end {
-                        let acc = tile_u8::<1>(a.get().add(p * row), row, w, k2, bias);
-                        store_u8(&acc, &rq, out, p, n, nb);
-                        p += 1;
-                    }
+    let out = output.as_mut_ptr();
+    let chunk = chunk_rows(row * 2);
+    for start in (0..m).step_by(chunk) {
+        let end = (start + chunk).min(m);
+        for nb in 0..n8 / NR {
+            // SAFETY: the lengths checked above cover every offset used by the tiles.
+            unsafe {
+                let w = packed.i16.as_ptr().add(nb * k2 * 2 * NR);
+                let bias = packed.i32.as_ptr().add(nb * NR);
+                let mut p = start;
+                while p + MR <= end {
+                    let acc = tile_u8::<MR>(a.as_ptr().add(p * row), row, w, k2, bias);
+                    store_u8(&acc, &rq, out, p, n, nb);
+                    p += MR;
+                }
+                while p < end {
+                    let acc = tile_u8::<1>(a.as_ptr().add(p * row), row, w, k2, bias);
+                    store_u8(&acc, &rq, out, p, n, nb);
+                    p += 1;
                 }
             }
-            start = end;
         }
-    };
-    split(m, blocks, m * n * k, prepare, run);
-}
-
-/// Runs the whole layer as `prepare(pixels)` (fill those rows of A) then `run(pixels, blocks)`,
-/// split over threads by pixels when there are enough of them — each task preparing its own
-/// rows, so a layer is one parallel section — else by channel blocks after preparing all of A
-/// (the last layers and the logits).
-fn split(
-    m: usize,
-    blocks: usize,
-    macs: usize,
-    prepare: impl Fn(Range<usize>) + Send + Sync,
-    run: impl Fn(Range<usize>, Range<usize>) + Send + Sync,
-) {
-    let max_tasks = (macs / MIN_TASK_MACS).max(1);
-    if m >= 4 * MR * threads() {
-        for_each_range(m, MR, MR, max_tasks, |_, pixels| {
-            prepare(pixels.clone());
-            run(pixels, 0..blocks);
-        });
-    } else {
-        prepare(0..m);
-        for_each_range(blocks, 1, 1, max_tasks, |_, blocks| run(0..m, blocks));
     }
 }
 
@@ -265,12 +213,12 @@ unsafe fn tile_u8<const R: usize>(
 /// Requantizes a tile and stores its valid channels.
 ///
 /// # Safety
-/// `out` points to an `m × n` output with `p + R ≤ m` and `nb · 8 < n`.
+/// `out` points to an `m × n` output (the band's pixels) with `p + R ≤ m` and `nb · 8 < n`.
 #[inline(always)]
 unsafe fn store_u8<const R: usize>(
     acc: &[[v128; 2]; R],
     rq: &Requant,
-    out: SharedMut<u8>,
+    out: *mut u8,
     p: usize,
     n: usize,
     nb: usize,
@@ -281,7 +229,7 @@ unsafe fn store_u8<const R: usize>(
         let bytes = narrow_u8(rq.apply(acc[0]), rq.apply(acc[1]));
         // SAFETY: guaranteed by the caller.
         unsafe {
-            let dst = out.get().add((p + r) * n + c0);
+            let dst = out.add((p + r) * n + c0);
             if valid == NR {
                 v128_store64_lane::<0>(bytes, dst as *mut u64);
             } else {
@@ -326,58 +274,52 @@ pub fn conv2d_f32(
     input: &[f32],
     packed: &Packed,
     output: &mut [f32],
-    scratch: &mut Scratch,
+    scratch: Scratch<'_>,
 ) {
-    let (m, n, k) = (g.out_h * g.out_w, g.out_c, g.kh * g.kw * g.in_c);
+    let (m, n, k) = (g.band_end - g.band_start, g.out_c, g.kh * g.kw * g.in_c);
     let n8 = n.next_multiple_of(NR);
+    let pointwise = is_pointwise(g);
     assert!(
-        input.len() >= g.in_h * g.in_w * g.in_c
+        g.band_end <= g.out_h * g.out_w
+            && input.len() >= g.in_h * g.in_w * g.in_c
             && output.len() >= m * n
             && packed.f32.len() >= n8 * k + n8
-            && (is_pointwise(g) || scratch.f32.len() >= m * k),
+            && (pointwise || scratch.f32.len() >= m * k),
         "conv2d_f32: buffers do not match the geometry"
     );
-    let pointwise = is_pointwise(g);
-    // A is the input itself for 1×1 convolutions (only read), else an im2col matrix in scratch.
-    let a = SharedMut(if pointwise { input.as_ptr() as *mut f32 } else { scratch.f32.as_mut_ptr() });
-    let prepare = |pixels: Range<usize>| {
-        if !pointwise {
-            // SAFETY: the scratch holds m rows of k (checked above); each task fills its own.
-            let rows = unsafe { rows_mut(a, &pixels, k) };
-            im2col(g, input, pixels, rows, k, 0f32, |src, dst| dst.copy_from_slice(src));
-        }
+    // A is the band's rows of the input itself for 1×1 convolutions, else an im2col matrix.
+    let a: &[f32] = if pointwise {
+        &input[g.band_start * k..g.band_end * k]
+    } else {
+        let a = &mut scratch.f32[..m * k];
+        im2col(g, input, g.band(), a, k, 0f32, |src, dst| dst.copy_from_slice(src));
+        a
     };
     let (lo, hi) = (f32x4_splat(act.min), f32x4_splat(act.max));
     let bias = &packed.f32[n8 * k..];
-    let out = SharedMut(output.as_mut_ptr());
-    let run = |pixels: Range<usize>, blocks: Range<usize>| {
-        let chunk = chunk_rows(k * 4);
-        let mut start = pixels.start;
-        while start < pixels.end {
-            let end = (start + chunk).min(pixels.end);
-            for nb in blocks.clone() {
-                // SAFETY: the lengths checked above cover every offset used by the tiles, and
-                // each task writes only its own pixels or channel blocks.
-                unsafe {
-                    let w = packed.f32.as_ptr().add(nb * k * NR);
-                    let b = bias.as_ptr().add(nb * NR);
-                    let mut p = start;
-                    while p + MR <= end {
-                        let acc = tile_f32::<MR>(a.get().add(p * k), k, w, b);
-                        store_f32(&acc, lo, hi, out, p, n, nb);
-                        p += MR;
-                    }
-                    while p < end {
-                        let acc = tile_f32::<1>(a.get().add(p * k), k, w, b);
-                        store_f32(&acc, lo, hi, out, p, n, nb);
-                        p += 1;
-                    }
+    let out = output.as_mut_ptr();
+    let chunk = chunk_rows(k * 4);
+    for start in (0..m).step_by(chunk) {
+        let end = (start + chunk).min(m);
+        for nb in 0..n8 / NR {
+            // SAFETY: the lengths checked above cover every offset used by the tiles.
+            unsafe {
+                let w = packed.f32.as_ptr().add(nb * k * NR);
+                let b = bias.as_ptr().add(nb * NR);
+                let mut p = start;
+                while p + MR <= end {
+                    let acc = tile_f32::<MR>(a.as_ptr().add(p * k), k, w, b);
+                    store_f32(&acc, lo, hi, out, p, n, nb);
+                    p += MR;
+                }
+                while p < end {
+                    let acc = tile_f32::<1>(a.as_ptr().add(p * k), k, w, b);
+                    store_f32(&acc, lo, hi, out, p, n, nb);
+                    p += 1;
                 }
             }
-            start = end;
         }
-    };
-    split(m, n8 / NR, m * n * k, prepare, run);
+    }
 }
 
 /// `R` pixels × 8 channels of float accumulators.
@@ -418,7 +360,7 @@ unsafe fn store_f32<const R: usize>(
     acc: &[[v128; 2]; R],
     lo: v128,
     hi: v128,
-    out: SharedMut<f32>,
+    out: *mut f32,
     p: usize,
     n: usize,
     nb: usize,
@@ -430,7 +372,7 @@ unsafe fn store_f32<const R: usize>(
         let v1 = f32x4_min(f32x4_max(acc[1], lo), hi);
         // SAFETY: guaranteed by the caller.
         unsafe {
-            let dst = out.get().add((p + r) * n + c0);
+            let dst = out.add((p + r) * n + c0);
             if valid == NR {
                 v128_store(dst as *mut v128, v0);
                 v128_store(dst.add(4) as *mut v128, v1);
