@@ -5,6 +5,8 @@
 #   ./build.sh          install missing tools, build pkg/ (the npm package)
 #   ./build.sh test     build, then every test suite (Rust native, wasm in Node, CLI)
 #   ./build.sh demo     build, then serve www/ on http://127.0.0.1:8080/ (foreground)
+#   ./build.sh bench    benchmark against tfjs-tflite in headless Chromium, plus Node and a
+#                       per-layer profile; results in bench/results/ (not a test)
 #   ./build.sh models   make sure the MobileNet models are available (download if needed)
 #   ./build.sh lint     cargo fmt --check and clippy -D warnings (native and wasm32)
 #
@@ -70,12 +72,12 @@ ensure_node() {
 }
 
 ensure_chromium() {
-  if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
-    stage "installing Chromium (Debian package, for the browser tests)"
-    command -v apt-get >/dev/null || die "Chromium is needed for the browser tests: install it or set CHROMIUM=/path/to/chromium"
+  if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ] || ! command -v chromedriver >/dev/null; then
+    stage "installing Chromium and ChromeDriver (Debian packages, for the browser tests)"
+    command -v apt-get >/dev/null || die "Chromium and chromedriver are needed for the browser tests: install them or set CHROMIUM=/path/to/chromium"
     local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
     $sudo apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium chromium-driver
   fi
 }
 
@@ -184,10 +186,18 @@ run_tests() {
   lint
   stage "Rust tests (native, release)"
   cargo test --release
+  stage "wasm kernel tests in Node (SIMD128)"
+  wasm-pack test --node --release --mode no-install -- --test kernels
+  stage "wasm kernel tests in Node (relaxed SIMD)"
+  RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" NODE_ARGS=--experimental-wasm-relaxed-simd \
+    wasm-pack test --node --release --mode no-install -- --test kernels --target-dir target/relaxed
+  ensure_chromium
+  stage "wasm kernel tests in headless Chromium (SIMD128)"
+  WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" \
+    --release --mode no-install -- --test kernels
   stage "Node tests (the WebAssembly build: API, golden outputs, CLI)"
   MOBILENET_MODELS=$(models_dir) node --test --test-reporter=spec tests/node/
-  stage "browser tests (headless Chromium; screenshots in target/screenshots/)"
-  ensure_chromium
+  stage "browser tests (headless Chromium: threads, fallback, demo; screenshots in target/screenshots/)"
   MOBILENET_MODELS=$(models_dir) node --test --test-reporter=spec tests/browser/
   stage "all tests passed"
 }
@@ -206,11 +216,25 @@ demo() {
   exec node www/serve.mjs --port "${PORT:-8080}" --models "$(models_dir)"
 }
 
+# ---------------------------------------------------------------- bench
+bench() {
+  build_pkg
+  ensure_chromium
+  export MOBILENET_MODELS; MOBILENET_MODELS=$(models_dir)
+  stage "browser benchmark: ours vs tfjs-tflite, 1 and 2 threads, all 8 models"
+  node bench/browser.mjs --runs "${RUNS:-50}"
+  stage "Node benchmark (single thread)"
+  node bench/node.mjs --runs "${RUNS:-50}" --json bench/results/node-latest.json | tee bench/results/node-latest.md
+  stage "per-layer profile (Node, single thread)"
+  node bench/profile.mjs | tee bench/results/profile-latest.md
+}
+
 case "${1:-build}" in
   build) build_pkg ;;
   test) run_tests ;;
+  bench) bench ;;
   demo) demo ;;
   models) fetch_models ;;
   lint) lint ;;
-  *) echo "usage: ./build.sh [build|test|demo|models|lint]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [build|test|demo|bench|models|lint]" >&2; exit 2 ;;
 esac

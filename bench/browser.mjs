@@ -2,12 +2,11 @@
 // (cross-origin isolated, so both engines can use threads), collects the results and writes
 // Markdown + JSON into bench/results/.
 // Usage: node bench/browser.mjs [--runs 50] [--models a,b] [--threads 1,2] [--out DIR]
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
+import { browser, serve } from '../tools/chromium.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
@@ -17,43 +16,28 @@ const { values } = parseArgs({
     models: { type: 'string', default: '' },
     threads: { type: 'string', default: '1,2' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
-    chromium: { type: 'string', default: process.env.CHROMIUM ?? '/usr/bin/chromium' },
     'models-dir': { type: 'string', default: process.env.MOBILENET_MODELS ?? join(ROOT, '../shared/models') },
     'reference-dir': { type: 'string', default: process.env.MOBILENET_REFERENCE ?? join(ROOT, '../shared/reference') },
   },
 });
 
-const server = spawn(process.execPath, [join(ROOT, 'www/serve.mjs'), '--port', '0',
-  '--models', values['models-dir'], '--reference', values['reference-dir']], { stdio: ['ignore', 'pipe', 'inherit'] });
+const server = await serve(['--models', values['models-dir'], '--reference', values['reference-dir']]);
 try {
-  const base = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/serving (http:\/\/\S+)/);
-      if (m) resolve(m[1]);
-    });
-    server.on('exit', (c) => reject(new Error(`server exited with ${c}`)));
-  });
-  const context = await chromium.launchPersistentContext(await mkdtemp(join(tmpdir(), 'bench-chromium-')), {
-    executablePath: values.chromium,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  });
+  const base = server.base;
+  const context = await browser();
   const page = await context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') console.error(`page: ${m.text()}`); });
   const query = new URLSearchParams({ runs: values.runs, warmup: values.warmup, threads: values.threads });
   if (values.models) query.set('models', values.models);
   await page.goto(`${base}bench.html?${query}`);
   const result = await page.evaluate(() => window.benchDone);
-  const browser = context.browser()?.version() ?? (await page.evaluate(() => navigator.userAgent)).match(/Chrome\/([\d.]+)/)?.[1];
+  const version = (await page.evaluate(() => navigator.userAgent)).match(/Chrome\/([\d.]+)/)?.[1];
   await context.close();
 
   const peerVersion = JSON.parse(await readFile(join(ROOT, 'node_modules/@tensorflow/tfjs-tflite/package.json'), 'utf8')).version;
   const ours = JSON.parse(await readFile(join(ROOT, 'pkg/package.json'), 'utf8')).version;
   Object.assign(result, {
-    browser: `Chromium ${browser}`,
+    browser: `Chromium ${version}`,
     peer: `@tensorflow/tfjs-tflite ${peerVersion}`,
     ours: `mobilenet-wasm ${ours}`,
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`,
@@ -76,5 +60,5 @@ try {
   await writeFile(join(values.out, 'browser-latest.json'), JSON.stringify(result, null, 2));
   console.log(md);
 } finally {
-  server.kill();
+  server.stop();
 }

@@ -9,7 +9,9 @@ const status = $('model-status');
 const progress = $('progress');
 let net = null;
 let bitmap = null;
-let loading = Promise.resolve();
+// One model operation at a time: a model accepts one call in flight (others get INVALID_STATE).
+let queue = Promise.resolve();
+const serial = (f) => (queue = queue.then(f, f));
 
 function showError(e) {
   $('error').textContent = e instanceof MobileNetError ? `${e.code}: ${e.message}` : String(e?.message ?? e);
@@ -91,8 +93,7 @@ async function useImage(blob) {
     return;
   }
   drawPreview();
-  await loading;
-  await classify();
+  await serial(classify);
 }
 
 async function init() {
@@ -120,10 +121,10 @@ async function init() {
     });
     $('samples').append(b);
   }
-  modelSelect.addEventListener('change', () => { loading = loadModel(); });
-  resolutionSelect.addEventListener('change', async () => { await applyResolution(); await classify(); });
+  modelSelect.addEventListener('change', () => serial(loadModel));
+  resolutionSelect.addEventListener('change', () => serial(async () => { await applyResolution(); await classify(); }));
   $('file').addEventListener('change', (ev) => { const f = ev.target.files?.[0]; if (f) useImage(f); });
-  loading = loadModel();
+  serial(loadModel);
 }
 
 init().catch(showError);

@@ -16,6 +16,8 @@ const { values } = parseArgs({
     models: { type: 'string', default: join(ROOT, '../shared/models') },
     images: { type: 'string', default: join(ROOT, '../shared/images') },
     reference: { type: 'string', default: join(ROOT, '../shared/reference') },
+    // For tests of the single-threaded fallback: serve without the isolation headers.
+    'no-isolation': { type: 'boolean', default: false },
   },
 });
 
@@ -45,7 +47,7 @@ const TYPES = {
   '.y4m': 'application/octet-stream',
 };
 
-const ISOLATION = {
+const ISOLATION = values['no-isolation'] ? {} : {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',

@@ -1,44 +1,27 @@
 // The demo page in headless Chromium: serves it like `./build.sh demo`, classifies the sample
 // cat with the 1.0 uint8 model, switches model and resolution, and saves screenshots.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { MODELS, IMAGES, ROOT } from '../node/data.mjs';
+import { ROOT } from '../node/data.mjs';
+import { browser, serve } from '../../tools/chromium.mjs';
 
 const ARTIFACTS = join(ROOT, 'target', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 let server;
 let base;
 let context;
 
 before(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
-  server = spawn(process.execPath, [join(ROOT, 'www/serve.mjs'), '--port', '0', '--models', MODELS, '--images', IMAGES],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  base = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/serving (http:\/\/\S+)/);
-      if (m) resolve(m[1]);
-    });
-    server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  context = await chromium.launchPersistentContext(await mkdtemp(join(tmpdir(), 'chromium-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  });
+  server = await serve();
+  base = server.base;
+  context = await browser();
 });
 
 after(async () => {
   await context?.close();
-  server?.kill();
+  server?.stop();
 });
 
 test('demo: the sample cat is an Egyptian cat with the 1.0 uint8 model', async () => {
