@@ -66,7 +66,8 @@ function initVariant(name, threads) {
       } else {
         await glue.default({ module_or_path: url });
       }
-      if (glue.initThreadPool) await glue.initThreadPool(threads);
+      // The calling thread computes too: the pool needs one thread fewer.
+      if (glue.initThreadPool) await glue.initThreadPool(threads - 1);
       return glue;
     })();
     p.catch(() => loaded.delete(name));

@@ -126,6 +126,26 @@ mod tests {
         }
     }
 
+    /// The SIMD kernels divide by `2^e` as `(h + 2^(e−1) − [h < 0]) >> e` for `e ≥ 1`; this
+    /// checks that against `RoundingDivideByPOT` on ties and ranges of both signs.
+    #[test]
+    fn divide_by_pot_identity_used_by_simd() {
+        for e in 1..=31 {
+            let mut values: Vec<i32> = (-3000..3000).collect();
+            for k in 0..31 {
+                for d in -2..=2 {
+                    values.push((1i32 << k).wrapping_add(d));
+                    values.push((-(1i32 << k)).wrapping_add(d));
+                }
+            }
+            let limit = 1i64 << (31 - e);
+            for &h in values.iter().filter(|&&h| i64::from(h).abs() < limit) {
+                let fast = (h + (1 << (e - 1)) + (h >> 31)) >> e;
+                assert_eq!(fast, rounding_divide_by_pot(h, e), "h {h} e {e}");
+            }
+        }
+    }
+
     #[test]
     fn rounding_is_half_away_from_zero() {
         assert_eq!(rounding_divide_by_pot(5, 1), 3);

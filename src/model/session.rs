@@ -9,7 +9,7 @@ use super::Model;
 use super::graph::{Bias, DType, Filter, Layer, Op};
 use super::plan::{Plan, Step, plan};
 use crate::error::{Error, Result, invalid_input};
-use crate::kernels::parallel::{MIN_PART_MACS, Part, SharedMut, run_parts, threads};
+use crate::kernels::parallel::{DEPTHWISE_WEIGHT, MIN_PART_WORK, Part, SharedMut, run_parts, threads};
 use crate::kernels::{self, ConvGeom, FilterShape, FloatRange, KernelSet, Packed, QuantParams, Scratch};
 use ndarray::{ArrayView1, ArrayView3};
 
@@ -154,8 +154,9 @@ impl<T: Element> Exec<'_, T> {
         match (step, &self.layers[i].op) {
             (Step::Conv { geom, quant, range, depthwise }, _) => {
                 let m = geom.out_h * geom.out_w;
-                let per_pixel = geom.out_c * geom.kh * geom.kw * if *depthwise { 1 } else { geom.in_c };
-                let band = part.share(m, 4, (m * per_pixel / MIN_PART_MACS).max(1));
+                let per_pixel =
+                    geom.out_c * geom.kh * geom.kw * if *depthwise { DEPTHWISE_WEIGHT } else { geom.in_c };
+                let band = part.share(m, 4, (m * per_pixel / MIN_PART_WORK).max(1));
                 if band.is_empty() {
                     return;
                 }

@@ -11,8 +11,10 @@ pub struct Requant {
     multiplier: v128,
     left: u32,
     right: u32,
-    mask: v128,
-    half_mask: v128,
+    /// `2^(right − 1)` (0 when right = 0).
+    half: v128,
+    /// All ones when right ≥ 1: selects the `[h < 0]` term of the rounding.
+    sign_mask: v128,
     zero_point: v128,
     min: v128,
     max: v128,
@@ -23,20 +25,20 @@ impl Requant {
     pub fn new(q: &QuantParams) -> Requant {
         let left = q.shift.max(0) as u32;
         let right = (-q.shift).max(0) as u32;
-        let mask = ((1i64 << right) - 1) as i32;
         Requant {
             multiplier: i32x4_splat(q.multiplier),
             left,
             right,
-            mask: i32x4_splat(mask),
-            half_mask: i32x4_splat(mask >> 1),
+            half: i32x4_splat(if right > 0 { 1 << (right - 1) } else { 0 }),
+            sign_mask: i32x4_splat(if right > 0 { -1 } else { 0 }),
             zero_point: i32x4_splat(q.output_zero_point),
             min: i32x4_splat(q.act_min),
             max: i32x4_splat(q.act_max),
         }
     }
 
-    /// `clamp(MultiplyByQuantizedMultiplier(acc) + zp, min, max)` on 4 lanes.
+    /// `clamp(MultiplyByQuantizedMultiplier(acc) + zp, min, max)` on 4 lanes. Branch-free: the
+    /// inner loops stay straight-line code.
     #[inline(always)]
     pub fn apply(&self, acc: v128) -> v128 {
         let x = i32x4_shl(acc, self.left);
@@ -45,11 +47,12 @@ impl Requant {
         let lo = rounding_high(i64x2_extmul_low_i32x4(x, self.multiplier));
         let hi = rounding_high(i64x2_extmul_high_i32x4(x, self.multiplier));
         let h = i32x4_shuffle::<0, 2, 4, 6>(lo, hi);
-        // RoundingDivideByPOT(h, right).
-        let remainder = v128_and(h, self.mask);
-        let threshold = i32x4_sub(self.half_mask, i32x4_shr(h, 31));
-        let rounded = i32x4_sub(i32x4_shr(h, self.right), i32x4_gt(remainder, threshold));
-        let v = i32x4_add(rounded, self.zero_point);
+        // RoundingDivideByPOT(h, right) = (h + 2^(right−1) − [h < 0]) >> right for right ≥ 1
+        // (round half away from zero; |h| < 2^(31−right) keeps the sum in range), and h itself
+        // for right = 0, where half and sign_mask are zero.
+        let sign = v128_and(i32x4_shr(h, 31), self.sign_mask);
+        let r = i32x4_shr(i32x4_add(i32x4_add(h, self.half), sign), self.right);
+        let v = i32x4_add(r, self.zero_point);
         i32x4_min(i32x4_max(v, self.min), self.max)
     }
 }
