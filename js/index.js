@@ -177,9 +177,25 @@ function frameToRgba(frame) {
 
 /** Indices of the k largest scores: score descending, ties by lower index. */
 export function topK(scores, k) {
-  const idx = Array.from(scores.keys());
-  idx.sort((a, b) => scores[b] - scores[a] || a - b);
-  return idx.slice(0, Math.max(0, k));
+  const n = Math.min(Math.max(0, k), scores.length);
+  if (n > 16) {
+    const idx = Array.from(scores.keys());
+    idx.sort((a, b) => scores[b] - scores[a] || a - b);
+    return idx.slice(0, n);
+  }
+  // Small k: one pass keeping the best n in order (insertion), no sort of every score.
+  const best = [];
+  for (let i = 0; i < scores.length; i++) {
+    const v = scores[i];
+    if (best.length === n && !(v > scores[best[n - 1]])) continue;
+    let j = best.length < n ? best.length : n - 1;
+    while (j > 0 && v > scores[best[j - 1]]) {
+      if (j < n) best[j] = best[j - 1];
+      j--;
+    }
+    best[j] = i;
+  }
+  return best;
 }
 
 function toClasses(scores, k) {

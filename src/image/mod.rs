@@ -46,21 +46,48 @@ fn sample(o: usize, size: usize, crop: usize, offset: usize) -> (usize, usize, f
     (offset + i0, offset + i1, f - i0 as f32)
 }
 
-/// Center-crops and resizes, calling `put(index, value)` for every output element with the
-/// resampled 0–255 value.
-fn resample(rgba: &[u8], width: usize, height: usize, size: usize, mut put: impl FnMut(usize, f32)) {
+/// Output sizes up to this have their column positions precomputed on the stack.
+const TABLE: usize = 2048;
+
+/// The 4 channels (RGBA) of pixel `x` of a row, as floats.
+#[inline(always)]
+fn pixel(row: &[u8], x: usize) -> [f32; 4] {
+    let p = &row[x * 4..x * 4 + 4];
+    [f32::from(p[0]), f32::from(p[1]), f32::from(p[2]), f32::from(p[3])]
+}
+
+#[inline(always)]
+fn lerp(a: [f32; 4], b: [f32; 4], w: f32) -> [f32; 4] {
+    core::array::from_fn(|i| a[i] + (b[i] - a[i]) * w)
+}
+
+/// Center-crops and resizes, calling `put(pixel, rgba)` for every output pixel with the
+/// resampled 0–255 channel values. Column positions are computed once per call, and the four
+/// channels are interpolated together (one 4-lane vector with SIMD128).
+fn resample(rgba: &[u8], width: usize, height: usize, size: usize, mut put: impl FnMut(usize, [f32; 4])) {
     let crop = width.min(height);
     let (ox, oy) = ((width - crop) / 2, (height - crop) / 2);
+    let mut cols = [(0u32, 0u32, 0f32); TABLE];
+    let tabled = size <= TABLE;
+    if tabled {
+        for (x, c) in cols[..size].iter_mut().enumerate() {
+            let (x0, x1, wx) = sample(x, size, crop, ox);
+            *c = (x0 as u32, x1 as u32, wx);
+        }
+    }
     for y in 0..size {
         let (y0, y1, wy) = sample(y, size, crop, oy);
         let (r0, r1) = (&rgba[y0 * width * 4..][..width * 4], &rgba[y1 * width * 4..][..width * 4]);
         for x in 0..size {
-            let (x0, x1, wx) = sample(x, size, crop, ox);
-            for c in 0..3 {
-                let top = f32::from(r0[x0 * 4 + c]) * (1.0 - wx) + f32::from(r0[x1 * 4 + c]) * wx;
-                let bottom = f32::from(r1[x0 * 4 + c]) * (1.0 - wx) + f32::from(r1[x1 * 4 + c]) * wx;
-                put((y * size + x) * 3 + c, top * (1.0 - wy) + bottom * wy);
-            }
+            let (x0, x1, wx) = if tabled {
+                let (a, b, w) = cols[x];
+                (a as usize, b as usize, w)
+            } else {
+                sample(x, size, crop, ox)
+            };
+            let top = lerp(pixel(r0, x0), pixel(r0, x1), wx);
+            let bottom = lerp(pixel(r1, x0), pixel(r1, x1), wx);
+            put(y * size + x, lerp(top, bottom, wy));
         }
     }
 }
@@ -72,7 +99,12 @@ fn resample(rgba: &[u8], width: usize, height: usize, size: usize, mut put: impl
 pub fn rgba_to_u8(rgba: &[u8], width: usize, height: usize, size: usize, out: &mut [u8]) -> Result<()> {
     check_frame(rgba, width, height)?;
     check_out(out.len(), size)?;
-    resample(rgba, width, height, size, |i, v| out[i] = (v + 0.5) as u8);
+    resample(rgba, width, height, size, |p, v| {
+        let o = &mut out[p * 3..p * 3 + 3];
+        for c in 0..3 {
+            o[c] = (v[c] + 0.5) as u8;
+        }
+    });
     Ok(())
 }
 
@@ -83,7 +115,12 @@ pub fn rgba_to_u8(rgba: &[u8], width: usize, height: usize, size: usize, out: &m
 pub fn rgba_to_f32(rgba: &[u8], width: usize, height: usize, size: usize, out: &mut [f32]) -> Result<()> {
     check_frame(rgba, width, height)?;
     check_out(out.len(), size)?;
-    resample(rgba, width, height, size, |i, v| out[i] = ((v + 0.5).floor() - 128.0) / 128.0);
+    resample(rgba, width, height, size, |p, v| {
+        let o = &mut out[p * 3..p * 3 + 3];
+        for c in 0..3 {
+            o[c] = ((v[c] + 0.5).floor() - 128.0) / 128.0;
+        }
+    });
     Ok(())
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { MobileNet, MobileNetError, cost, LABELS } from '../../pkg/index.js';
+import { MobileNet, MobileNetError, cost, topK, LABELS } from '../../pkg/index.js';
 import { decodeImage } from '../../pkg/decode.js';
 import { IMAGES, MODELS, data, model } from './data.mjs';
 
@@ -16,6 +16,13 @@ async function rejects(promiseOrFn, code) {
     return true;
   });
 }
+
+test('topK: score descending, ties by lower index, any k', () => {
+  let seed = 7;
+  const scores = new Float32Array(1001).map(() => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return (seed % 20) / 20; });
+  const all = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b);
+  for (const k of [0, 1, 2, 5, 16, 17, 100, 1001, 5000]) assert.deepEqual(topK(scores, k), all.slice(0, k), `k = ${k}`);
+});
 
 test('labels: 1001 ImageNet classes', () => {
   assert.equal(LABELS.length, 1001);
