@@ -78,13 +78,9 @@ fn resample(rgba: &[u8], width: usize, height: usize, size: usize, mut put: impl
     for y in 0..size {
         let (y0, y1, wy) = sample(y, size, crop, oy);
         let (r0, r1) = (&rgba[y0 * width * 4..][..width * 4], &rgba[y1 * width * 4..][..width * 4]);
-        for x in 0..size {
-            let (x0, x1, wx) = if tabled {
-                let (a, b, w) = cols[x];
-                (a as usize, b as usize, w)
-            } else {
-                sample(x, size, crop, ox)
-            };
+        for (x, col) in cols.iter().chain(core::iter::repeat(&(0, 0, 0.0))).take(size).enumerate() {
+            let (x0, x1, wx) =
+                if tabled { (col.0 as usize, col.1 as usize, col.2) } else { sample(x, size, crop, ox) };
             let top = lerp(pixel(r0, x0), pixel(r0, x1), wx);
             let bottom = lerp(pixel(r1, x0), pixel(r1, x1), wx);
             put(y * size + x, lerp(top, bottom, wy));
