@@ -227,6 +227,13 @@ bench() {
   node bench/node.mjs --runs "${RUNS:-50}" --json bench/results/node-latest.json | tee bench/results/node-latest.md
   stage "per-layer profile (Node, single thread)"
   node bench/profile.mjs | tee bench/results/profile-latest.md
+  if python3 -c 'import ai_edge_litert' 2>/dev/null; then
+    stage "native LiteRT + XNNPACK (reference point, single thread)"
+    python3 bench/native_litert.py --runs "${RUNS:-50}" --json bench/results/native-litert-latest.json \
+      | tee bench/results/native-litert-latest.md
+  else
+    echo "(native LiteRT reference skipped: pip install ai-edge-litert numpy to include it)"
+  fi
 }
 
 case "${1:-build}" in

@@ -6,7 +6,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { browser, serve } from '../tools/chromium.mjs';
+import { execFileSync } from 'node:child_process';
+import { CHROMIUM, browser, serve } from '../tools/chromium.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
@@ -31,7 +32,9 @@ try {
   if (values.models) query.set('models', values.models);
   await page.goto(`${base}bench.html?${query}`);
   const result = await page.evaluate(() => window.benchDone);
-  const version = (await page.evaluate(() => navigator.userAgent)).match(/Chrome\/([\d.]+)/)?.[1];
+  // The user agent reports a reduced version (156.0.0.0): ask the binary.
+  const version = execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    .match(/[\d.]+/)?.[0] ?? 'unknown';
   await context.close();
 
   const peerVersion = JSON.parse(await readFile(join(ROOT, 'node_modules/@tensorflow/tfjs-tflite/package.json'), 'utf8')).version;

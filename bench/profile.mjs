@@ -20,8 +20,9 @@ for (const m of MODELS.filter((x) => x.includes(values.filter))) {
   const net = await MobileNet.load(join(values.models, `${name}.tflite`));
   const raw = new Uint8Array(await readFile(join(values.reference, name, 'cat.input.bin')));
   const input = net.info.dtype === 'uint8' ? raw : new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-  for (let i = 0; i < 3; i++) net.profile(input);
-  const runs = Array.from({ length: Number(values.runs) }, () => net.profile(input));
+  for (let i = 0; i < 3; i++) await net.profile(input);
+  const runs = [];
+  for (let i = 0; i < Number(values.runs); i++) runs.push(await net.profile(input));
   const layers = runs[0].map((l, i) => {
     const ms = runs.map((r) => r[i].ms).sort((a, b) => a - b);
     return { ...l, ms: ms[Math.floor(ms.length / 2)] };

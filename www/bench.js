@@ -83,6 +83,7 @@ async function benchOne(name, threads) {
 }
 
 async function main() {
+  // (tfjs-tflite first probes its dist/ folder for its loader: one harmless 404 in the console.)
   tflite.setWasmPath('/node_modules/@tensorflow/tfjs-tflite/wasm/');
   const rows = [];
   for (const threads of threadCounts) {
