@@ -214,6 +214,8 @@ class LocalDriver {
     return { ...JSON.parse(this.engine.info()), threads: this.glue.threadCount(), backend: this.backend };
   }
 
+  /** Zero-copy: the input is written straight into the engine's input buffer and the output
+   *  copied once out of wasm memory; nothing is allocated inside the engine. */
   infer(input) {
     const e = this.engine;
     const want = e.dtype === 'uint8' ? Uint8Array : Float32Array;
@@ -221,11 +223,25 @@ class LocalDriver {
       throw new MobileNetError('INPUT_INVALID',
         `a ${e.dtype} model takes a ${want.name}, not ${input?.constructor?.name ?? typeof input}`);
     }
-    return want === Uint8Array ? e.inferU8(input) : e.inferF32(input);
+    if (input.length !== e.inputLength) {
+      throw new MobileNetError('INPUT_INVALID',
+        `input of ${input.length} values, the model expects ${e.inputLength} (${e.resolution}×${e.resolution}×3)`);
+    }
+    new want(this.glue.wasmMemory().buffer, e.inputPtr(), input.length).set(input);
+    const out = e.runInPlace();
+    return new want(this.glue.wasmMemory().buffer, out, e.outputLength).slice();
   }
 
   classify({ data, width, height }, k) {
-    return toClasses(this.engine.classifyRgba(data, width, height), k);
+    const e = this.engine;
+    if (!(width > 0 && height > 0 && data.length === width * height * 4)) {
+      throw new MobileNetError('INPUT_INVALID',
+        `a ${width}×${height} RGBA frame needs ${width * height * 4} bytes, got ${data.length}`);
+    }
+    const at = e.frameBuffer(data.length);
+    new Uint8Array(this.glue.wasmMemory().buffer, at, data.length).set(data);
+    const scores = new Float32Array(this.glue.wasmMemory().buffer, e.classifyInPlace(width, height), e.outputLength);
+    return toClasses(scores, k);
   }
 
   profile(input) {

@@ -24,11 +24,25 @@ fn json<T: serde::Serialize>(v: &T) -> Result<String, JsValue> {
     serde_json::to_string(v).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
+/// The module's memory, for zero-copy views of the input, frame and output buffers.
+#[wasm_bindgen(js_name = wasmMemory)]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
 /// A loaded model with its session.
+///
+/// Zero-copy use from JavaScript: write the input at `inputPtr()` (`inputLength` elements of
+/// the model's type) and call `runInPlace()`, which returns the address of the output
+/// (`outputLength` elements); or write RGBA pixels at `frameBuffer(len)` and call
+/// `classifyInPlace(width, height)`, which returns the address of `outputLength` float scores.
+/// Addresses stay valid until the next call that may allocate (`setResolution`, a larger
+/// `frameBuffer`); running allocates nothing.
 #[wasm_bindgen]
 pub struct Engine {
     session: Session,
     scores: Vec<f32>,
+    frame: Vec<u8>,
 }
 
 #[derive(serde::Serialize)]
@@ -56,7 +70,7 @@ impl Engine {
         let model = Model::from_tflite(bytes).map_err(to_js)?;
         let session = Session::new(model).map_err(to_js)?;
         let scores = vec![0.0; session.output_len()];
-        Ok(Engine { session, scores })
+        Ok(Engine { session, scores, frame: Vec::new() })
     }
 
     /// `"uint8"` or `"float32"`.
@@ -88,23 +102,52 @@ impl Engine {
         Ok(())
     }
 
-    /// Runs a uint8 model on a raw HWC input.
-    #[wasm_bindgen(js_name = inferU8)]
-    pub fn infer_u8(&mut self, input: &[u8]) -> Result<Vec<u8>, JsValue> {
-        Ok(self.session.run_u8(input).map_err(to_js)?.to_vec())
+    /// Address of the input buffer.
+    #[wasm_bindgen(js_name = inputPtr)]
+    pub fn input_ptr(&mut self) -> usize {
+        match self.session.input_u8_mut() {
+            Some(b) => b.as_mut_ptr() as usize,
+            None => self.session.input_f32_mut().map_or(0, |b| b.as_mut_ptr() as usize),
+        }
     }
 
-    /// Runs a float32 model on a raw HWC input.
-    #[wasm_bindgen(js_name = inferF32)]
-    pub fn infer_f32(&mut self, input: &[f32]) -> Result<Vec<f32>, JsValue> {
-        Ok(self.session.run_f32(input).map_err(to_js)?.to_vec())
+    /// Runs on the input buffer's contents; returns the address of the output.
+    #[wasm_bindgen(js_name = runInPlace)]
+    pub fn run_in_place(&mut self) -> Result<usize, JsValue> {
+        if self.session.model().dtype() == crate::DType::U8 {
+            Ok(self.session.run_u8_in_place().map_err(to_js)?.as_ptr() as usize)
+        } else {
+            Ok(self.session.run_f32_in_place().map_err(to_js)?.as_ptr() as usize)
+        }
     }
 
-    /// Preprocesses an RGBA frame (center crop, resize) and returns the class probabilities.
-    #[wasm_bindgen(js_name = classifyRgba)]
-    pub fn classify_rgba(&mut self, rgba: &[u8], width: usize, height: usize) -> Result<Vec<f32>, JsValue> {
-        self.session.classify_rgba(rgba, width, height, &mut self.scores).map_err(to_js)?;
-        Ok(self.scores.clone())
+    /// Address of a buffer of at least `len` bytes for an RGBA frame (grown when needed, so
+    /// steady-state frames allocate nothing).
+    #[wasm_bindgen(js_name = frameBuffer)]
+    pub fn frame_buffer(&mut self, len: usize) -> Result<usize, JsValue> {
+        let max = crate::image::MAX_FRAME_SIDE * crate::image::MAX_FRAME_SIDE * 4;
+        if len > max {
+            return Err(to_js(Error::LimitsExceeded(format!("a frame of {len} bytes (the limit is {max})"))));
+        }
+        if self.frame.len() < len {
+            self.frame.resize(len, 0);
+        }
+        Ok(self.frame.as_mut_ptr() as usize)
+    }
+
+    /// Classifies the `width × height` RGBA frame in the frame buffer; returns the address of
+    /// the scores (probabilities, `outputLength` floats).
+    #[wasm_bindgen(js_name = classifyInPlace)]
+    pub fn classify_in_place(&mut self, width: usize, height: usize) -> Result<usize, JsValue> {
+        let len = width.checked_mul(height).and_then(|n| n.checked_mul(4)).unwrap_or(usize::MAX);
+        if len > self.frame.len() {
+            return Err(to_js(Error::InputInvalid(format!(
+                "a {width}×{height} frame needs {len} bytes, the frame buffer holds {}",
+                self.frame.len()
+            ))));
+        }
+        self.session.classify_rgba(&self.frame[..len], width, height, &mut self.scores).map_err(to_js)?;
+        Ok(self.scores.as_ptr() as usize)
     }
 
     /// Everything about the model at the current resolution, as JSON.

@@ -451,6 +451,36 @@ impl Session {
         self.execute::<f32>(Some(observe))
     }
 
+    /// The input buffer of a uint8 model (`input_len` values), to fill before
+    /// [`Session::run_u8_in_place`]; `None` for a float model.
+    pub fn input_u8_mut(&mut self) -> Option<&mut [u8]> {
+        Buffers::<u8>::buffers(&mut self.arena).map(|b| &mut b[0][..])
+    }
+
+    /// The input buffer of a float32 model, to fill before [`Session::run_f32_in_place`].
+    pub fn input_f32_mut(&mut self) -> Option<&mut [f32]> {
+        Buffers::<f32>::buffers(&mut self.arena).map(|b| &mut b[0][..])
+    }
+
+    /// Runs a uint8 model on what its input buffer holds (no copy of the input).
+    ///
+    /// # Errors
+    /// [`Error::InputInvalid`] if the model is not uint8.
+    pub fn run_u8_in_place(&mut self) -> Result<&[u8]> {
+        self.execute::<u8>(None)
+    }
+
+    /// Runs a float32 model on what its input buffer holds (no copy of the input).
+    ///
+    /// # Errors
+    /// [`Error::InputInvalid`] if the model is not float32 or the input holds a non-finite value.
+    pub fn run_f32_in_place(&mut self) -> Result<&[f32]> {
+        if let Some(b) = Buffers::<f32>::buffers(&mut self.arena) {
+            check_finite(b[0].iter())?;
+        }
+        self.execute::<f32>(None)
+    }
+
     fn load_u8(&mut self, input: &[u8]) -> Result<()> {
         self.check_len(input.len())?;
         let Arena::U8(b) = &mut self.arena else { return Err(self.wrong_dtype(DType::U8)) };
