@@ -124,6 +124,8 @@ export class MobileNet {
   infer(input: Float32Array): Promise<Float32Array>;
   /** Center crop, resize, run: the top classes (default 5), score descending. */
   classify(frame: Frame, options?: { topK?: number }): Promise<Classification[]>;
+  /** The feature vector before the classifier (1024·α values), for transfer learning. */
+  embed(frame: Frame): Promise<Float32Array>;
   /** Runs at another input size (re-plans, no reload). */
   setResolution(resolution: number): Promise<void>;
   /** Runs once on a raw input and times every layer. */

@@ -232,16 +232,30 @@ class LocalDriver {
     return new want(this.glue.wasmMemory().buffer, out, e.outputLength).slice();
   }
 
-  classify({ data, width, height }, k) {
-    const e = this.engine;
+  /** Copies an RGBA frame into the engine's frame buffer. */
+  loadFrame({ data, width, height }) {
     if (!(width > 0 && height > 0 && data.length === width * height * 4)) {
       throw new MobileNetError('INPUT_INVALID',
         `a ${width}×${height} RGBA frame needs ${width * height * 4} bytes, got ${data.length}`);
     }
-    const at = e.frameBuffer(data.length);
+    const at = this.engine.frameBuffer(data.length);
     new Uint8Array(this.glue.wasmMemory().buffer, at, data.length).set(data);
-    const scores = new Float32Array(this.glue.wasmMemory().buffer, e.classifyInPlace(width, height), e.outputLength);
+  }
+
+  classify(frame, k) {
+    const e = this.engine;
+    this.loadFrame(frame);
+    const scores = new Float32Array(this.glue.wasmMemory().buffer, e.classifyInPlace(frame.width, frame.height), e.outputLength);
     return toClasses(scores, k);
+  }
+
+  embed(frame) {
+    const e = this.engine;
+    if (e.embeddingLength === 0) {
+      throw new MobileNetError('MODEL_UNSUPPORTED', 'the model has no average pool to take features from');
+    }
+    this.loadFrame(frame);
+    return new Float32Array(this.glue.wasmMemory().buffer, e.embedInPlace(frame.width, frame.height), e.embeddingLength).slice();
   }
 
   profile(input) {
@@ -308,6 +322,11 @@ class WorkerDriver {
   classify(frame, k) {
     const data = frame.owned ? frame.data : frame.data.slice();
     return this.call('classify', { frame: { data, width: frame.width, height: frame.height }, topK: k }, [data.buffer]);
+  }
+
+  embed(frame) {
+    const data = frame.owned ? frame.data : frame.data.slice();
+    return this.call('embed', { frame: { data, width: frame.width, height: frame.height } }, [data.buffer]);
   }
 
   profile(input) {
@@ -428,6 +447,16 @@ export class MobileNet {
    */
   classify(frame, { topK: k = 5 } = {}) {
     return this.#run((d) => d.classify(frameToRgba(frame), k));
+  }
+
+  /**
+   * The feature vector of an image — the output of the final average pool, before the
+   * classifier (1024·α values) — for transfer learning or nearest-neighbour classifiers.
+   * @param {*} frame as for classify()
+   * @returns {Promise<Float32Array>}
+   */
+  embed(frame) {
+    return this.#run((d) => d.embed(frameToRgba(frame)));
   }
 
   /**

@@ -17,6 +17,10 @@ async function handle(msg) {
     }
     case 'classify':
       return [await net.classify(msg.frame, { topK: msg.topK })];
+    case 'embed': {
+      const features = await net.embed(msg.frame);
+      return [features, [features.buffer]];
+    }
     case 'profile':
       return [await net.profile(msg.input)];
     case 'setResolution':

@@ -153,3 +153,34 @@ fn resize_rgb(src: &[u8], from: usize, to: usize) -> Vec<u8> {
     }
     out
 }
+
+/// The feature vector `embed_rgba` returns is the reference's average-pool output, dequantized:
+/// a frame of exactly the model's size is taken as is by the preprocessing.
+#[test]
+fn embedding_is_the_reference_pool_output() {
+    let manifest = manifest();
+    for name in ["mobilenet_v1_0.25_128_quant", "mobilenet_v1_1.0_224_quant"] {
+        let case = manifest["models"][name]["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["case"] == "cat")
+            .unwrap();
+        let layer = case["layers"].as_array().unwrap().iter().find(|l| l["op"] == "AVERAGE_POOL_2D").unwrap();
+        let pool = read(&reference_dir().join(layer["file"].as_str().unwrap()));
+        let (scale, zp) = (
+            layer["quant"]["scale"].as_f64().unwrap() as f32,
+            layer["quant"]["zero_point"].as_i64().unwrap() as i32,
+        );
+        let rgb = read(&reference_dir().join(case["input"].as_str().unwrap()));
+        let rgba: Vec<u8> = rgb.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+        let mut s = session(name, &scalar::KERNELS);
+        let size = s.resolution();
+        assert_eq!(s.embedding_len(), Some(pool.len()));
+        let mut features = vec![0f32; pool.len()];
+        s.embed_rgba(&rgba, size, size, &mut features).unwrap();
+        for (i, (&f, &q)) in features.iter().zip(&pool).enumerate() {
+            assert_eq!(f, scale * (i32::from(q) - zp) as f32, "{name}: feature {i}");
+        }
+    }
+}

@@ -42,6 +42,7 @@ pub fn wasm_memory() -> JsValue {
 pub struct Engine {
     session: Session,
     scores: Vec<f32>,
+    features: Vec<f32>,
     frame: Vec<u8>,
 }
 
@@ -70,7 +71,8 @@ impl Engine {
         let model = Model::from_tflite(bytes).map_err(to_js)?;
         let session = Session::new(model).map_err(to_js)?;
         let scores = vec![0.0; session.output_len()];
-        Ok(Engine { session, scores, frame: Vec::new() })
+        let features = vec![0.0; session.embedding_len().unwrap_or(0)];
+        Ok(Engine { session, scores, features, frame: Vec::new() })
     }
 
     /// `"uint8"` or `"float32"`.
@@ -99,6 +101,7 @@ impl Engine {
     pub fn set_resolution(&mut self, resolution: usize) -> Result<(), JsValue> {
         self.session.set_resolution(resolution).map_err(to_js)?;
         self.scores.resize(self.session.output_len(), 0.0);
+        self.features.resize(self.session.embedding_len().unwrap_or(0), 0.0);
         Ok(())
     }
 
@@ -139,6 +142,12 @@ impl Engine {
     /// the scores (probabilities, `outputLength` floats).
     #[wasm_bindgen(js_name = classifyInPlace)]
     pub fn classify_in_place(&mut self, width: usize, height: usize) -> Result<usize, JsValue> {
+        let len = self.frame_len(width, height)?;
+        self.session.classify_rgba(&self.frame[..len], width, height, &mut self.scores).map_err(to_js)?;
+        Ok(self.scores.as_ptr() as usize)
+    }
+
+    fn frame_len(&self, width: usize, height: usize) -> Result<usize, JsValue> {
         let len = width.checked_mul(height).and_then(|n| n.checked_mul(4)).unwrap_or(usize::MAX);
         if len > self.frame.len() {
             return Err(to_js(Error::InputInvalid(format!(
@@ -146,8 +155,22 @@ impl Engine {
                 self.frame.len()
             ))));
         }
-        self.session.classify_rgba(&self.frame[..len], width, height, &mut self.scores).map_err(to_js)?;
-        Ok(self.scores.as_ptr() as usize)
+        Ok(len)
+    }
+
+    /// Length of the feature vector `embedInPlace` produces (0 without an average pool).
+    #[wasm_bindgen(getter, js_name = embeddingLength)]
+    pub fn embedding_length(&self) -> usize {
+        self.features.len()
+    }
+
+    /// The feature vector of the frame in the frame buffer (see `classifyInPlace`); returns the
+    /// address of `embeddingLength` floats.
+    #[wasm_bindgen(js_name = embedInPlace)]
+    pub fn embed_in_place(&mut self, width: usize, height: usize) -> Result<usize, JsValue> {
+        let len = self.frame_len(width, height)?;
+        self.session.embed_rgba(&self.frame[..len], width, height, &mut self.features).map_err(to_js)?;
+        Ok(self.features.as_ptr() as usize)
     }
 
     /// Everything about the model at the current resolution, as JSON.

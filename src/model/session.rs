@@ -136,6 +136,8 @@ struct Exec<'a, T> {
     f32_per_part: usize,
     clock: Option<fn() -> f64>,
     times: SharedMut<f64>,
+    /// Layers to run (all of them, or up to the embedding).
+    count: usize,
 }
 
 impl<T: Element> Exec<'_, T> {
@@ -194,7 +196,7 @@ impl<T: Element> Exec<'_, T> {
 
     /// All layers, on every thread; returns the buffer holding the output.
     fn run(&self) -> usize {
-        let n = self.plan.steps.len();
+        let n = self.count;
         run_parts(|part| {
             let start = self.clock.map(|c| c());
             for i in 0..n {
@@ -223,12 +225,12 @@ impl<T: Element> Exec<'_, T> {
 
     /// All layers on this thread, calling `observe` with each layer's output.
     fn run_observed(&self, observe: &mut dyn FnMut(usize, &[T])) -> usize {
-        for i in 0..self.plan.steps.len() {
+        for i in 0..self.count {
             self.layer(i, Part::SOLO);
             // SAFETY: the layer is complete and nothing writes its output until the next one.
             observe(i, unsafe { core::slice::from_raw_parts(self.bufs[slots(i).1].get(), self.len(i)) });
         }
-        slots(self.plan.steps.len() - 1).1
+        slots(self.count - 1).1
     }
 }
 
@@ -496,6 +498,36 @@ impl Session {
         Ok(())
     }
 
+    /// Center-crops, resizes and converts an RGBA frame straight into the input buffer.
+    fn load_rgba(&mut self, rgba: &[u8], width: usize, height: usize) -> Result<()> {
+        let size = self.resolution();
+        match &mut self.arena {
+            Arena::U8(b) => crate::image::rgba_to_u8(rgba, width, height, size, &mut b[0]),
+            Arena::F32(b) => crate::image::rgba_to_f32(rgba, width, height, size, &mut b[0]),
+        }
+    }
+
+    /// Runs the first `count` layers and writes the last one's output as real numbers
+    /// (dequantized for uint8 models) into `out`.
+    fn run_real(&mut self, count: usize, out: &mut [f32]) -> Result<()> {
+        let expected: usize = self.plan.shapes[count - 1].iter().product();
+        if out.len() != expected {
+            return Err(invalid_input(format!("an output buffer of {} values for {expected}", out.len())));
+        }
+        match self.model.graph.dtype {
+            DType::U8 => {
+                let q = self.model.graph.layers[count - 1].output.quant;
+                let q = q.unwrap_or(super::graph::Quant { scale: 1.0, zero_point: 0 });
+                let values = self.execute_layers::<u8>(count, None)?;
+                for (o, &v) in out.iter_mut().zip(values) {
+                    *o = q.scale * (i32::from(v) - q.zero_point) as f32;
+                }
+            }
+            DType::F32 => out.copy_from_slice(self.execute_layers::<f32>(count, None)?),
+        }
+        Ok(())
+    }
+
     /// Classifies an RGBA frame: center crop, resize and convert it straight into the input
     /// buffer, run the model, and write the output as real numbers (dequantized for uint8
     /// models) into `scores`, which must hold [`Session::output_len`] values.
@@ -510,34 +542,52 @@ impl Session {
         height: usize,
         scores: &mut [f32],
     ) -> Result<()> {
-        if scores.len() != self.output_len() {
-            return Err(invalid_input(format!(
-                "a scores buffer of {} values for {} outputs",
-                scores.len(),
-                self.output_len()
-            )));
-        }
-        let size = self.resolution();
-        match &mut self.arena {
-            Arena::U8(b) => {
-                crate::image::rgba_to_u8(rgba, width, height, size, &mut b[0])?;
-                let q = self.model.graph.layers.last().and_then(|l| l.output.quant);
-                let q = q.unwrap_or(super::graph::Quant { scale: 1.0, zero_point: 0 });
-                let out = self.execute::<u8>(None)?;
-                for (s, &v) in scores.iter_mut().zip(out) {
-                    *s = q.scale * (i32::from(v) - q.zero_point) as f32;
-                }
-            }
-            Arena::F32(b) => {
-                crate::image::rgba_to_f32(rgba, width, height, size, &mut b[0])?;
-                scores.copy_from_slice(self.execute::<f32>(None)?);
-            }
-        }
-        Ok(())
+        self.load_rgba(rgba, width, height)?;
+        self.run_real(self.plan.steps.len(), scores)
+    }
+
+    /// The layer whose output is the feature vector: the last average pool (global in MobileNet).
+    fn embedding_layer(&self) -> Option<usize> {
+        self.model.graph.layers.iter().rposition(|l| matches!(l.op, Op::AvgPool(_)))
+    }
+
+    /// Length of the feature vector [`Session::embed_rgba`] writes (1024·α for MobileNet v1), or
+    /// `None` for a model without an average pool.
+    pub fn embedding_len(&self) -> Option<usize> {
+        self.embedding_layer().map(|i| self.plan.shapes[i].iter().product())
+    }
+
+    /// The feature vector of an RGBA frame: the output of the final average pool, before the
+    /// classifier (dequantized for uint8 models), for transfer learning or nearest-neighbour
+    /// search. Runs only the layers up to the pool.
+    ///
+    /// # Errors
+    /// As [`Session::classify_rgba`]; [`Error::ModelUnsupported`] for a model without an
+    /// average pool.
+    pub fn embed_rgba(
+        &mut self,
+        rgba: &[u8],
+        width: usize,
+        height: usize,
+        features: &mut [f32],
+    ) -> Result<()> {
+        let layer = self.embedding_layer().ok_or_else(|| {
+            Error::ModelUnsupported("the model has no average pool to take features from".into())
+        })?;
+        self.load_rgba(rgba, width, height)?;
+        self.run_real(layer + 1, features)
     }
 
     /// Runs every layer on whatever the input buffer holds and returns the output.
     fn execute<T: Element>(&mut self, observe: Option<Observer<'_, T>>) -> Result<&[T]>
+    where
+        Arena: Buffers<T>,
+    {
+        self.execute_layers(self.plan.steps.len(), observe)
+    }
+
+    /// Runs the first `count` layers and returns the last one's output.
+    fn execute_layers<T: Element>(&mut self, count: usize, observe: Option<Observer<'_, T>>) -> Result<&[T]>
     where
         Arena: Buffers<T>,
     {
@@ -567,12 +617,13 @@ impl Session {
             f32_per_part: self.scratch_f32.len() / self.parts,
             clock: self.clock,
             times: SharedMut(self.times.as_mut_ptr()),
+            count,
         };
         let last = match observe {
             Some(f) => exec.run_observed(f),
             None => exec.run(),
         };
-        let n = self.plan.output_len();
+        let n: usize = self.plan.shapes[count - 1].iter().product();
         Ok(&bufs[last][..n])
     }
 }

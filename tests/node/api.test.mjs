@@ -118,3 +118,25 @@ test('cost model matches the paper defaults', async () => {
   assert.deepEqual(c.layers[0].output, [112, 112, 32]);
   await rejects(cost({ alpha: -1 }), 'INPUT_INVALID');
 });
+
+test('embed: the 1024·α features before the classifier, stable across resolutions', async () => {
+  const cat = decodeImage(await data(join(IMAGES, 'cat.bmp')));
+  const bird = decodeImage(await data(join(IMAGES, 'bird.bmp')));
+  for (const [name, dims] of [['mobilenet_v1_1.0_224_quant', 1024], ['mobilenet_v1_0.25_128_float', 256]]) {
+    const net = await MobileNet.load(await model(name));
+    const a = await net.embed(cat);
+    const a2 = await net.embed(cat);
+    const b = await net.embed(bird);
+    assert.ok(a instanceof Float32Array);
+    assert.equal(a.length, dims);
+    assert.deepEqual(a2, a, 'deterministic');
+    assert.ok(a.every((v) => Number.isFinite(v) && v >= 0), 'ReLU6 features are non-negative');
+    const cos = (x, y) => x.reduce((s, v, i) => s + v * y[i], 0) / Math.hypot(...x) / Math.hypot(...y);
+    assert.ok(cos(a, b) < 0.95, `cat and bird features differ (cosine ${cos(a, b)})`);
+    await net.setResolution(160);
+    const c = await net.embed(cat);
+    assert.equal(c.length, dims);
+    assert.ok(cos(a, c) > 0.8, `the same cat at another resolution is close (cosine ${cos(a, c)})`);
+    net.dispose();
+  }
+});
