@@ -107,16 +107,38 @@ export type Frame =
   | VideoFrame;
 
 export interface LoadOptions {
-  /** Threads to use (default 1). Where threads are unavailable the model runs on one. */
+  /** Threads to use (default: navigator.hardwareConcurrency on a cross-origin isolated page,
+   *  else 1). Where threads are unavailable the model runs on one. */
   threads?: number;
+  /** Run the model in a module Worker (default: when threads > 1 on a page's main thread). */
+  worker?: boolean;
   /** Called during downloads with the bytes loaded so far and the total (0 if unknown). */
   onProgress?: (loaded: number, total: number) => void;
 }
+
+export interface ZooOptions extends LoadOptions {
+  /** Width multiplier: 1, 0.75, 0.5 or 0.25 (default 1). */
+  alpha?: number;
+  /** Input size: 224, 192, 160 or 128 (default 224). */
+  resolution?: number;
+  /** The uint8 model (default) or the float one. */
+  quantized?: boolean;
+  /** Folder or URL holding the official file names (default "models/"). */
+  baseUrl?: string | URL;
+}
+
+/** The α and ρ of the official models. */
+export const ZOO: { readonly alphas: readonly number[]; readonly resolutions: readonly number[] };
+
+/** Official file name: `mobilenet_v1_<α>_<ρ>[_quant].tflite`. */
+export function zooFileName(alpha: number, resolution: number, quantized: boolean): string;
 
 export class MobileNet {
   private constructor();
   /** Loads a `.tflite` MobileNet v1 model from a URL, a path (Node), a Response or bytes. */
   static load(source: string | URL | Response | ArrayBuffer | Uint8Array, options?: LoadOptions): Promise<MobileNet>;
+  /** One of the official models, by α and ρ, from `baseUrl` (default "models/"), cached. */
+  static fromZoo(options?: ZooOptions): Promise<MobileNet>;
   /** Model facts at the current resolution. */
   readonly info: ModelInfo;
   /** Raw HWC input tensor → raw output (1001 values). */

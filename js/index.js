@@ -202,6 +202,58 @@ function toClasses(scores, k) {
   return topK(scores, k).map((index) => ({ index, label: LABELS[index] ?? `class ${index}`, score: scores[index] }));
 }
 
+/** The α and ρ of the official MobileNet v1 models. */
+export const ZOO = Object.freeze({ alphas: [1, 0.75, 0.5, 0.25], resolutions: [224, 192, 160, 128] });
+
+/** Official file name of a model: `mobilenet_v1_<α>_<ρ>[_quant].tflite`. */
+export function zooFileName(alpha, resolution, quantized) {
+  const a = Number(alpha);
+  if (!ZOO.alphas.includes(a)) {
+    throw new MobileNetError('INPUT_INVALID', `alpha must be one of ${ZOO.alphas.join(', ')}, not ${alpha}`);
+  }
+  if (!ZOO.resolutions.includes(Number(resolution))) {
+    throw new MobileNetError('INPUT_INVALID', `resolution must be one of ${ZOO.resolutions.join(', ')}, not ${resolution}`);
+  }
+  const name = `mobilenet_v1_${a === 1 ? '1.0' : String(a)}_${Number(resolution)}`;
+  return `${name}${quantized ? '_quant' : ''}.tflite`;
+}
+
+function zooUrl(alpha, resolution, quantized, baseUrl) {
+  const file = zooFileName(alpha, resolution, quantized);
+  const base = String(baseUrl).endsWith('/') ? String(baseUrl) : `${baseUrl}/`;
+  if (isNode && !/^(https?|file):/i.test(base)) return `${base}${file}`; // a folder path
+  const root = globalThis.location?.href ?? (isNode ? `file://${process.cwd()}/` : undefined);
+  return new URL(file, new URL(base, root)).href;
+}
+
+/** Downloads `url`, keeping the response in the Cache API where there is one. */
+async function cachedFetch(url) {
+  if (typeof caches === 'undefined' || !/^https?:/i.test(url)) return url;
+  let cache;
+  try {
+    cache = await caches.open('mobilenet-wasm-models');
+    const hit = await cache.match(url);
+    if (hit) return hit;
+  } catch {
+    return url; // no usable cache (e.g. opaque origin): just download
+  }
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new MobileNetError('NETWORK', `cannot download ${url}: ${e.message}`, { url });
+  }
+  if (!response.ok) {
+    throw new MobileNetError('NETWORK', `downloading ${url} failed: HTTP ${response.status}`, { status: response.status, url });
+  }
+  try {
+    await cache.put(url, response.clone());
+  } catch {
+    // Quota or storage errors only cost a download next time.
+  }
+  return response;
+}
+
 /** Runs the engine in this thread. */
 class LocalDriver {
   constructor(engine, glue, backend) {
@@ -366,25 +418,47 @@ export class MobileNet {
     if (!Number.isInteger(threads) || threads < 1) {
       throw new MobileNetError('INPUT_INVALID', `threads must be an integer ≥ 1, not ${threads}`);
     }
+    const threaded = threads > 1 && threadsSupported();
+    // The threaded build blocks while its threads run, which a page's main thread may not do:
+    // there it lives in a Worker of its own. `worker: true` asks for the Worker form anyway.
+    const useWorker = options.worker ?? (threaded && !inWorker);
+    if (useWorker && (isNode || typeof Worker === 'undefined' || inWorker)) {
+      throw new MobileNetError('INPUT_INVALID',
+        'worker: true needs a browser page (module Workers); in Node and inside a Worker the model runs in place');
+    }
     const bytes = await readSource(source, options.onProgress);
     const single = singleVariant();
-    if (threads > 1 && threadsSupported()) {
-      if (!inWorker) {
-        // The threaded build blocks while its workers run: it lives in a Worker of its own.
-        const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-        const driver = new WorkerDriver(worker);
-        try {
-          driver.cachedInfo = await driver.call('load', { bytes, threads });
-        } catch (e) {
-          worker.terminate();
-          throw wrap(e);
-        }
-        return new MobileNet(driver);
+    if (useWorker) {
+      const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+      const driver = new WorkerDriver(worker);
+      try {
+        driver.cachedInfo = await driver.call('load', { bytes, threads: threaded ? threads : 1 });
+      } catch (e) {
+        worker.terminate();
+        throw wrap(e);
       }
-      const name = single === 'relaxed-simd' ? 'threads-relaxed-simd' : 'threads';
-      return MobileNet.#local(bytes, name, threads);
+      return new MobileNet(driver);
+    }
+    if (threaded) {
+      return MobileNet.#local(bytes, single === 'relaxed-simd' ? 'threads-relaxed-simd' : 'threads', threads);
     }
     return MobileNet.#local(bytes, single, 1);
+  }
+
+  /**
+   * Loads one of the 32 official MobileNet v1 models by width multiplier and input size, from
+   * `baseUrl` under its official file name (`mobilenet_v1_<α>_<ρ>_quant.tflite`, float
+   * `mobilenet_v1_<α>_<ρ>.tflite`). In browsers the download is kept in the Cache API, so a
+   * reload does not download again. `mobilenet fetch-models` puts the files in a folder to host.
+   * @param {{alpha?: number, resolution?: number, quantized?: boolean, baseUrl?: string|URL,
+   *   threads?: number, worker?: boolean, onProgress?: (loaded: number, total: number) => void}} [options]
+   *   defaults: alpha 1, resolution 224, quantized true, baseUrl "models/" (the demo's folder)
+   * @returns {Promise<MobileNet>}
+   */
+  static async fromZoo(options = {}) {
+    const { alpha = 1, resolution = 224, quantized = true, baseUrl = 'models/' } = options;
+    const url = zooUrl(alpha, resolution, quantized, baseUrl);
+    return MobileNet.load(await cachedFetch(url), options);
   }
 
   static async #local(bytes, backend, threads) {
