@@ -102,31 +102,11 @@ fetch_models() {
     echo "models: $dir"
     return
   fi
+  [ -f pkg/bin/mobilenet.mjs ] || build_pkg
   stage "downloading the official MobileNet v1 models into $dir"
-  mkdir -p "$dir"
-  local base=https://storage.googleapis.com/download.tensorflow.org/models
-  local tmp; tmp=$(mktemp -d)
-  for a in 0.25 0.5 0.75 1.0; do
-    for r in 128 160 192 224; do
-      for kind in quant float; do
-        local url name
-        if [ $kind = quant ]; then
-          url="$base/mobilenet_v1_2018_08_02/mobilenet_v1_${a}_${r}_quant.tgz"; name="mobilenet_v1_${a}_${r}_quant.tflite"
-        else
-          url="$base/mobilenet_v1_2018_02_22/mobilenet_v1_${a}_${r}.tgz"; name="mobilenet_v1_${a}_${r}.tflite"
-        fi
-        [ -f "$dir/$name" ] && continue
-        echo "  $url"
-        curl -fL --progress-bar -o "$tmp/m.tgz" "$url" \
-          || die "cannot download $url (no internet access?). Put the models in ../shared/models or set MOBILENET_MODELS."
-        tar -xzf "$tmp/m.tgz" -C "$tmp" --wildcards '*.tflite'
-        find "$tmp" -name "$name" -exec mv {} "$dir/$name" \;
-        [ -f "$dir/$name" ] || die "$url holds no $name"
-      done
-    done
-  done
+  node pkg/bin/mobilenet.mjs fetch-models --out "$dir" \
+    || die "cannot download the models (no internet access?). Put them in ../shared/models or set MOBILENET_MODELS."
   cp data/imagenet_labels.txt "$dir/"
-  rm -rf "$tmp"
 }
 
 # ---------------------------------------------------------------- build
@@ -138,7 +118,7 @@ build_pkg() {
   build_variant relaxed "-C target-feature=+simd128,+relaxed-simd"
   build_variant threads "$THREADS_FLAGS"
   build_variant threads-relaxed "$THREADS_FLAGS,+relaxed-simd"
-  cp js/index.js js/index.d.ts js/worker.js js/decode.js pkg/
+  cp js/index.js js/index.d.ts js/worker.js js/decode.js js/fetch.js pkg/
   mkdir -p pkg/bin
   cp js/bin/mobilenet.mjs pkg/bin/
   chmod +x pkg/bin/mobilenet.mjs
@@ -241,7 +221,7 @@ case "${1:-build}" in
   test) run_tests ;;
   bench) bench ;;
   demo) demo ;;
-  models) fetch_models ;;
+  models) ensure_node; fetch_models ;;
   lint) lint ;;
   *) echo "usage: ./build.sh [build|test|demo|bench|models|lint]" >&2; exit 2 ;;
 esac

@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MobileNet, MobileNetError, cost } from '../index.js';
 import { decodeImage } from '../decode.js';
+import { OFFICIAL_BASE, fetchModels } from '../fetch.js';
 
 const USAGE = `usage: mobilenet <command> [options]
 
@@ -19,6 +20,9 @@ commands:
       multiply-adds and parameters of MobileNet v1 (defaults: 1, 224, 1000)
   info --model M.tflite [--json]
       alpha, input size, dtype, multiply-adds, parameters and operators of a model
+  fetch-models --out DIR [--alpha A,…] [--resolution R,…] [--quantized | --float] [--base-url URL]
+      download TensorFlow's official models and extract the .tflite files into DIR, to host
+      them for MobileNet.fromZoo (default: all α and sizes, uint8 and float)
 `;
 
 class UsageError extends Error {}
@@ -48,6 +52,17 @@ const COMMANDS = {
   info: {
     options: { model: { type: 'string' }, json: { type: 'boolean' } },
     run: info,
+  },
+  'fetch-models': {
+    options: {
+      out: { type: 'string' },
+      alpha: { type: 'string', multiple: true },
+      resolution: { type: 'string', multiple: true },
+      quantized: { type: 'boolean' },
+      float: { type: 'boolean' },
+      'base-url': { type: 'string' },
+    },
+    run: fetchModelsCommand,
   },
 };
 
@@ -199,6 +214,31 @@ async function info(values) {
   const counts = {};
   for (const op of out.operators) counts[op] = (counts[op] ?? 0) + 1;
   console.log(`operators (${out.operators.length}): ${Object.entries(counts).map(([k, v]) => `${k} x${v}`).join(', ')}`);
+}
+
+/** `--x 1,2 --x 3` → [1, 2, 3]. */
+function list(values, name, allowed) {
+  if (values[name] === undefined) return allowed;
+  const items = values[name].flatMap((v) => v.split(',')).map((v) => Number(v.trim()));
+  for (const v of items) {
+    if (!allowed.includes(v)) throw new UsageError(`--${name} must be among ${allowed.join(', ')}`);
+  }
+  return [...new Set(items)];
+}
+
+async function fetchModelsCommand(values) {
+  const out = required(values, 'out');
+  if (values.quantized && values.float) throw new UsageError('--quantized and --float exclude each other');
+  const types = values.quantized ? ['quant'] : values.float ? ['float'] : ['quant', 'float'];
+  const files = await fetchModels({
+    out,
+    alphas: list(values, 'alpha', [1, 0.75, 0.5, 0.25]),
+    resolutions: list(values, 'resolution', [224, 192, 160, 128]),
+    types,
+    base: values['base-url'] ?? OFFICIAL_BASE,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  console.log(`${files.length} model(s) in ${out}`);
 }
 
 async function main(argv) {
