@@ -166,19 +166,21 @@ run_tests() {
   lint
   stage "Rust tests (native, release)"
   cargo test --release
-  stage "wasm kernel tests in Node (SIMD128)"
-  wasm-pack test --node --release --mode no-install -- --test kernels
+  stage "wasm tests in Node (SIMD128 kernels, bindings)"
+  wasm-pack test --node --release --mode no-install -- --test kernels --test bindings
   stage "wasm kernel tests in Node (relaxed SIMD)"
   RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" NODE_ARGS=--experimental-wasm-relaxed-simd \
     wasm-pack test --node --release --mode no-install -- --test kernels --target-dir target/relaxed
   ensure_chromium
-  stage "wasm kernel tests in headless Chromium (SIMD128)"
+  stage "wasm tests in headless Chromium (SIMD128 kernels, bindings)"
   WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" \
-    --release --mode no-install -- --test kernels
+    --release --mode no-install -- --test kernels --test bindings
   stage "Node tests (the WebAssembly build: API, golden outputs, CLI)"
   MOBILENET_MODELS=$(models_dir) node --test --test-reporter=spec tests/node/
-  stage "browser tests (headless Chromium: threads, fallback, demo; screenshots in target/screenshots/)"
+  stage "browser tests (headless Chromium: threads, fallback, Worker, zoo cache, demo; screenshots in target/screenshots/)"
   MOBILENET_MODELS=$(models_dir) node --test --test-reporter=spec tests/browser/
+  stage "consumer tests (npm pack, installed into a fresh project; Node and Chromium)"
+  MOBILENET_MODELS=$(models_dir) node --test --test-reporter=spec tests/consumer/
   stage "all tests passed"
 }
 

@@ -20,8 +20,9 @@ pub mod kernels;
 pub mod model;
 pub mod tflite;
 
+/// The wasm-bindgen facade (what JavaScript sees); public so its tests can drive it.
 #[cfg(target_arch = "wasm32")]
-mod bindings;
+pub mod bindings;
 
 /// `initThreadPool(n)` in JavaScript: starts the Web Workers of the threaded build.
 #[cfg(all(target_arch = "wasm32", feature = "threads"))]

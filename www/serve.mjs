@@ -1,7 +1,7 @@
 // Development server for the demo: static files with the headers that make the page
 // cross-origin isolated (COOP/COEP, so threads can work), the package under /pkg/ and the
 // models under /models/.
-// Usage: node www/serve.mjs [--port 8080] [--models DIR] [--images DIR] [--reference DIR]
+// Usage: node www/serve.mjs [--port 8080] [--models DIR] [--images DIR] [--reference DIR] [--pkg DIR]
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
@@ -16,13 +16,15 @@ const { values } = parseArgs({
     models: { type: 'string', default: join(ROOT, '../shared/models') },
     images: { type: 'string', default: join(ROOT, '../shared/images') },
     reference: { type: 'string', default: join(ROOT, '../shared/reference') },
+    // The package to serve under /pkg/ (default: the build's pkg/; tests serve an installed copy).
+    pkg: { type: 'string', default: join(ROOT, 'pkg') },
     // For tests of the single-threaded fallback: serve without the isolation headers.
     'no-isolation': { type: 'boolean', default: false },
   },
 });
 
 const MOUNTS = [
-  ['/pkg/', join(ROOT, 'pkg')],
+  ['/pkg/', resolve(values.pkg)],
   ['/models/', resolve(values.models)],
   ['/images/', resolve(values.images)],
   ['/reference/', resolve(values.reference)],
