@@ -118,7 +118,7 @@ build_pkg() {
   build_variant relaxed "-C target-feature=+simd128,+relaxed-simd"
   build_variant threads "$THREADS_FLAGS"
   build_variant threads-relaxed "$THREADS_FLAGS,+relaxed-simd"
-  cp js/index.js js/index.d.ts js/worker.js js/decode.js js/fetch.js pkg/
+  cp js/index.js js/index.d.ts js/worker.js js/decode.js js/decode.d.ts js/fetch.js js/fetch.d.ts pkg/
   mkdir -p pkg/bin
   cp js/bin/mobilenet.mjs pkg/bin/
   chmod +x pkg/bin/mobilenet.mjs

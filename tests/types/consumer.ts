@@ -1,0 +1,32 @@
+// Type-checks a typical use of the public API against pkg/*.d.ts (tsc --noEmit, strict).
+import { MobileNet, MobileNetError, cost, topK, LABELS, ZOO, zooFileName, threadsSupported } from 'mobilenet-wasm';
+import type { Classification, ModelInfo, ErrorCode, Cost } from 'mobilenet-wasm';
+import { decodeImage } from 'mobilenet-wasm/decode';
+import { fetchModels, archiveUrl } from 'mobilenet-wasm/fetch';
+
+export async function main(bytes: Uint8Array, video: HTMLVideoElement): Promise<number> {
+  const net = await MobileNet.load(bytes, { threads: 2, worker: false, onProgress: (l: number, t: number) => void (l + t) });
+  const zoo = await MobileNet.fromZoo({ alpha: ZOO.alphas[0], resolution: 224, quantized: true, baseUrl: '/models/' });
+  const info: ModelInfo = net.info;
+  const out: Uint8Array = await net.infer(new Uint8Array(info.resolution * info.resolution * 3));
+  const f: Float32Array = await zoo.infer(new Float32Array(3));
+  const top: Classification[] = await net.classify(video, { topK: 3 });
+  const features: Float32Array = await net.embed({ data: new Uint8Array(4), width: 1, height: 1 });
+  await net.setResolution(160);
+  const layers = await net.profile(out);
+  const c: Cost = await cost({ alpha: 0.5 });
+  const image = decodeImage(new Uint8Array(0), 'x.bmp');
+  const files: string[] = await fetchModels({ out: 'models', alphas: [0.25], types: ['quant'] });
+  try {
+    net.dispose();
+  } catch (e) {
+    if (e instanceof MobileNetError) {
+      const code: ErrorCode = e.code;
+      void code;
+    }
+  }
+  const best: number[] = topK(f, 5);
+  return top.length + features.length + layers.length + c.macs + image.width + files.length + best.length
+    + LABELS.length + zooFileName(1, 224, true).length + archiveUrl(1, 224, true).length + Number(threadsSupported())
+    + info.threads + (info.backend === 'simd128' ? 1 : 0);
+}
