@@ -112,6 +112,8 @@ export interface LoadOptions {
   threads?: number;
   /** Run the model in a module Worker (default: when threads > 1 on a page's main thread). */
   worker?: boolean;
+  /** Keep a URL's download in the Cache API (browsers), so a reload does not download again. */
+  cache?: boolean;
   /** Called during downloads with the bytes loaded so far and the total (0 if unknown). */
   onProgress?: (loaded: number, total: number) => void;
 }

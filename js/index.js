@@ -407,9 +407,11 @@ export class MobileNet {
   /**
    * Loads a `.tflite` MobileNet v1 model.
    * @param {string|URL|Response|ArrayBuffer|Uint8Array} source
-   * @param {{threads?: number, onProgress?: (loaded: number, total: number) => void}} [options]
+   * @param {{threads?: number, worker?: boolean, cache?: boolean,
+   *   onProgress?: (loaded: number, total: number) => void}} [options]
    *   threads: default what the page allows (navigator.hardwareConcurrency when cross-origin
    *   isolated, else 1). Where threads are unavailable the model runs on one.
+   *   cache: keep a downloaded URL in the Cache API (browsers) so a reload does not download it.
    * @returns {Promise<MobileNet>}
    */
   static async load(source, options = {}) {
@@ -426,7 +428,9 @@ export class MobileNet {
       throw new MobileNetError('INPUT_INVALID',
         'worker: true needs a browser page (module Workers); in Node and inside a Worker the model runs in place');
     }
-    const bytes = await readSource(source, options.onProgress);
+    const cacheable = options.cache && typeof caches !== 'undefined' && (typeof source === 'string' || source instanceof URL);
+    const src = cacheable ? await cachedFetch(new URL(String(source), globalThis.location?.href).href) : source;
+    const bytes = await readSource(src, options.onProgress);
     const single = singleVariant();
     if (useWorker) {
       const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
@@ -457,8 +461,7 @@ export class MobileNet {
    */
   static async fromZoo(options = {}) {
     const { alpha = 1, resolution = 224, quantized = true, baseUrl = 'models/' } = options;
-    const url = zooUrl(alpha, resolution, quantized, baseUrl);
-    return MobileNet.load(await cachedFetch(url), options);
+    return MobileNet.load(zooUrl(alpha, resolution, quantized, baseUrl), { cache: true, ...options });
   }
 
   static async #local(bytes, backend, threads) {
