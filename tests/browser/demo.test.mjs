@@ -1,48 +1,148 @@
-// The demo page in headless Chromium: serves it like `./build.sh demo`, classifies the sample
-// cat with the 1.0 uint8 model, switches model and resolution, and saves screenshots.
+// The webcam demo end to end in headless Chromium, served as by `./build.sh demo`, with a fake
+// webcam playing a Y4M file made from ../shared/images/cat.bmp. Screenshots: target/screenshots/.
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ROOT } from '../node/data.mjs';
+import { decodeImage } from '../../pkg/decode.js';
 import { browser, serve } from '../../tools/chromium.mjs';
+import { IMAGES, ROOT } from '../node/data.mjs';
 
 const ARTIFACTS = join(ROOT, 'target', 'screenshots');
 let server;
-let base;
-let context;
+let camera; // a browser whose fake webcam shows the cat
+let plain; // a browser without a camera
+
+/** Writes a Y4M (C420) file of the RGBA image, cropped to even dimensions. */
+async function writeY4m(image, path, frames = 3) {
+  const w = image.width & ~1;
+  const h = image.height & ~1;
+  const px = (x, y) => image.data.subarray((y * image.width + x) * 4, (y * image.width + x) * 4 + 3);
+  const Y = Buffer.alloc(w * h);
+  const U = Buffer.alloc((w / 2) * (h / 2));
+  const V = Buffer.alloc((w / 2) * (h / 2));
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const [r, g, b] = px(x, y);
+      Y[y * w + x] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+    }
+  }
+  for (let y = 0; y < h; y += 2) {
+    for (let x = 0; x < w; x += 2) {
+      let [r, g, b] = [0, 0, 0];
+      for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+        const p = px(x + dx, y + dy);
+        r += p[0] / 4; g += p[1] / 4; b += p[2] / 4;
+      }
+      const i = (y / 2) * (w / 2) + x / 2;
+      U[i] = Math.max(0, Math.min(255, Math.round(-0.169 * r - 0.331 * g + 0.5 * b + 128)));
+      V[i] = Math.max(0, Math.min(255, Math.round(0.5 * r - 0.419 * g - 0.081 * b + 128)));
+    }
+  }
+  const parts = [Buffer.from(`YUV4MPEG2 W${w} H${h} F30:1 Ip A1:1 C420jpeg\n`)];
+  for (let f = 0; f < frames; f++) parts.push(Buffer.from('FRAME\n'), Y, U, V);
+  await writeFile(path, Buffer.concat(parts));
+}
 
 before(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
+  const y4m = join(ROOT, 'target', 'cat.y4m');
+  await writeY4m(decodeImage(await readFile(join(IMAGES, 'cat.bmp'))), y4m);
   server = await serve();
-  base = server.base;
-  context = await browser();
+  camera = await browser(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    `--use-file-for-fake-video-capture=${y4m}`]);
+  plain = await browser();
 });
 
 after(async () => {
-  await context?.close();
+  await camera?.close();
+  await plain?.close();
   server?.stop();
 });
 
-test('demo: the sample cat is an Egyptian cat with the 1.0 uint8 model', async () => {
-  const page = await context.newPage();
+const status = (page) => page.locator('#model-status');
+
+test('live camera: Egyptian cat with the 1.0 uint8 model; α = 0.25 changes model, cost and latency; chart; auto', async () => {
+  const page = await camera.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(base);
-  assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'the page is cross-origin isolated');
-  await page.waitForFunction(() => document.getElementById('model-status').textContent.includes('running at'));
-  assert.equal(await page.inputValue('#model'), 'mobilenet_v1_1.0_224_quant.tflite');
-  await page.getByRole('button', { name: 'cat.bmp' }).click();
-  await page.waitForFunction(() => document.getElementById('top').dataset.top1);
-  assert.equal(await page.getAttribute('#top', 'data-top1'), 'Egyptian cat');
-  await page.screenshot({ path: join(ARTIFACTS, 'demo-cat.png'), fullPage: true });
+  await page.goto(`${server.base}?camera`);
+  assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+  await page.waitForFunction(() => document.getElementById('camera-state').dataset.state === 'live', null, { timeout: 30000 });
+  await page.waitForFunction(() => document.getElementById('top').dataset.top1 === 'Egyptian cat', null, { timeout: 30000 });
+  assert.equal(await status(page).getAttribute('data-file'), 'mobilenet_v1_1.0_224_quant.tflite');
+  await page.waitForFunction(() => document.getElementById('latency').dataset.ms);
+  const before = {
+    macs: await page.textContent('#macs'),
+    params: await page.textContent('#params'),
+    accuracy: await page.textContent('#accuracy'),
+    latency: Number(await page.getAttribute('#latency', 'data-ms')),
+  };
+  assert.equal(before.macs, '568.7 M');
+  assert.match(before.accuracy, /^69\.7% \/ 89\.5% as published for 1\.0×224$/);
+  assert.match(await page.textContent('#backend'), /threads|simd/);
+  assert.equal(await page.locator('#chart circle.point').count(), 16, 'all 16 configurations in the chart');
+  assert.equal(await page.getAttribute('#chart circle.current', 'data-current'), '1_224');
+  await page.screenshot({ path: join(ARTIFACTS, 'demo-live-1.0.png'), fullPage: true });
 
-  // Another model at another resolution.
-  await page.selectOption('#model', 'mobilenet_v1_0.25_128_float.tflite');
-  await page.waitForFunction(() => document.getElementById('model-status').textContent.startsWith('mobilenet_v1_0.25_128_float'));
-  await page.selectOption('#resolution', '224');
-  await page.waitForFunction(() => document.getElementById('model-status').textContent.includes('running at 224×224 (trained at 128)'));
-  await page.screenshot({ path: join(ARTIFACTS, 'demo-0.25-at-224.png'), fullPage: true });
+  // α = 0.25: another file, another cost, another latency; the camera keeps running.
+  await page.selectOption('#alpha', '0.25');
+  await page.waitForFunction(() => document.getElementById('model-status').dataset.file === 'mobilenet_v1_0.25_128_quant.tflite');
+  await page.waitForFunction(() => document.getElementById('latency').dataset.ms && document.getElementById('latency').textContent !== '–');
+  assert.equal(await page.textContent('#macs'), '41.0 M');
+  assert.notEqual(await page.textContent('#params'), before.params);
+  assert.match(await status(page).textContent(), /running at 224×224 \(trained at 128\)/);
+  assert.match(await page.textContent('#accuracy'), /^48\.2% \/ 73\.8% as published for 0\.25×224 — the running file was trained at 128/);
+  assert.equal(await page.getAttribute('#chart circle.current', 'data-current'), '0.25_224');
+  assert.equal(await page.getAttribute('#camera-state', 'data-state'), 'live', 'the camera kept running');
+  const after = Number(await page.getAttribute('#latency', 'data-ms'));
+  assert.ok(after < before.latency, `α 0.25 is faster than α 1 (${after} vs ${before.latency} ms)`);
+  await page.screenshot({ path: join(ARTIFACTS, 'demo-live-0.25.png'), fullPage: true });
+
+  // Auto: an easy target picks the most accurate configuration; an impossible one the fastest.
+  await page.fill('#target', '4');
+  await page.check('#auto');
+  await page.waitForFunction(() => document.getElementById('auto-status').dataset.pick, null, { timeout: 60000 });
+  assert.equal(await page.getAttribute('#auto-status', 'data-pick'), '1_224');
+  assert.equal(await page.inputValue('#alpha'), '1');
+  assert.equal(await page.locator('#chart text.latency').count(), 16, 'latency measured for every configuration');
+  await page.evaluate(() => { delete document.getElementById('auto-status').dataset.pick; });
+  await page.fill('#target', '100000');
+  await page.dispatchEvent('#target', 'change');
+  await page.waitForFunction(() => document.getElementById('auto-status').dataset.pick, null, { timeout: 60000 });
+  const fastest = await page.getAttribute('#auto-status', 'data-pick');
+  assert.match(fastest, /^0\.25_/);
+  assert.match(await page.textContent('#auto-status'), /the fastest; nothing reaches/);
+  await page.screenshot({ path: join(ARTIFACTS, 'demo-auto.png'), fullPage: true });
   assert.deepEqual(errors, []);
-  assert.equal(await page.textContent('#error'), '');
+  await page.close();
+});
+
+for (const [name, kind] of [['NotAllowedError', 'denied'], ['NotFoundError', 'none'], ['NotReadableError', 'busy']]) {
+  test(`camera ${name}: its own state, and classifying an uploaded image works`, async () => {
+    const page = await plain.newPage();
+    await page.addInitScript((n) => {
+      navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('fake', n));
+    }, name);
+    await page.goto(`${server.base}?camera`);
+    await page.waitForFunction((k) => document.getElementById('camera-state').dataset.kind === k, kind);
+    assert.equal(await page.getAttribute('#camera-state', 'data-state'), 'error');
+    await page.waitForFunction(() => document.getElementById('model-status').dataset.file);
+    await page.setInputFiles('#file', join(IMAGES, 'cat.bmp'));
+    await page.waitForFunction(() => document.getElementById('top').dataset.top1 === 'Egyptian cat');
+    if (kind === 'denied') await page.screenshot({ path: join(ARTIFACTS, 'demo-camera-denied.png'), fullPage: true });
+    await page.close();
+  });
+}
+
+test('the camera track ending mid-stream is reported, and a sample image still classifies', async () => {
+  const page = await camera.newPage();
+  await page.goto(`${server.base}?camera`);
+  await page.waitForFunction(() => document.getElementById('camera-state').dataset.state === 'live', null, { timeout: 30000 });
+  await page.evaluate(() => document.getElementById('video').srcObject.getVideoTracks()[0].dispatchEvent(new Event('ended')));
+  await page.waitForFunction(() => document.getElementById('camera-state').dataset.kind === 'ended');
+  assert.match(await page.textContent('#camera-state'), /camera stopped/i);
+  await page.getByRole('button', { name: 'parrot.jpg' }).click();
+  await page.waitForFunction(() => document.getElementById('top').dataset.top1 === 'macaw');
+  await page.close();
 });
