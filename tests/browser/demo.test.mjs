@@ -146,3 +146,58 @@ test('the camera track ending mid-stream is reported, and a sample image still c
   await page.waitForFunction(() => document.getElementById('top').dataset.top1 === 'macaw');
   await page.close();
 });
+
+test('an insecure page gets its own camera state and the image fallback', async () => {
+  const page = await plain.newPage();
+  await page.addInitScript(() => Object.defineProperty(window, 'isSecureContext', { get: () => false }));
+  await page.goto(`${server.base}?camera`);
+  await page.waitForFunction(() => document.getElementById('camera-state').dataset.kind === 'insecure');
+  assert.match(await page.textContent('#camera-state'), /secure page/);
+  await page.waitForFunction(() => document.getElementById('model-status').dataset.file);
+  await page.getByRole('button', { name: 'bird.bmp' }).click();
+  await page.waitForFunction(() => document.getElementById('top').dataset.top1 === 'chickadee');
+  await page.close();
+});
+
+test('a hidden tab pauses the camera loop; visible again it resumes', async () => {
+  const page = await camera.newPage();
+  await page.goto(`${server.base}?camera`);
+  await page.waitForFunction(() => document.getElementById('top').dataset.top1 === 'Egyptian cat', null, { timeout: 30000 });
+  const classified = () => page.evaluate(() => Number(document.getElementById('fps').textContent) || 0);
+  await page.evaluate(() => {
+    // Count classifications through the page's own results list.
+    window.renders = 0;
+    new MutationObserver(() => { window.renders++; }).observe(document.getElementById('top'), { childList: true });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await page.waitForTimeout(300); // a frame in flight may still land
+  const before = await page.evaluate(() => window.renders);
+  await page.waitForTimeout(1000);
+  assert.equal(await page.evaluate(() => window.renders), before, 'nothing classified while hidden');
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => false });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await page.waitForFunction((n) => window.renders > n + 3, before);
+  assert.ok((await classified()) > 0);
+  await page.close();
+});
+
+test('phone-sized screen: one column, nothing wider than the screen, controls reachable by keyboard', async () => {
+  const page = await plain.newPage();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(server.base);
+  await page.waitForFunction(() => document.getElementById('model-status').dataset.file);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
+  // Tab order reaches the camera button and the pickers.
+  const reached = new Set();
+  for (let i = 0; i < 15; i++) {
+    await page.keyboard.press('Tab');
+    reached.add(await page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent?.trim()));
+  }
+  for (const id of ['camera', 'alpha', 'resolution', 'dtype']) assert.ok(reached.has(id), `${id} reachable by Tab (${[...reached]})`);
+  await page.screenshot({ path: join(ARTIFACTS, 'demo-phone.png'), fullPage: true });
+  await page.close();
+});
