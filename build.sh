@@ -7,6 +7,8 @@
 #   ./build.sh demo     build, then serve www/ on http://127.0.0.1:8080/ (foreground)
 #   ./build.sh bench    benchmark against tfjs-tflite in headless Chromium, plus Node and a
 #                       per-layer profile; results in bench/results/ (not a test)
+#   ./build.sh mutate   the full one-byte mutation sweep over every model (long; CI runs a sample)
+#   ./build.sh fuzz [S] cargo-fuzz each fuzz target for S seconds (default 60)
 #   ./build.sh models   make sure the MobileNet models are available (download if needed)
 #   ./build.sh lint     cargo fmt --check and clippy -D warnings (native and wasm32)
 #
@@ -218,12 +220,38 @@ bench() {
   fi
 }
 
+# ---------------------------------------------------------------- robustness
+mutate() {
+  stage "one-byte mutation sweep over every non-weight byte of every model"
+  MOBILENET_MODELS=$(models_dir) cargo test --release --test mutation -- --ignored --nocapture full_sweep
+}
+
+fuzz() {
+  local seconds=${1:-60}
+  ensure_nightly
+  if ! command -v cargo-fuzz >/dev/null; then
+    stage "installing cargo-fuzz (a few minutes, once)"
+    cargo install cargo-fuzz
+  fi
+  # Seed corpora: the real models (not committed; copied from the models folder).
+  local t
+  for t in import_plan import_plan_run; do
+    mkdir -p "fuzz/corpus/$t"
+    cp "$(models_dir)"/*0.25*.tflite "fuzz/corpus/$t/" 2>/dev/null || true
+    stage "fuzzing $t for ${seconds}s"
+    cargo +nightly fuzz run "$t" -- -max_total_time="$seconds" -rss_limit_mb=4096 -max_len=2000000 2>&1 \
+      | tee "target/fuzz-$t.log" | grep -E '^(#[0-9]+.*(DONE|pulse)|Done|==[0-9]+==)' || true
+  done
+}
+
 case "${1:-build}" in
   build) build_pkg ;;
   test) run_tests ;;
   bench) bench ;;
+  mutate) mutate ;;
+  fuzz) fuzz "${2:-60}" ;;
   demo) demo ;;
   models) ensure_node; fetch_models ;;
   lint) lint ;;
-  *) echo "usage: ./build.sh [build|test|demo|bench|models|lint]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [build|test|demo|bench|mutate|fuzz [SECONDS]|models|lint]" >&2; exit 2 ;;
 esac

@@ -229,9 +229,11 @@ impl std::fmt::Debug for KernelSet {
 }
 
 /// Requantizes an int32 accumulator to uint8 with TFLite's arithmetic and clamps it.
+/// (Accumulators wrap on overflow everywhere: possible only with adversarial biases.)
 #[inline(always)]
 pub(crate) fn requantize_u8(acc: i32, q: &QuantParams) -> u8 {
-    let v = requantize::multiply_by_quantized_multiplier(acc, q.multiplier, q.shift) + q.output_zero_point;
+    // int32 overflow is undefined in TFLite; here it wraps, as the SIMD kernels' lanes do.
+    let v = requantize::multiply_by_quantized_multiplier(acc, q.multiplier, q.shift).wrapping_add(q.output_zero_point);
     v.clamp(q.act_min, q.act_max) as u8
 }
 

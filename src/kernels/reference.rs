@@ -55,7 +55,7 @@ pub fn conv2d_u8(
                         for ic in 0..g.in_c {
                             let x = i32::from(input[(iy * g.in_w + ix) * g.in_c + ic]);
                             let w = i32::from(filter[((oc * g.kh + ky) * g.kw + kx) * g.in_c + ic]);
-                            acc += (x - q.input_zero_point) * (w - q.filter_zero_point);
+                            acc = acc.wrapping_add((x - q.input_zero_point) * (w - q.filter_zero_point));
                         }
                     }
                 }
@@ -123,7 +123,7 @@ pub fn depthwise_u8(
                         };
                         let x = i32::from(input[(iy * g.in_w + ix) * g.in_c + c]);
                         let w = i32::from(filter[(ky * g.kw + kx) * g.out_c + c]);
-                        acc += (x - q.input_zero_point) * (w - q.filter_zero_point);
+                        acc = acc.wrapping_add((x - q.input_zero_point) * (w - q.filter_zero_point));
                     }
                 }
                 output[i * g.out_c + c] = requantize_u8(acc, q);

@@ -58,9 +58,9 @@ pub fn conv2d_u8(
             for ((o, w), &b) in out.iter_mut().zip(filter.chunks_exact(ic)).zip(bias) {
                 let mut acc = 0i32;
                 for (&xv, &wv) in x.iter().zip(w) {
-                    acc += (i32::from(xv) - zx) * (i32::from(wv) - zw);
+                    acc = acc.wrapping_add((i32::from(xv) - zx) * (i32::from(wv) - zw));
                 }
-                *o = requantize_u8(b + acc, q);
+                *o = requantize_u8(b.wrapping_add(acc), q);
             }
         }
         return;
@@ -83,7 +83,7 @@ pub fn conv2d_u8(
                         let x = &row[ix * ic..][..ic];
                         let w = &frow[kx * ic..][..ic];
                         for (&xv, &wv) in x.iter().zip(w) {
-                            acc += (i32::from(xv) - zx) * (i32::from(wv) - zw);
+                            acc = acc.wrapping_add((i32::from(xv) - zx) * (i32::from(wv) - zw));
                         }
                     }
                 }
@@ -177,7 +177,7 @@ pub fn depthwise_u8(
                         let ix = ox * g.stride_w + kx - g.pad_left;
                         let x = i32::from(input[(iy * g.in_w + ix) * c_n + c]);
                         let w = i32::from(filter[(ky * g.kw + kx) * c_n + c]);
-                        acc += (x - zx) * (w - zw);
+                        acc = acc.wrapping_add((x - zx) * (w - zw));
                     }
                 }
                 *o = requantize_u8(acc, q);

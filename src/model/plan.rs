@@ -18,11 +18,19 @@ pub struct Limits {
     pub max_tensor_elements: usize,
     /// Largest input resolution (height or width), in pixels.
     pub max_resolution: usize,
+    /// Most multiply-adds one inference may take (bounds the time a hostile model can take).
+    pub max_macs: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_model_bytes: 64 << 20, max_tensor_elements: 16 << 20, max_resolution: 1024 }
+        // The 1.0 model at 1024×1024 takes ~12 G multiply-adds.
+        Limits {
+            max_model_bytes: 64 << 20,
+            max_tensor_elements: 16 << 20,
+            max_resolution: 1024,
+            max_macs: 16_000_000_000,
+        }
     }
 }
 
@@ -136,6 +144,7 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
     let mut max_elements = check(&shape)?;
     let mut in_quant = graph.input.quant;
     let mut scratch_elements = 0;
+    let mut macs = 0u64;
     let mut shapes = Vec::with_capacity(graph.layers.len());
     let mut steps = Vec::with_capacity(graph.layers.len());
     for (i, layer) in graph.layers.iter().enumerate() {
@@ -167,6 +176,16 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
                     }
                     _ => QuantParams::default(),
                 };
+                let layer_macs = [geom.out_h, geom.out_w, out_c, win.kh, win.kw, if depthwise { 1 } else { ic }]
+                    .iter()
+                    .fold(1u64, |a, &d| a.saturating_mul(d as u64));
+                macs = macs.saturating_add(layer_macs);
+                if macs > limits.max_macs {
+                    return Err(Error::LimitsExceeded(ctx(format!(
+                        "more than {} multiply-adds per inference at {h}×{w}",
+                        limits.max_macs
+                    ))));
+                }
                 let scratch = scratch_len(&geom);
                 if scratch > limits.max_tensor_elements.saturating_mul(4) {
                     return Err(Error::LimitsExceeded(ctx(format!(

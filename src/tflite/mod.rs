@@ -580,6 +580,9 @@ fn activation(a: i8) -> Result<Activation> {
     }
 }
 
+/// Largest kernel side and stride accepted.
+const MAX_WINDOW: i32 = 1024;
+
 fn window(w: &RawWindow, kh: i32, kw: i32) -> Result<Window> {
     let padding = match w.padding {
         0 => Padding::Same,
@@ -597,6 +600,13 @@ fn window(w: &RawWindow, kh: i32, kw: i32) -> Result<Window> {
     }
     if kh <= 0 || kw <= 0 {
         return Err(malformed(format!("window {kh}×{kw}")));
+    }
+    // Bounds that keep every size computation small on 32-bit targets (MobileNet uses 3 and 2).
+    if kh > MAX_WINDOW || kw > MAX_WINDOW || w.stride_h > MAX_WINDOW || w.stride_w > MAX_WINDOW {
+        return Err(unsupported(format!(
+            "window {kh}×{kw} with stride {}×{} (each at most {MAX_WINDOW} is supported)",
+            w.stride_h, w.stride_w
+        )));
     }
     Ok(Window {
         kh: kh as usize,
@@ -708,6 +718,27 @@ fn expect_len(actual: usize, expected: usize, name: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Byte ranges of the file holding constant buffer data (the weights), for tools that treat
+/// weights and structure differently (the mutation sweep). Empty for files that do not verify.
+pub fn weight_ranges(bytes: &[u8]) -> Vec<core::ops::Range<usize>> {
+    let Ok(model) = schema::root(bytes) else { return Vec::new() };
+    let base = bytes.as_ptr() as usize;
+    let mut ranges: Vec<_> = model
+        .buffers()
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b.data())
+        .map(|d| d.bytes())
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            let start = d.as_ptr() as usize - base;
+            start..start + d.len()
+        })
+        .collect();
+    ranges.sort_by_key(|r| r.start);
+    ranges
 }
 
 /// Product of dimensions, refusing overflow.
