@@ -106,6 +106,19 @@ export type Frame =
   | OffscreenCanvas
   | VideoFrame;
 
+export interface Limits {
+  /** Largest model file (default 64 MiB). */
+  maxModelBytes?: number;
+  /** Largest activation tensor in elements (default 16 Mi). */
+  maxTensorElements?: number;
+  /** Largest input resolution (default 1024). */
+  maxResolution?: number;
+  /** Most multiply-adds per inference (default 16 G). */
+  maxMacs?: number;
+  /** Largest frame for classify / embed, in pixels (default 4096 × 4096). */
+  maxFramePixels?: number;
+}
+
 export interface LoadOptions {
   /** Threads to use (default: navigator.hardwareConcurrency on a cross-origin isolated page,
    *  else 1). Where threads are unavailable the model runs on one. */
@@ -114,6 +127,8 @@ export interface LoadOptions {
   worker?: boolean;
   /** Keep a URL's download in the Cache API (browsers), so a reload does not download again. */
   cache?: boolean;
+  /** Size limits; beyond them calls fail with LIMITS_EXCEEDED. */
+  limits?: Limits;
   /** Called during downloads with the bytes loaded so far and the total (0 if unknown). */
   onProgress?: (loaded: number, total: number) => void;
 }

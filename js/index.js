@@ -202,6 +202,24 @@ function toClasses(scores, k) {
   return topK(scores, k).map((index) => ({ index, label: LABELS[index] ?? `class ${index}`, score: scores[index] }));
 }
 
+const LIMIT_NAMES = ['maxModelBytes', 'maxTensorElements', 'maxResolution', 'maxMacs', 'maxFramePixels'];
+
+/** Validates `options.limits`: positive integers, known names. */
+function checkLimits(limits = {}) {
+  if (typeof limits !== 'object' || limits === null) {
+    throw new MobileNetError('INPUT_INVALID', 'limits must be an object');
+  }
+  for (const [k, v] of Object.entries(limits)) {
+    if (!LIMIT_NAMES.includes(k)) {
+      throw new MobileNetError('INPUT_INVALID', `unknown limit ${k} (known: ${LIMIT_NAMES.join(', ')})`);
+    }
+    if (!(Number.isSafeInteger(v) && v > 0)) {
+      throw new MobileNetError('INPUT_INVALID', `limit ${k} must be a positive integer, not ${v}`);
+    }
+  }
+  return { ...limits };
+}
+
 /** The α and ρ of the official MobileNet v1 models. */
 export const ZOO = Object.freeze({ alphas: [1, 0.75, 0.5, 0.25], resolutions: [224, 192, 160, 128] });
 
@@ -412,6 +430,8 @@ export class MobileNet {
    *   threads: default what the page allows (navigator.hardwareConcurrency when cross-origin
    *   isolated, else 1). Where threads are unavailable the model runs on one.
    *   cache: keep a downloaded URL in the Cache API (browsers) so a reload does not download it.
+   *   limits: { maxModelBytes (64 MiB), maxTensorElements (16 Mi), maxResolution (1024),
+   *   maxMacs (16 G per inference), maxFramePixels (4096²) } — LIMITS_EXCEEDED beyond.
    * @returns {Promise<MobileNet>}
    */
   static async load(source, options = {}) {
@@ -430,13 +450,17 @@ export class MobileNet {
     }
     const cacheable = options.cache && typeof caches !== 'undefined' && (typeof source === 'string' || source instanceof URL);
     const src = cacheable ? await cachedFetch(new URL(String(source), globalThis.location?.href).href) : source;
+    const limits = checkLimits(options.limits);
     const bytes = await readSource(src, options.onProgress);
+    if (limits.maxModelBytes && bytes.length > limits.maxModelBytes) {
+      throw new MobileNetError('LIMITS_EXCEEDED', `the model is ${bytes.length} bytes, the limit is ${limits.maxModelBytes}`);
+    }
     const single = singleVariant();
     if (useWorker) {
       const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
       const driver = new WorkerDriver(worker);
       try {
-        driver.cachedInfo = await driver.call('load', { bytes, threads: threaded ? threads : 1 });
+        driver.cachedInfo = await driver.call('load', { bytes, threads: threaded ? threads : 1, limits });
       } catch (e) {
         worker.terminate();
         throw wrap(e);
@@ -444,9 +468,9 @@ export class MobileNet {
       return new MobileNet(driver);
     }
     if (threaded) {
-      return MobileNet.#local(bytes, single === 'relaxed-simd' ? 'threads-relaxed-simd' : 'threads', threads);
+      return MobileNet.#local(bytes, single === 'relaxed-simd' ? 'threads-relaxed-simd' : 'threads', threads, limits);
     }
-    return MobileNet.#local(bytes, single, 1);
+    return MobileNet.#local(bytes, single, 1, limits);
   }
 
   /**
@@ -464,7 +488,7 @@ export class MobileNet {
     return MobileNet.load(zooUrl(alpha, resolution, quantized, baseUrl), { cache: true, ...options });
   }
 
-  static async #local(bytes, backend, threads) {
+  static async #local(bytes, backend, threads, limits) {
     let glue;
     try {
       glue = await initVariant(backend, threads);
@@ -472,7 +496,10 @@ export class MobileNet {
       throw new MobileNetError('INVALID_STATE', `cannot start the ${backend} build: ${e.message}`);
     }
     try {
-      return new MobileNet(new LocalDriver(new glue.Engine(bytes), glue, backend));
+      const l = limits;
+      const engine = glue.Engine.withLimits(bytes, l.maxModelBytes ?? 0, l.maxTensorElements ?? 0, l.maxResolution ?? 0,
+        l.maxMacs ?? 0, l.maxFramePixels ?? 0);
+      return new MobileNet(new LocalDriver(engine, glue, backend));
     } catch (e) {
       throw wrap(e);
     }

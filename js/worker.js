@@ -9,7 +9,7 @@ async function handle(msg) {
   switch (msg.type) {
     case 'load':
       net?.dispose();
-      net = await MobileNet.load(msg.bytes, { threads: msg.threads });
+      net = await MobileNet.load(msg.bytes, { threads: msg.threads, limits: msg.limits });
       return [net.info];
     case 'infer': {
       const out = await net.infer(msg.input);

@@ -221,13 +221,93 @@ fn quantization_problems() {
 }
 
 #[test]
-fn resolutions_out_of_range_are_input_errors_and_keep_the_session() {
+fn resolutions_out_of_range_are_typed_errors_and_keep_the_session() {
     let mut s = Session::new(load(&tiny_quant().to_bytes()).unwrap()).unwrap();
     assert!(matches!(s.set_resolution(8), Err(Error::InputInvalid(_))));
-    assert!(matches!(s.set_resolution(100_000), Err(Error::InputInvalid(_))));
+    assert!(matches!(s.set_resolution(100_000), Err(Error::LimitsExceeded(_))));
     assert_eq!(s.resolution(), 32);
     let input = vec![0u8; 32 * 32 * 3];
     assert!(s.run_u8(&input).is_ok());
     assert!(matches!(s.run_u8(&input[1..]), Err(Error::InputInvalid(_))));
     assert!(matches!(s.run_f32(&[0.0; 3072]), Err(Error::InputInvalid(_))));
+}
+
+#[test]
+fn structural_bombs_and_offsets() {
+    // Root offset pointing outside the file.
+    let mut bytes = tiny_quant().to_bytes();
+    bytes[0..4].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
+    expect_err(&bytes, malformed, "invalid flatbuffer");
+    // A vtable offset pointing outside the file (the root table's soffset).
+    let mut bytes = tiny_quant().to_bytes();
+    let root = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+    bytes[root..root + 4].copy_from_slice(&i32::MIN.to_le_bytes());
+    expect_err(&bytes, malformed, "invalid flatbuffer");
+    // A table-count bomb: more than the verifier's table budget.
+    let mut m = tiny_quant();
+    m.opcodes = std::iter::repeat_n(3, 100_001).collect();
+    expect_err(&m.to_bytes(), malformed, "invalid flatbuffer");
+}
+
+#[test]
+fn more_shape_and_option_problems() {
+    // Overflowing dimensions are refused before any allocation (checked arithmetic).
+    let mut m = tiny_quant();
+    m.tensors[1].shape = vec![i32::MAX, i32::MAX, i32::MAX, 3];
+    let e = load(&m.to_bytes()).unwrap_err();
+    assert!(malformed(&e) || unsupported(&e), "{e:?}");
+    let mut m = tiny_quant();
+    m.tensors[0].shape = vec![1, 1 << 20, 1 << 20, 3];
+    m.tensors[3].shape = vec![1, 1 << 20, 1 << 20, 4];
+    assert!(matches!(
+        load(&m.to_bytes()),
+        Err(Error::LimitsExceeded(_) | Error::ModelUnsupported(_) | Error::ModelMalformed(_))
+    ));
+    // Dilation 0 and a filter whose channels do not match its input.
+    let mut m = tiny_quant();
+    m.ops[0].options = TOptions::Conv { padding: 0, stride: (1, 1), act: 3, dilation: (0, 1) };
+    expect_err(&m.to_bytes(), malformed, "dilation");
+    let mut m = tiny_quant();
+    m.tensors[1].shape = vec![3, 1, 1, 4];
+    m.buffers[1].truncate(12);
+    expect_err(&m.to_bytes(), malformed, "input channels");
+    // Wrong input rank.
+    let mut m = tiny_quant();
+    m.tensors[0].shape = vec![32, 32, 3];
+    expect_err(&m.to_bytes(), unsupported, "graph input shape");
+    // A requantization multiplier out of range (output scale far smaller than input × filter).
+    let mut m = tiny_quant();
+    m.tensors[3].quant = Some((vec![1e-30], vec![0]));
+    expect_err(&m.to_bytes(), unsupported, "multiplier");
+    // Negative and infinite scales.
+    let mut m = tiny_quant();
+    m.tensors[1].quant = Some((vec![-0.5], vec![120]));
+    expect_err(&m.to_bytes(), malformed, "scale -0.5");
+    let mut m = tiny_quant();
+    m.tensors[1].quant = Some((vec![f32::INFINITY], vec![120]));
+    expect_err(&m.to_bytes(), malformed, "scale inf");
+}
+
+#[test]
+fn limits_are_configurable_and_typed() {
+    use mobilenet_wasm::Limits;
+    let bytes = tiny_quant().to_bytes();
+    let limited = |l: Limits| Model::from_tflite_with_limits(&bytes, l);
+    let d = Limits::default();
+    assert!(matches!(limited(Limits { max_model_bytes: 100, ..d }), Err(Error::LimitsExceeded(_))));
+    assert!(matches!(limited(Limits { max_tensor_elements: 1000, ..d }), Err(Error::LimitsExceeded(_))));
+    assert!(matches!(limited(Limits { max_macs: 1000, ..d }), Err(Error::LimitsExceeded(_))));
+    let mut s =
+        Session::new(limited(Limits { max_resolution: 48, max_frame_pixels: 100, ..d }).unwrap()).unwrap();
+    assert!(matches!(s.set_resolution(64), Err(Error::LimitsExceeded(_))));
+    assert!(matches!(s.set_resolution(16), Err(Error::InputInvalid(_))));
+    s.set_resolution(48).unwrap();
+    let mut scores = vec![0f32; 4];
+    assert!(matches!(s.classify_rgba(&[0; 11 * 11 * 4], 11, 11, &mut scores), Err(Error::LimitsExceeded(_))));
+    s.classify_rgba(&[7; 10 * 10 * 4], 10, 10, &mut scores).unwrap();
+    assert!(matches!(
+        s.classify_rgba(&[7; 10 * 10 * 4 - 1], 10, 10, &mut scores),
+        Err(Error::InputInvalid(_))
+    ));
+    assert!(matches!(s.classify_rgba(&[], 0, 10, &mut scores), Err(Error::InputInvalid(_))));
 }

@@ -59,7 +59,17 @@ fn sweep(name: &str, step: usize, weight_samples: usize) -> Tally {
     let total: usize = weights.iter().map(|r| r.len()).sum();
     for k in 0..weight_samples {
         let mut n = k * total / weight_samples.max(1);
-        let i = weights.iter().find_map(|r| if n < r.len() { Some(r.start + n) } else { n -= r.len(); None }).unwrap();
+        let i = weights
+            .iter()
+            .find_map(|r| {
+                if n < r.len() {
+                    Some(r.start + n)
+                } else {
+                    n -= r.len();
+                    None
+                }
+            })
+            .unwrap();
         bytes[i] = original[i] ^ 0xff;
         try_one(&bytes, &format!("{name} weight byte {i}"), &mut tally);
         bytes[i] = original[i];
@@ -72,7 +82,12 @@ fn sweep(name: &str, step: usize, weight_samples: usize) -> Tally {
 fn sampled_sweep() {
     for name in ["mobilenet_v1_0.25_128_quant", "mobilenet_v1_0.25_128_float"] {
         let t = sweep(name, 23, 100);
-        assert!(t.panics.is_empty(), "{} panics, e.g. {:?}", t.panics.len(), &t.panics[..t.panics.len().min(5)]);
+        assert!(
+            t.panics.is_empty(),
+            "{} panics, e.g. {:?}",
+            t.panics.len(),
+            &t.panics[..t.panics.len().min(5)]
+        );
         assert!(t.malformed + t.unsupported > 0 && t.ok > 0, "the sweep exercised both outcomes: {t:?}");
     }
 }

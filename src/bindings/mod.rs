@@ -4,7 +4,7 @@
 //! [`crate::Error::code`]); the package's JavaScript wraps them in `MobileNetError`.
 
 use crate::model::cost;
-use crate::{Error, Model, Session};
+use crate::{Error, Limits, Model, Session};
 use wasm_bindgen::prelude::*;
 
 /// Threads the kernels will use (1 in builds without threads).
@@ -65,10 +65,33 @@ struct Info<'a> {
 
 #[wasm_bindgen]
 impl Engine {
-    /// Loads a `.tflite` model and plans it at its own resolution.
+    /// Loads a `.tflite` model with the default limits and plans it at its own resolution.
     #[wasm_bindgen(constructor)]
     pub fn new(bytes: &[u8]) -> Result<Engine, JsValue> {
-        let model = Model::from_tflite(bytes).map_err(to_js)?;
+        Engine::with_limits(bytes, 0.0, 0.0, 0.0, 0.0, 0.0)
+    }
+
+    /// Loads a model with limits (each 0 or less keeps its default): model bytes, tensor
+    /// elements, resolution, multiply-adds per inference, frame pixels.
+    #[wasm_bindgen(js_name = withLimits)]
+    pub fn with_limits(
+        bytes: &[u8],
+        max_model_bytes: f64,
+        max_tensor_elements: f64,
+        max_resolution: f64,
+        max_macs: f64,
+        max_frame_pixels: f64,
+    ) -> Result<Engine, JsValue> {
+        let d = Limits::default();
+        let pick = |v: f64, default: usize| if v > 0.0 { v.min(usize::MAX as f64) as usize } else { default };
+        let limits = Limits {
+            max_model_bytes: pick(max_model_bytes, d.max_model_bytes),
+            max_tensor_elements: pick(max_tensor_elements, d.max_tensor_elements),
+            max_resolution: pick(max_resolution, d.max_resolution),
+            max_macs: if max_macs > 0.0 { max_macs as u64 } else { d.max_macs },
+            max_frame_pixels: pick(max_frame_pixels, d.max_frame_pixels),
+        };
+        let model = Model::from_tflite_with_limits(bytes, limits).map_err(to_js)?;
         let session = Session::new(model).map_err(to_js)?;
         let scores = vec![0.0; session.output_len()];
         let features = vec![0.0; session.embedding_len().unwrap_or(0)];
@@ -128,7 +151,7 @@ impl Engine {
     /// steady-state frames allocate nothing).
     #[wasm_bindgen(js_name = frameBuffer)]
     pub fn frame_buffer(&mut self, len: usize) -> Result<usize, JsValue> {
-        let max = crate::image::MAX_FRAME_SIDE * crate::image::MAX_FRAME_SIDE * 4;
+        let max = self.session.model().limits().max_frame_pixels.saturating_mul(4);
         if len > max {
             return Err(to_js(Error::LimitsExceeded(format!("a frame of {len} bytes (the limit is {max})"))));
         }

@@ -233,7 +233,8 @@ impl std::fmt::Debug for KernelSet {
 #[inline(always)]
 pub(crate) fn requantize_u8(acc: i32, q: &QuantParams) -> u8 {
     // int32 overflow is undefined in TFLite; here it wraps, as the SIMD kernels' lanes do.
-    let v = requantize::multiply_by_quantized_multiplier(acc, q.multiplier, q.shift).wrapping_add(q.output_zero_point);
+    let v = requantize::multiply_by_quantized_multiplier(acc, q.multiplier, q.shift)
+        .wrapping_add(q.output_zero_point);
     v.clamp(q.act_min, q.act_max) as u8
 }
 

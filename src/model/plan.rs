@@ -20,6 +20,8 @@ pub struct Limits {
     pub max_resolution: usize,
     /// Most multiply-adds one inference may take (bounds the time a hostile model can take).
     pub max_macs: u64,
+    /// Largest frame `classify` / `embed` accept, in pixels (width × height).
+    pub max_frame_pixels: usize,
 }
 
 impl Default for Limits {
@@ -30,6 +32,7 @@ impl Default for Limits {
             max_tensor_elements: 16 << 20,
             max_resolution: 1024,
             max_macs: 16_000_000_000,
+            max_frame_pixels: 4096 * 4096,
         }
     }
 }
@@ -119,9 +122,15 @@ fn u8_range(a: Activation, q: Quant) -> (i32, i32) {
 /// range, a softmax over more than one row).
 pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result<Plan> {
     for d in [h, w] {
-        if !(MIN_RESOLUTION..=limits.max_resolution).contains(&d) {
+        if d < MIN_RESOLUTION {
             return Err(invalid_input(format!(
                 "input size {h}×{w}: each side must be between {MIN_RESOLUTION} and {}",
+                limits.max_resolution
+            )));
+        }
+        if d > limits.max_resolution {
+            return Err(Error::LimitsExceeded(format!(
+                "input size {h}×{w}: each side must be between {MIN_RESOLUTION} and {} (the configured limit)",
                 limits.max_resolution
             )));
         }
@@ -176,9 +185,10 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
                     }
                     _ => QuantParams::default(),
                 };
-                let layer_macs = [geom.out_h, geom.out_w, out_c, win.kh, win.kw, if depthwise { 1 } else { ic }]
-                    .iter()
-                    .fold(1u64, |a, &d| a.saturating_mul(d as u64));
+                let layer_macs =
+                    [geom.out_h, geom.out_w, out_c, win.kh, win.kw, if depthwise { 1 } else { ic }]
+                        .iter()
+                        .fold(1u64, |a, &d| a.saturating_mul(d as u64));
                 macs = macs.saturating_add(layer_macs);
                 if macs > limits.max_macs {
                     return Err(Error::LimitsExceeded(ctx(format!(

@@ -500,6 +500,12 @@ impl Session {
 
     /// Center-crops, resizes and converts an RGBA frame straight into the input buffer.
     fn load_rgba(&mut self, rgba: &[u8], width: usize, height: usize) -> Result<()> {
+        let max = self.model.limits.max_frame_pixels;
+        if width.saturating_mul(height) > max {
+            return Err(Error::LimitsExceeded(format!(
+                "a frame of {width}×{height} pixels (the limit is {max} pixels)"
+            )));
+        }
         let size = self.resolution();
         match &mut self.arena {
             Arena::U8(b) => crate::image::rgba_to_u8(rgba, width, height, size, &mut b[0]),

@@ -140,3 +140,19 @@ test('embed: the 1024·α features before the classifier, stable across resoluti
     net.dispose();
   }
 });
+
+test('limits: configurable, LIMITS_EXCEEDED beyond, the model still usable', async () => {
+  const bytes = await model('mobilenet_v1_0.25_128_quant');
+  await rejects(MobileNet.load(bytes, { limits: { maxModelBytes: 1000 } }), 'LIMITS_EXCEEDED');
+  await rejects(MobileNet.load(bytes, { limits: { maxTensorElements: 10_000 } }), 'LIMITS_EXCEEDED');
+  await rejects(MobileNet.load(bytes, { limits: { maxMacs: 1_000_000 } }), 'LIMITS_EXCEEDED');
+  await rejects(MobileNet.load(bytes, { limits: { bogus: 1 } }), 'INPUT_INVALID');
+  await rejects(MobileNet.load(bytes, { limits: { maxResolution: -1 } }), 'INPUT_INVALID');
+  const net = await MobileNet.load(bytes, { limits: { maxResolution: 160, maxFramePixels: 1000 } });
+  await rejects(net.setResolution(192), 'LIMITS_EXCEEDED');
+  await net.setResolution(160);
+  await rejects(net.classify({ data: new Uint8Array(40 * 40 * 4), width: 40, height: 40 }), 'LIMITS_EXCEEDED');
+  const top = await net.classify({ data: new Uint8Array(30 * 30 * 4).fill(90), width: 30, height: 30 });
+  assert.equal(top.length, 5);
+  net.dispose();
+});
