@@ -7,6 +7,7 @@
 #   ./build.sh demo     build, then serve www/ on http://127.0.0.1:8080/ (foreground)
 #   ./build.sh bench    benchmark against tfjs-tflite in headless Chromium, plus Node and a
 #                       per-layer profile; results in bench/results/ (not a test)
+#   ./build.sh soak     10,000 frames per model, a model-switch storm, 1,000 load/dispose cycles
 #   ./build.sh mutate   the full one-byte mutation sweep over every model (long; CI runs a sample)
 #   ./build.sh fuzz [S] cargo-fuzz each fuzz target for S seconds (default 60)
 #   ./build.sh models   make sure the MobileNet models are available (download if needed)
@@ -221,6 +222,13 @@ bench() {
 }
 
 # ---------------------------------------------------------------- robustness
+soak() {
+  build_pkg
+  stage "soak: long runs in Node (bench/results/soak-latest.*)"
+  mkdir -p bench/results
+  MOBILENET_MODELS=$(models_dir) node bench/soak.mjs --json bench/results/soak-latest.json | tee bench/results/soak-latest.md
+}
+
 mutate() {
   stage "one-byte mutation sweep over every non-weight byte of every model"
   MOBILENET_MODELS=$(models_dir) cargo test --release --test mutation -- --ignored --nocapture full_sweep
@@ -248,10 +256,11 @@ case "${1:-build}" in
   build) build_pkg ;;
   test) run_tests ;;
   bench) bench ;;
+  soak) soak ;;
   mutate) mutate ;;
   fuzz) fuzz "${2:-60}" ;;
   demo) demo ;;
   models) ensure_node; fetch_models ;;
   lint) lint ;;
-  *) echo "usage: ./build.sh [build|test|demo|bench|mutate|fuzz [SECONDS]|models|lint]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [build|test|demo|bench|soak|mutate|fuzz [SECONDS]|models|lint]" >&2; exit 2 ;;
 esac

@@ -167,6 +167,8 @@ export class MobileNet {
   embed(frame: Frame): Promise<Float32Array>;
   /** Runs at another input size (re-plans, no reload). */
   setResolution(resolution: number): Promise<void>;
+  /** Diagnostics: wasm memory size, bytes allocated by the engine, allocations made so far. */
+  memoryStats(): Promise<{ wasmMemoryBytes: number; liveBytes: number; allocations: number }>;
   /** Runs once on a raw input and times every layer. */
   profile(input: Uint8Array | Float32Array): Promise<LayerTiming[]>;
   /** Frees the model; later calls throw INVALID_STATE. */

@@ -278,6 +278,9 @@ class LocalDriver {
     this.engine = engine;
     this.glue = glue;
     this.backend = backend;
+    // Fetched once: each of these calls allocates inside the engine.
+    this.memory = glue.wasmMemory();
+    this.dtype = engine.dtype;
   }
 
   info() {
@@ -288,18 +291,18 @@ class LocalDriver {
    *  copied once out of wasm memory; nothing is allocated inside the engine. */
   infer(input) {
     const e = this.engine;
-    const want = e.dtype === 'uint8' ? Uint8Array : Float32Array;
+    const want = this.dtype === 'uint8' ? Uint8Array : Float32Array;
     if (!(input instanceof want)) {
       throw new MobileNetError('INPUT_INVALID',
-        `a ${e.dtype} model takes a ${want.name}, not ${input?.constructor?.name ?? typeof input}`);
+        `a ${this.dtype} model takes a ${want.name}, not ${input?.constructor?.name ?? typeof input}`);
     }
     if (input.length !== e.inputLength) {
       throw new MobileNetError('INPUT_INVALID',
         `input of ${input.length} values, the model expects ${e.inputLength} (${e.resolution}×${e.resolution}×3)`);
     }
-    new want(this.glue.wasmMemory().buffer, e.inputPtr(), input.length).set(input);
+    new want(this.memory.buffer, e.inputPtr(), input.length).set(input);
     const out = e.runInPlace();
-    return new want(this.glue.wasmMemory().buffer, out, e.outputLength).slice();
+    return new want(this.memory.buffer, out, e.outputLength).slice();
   }
 
   /** Copies an RGBA frame into the engine's frame buffer. */
@@ -309,13 +312,13 @@ class LocalDriver {
         `a ${width}×${height} RGBA frame needs ${width * height * 4} bytes, got ${data.length}`);
     }
     const at = this.engine.frameBuffer(data.length);
-    new Uint8Array(this.glue.wasmMemory().buffer, at, data.length).set(data);
+    new Uint8Array(this.memory.buffer, at, data.length).set(data);
   }
 
   classify(frame, k) {
     const e = this.engine;
     this.loadFrame(frame);
-    const scores = new Float32Array(this.glue.wasmMemory().buffer, e.classifyInPlace(frame.width, frame.height), e.outputLength);
+    const scores = new Float32Array(this.memory.buffer, e.classifyInPlace(frame.width, frame.height), e.outputLength);
     return toClasses(scores, k);
   }
 
@@ -325,7 +328,7 @@ class LocalDriver {
       throw new MobileNetError('MODEL_UNSUPPORTED', 'the model has no average pool to take features from');
     }
     this.loadFrame(frame);
-    return new Float32Array(this.glue.wasmMemory().buffer, e.embedInPlace(frame.width, frame.height), e.embeddingLength).slice();
+    return new Float32Array(this.memory.buffer, e.embedInPlace(frame.width, frame.height), e.embeddingLength).slice();
   }
 
   profile(input) {
@@ -343,6 +346,11 @@ class LocalDriver {
 
   setResolution(r) {
     this.engine.setResolution(r);
+  }
+
+  memoryStats() {
+    const g = this.glue;
+    return { wasmMemoryBytes: this.memory.buffer.byteLength, liveBytes: g.liveBytes(), allocations: g.allocationCount() };
   }
 
   dispose() {
@@ -405,6 +413,10 @@ class WorkerDriver {
 
   async setResolution(r) {
     this.cachedInfo = await this.call('setResolution', { resolution: r });
+  }
+
+  memoryStats() {
+    return this.call('memoryStats');
   }
 
   dispose() {
@@ -569,6 +581,15 @@ export class MobileNet {
    */
   profile(input) {
     return this.#run((d) => d.profile(input));
+  }
+
+  /**
+   * Diagnostics of the engine instance running this model: its wasm memory size, the bytes it
+   * has allocated, and how many allocations it has made (running a frame makes none).
+   * @returns {Promise<{wasmMemoryBytes: number, liveBytes: number, allocations: number}>}
+   */
+  memoryStats() {
+    return this.#run((d) => d.memoryStats());
   }
 
   /** Runs the model at another input resolution (re-plans; does not reload). */

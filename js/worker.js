@@ -26,6 +26,8 @@ async function handle(msg) {
     case 'setResolution':
       await net.setResolution(msg.resolution);
       return [net.info];
+    case 'memoryStats':
+      return [await net.memoryStats()];
     case 'dispose':
       net?.dispose();
       net = null;

@@ -7,6 +7,20 @@ use crate::model::cost;
 use crate::{Error, Limits, Model, Session};
 use wasm_bindgen::prelude::*;
 
+mod alloc;
+
+/// Allocations the engine has made so far (for the soak test).
+#[wasm_bindgen(js_name = allocationCount)]
+pub fn allocation_count() -> usize {
+    alloc::allocations()
+}
+
+/// Bytes the engine has allocated and not yet freed.
+#[wasm_bindgen(js_name = liveBytes)]
+pub fn live_bytes() -> usize {
+    alloc::live_bytes()
+}
+
 /// Threads the kernels will use (1 in builds without threads).
 #[wasm_bindgen(js_name = threadCount)]
 pub fn thread_count() -> usize {
