@@ -129,6 +129,9 @@ export interface LoadOptions {
   cache?: boolean;
   /** Size limits; beyond them calls fail with LIMITS_EXCEEDED. */
   limits?: Limits;
+  /** Worker form: called after the engine trapped or ran out of memory and its Worker was
+   *  replaced (same model and resolution, ready again). */
+  onRestart?: (reason: string) => void;
   /** Called during downloads with the bytes loaded so far and the total (0 if unknown). */
   onProgress?: (loaded: number, total: number) => void;
 }

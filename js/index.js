@@ -30,8 +30,9 @@ export class MobileNetError extends Error {
 function wrap(e) {
   if (e instanceof MobileNetError) return e;
   if (e && typeof e.code === 'string') return new MobileNetError(e.code, e.message);
-  // A trap inside the engine (should not happen: every input is validated first).
-  return new MobileNetError('INVALID_STATE', `engine failure: ${e?.message ?? e}`);
+  // A trap inside the engine (out of memory, or a bug: every input is validated first). The
+  // instance cannot be trusted afterwards: a Worker that sees this restarts.
+  return new MobileNetError('INVALID_STATE', `engine failure: ${e?.message ?? e}`, { crashed: true });
 }
 
 // Modules using one feature each: they validate only where the engine supports it.
@@ -358,31 +359,66 @@ class LocalDriver {
   }
 }
 
-/** Runs the engine in a module Worker (the threaded build must not run on the main thread). */
+/** Runs the engine in a module Worker (the threaded build must not run on the main thread).
+ *  If the engine traps or runs out of memory in the Worker, the Worker is replaced by a fresh
+ *  one with the same model and resolution, the failed call rejects, and `onRestart` is told. */
 class WorkerDriver {
-  constructor(worker) {
-    this.worker = worker;
+  constructor(load, onRestart) {
+    this.load = load; // { bytes, threads, limits }: kept to start again after a crash
+    this.onRestart = onRestart;
     this.pending = new Map();
     this.next = 1;
     this.cachedInfo = null;
+    this.restarts = 0;
+  }
+
+  /** Starts the Worker and loads the model in it. */
+  async start() {
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    this.worker = worker;
     worker.onmessage = ({ data }) => {
       const p = this.pending.get(data.id);
       if (!p) return;
       this.pending.delete(data.id);
       if (data.ok) p.resolve(data.result);
+      else if (data.crashed) p.crash(data.error.message);
       else p.reject(new MobileNetError(data.error.code, data.error.message));
     };
     worker.onerror = (e) => {
-      const err = new MobileNetError('INVALID_STATE', `the inference worker failed: ${e.message ?? e}`);
-      for (const p of this.pending.values()) p.reject(err);
+      e.preventDefault?.();
+      const pending = [...this.pending.values()];
       this.pending.clear();
+      if (pending.length) for (const p of pending) p.crash(e.message ?? String(e));
+      else this.restart(e.message ?? String(e)).catch(() => {});
     };
+    this.cachedInfo = await this.call('load', this.load);
+  }
+
+  /** Replaces a crashed Worker: same model, same resolution. */
+  async restart(reason) {
+    const resolution = this.cachedInfo?.resolution;
+    this.worker.terminate();
+    for (const p of this.pending.values()) p.reject(new MobileNetError('INVALID_STATE', 'the inference worker was restarted'));
+    this.pending.clear();
+    this.restarts++;
+    await this.start();
+    if (resolution && resolution !== this.cachedInfo.resolution) {
+      this.cachedInfo = await this.call('setResolution', { resolution });
+    }
+    this.onRestart?.(reason);
   }
 
   call(type, payload = {}, transfer = []) {
     const id = this.next++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      const crash = (reason) => {
+        this.restart(reason).then(
+          () => reject(new MobileNetError('INVALID_STATE',
+            `the engine failed (${reason}); its Worker was restarted and the model is ready again`, { restarted: true })),
+          (e) => reject(wrap(e)),
+        );
+      };
+      this.pending.set(id, { resolve, reject, crash });
       this.worker.postMessage({ id, type, ...payload }, transfer);
     });
   }
@@ -442,6 +478,8 @@ export class MobileNet {
    *   threads: default what the page allows (navigator.hardwareConcurrency when cross-origin
    *   isolated, else 1). Where threads are unavailable the model runs on one.
    *   cache: keep a downloaded URL in the Cache API (browsers) so a reload does not download it.
+   *   onRestart(reason): the Worker form restarted its Worker after the engine trapped or ran
+   *   out of memory (the model is ready again; show a notice).
    *   limits: { maxModelBytes (64 MiB), maxTensorElements (16 Mi), maxResolution (1024),
    *   maxMacs (16 G per inference), maxFramePixels (4096²) } — LIMITS_EXCEEDED beyond.
    * @returns {Promise<MobileNet>}
@@ -469,12 +507,11 @@ export class MobileNet {
     }
     const single = singleVariant();
     if (useWorker) {
-      const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-      const driver = new WorkerDriver(worker);
+      const driver = new WorkerDriver({ bytes, threads: threaded ? threads : 1, limits }, options.onRestart);
       try {
-        driver.cachedInfo = await driver.call('load', { bytes, threads: threaded ? threads : 1, limits });
+        await driver.start();
       } catch (e) {
-        worker.terminate();
+        driver.worker?.terminate();
         throw wrap(e);
       }
       return new MobileNet(driver);

@@ -45,6 +45,8 @@ self.onmessage = async ({ data }) => {
     const [result, transfer = []] = await handle(data);
     self.postMessage({ id: data.id, ok: true, result }, transfer);
   } catch (e) {
-    self.postMessage({ id: data.id, ok: false, error: { code: e.code ?? 'INVALID_STATE', message: e.message ?? String(e) } });
+    // A trap leaves the wasm instance unusable: tell the page, which replaces this Worker.
+    const crashed = e.crashed === true || e instanceof WebAssembly.RuntimeError;
+    self.postMessage({ id: data.id, ok: false, crashed, error: { code: e.code ?? 'INVALID_STATE', message: e.message ?? String(e) } });
   }
 };

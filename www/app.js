@@ -66,6 +66,10 @@ async function applyConfig() {
         worker: true,
         cache: true,
         onProgress: (loaded, total) => { if (total) ui.progress.value = loaded / total; },
+        onRestart: (reason) => {
+          ui.error.textContent = `The engine failed (${reason}) and was restarted; it is running again.`;
+          ui.error.dataset.restarted = 'true';
+        },
       });
       state.net?.dispose();
       state.net = next;

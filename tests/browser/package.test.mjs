@@ -84,3 +84,34 @@ test('fromZoo downloads once: a reload takes the model from the Cache API', asyn
   assert.match(missing.message, /mobilenet_v1_1\.0_128_quant\.tflite/);
   await page.close();
 });
+
+test('a trap inside the Worker (out of memory) restarts it; the model keeps working', async () => {
+  const page = await context.newPage();
+  await page.goto(server.base);
+  const r = await page.evaluate(async () => {
+    const { MobileNet } = await import('/pkg/index.js');
+    const restarts = [];
+    const net = await MobileNet.load('/models/mobilenet_v1_0.25_128_float.tflite', {
+      worker: true,
+      threads: 1,
+      // Limits raised so that planning accepts a size whose buffers cannot be allocated.
+      limits: { maxResolution: 16384, maxTensorElements: 2 ** 40, maxMacs: 1e15 },
+      onRestart: (reason) => restarts.push(reason),
+    });
+    const img = { data: new Uint8Array(64 * 64 * 4).fill(120), width: 64, height: 64 };
+    const before = await net.classify(img);
+    let error = null;
+    try { await net.setResolution(16384); } catch (e) { error = { code: e.code, restarted: e.restarted, message: e.message }; }
+    const after = await net.classify(img);
+    const info = net.info;
+    net.dispose();
+    return { before, after, error, restarts, resolution: info.resolution };
+  });
+  assert.equal(r.error?.code, 'INVALID_STATE', JSON.stringify(r.error));
+  assert.equal(r.error.restarted, true);
+  assert.match(r.error.message, /restarted/);
+  assert.equal(r.restarts.length, 1);
+  assert.equal(r.resolution, 128, 'back at the resolution it had');
+  assert.deepEqual(r.after, r.before, 'the restarted engine gives the same answer');
+  await page.close();
+});
