@@ -167,6 +167,9 @@ fn shapes_and_options() {
     m.tensors[3].shape = vec![1, 32, 32, 0];
     expect_err(&m.to_bytes(), malformed, "dimension 0");
     let mut m = tiny_quant();
+    m.tensors[1].shape = vec![4, 1, -1, 3];
+    expect_err(&m.to_bytes(), malformed, "dimension -1");
+    let mut m = tiny_quant();
     m.tensors[6].shape = vec![1, 15, 16, 4];
     expect_err(&m.to_bytes(), malformed, "declares shape");
     let mut m = tiny_quant();
