@@ -203,12 +203,7 @@ pub fn depthwise_u8(
                         }
                         let bytes = narrow_u8(rq.apply(acc[0]), rq.apply(acc[1]));
                         let dst = out_base.add((oy * g.out_w + ox - g.band_start) * c + c0);
-                        if valid == LANES {
-                            v128_store64_lane::<0>(bytes, dst as *mut u64);
-                        } else {
-                            let all = u64x2_extract_lane::<0>(bytes).to_le_bytes();
-                            core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
-                        }
+                        super::store8_u8(bytes, dst, valid);
                     }
                 }
             }
@@ -298,15 +293,7 @@ pub fn depthwise_f32(
                         let lo = f32x4_min(f32x4_max(lo, lo_clamp), hi_clamp);
                         let hi = f32x4_min(f32x4_max(hi, lo_clamp), hi_clamp);
                         let dst = out_base.add((oy * g.out_w + ox - g.band_start) * c + c0);
-                        if valid == LANES {
-                            v128_store(dst as *mut v128, lo);
-                            v128_store(dst.add(4) as *mut v128, hi);
-                        } else {
-                            let mut all = [0f32; 8];
-                            v128_store(all.as_mut_ptr() as *mut v128, lo);
-                            v128_store(all.as_mut_ptr().add(4) as *mut v128, hi);
-                            core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
-                        }
+                        super::store8_f32(lo, hi, dst, valid);
                     }
                 }
             }

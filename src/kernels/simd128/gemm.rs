@@ -228,15 +228,7 @@ unsafe fn store_u8<const R: usize>(
     for (r, acc) in acc.iter().enumerate() {
         let bytes = narrow_u8(rq.apply(acc[0]), rq.apply(acc[1]));
         // SAFETY: guaranteed by the caller.
-        unsafe {
-            let dst = out.add((p + r) * n + c0);
-            if valid == NR {
-                v128_store64_lane::<0>(bytes, dst as *mut u64);
-            } else {
-                let all = u64x2_extract_lane::<0>(bytes).to_le_bytes();
-                core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
-            }
-        }
+        unsafe { super::store8_u8(bytes, out.add((p + r) * n + c0), valid) };
     }
 }
 
@@ -371,17 +363,6 @@ unsafe fn store_f32<const R: usize>(
         let v0 = f32x4_min(f32x4_max(acc[0], lo), hi);
         let v1 = f32x4_min(f32x4_max(acc[1], lo), hi);
         // SAFETY: guaranteed by the caller.
-        unsafe {
-            let dst = out.add((p + r) * n + c0);
-            if valid == NR {
-                v128_store(dst as *mut v128, v0);
-                v128_store(dst.add(4) as *mut v128, v1);
-            } else {
-                let mut all = [0f32; 8];
-                v128_store(all.as_mut_ptr() as *mut v128, v0);
-                v128_store(all.as_mut_ptr().add(4) as *mut v128, v1);
-                core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
-            }
-        }
+        unsafe { super::store8_f32(v0, v1, out.add((p + r) * n + c0), valid) };
     }
 }

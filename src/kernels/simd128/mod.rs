@@ -22,6 +22,44 @@ mod pool;
 mod requant;
 
 use super::KernelSet;
+use core::arch::wasm32::*;
+
+/// Stores the low 8 bytes of `bytes` at `dst`, or only the first `valid` of them.
+///
+/// # Safety
+/// `dst` is valid for `valid` (≤ 8) byte writes, and for 8 when `valid == 8`.
+#[inline(always)]
+unsafe fn store8_u8(bytes: v128, dst: *mut u8, valid: usize) {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        if valid == 8 {
+            v128_store64_lane::<0>(bytes, dst as *mut u64);
+        } else {
+            let all = u64x2_extract_lane::<0>(bytes).to_le_bytes();
+            core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
+        }
+    }
+}
+
+/// Stores the 8 floats of `lo` and `hi` at `dst`, or only the first `valid` of them.
+///
+/// # Safety
+/// `dst` is valid for `valid` (≤ 8) float writes, and for 8 when `valid == 8`.
+#[inline(always)]
+unsafe fn store8_f32(lo: v128, hi: v128, dst: *mut f32, valid: usize) {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        if valid == 8 {
+            v128_store(dst as *mut v128, lo);
+            v128_store(dst.add(4) as *mut v128, hi);
+        } else {
+            let mut all = [0f32; 8];
+            v128_store(all.as_mut_ptr() as *mut v128, lo);
+            v128_store(all.as_mut_ptr().add(4) as *mut v128, hi);
+            core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
+        }
+    }
+}
 
 /// The SIMD128 implementation of every kernel.
 pub const KERNELS: KernelSet = KernelSet {
