@@ -290,7 +290,7 @@ function drawChart() {
       const [px, py] = [x(cc.macs), y(acc.top1)];
       const ms = state.measured.get(key({ alpha, resolution, dtype: c.dtype }));
       const point = el('circle', { class: `point ${c.dtype}`, cx: px, cy: py, r: 4,
-        'data-config': `${alpha}_${resolution}` });
+        'data-config': `${alpha}_${resolution}`, ...(ms ? { 'data-ms': ms.toFixed(3) } : {}) });
       point.append(el('title', {}, `α ${alphaName(alpha)} × ${resolution}: ${acc.top1}% top-1, ${millions(cc.macs)} `
         + `multiply-adds${ms ? `, ${ms.toFixed(1)} ms here` : ''}`));
       nodes.push(point);
@@ -352,6 +352,7 @@ async function autoPick() {
   await serial(applyConfig);
   ui.autoStatus.textContent = `auto: α ${alphaName(pick.alpha)} × ${pick.resolution} — ${pick.acc}% published top-1, `
     + `${pick.ms.toFixed(1)} ms here ${fitting.length ? `(fits ${target} frames/s)` : `(the fastest; nothing reaches ${target} frames/s)`}`;
+  ui.autoStatus.dataset.measured = JSON.stringify(candidates.map((m) => [`${m.alpha}_${m.resolution}`, m.ms]));
   ui.autoStatus.dataset.pick = `${pick.alpha}_${pick.resolution}`;
 }
 
