@@ -100,24 +100,6 @@ pub fn pack_u8(s: &FilterShape, filter: &[u8], zero_point: i32, bias: &[i32]) ->
     Packed { i16: w, i32: b, ..Packed::default() }
 }
 
-/// `dst[i] = src[i] − zp` widened to i16.
-fn widen_sub(src: &[u8], zp: i32, dst: &mut [i16]) {
-    let n = src.len().min(dst.len());
-    let z = i16x8_splat(zp as i16);
-    let mut i = 0;
-    while i + 8 <= n {
-        // SAFETY: i + 8 ≤ n ≤ both lengths.
-        unsafe {
-            let v = u16x8_load_extend_u8x8(src.as_ptr().add(i));
-            v128_store(dst.as_mut_ptr().add(i) as *mut v128, i16x8_sub(v, z));
-        }
-        i += 8;
-    }
-    for j in i..n {
-        dst[j] = (i32::from(src[j]) - zp) as i16;
-    }
-}
-
 /// Adds taps `a` and `b` (8 channels each) times their interleaved weights to the accumulators.
 ///
 /// # Safety
@@ -155,7 +137,7 @@ pub fn depthwise_u8(
         "depthwise_u8: buffers do not match the geometry"
     );
     let zp = q.input_zero_point;
-    let convert = |s: &[u8], d: &mut [i16]| widen_sub(s, zp, d);
+    let convert = |s: &[u8], d: &mut [i16]| super::widen_sub(s, zp, d);
     let rq = Requant::new(q);
     let buf = &mut scratch.i16[..ring_len(g)];
     let out_base = output.as_mut_ptr();

@@ -50,28 +50,6 @@ pub fn pack_u8(s: &FilterShape, filter: &[u8], zero_point: i32, bias: &[i32]) ->
     Packed { i16: w, i32: b, ..Packed::default() }
 }
 
-/// `dst[i] = src[i] − zp` widened to i16.
-#[inline(always)]
-fn widen_sub(src: &[u8], zp: i32, dst: &mut [i16]) {
-    let n = src.len().min(dst.len());
-    let z = i16x8_splat(zp as i16);
-    let mut i = 0;
-    while i + 16 <= n {
-        // SAFETY: i + 16 ≤ n ≤ both lengths.
-        unsafe {
-            let v = v128_load(src.as_ptr().add(i) as *const v128);
-            let lo = i16x8_sub(u16x8_extend_low_u8x16(v), z);
-            let hi = i16x8_sub(u16x8_extend_high_u8x16(v), z);
-            v128_store(dst.as_mut_ptr().add(i) as *mut v128, lo);
-            v128_store(dst.as_mut_ptr().add(i + 8) as *mut v128, hi);
-        }
-        i += 16;
-    }
-    for j in i..n {
-        dst[j] = (i32::from(src[j]) - zp) as i16;
-    }
-}
-
 /// Fills rows `pixels` of the A matrix (`a` holds exactly those rows, `row` i16 each: k values
 /// then zero padding) for a uint8 conv.
 fn im2col_u8(g: &ConvGeom, zp: i32, input: &[u8], pixels: Range<usize>, a: &mut [i16], row: usize) {
@@ -79,12 +57,12 @@ fn im2col_u8(g: &ConvGeom, zp: i32, input: &[u8], pixels: Range<usize>, a: &mut 
     if is_pointwise(g) {
         for (src, dst) in input[pixels.start * k..pixels.end * k].chunks_exact(k).zip(a.chunks_exact_mut(row))
         {
-            widen_sub(src, zp, &mut dst[..k]);
+            super::widen_sub(src, zp, &mut dst[..k]);
             dst[k..].fill(0);
         }
         return;
     }
-    im2col(g, input, pixels, a, row, 0i16, |src, dst| widen_sub(src, zp, dst));
+    im2col(g, input, pixels, a, row, 0i16, |src, dst| super::widen_sub(src, zp, dst));
 }
 
 /// Gathers the receptive field (`[kh][kw][in_c]`) of each output pixel in `pixels` into a row of

@@ -24,6 +24,35 @@ mod requant;
 use super::KernelSet;
 use core::arch::wasm32::*;
 
+/// `dst[i] = src[i] − zp` widened to i16 (the uint8 kernels' operand form): 16 values per step,
+/// then 8, then one at a time.
+#[inline(always)]
+fn widen_sub(src: &[u8], zp: i32, dst: &mut [i16]) {
+    let n = src.len().min(dst.len());
+    let z = i16x8_splat(zp as i16);
+    let mut i = 0;
+    while i + 16 <= n {
+        // SAFETY: i + 16 ≤ n ≤ both lengths.
+        unsafe {
+            let v = v128_load(src.as_ptr().add(i) as *const v128);
+            v128_store(dst.as_mut_ptr().add(i) as *mut v128, i16x8_sub(u16x8_extend_low_u8x16(v), z));
+            v128_store(dst.as_mut_ptr().add(i + 8) as *mut v128, i16x8_sub(u16x8_extend_high_u8x16(v), z));
+        }
+        i += 16;
+    }
+    if i + 8 <= n {
+        // SAFETY: i + 8 ≤ n ≤ both lengths.
+        unsafe {
+            let v = u16x8_load_extend_u8x8(src.as_ptr().add(i));
+            v128_store(dst.as_mut_ptr().add(i) as *mut v128, i16x8_sub(v, z));
+        }
+        i += 8;
+    }
+    for j in i..n {
+        dst[j] = (i32::from(src[j]) - zp) as i16;
+    }
+}
+
 /// Stores the low 8 bytes of `bytes` at `dst`, or only the first `valid` of them.
 ///
 /// # Safety
