@@ -84,6 +84,38 @@ ensure_chromium() {
   fi
 }
 
+# apt_install WHAT PACKAGE...: the browser tests' other engines, installed once (skipped when present).
+apt_install() {
+  local what=$1; shift
+  command -v apt-get >/dev/null || die "$what is needed for the browser tests: install the Debian packages $* (or run only some browsers: MOBILENET_BROWSERS=chromium)"
+  local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "$@"
+}
+
+ensure_firefox() {
+  if [ ! -x "${FIREFOX:-/usr/bin/firefox-esr}" ]; then
+    stage "installing Firefox ESR (Debian package, for the browser tests)"
+    apt_install "Firefox ESR" firefox-esr
+  fi
+}
+
+ensure_webkit() {
+  if ! command -v WebKitWebDriver >/dev/null || ! command -v xvfb-run >/dev/null \
+      || [ ! -x "${MINIBROWSER:-/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser}" ]; then
+    stage "installing WebKitGTK's WebDriver and MiniBrowser, and Xvfb (Debian packages, for the browser tests)"
+    apt_install "WebKitGTK" webkit2gtk-driver xvfb
+  fi
+}
+
+# The browsers the browser tests run in ($MOBILENET_BROWSERS, default all three).
+ensure_browsers() {
+  local browsers=",${MOBILENET_BROWSERS:-chromium,firefox,webkit},"
+  [[ $browsers == *,firefox,* ]] && ensure_firefox
+  [[ $browsers == *,webkit,* ]] && ensure_webkit
+  return 0
+}
+
 ensure_tools() {
   ensure_rust_target
   ensure_nightly
@@ -180,7 +212,8 @@ run_tests() {
     --release --mode no-install -- --test kernels --test bindings
   stage "Node tests (the WebAssembly build: API, golden outputs, CLI)"
   MOBILENET_MODELS=$(models_dir) node --test --test-reporter=spec tests/node/
-  stage "browser tests (headless Chromium: threads, fallback, Worker, zoo cache, demo; screenshots in target/screenshots/)"
+  ensure_browsers
+  stage "browser tests (Chromium, Firefox ESR, WebKitGTK: golden outputs, threads, fallback, Worker, zoo cache, demo; screenshots in target/screenshots/)"
   MOBILENET_MODELS=$(models_dir) node --test --test-reporter=spec tests/browser/
   stage "consumer tests (npm pack, installed into a fresh project; Node and Chromium)"
   MOBILENET_MODELS=$(models_dir) node --test --test-reporter=spec tests/consumer/

@@ -11,21 +11,35 @@ export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 
-/** Starts www/serve.mjs on a free port; resolves to { base, stop }. */
-/** Later options override earlier ones (node:util parseArgs keeps the last). */
+/**
+ * Starts www/serve.mjs on a free port; resolves to { base, stop, requests }. `extra` are more
+ * www/serve.mjs options (e.g. ['--no-isolation'], ['--csp']); later options override earlier ones
+ * (node:util parseArgs keeps the last). `requests` lists every request served so far, as
+ * { method, path, status } (browser-neutral download counting).
+ */
 export async function serve(extra = []) {
   const server = spawn(process.execPath, [join(ROOT, 'www/serve.mjs'), '--port', '0', '--models', MODELS,
-    '--images', IMAGES, '--reference', REFERENCE, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+    '--images', IMAGES, '--reference', REFERENCE, '--log-requests', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const requests = [];
   const base = await new Promise((resolve, reject) => {
     let out = '';
+    let pending = '';
     server.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/serving (http:\/\/\S+)/);
-      if (m) resolve(m[1]);
+      if (out !== null) {
+        out += d;
+        const m = out.match(/serving (http:\/\/\S+)/);
+        if (m) { out = null; resolve(m[1]); }
+      }
+      const lines = (pending + d).split('\n');
+      pending = lines.pop();
+      for (const line of lines) {
+        const r = line.match(/^request (\S+) (\S+) (\d+)$/);
+        if (r) requests.push({ method: r[1], path: r[2], status: Number(r[3]) });
+      }
     });
     server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
-  return { base, stop: () => server.kill() };
+  return { base, requests, stop: () => server.kill() };
 }
 
 /** A headless Chromium with a fresh profile. */

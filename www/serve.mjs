@@ -2,6 +2,7 @@
 // cross-origin isolated (COOP/COEP, so threads can work), the package under /pkg/ and the
 // models under /models/.
 // Usage: node www/serve.mjs [--port 8080] [--models DIR] [--images DIR] [--reference DIR] [--pkg DIR]
+//        [--no-isolation] [--csp | --csp-policy POLICY] [--log-requests]
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
@@ -20,6 +21,13 @@ const { values } = parseArgs({
     pkg: { type: 'string', default: join(ROOT, 'pkg') },
     // For tests of the single-threaded fallback: serve without the isolation headers.
     'no-isolation': { type: 'boolean', default: false },
+    // A strict Content-Security-Policy on every response (the CSP tests): --csp sends
+    // "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'",
+    // --csp-policy POLICY sends another one.
+    csp: { type: 'boolean', default: false },
+    'csp-policy': { type: 'string' },
+    // Print "request METHOD PATH STATUS" for every request (tests count downloads with it).
+    'log-requests': { type: 'boolean', default: false },
   },
 });
 
@@ -55,6 +63,10 @@ const ISOLATION = values['no-isolation'] ? {} : {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
+const STRICT_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'";
+const CSP = values['csp-policy'] ?? (values.csp ? STRICT_CSP : null);
+if (CSP) ISOLATION['Content-Security-Policy'] = CSP;
+
 function resolvePath(urlPath) {
   for (const [prefix, dir] of MOUNTS) {
     if (urlPath.startsWith(prefix)) {
@@ -74,6 +86,7 @@ function send(res, status, body, type = 'text/plain; charset=utf-8') {
 
 const server = createServer((req, res) => {
   const url = new URL(req.url, 'http://localhost');
+  if (values['log-requests']) res.on('finish', () => console.log(`request ${req.method} ${url.pathname} ${res.statusCode}`));
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
   if (url.pathname === '/models/index.json') {
     const dir = MOUNTS[1][1];
