@@ -1,17 +1,23 @@
-// The webcam demo end to end in headless Chromium, served as by `./build.sh demo`, with a fake
-// webcam playing a Y4M file made from ../shared/images/cat.bmp. Screenshots: target/screenshots/.
+// The webcam demo end to end, served as by `./build.sh demo`. In headless Chromium, with a fake
+// webcam playing a Y4M file made from ../shared/images/cat.bmp: every feature of the page. In
+// Firefox ESR and WebKitGTK (tools/browsers.mjs), with their own fake cameras (a generated test
+// pattern — neither can play a file): the live camera loop. $MOBILENET_BROWSERS picks browsers.
+// Screenshots: target/screenshots/.
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { decodeImage } from '../../pkg/decode.js';
 import { browser, serve } from '../../tools/chromium.mjs';
+import { browsersUnderTest, openBrowser } from '../../tools/browsers.mjs';
 import { IMAGES, ROOT } from '../node/data.mjs';
 
 const ARTIFACTS = join(ROOT, 'target', 'screenshots');
+const CHROMIUM = browsersUnderTest().includes('chromium');
+const skip = CHROMIUM ? false : 'MOBILENET_BROWSERS does not include chromium';
 let server;
-let camera; // a browser whose fake webcam shows the cat
-let plain; // a browser without a camera
+let camera; // a Chromium whose fake webcam shows the cat
+let plain; // a Chromium without a camera
 
 /** Writes a Y4M (C420) file of the RGBA image, cropped to even dimensions. */
 async function writeY4m(image, path, frames = 3) {
@@ -49,6 +55,7 @@ before(async () => {
   const y4m = join(ROOT, 'target', 'cat.y4m');
   await writeY4m(decodeImage(await readFile(join(IMAGES, 'cat.bmp'))), y4m);
   server = await serve();
+  if (!CHROMIUM) return;
   camera = await browser(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
     `--use-file-for-fake-video-capture=${y4m}`]);
   plain = await browser();
@@ -62,7 +69,7 @@ after(async () => {
 
 const status = (page) => page.locator('#model-status');
 
-test('live camera: Egyptian cat with the 1.0 uint8 model; α = 0.25 changes model, cost and latency; chart; auto', async () => {
+test('[chromium] live camera: Egyptian cat with the 1.0 uint8 model; α = 0.25 changes model, cost and latency; chart; auto', { skip }, async () => {
   const page = await camera.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -124,7 +131,7 @@ test('live camera: Egyptian cat with the 1.0 uint8 model; α = 0.25 changes mode
 });
 
 for (const [name, kind] of [['NotAllowedError', 'denied'], ['NotFoundError', 'none'], ['NotReadableError', 'busy']]) {
-  test(`camera ${name}: its own state, and classifying an uploaded image works`, async () => {
+  test(`[chromium] camera ${name}: its own state, and classifying an uploaded image works`, { skip }, async () => {
     const page = await plain.newPage();
     await page.addInitScript((n) => {
       navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('fake', n));
@@ -140,7 +147,7 @@ for (const [name, kind] of [['NotAllowedError', 'denied'], ['NotFoundError', 'no
   });
 }
 
-test('the camera track ending mid-stream is reported, and a sample image still classifies', async () => {
+test('[chromium] the camera track ending mid-stream is reported, and a sample image still classifies', { skip }, async () => {
   const page = await camera.newPage();
   await page.goto(`${server.base}?camera`);
   await page.waitForFunction(() => document.getElementById('camera-state').dataset.state === 'live', null, { timeout: 30000 });
@@ -152,7 +159,7 @@ test('the camera track ending mid-stream is reported, and a sample image still c
   await page.close();
 });
 
-test('an insecure page gets its own camera state and the image fallback', async () => {
+test('[chromium] an insecure page gets its own camera state and the image fallback', { skip }, async () => {
   const page = await plain.newPage();
   await page.addInitScript(() => Object.defineProperty(window, 'isSecureContext', { get: () => false }));
   await page.goto(`${server.base}?camera`);
@@ -164,7 +171,7 @@ test('an insecure page gets its own camera state and the image fallback', async 
   await page.close();
 });
 
-test('a hidden tab pauses the camera loop; visible again it resumes', async () => {
+test('[chromium] a hidden tab pauses the camera loop; visible again it resumes', { skip }, async () => {
   const page = await camera.newPage();
   await page.goto(`${server.base}?camera`);
   await page.waitForFunction(() => document.getElementById('top').dataset.top1 === 'Egyptian cat', null, { timeout: 30000 });
@@ -189,7 +196,7 @@ test('a hidden tab pauses the camera loop; visible again it resumes', async () =
   await page.close();
 });
 
-test('phone-sized screen: one column, nothing wider than the screen, controls reachable by keyboard', async () => {
+test('[chromium] phone-sized screen: one column, nothing wider than the screen, controls reachable by keyboard', { skip }, async () => {
   const page = await plain.newPage();
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(server.base);
@@ -206,3 +213,48 @@ test('phone-sized screen: one column, nothing wider than the screen, controls re
   await page.screenshot({ path: join(ARTIFACTS, 'demo-phone.png'), fullPage: true });
   await page.close();
 });
+
+// Firefox and WebKit: the live loop with each browser's own fake camera. Their frames are a
+// generated pattern, not the cat, so the check is that the page goes live, classifies frame after
+// frame with the 1.0 uint8 model on the backend the browser allows, and reports no error.
+const BACKEND = { firefox: /^threads-relaxed-simd, 2 threads$/, webkit: /^simd128, 1 thread$/ };
+for (const name of browsersUnderTest().filter((b) => b !== 'chromium')) {
+  test(`[${name}] live camera (the browser's fake camera): the page goes live and classifies frame after frame`, async (t) => {
+    const b = await openBrowser(name, { fakeCamera: true });
+    try {
+      const page = await b.newPage(`${server.base}?camera`);
+      assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+      await page.waitFor(() => document.getElementById('camera-state').dataset.state === 'live'
+        || document.getElementById('camera-state').dataset.kind, undefined, { timeout: 30000 });
+      const camera = await page.evaluate(() => ({ ...document.getElementById('camera-state').dataset,
+        text: document.getElementById('camera-state').textContent }));
+      assert.equal(camera.state, 'live', JSON.stringify(camera));
+      t.diagnostic(`${b.version}: ${camera.text}`);
+      await page.waitFor(() => document.getElementById('top').dataset.top1, undefined, { timeout: 30000 });
+      assert.equal(await page.evaluate(() => document.getElementById('model-status').dataset.file), 'mobilenet_v1_1.0_224_quant.tflite');
+      const renders = await page.evaluate(() => {
+        window.renders = 0;
+        new MutationObserver(() => { window.renders++; }).observe(document.getElementById('top'), { childList: true });
+        return window.renders;
+      });
+      await page.waitFor((n) => window.renders > n + 5, renders, { timeout: 20000 });
+      await page.waitFor(() => document.getElementById('latency').dataset.ms, undefined, { timeout: 10000 });
+      const shown = await page.evaluate(() => ({
+        top1: document.getElementById('top').dataset.top1,
+        rows: document.getElementById('top').children.length,
+        latency: Number(document.getElementById('latency').dataset.ms),
+        fps: Number(document.getElementById('fps').textContent),
+        backend: document.getElementById('backend').textContent,
+      }));
+      t.diagnostic(JSON.stringify(shown));
+      assert.ok(shown.rows >= 5, 'the top 5 are drawn');
+      assert.ok(shown.latency > 0 && shown.fps > 0, JSON.stringify(shown));
+      assert.match(shown.backend, BACKEND[name]);
+      await page.screenshot(join(ARTIFACTS, `demo-live-${name}.png`));
+      assert.deepEqual(await page.errors(), []);
+      await page.close();
+    } finally {
+      await b.close();
+    }
+  });
+}

@@ -1,117 +1,125 @@
-// The package's browser features in Chromium: the Worker form (frames transferred), the model
-// zoo with the Cache API (a reload does not download again), typed errors across the Worker.
+// The package's browser features in Chromium, Firefox ESR and WebKitGTK (tools/browsers.mjs;
+// $MOBILENET_BROWSERS picks some): the Worker form (frames transferred), the model zoo with the
+// Cache API (a reload does not download again), typed errors across the Worker, a trap inside
+// the Worker restarting it.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { browser, serve } from '../../tools/chromium.mjs';
+import { after, before, describe, test } from 'node:test';
+import { browsersUnderTest, openBrowser, serve } from '../../tools/browsers.mjs';
 
 let server;
-let context;
 
 before(async () => {
   server = await serve();
-  context = await browser();
 });
 
 after(async () => {
-  await context?.close();
   server?.stop();
 });
 
-test('worker: true runs the same API in a module Worker; errors keep their codes', async () => {
-  const page = await context.newPage();
-  await page.goto(server.base);
-  const r = await page.evaluate(async () => {
-    const { MobileNet } = await import('/pkg/index.js');
-    const img = await createImageBitmap(await (await fetch('/images/cat.bmp')).blob());
-    const net = await MobileNet.load('/models/mobilenet_v1_1.0_224_quant.tflite', { worker: true, threads: 1 });
-    const top = await net.classify(img, { topK: 3 });
-    const features = await net.embed(img);
-    const frame = { data: new Uint8Array(8 * 8 * 4).fill(100), width: 8, height: 8 };
-    await net.classify(frame);
-    const keptByCaller = frame.data.length;
-    let code = null;
-    try { await net.infer(new Uint8Array(5)); } catch (e) { code = `${e.name}:${e.code}`; }
-    let busy = null;
-    const first = net.classify(img);
-    try { await net.classify(img); } catch (e) { busy = e.code; }
-    await first;
-    await net.setResolution(160);
-    const info = net.info;
-    net.dispose();
-    let disposed = null;
-    try { await net.classify(img); } catch (e) { disposed = e.code; }
-    return { top, featureCount: features.length, keptByCaller, code, busy, info, disposed };
+for (const name of browsersUnderTest()) {
+  describe(name, () => {
+    let opened;
+    before(async () => { opened = await openBrowser(name); });
+    after(async () => { await opened?.close(); });
+    tests(name, () => opened);
   });
-  assert.equal(r.top[0].label, 'Egyptian cat');
-  assert.equal(r.featureCount, 1024);
-  assert.equal(r.keptByCaller, 8 * 8 * 4, "the caller's frame buffer is not detached");
-  assert.equal(r.code, 'MobileNetError:INPUT_INVALID');
-  assert.equal(r.busy, 'INVALID_STATE', 'at most one call in flight per model');
-  assert.equal(r.info.resolution, 160);
-  assert.equal(r.info.threads, 1);
-  assert.equal(r.disposed, 'INVALID_STATE');
-  await page.close();
-});
+}
 
-test('fromZoo downloads once: a reload takes the model from the Cache API', async () => {
-  const requests = [];
-  const page = await context.newPage();
-  page.on('request', (req) => { if (req.url().includes('/models/mobilenet_v1_0.25_128_quant.tflite')) requests.push(req.url()); });
-  await page.goto(server.base);
-  const load = () => page.evaluate(async () => {
-    const { MobileNet } = await import('/pkg/index.js');
-    let progress = 0;
-    const net = await MobileNet.fromZoo({ alpha: 0.25, resolution: 128, baseUrl: '/models/', threads: 1, onProgress: () => progress++ });
-    const info = net.info;
-    net.dispose();
-    return { alpha: info.alpha, progress };
-  });
-  const first = await load();
-  assert.equal(first.alpha, 0.25);
-  assert.ok(first.progress > 0, 'download progress reported');
-  assert.equal(requests.length, 1);
-  await page.reload();
-  const second = await load();
-  assert.equal(second.alpha, 0.25);
-  assert.equal(requests.length, 1, 'no second download');
-  const missing = await page.evaluate(async () => {
-    const { MobileNet } = await import('/pkg/index.js');
-    try { await MobileNet.fromZoo({ alpha: 1, resolution: 128, baseUrl: '/models/' }); } catch (e) { return { code: e.code, status: e.status, message: e.message }; }
-    return null;
-  });
-  assert.equal(missing.code, 'NETWORK');
-  assert.equal(missing.status, 404);
-  assert.match(missing.message, /mobilenet_v1_1\.0_128_quant\.tflite/);
-  await page.close();
-});
-
-test('a trap inside the Worker (out of memory) restarts it; the model keeps working', async () => {
-  const page = await context.newPage();
-  await page.goto(server.base);
-  const r = await page.evaluate(async () => {
-    const { MobileNet } = await import('/pkg/index.js');
-    const restarts = [];
-    const net = await MobileNet.load('/models/mobilenet_v1_0.25_128_float.tflite', {
-      worker: true,
-      threads: 1,
-      // Limits raised so that planning accepts a size whose buffers cannot be allocated.
-      limits: { maxResolution: 16384, maxTensorElements: 2 ** 40, maxMacs: 1e15 },
-      onRestart: (reason) => restarts.push(reason),
+/** The tests, for one browser (browser() gives it once opened). */
+function tests(name, browser) {
+  test(`[${name}] worker: true runs the same API in a module Worker; errors keep their codes`, async () => {
+    const page = await browser().newPage(server.base);
+    const r = await page.evaluate(async () => {
+      const { MobileNet } = await import('/pkg/index.js');
+      const img = await createImageBitmap(await (await fetch('/images/cat.bmp')).blob());
+      const net = await MobileNet.load('/models/mobilenet_v1_1.0_224_quant.tflite', { worker: true, threads: 1 });
+      const top = await net.classify(img, { topK: 3 });
+      const features = await net.embed(img);
+      const frame = { data: new Uint8Array(8 * 8 * 4).fill(100), width: 8, height: 8 };
+      await net.classify(frame);
+      const keptByCaller = frame.data.length;
+      let code = null;
+      try { await net.infer(new Uint8Array(5)); } catch (e) { code = `${e.name}:${e.code}`; }
+      let busy = null;
+      const first = net.classify(img);
+      try { await net.classify(img); } catch (e) { busy = e.code; }
+      await first;
+      await net.setResolution(160);
+      const info = net.info;
+      net.dispose();
+      let disposed = null;
+      try { await net.classify(img); } catch (e) { disposed = e.code; }
+      return { top, featureCount: features.length, keptByCaller, code, busy, info, disposed };
     });
-    const img = { data: new Uint8Array(64 * 64 * 4).fill(120), width: 64, height: 64 };
-    const before = await net.classify(img);
-    let error = null;
-    try { await net.setResolution(16384); } catch (e) { error = { code: e.code, restarted: e.restarted, message: e.message }; }
-    const after = await net.classify(img);
-    const info = net.info;
-    net.dispose();
-    return { before, after, error, restarts, resolution: info.resolution };
+    assert.equal(r.top[0].label, 'Egyptian cat');
+    assert.equal(r.featureCount, 1024);
+    assert.equal(r.keptByCaller, 8 * 8 * 4, "the caller's frame buffer is not detached");
+    assert.equal(r.code, 'MobileNetError:INPUT_INVALID');
+    assert.equal(r.busy, 'INVALID_STATE', 'at most one call in flight per model');
+    assert.equal(r.info.resolution, 160);
+    assert.equal(r.info.threads, 1);
+    assert.equal(r.disposed, 'INVALID_STATE');
+    await page.close();
   });
-  assert.equal(r.error?.code, 'INVALID_STATE', JSON.stringify(r.error));
-  assert.equal(r.error.restarted, true);
-  assert.match(r.error.message, /restarted/);
-  assert.equal(r.restarts.length, 1);
-  assert.equal(r.resolution, 128, 'back at the resolution it had');
-  assert.deepEqual(r.after, r.before, 'the restarted engine gives the same answer');
-  await page.close();
-});
+
+  test(`[${name}] fromZoo downloads once: a reload takes the model from the Cache API`, async () => {
+    const from = server.requests.length;
+    const downloads = () => server.requests.slice(from).filter((r) => r.path === '/models/mobilenet_v1_0.25_128_quant.tflite');
+    const page = await browser().newPage(server.base);
+    const load = () => page.evaluate(async () => {
+      const { MobileNet } = await import('/pkg/index.js');
+      let progress = 0;
+      const net = await MobileNet.fromZoo({ alpha: 0.25, resolution: 128, baseUrl: '/models/', threads: 1, onProgress: () => progress++ });
+      const info = net.info;
+      net.dispose();
+      return { alpha: info.alpha, progress };
+    });
+    const first = await load();
+    assert.equal(first.alpha, 0.25);
+    assert.ok(first.progress > 0, 'download progress reported');
+    assert.equal(downloads().length, 1);
+    await page.reload();
+    const second = await load();
+    assert.equal(second.alpha, 0.25);
+    assert.equal(downloads().length, 1, 'no second download');
+    const missing = await page.evaluate(async () => {
+      const { MobileNet } = await import('/pkg/index.js');
+      try { await MobileNet.fromZoo({ alpha: 1, resolution: 128, baseUrl: '/models/' }); } catch (e) { return { code: e.code, status: e.status, message: e.message }; }
+      return null;
+    });
+    assert.equal(missing.code, 'NETWORK');
+    assert.equal(missing.status, 404);
+    assert.match(missing.message, /mobilenet_v1_1\.0_128_quant\.tflite/);
+    await page.close();
+  });
+
+  test(`[${name}] a trap inside the Worker (out of memory) restarts it; the model keeps working`, async () => {
+    const page = await browser().newPage(server.base);
+    const r = await page.evaluate(async () => {
+      const { MobileNet } = await import('/pkg/index.js');
+      const restarts = [];
+      const net = await MobileNet.load('/models/mobilenet_v1_0.25_128_float.tflite', {
+        worker: true,
+        threads: 1,
+        // Limits raised so that planning accepts a size whose buffers cannot be allocated.
+        limits: { maxResolution: 16384, maxTensorElements: 2 ** 40, maxMacs: 1e15 },
+        onRestart: (reason) => restarts.push(reason),
+      });
+      const img = { data: new Uint8Array(64 * 64 * 4).fill(120), width: 64, height: 64 };
+      const before = await net.classify(img);
+      let error = null;
+      try { await net.setResolution(16384); } catch (e) { error = { code: e.code, restarted: e.restarted, message: e.message }; }
+      const after = await net.classify(img);
+      const info = net.info;
+      net.dispose();
+      return { before, after, error, restarts, resolution: info.resolution };
+    });
+    assert.equal(r.error?.code, 'INVALID_STATE', JSON.stringify(r.error));
+    assert.equal(r.error.restarted, true);
+    assert.match(r.error.message, /restarted/);
+    assert.equal(r.restarts.length, 1);
+    assert.equal(r.resolution, 128, 'back at the resolution it had');
+    assert.deepEqual(r.after, r.before, 'the restarted engine gives the same answer');
+    await page.close();
+  });
+}

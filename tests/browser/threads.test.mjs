@@ -1,19 +1,28 @@
-// The package in Chromium: on a cross-origin isolated page, MobileNet.load(…, { threads: 2 })
-// runs the threaded build in a Worker and gives exactly the reference outputs (uint8 byte for
-// byte, float within 1e-4) and the same outputs as one thread (and as three, an uneven split);
-// without isolation it falls back to one thread with no error.
+// The package in Chromium, Firefox ESR and WebKitGTK (tools/browsers.mjs; $MOBILENET_BROWSERS
+// picks some): on a cross-origin isolated page, every model and every reference case gives
+// exactly the reference outputs (uint8 byte for byte, float within 1e-4) — through the threaded
+// build in a Worker (MobileNet.load(…, { threads: 2 }), and 3, an uneven split) where the browser
+// has threads (Chromium, Firefox), with the same outputs as one thread; where it has none
+// (WebKitGTK: no SharedArrayBuffer even on an isolated page) threads: 2 runs the single-thread
+// build, says why, and is just as exact. Without isolation every browser falls back to one
+// thread with no error. What each browser offers (SIMD128, relaxed SIMD, threads) is checked
+// against in-page WebAssembly.validate probes.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { browser, serve } from '../../tools/chromium.mjs';
+import { browsersUnderTest, openBrowser } from '../../tools/browsers.mjs';
+import { manifest } from '../node/data.mjs';
 
 let isolated;
 let plain;
-let context;
+let context; // a Playwright Chromium context, for Chromium-only tests
+let models;
 
 before(async () => {
   isolated = await serve();
   plain = await serve(['--no-isolation']);
   context = await browser();
+  models = (await manifest()).models;
 });
 
 after(async () => {
@@ -22,76 +31,153 @@ after(async () => {
   plain?.stop();
 });
 
-/** In the page: run every model with the given thread counts against the reference. */
-async function runModels(page, threadCounts) {
-  return page.evaluate(async (threadCounts) => {
-    const { MobileNet } = await import('/pkg/index.js');
-    const get = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer());
-    const manifest = await (await fetch('/reference/manifest.json')).json();
-    const results = [];
-    for (const [name, entry] of Object.entries(manifest.models)) {
-      const bytes = await get(`/models/${name}.tflite`);
-      for (const threads of threadCounts) {
-        const net = await MobileNet.load(bytes, { threads });
-        const info = net.info;
-        for (const c of entry.cases) {
-          const raw = await get(`/reference/${c.input}`);
-          const want = await get(`/reference/${c.output}`);
-          const quant = entry.input_dtype === 'uint8';
-          const out = await net.infer(quant ? raw : new Float32Array(raw.buffer));
-          const expected = quant ? want : new Float32Array(want.buffer);
-          let diff = 0;
-          let worst = 0;
-          for (let i = 0; i < out.length; i++) {
-            if (out[i] !== expected[i]) diff++;
-            worst = Math.max(worst, Math.abs(out[i] - expected[i]));
-          }
-          results.push({ name, case: c.case, threads, used: info.threads, backend: info.backend, diff, worst,
-            out: Array.from(out) });
-        }
-        net.dispose();
+/** What each browser is expected to offer on a cross-origin isolated page (recorded 2026-12). */
+const EXPECTED = {
+  chromium: { simd128: true, relaxedSimd: true, threads: true, backend: 'threads-relaxed-simd', single: 'relaxed-simd' },
+  firefox: { simd128: true, relaxedSimd: true, threads: true, backend: 'threads-relaxed-simd', single: 'relaxed-simd' },
+  webkit: { simd128: true, relaxedSimd: false, threads: false, backend: 'simd128', single: 'simd128' },
+};
+
+/** In the page: feature probes that do not involve the package. */
+const PROBE = () => {
+  const v = (bytes) => WebAssembly.validate(new Uint8Array(bytes));
+  const simd128 = v([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+  const relaxedSimd = v([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 15, 1, 13, 0, 65, 1, 253, 15, 65, 2,
+    253, 15, 253, 128, 2, 11]);
+  const atomics = v([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 5, 4, 1, 3, 1, 1, 10, 11, 1, 9, 0, 65, 0, 254, 16, 2, 0, 26, 11]);
+  let sharedMemory = false;
+  try {
+    sharedMemory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+  } catch { /* no SharedArrayBuffer */ }
+  return { simd128, relaxedSimd, atomics, sharedMemory, crossOriginIsolated, sharedArrayBuffer: typeof SharedArrayBuffer !== 'undefined',
+    hardwareConcurrency: navigator.hardwareConcurrency, userAgent: navigator.userAgent };
+};
+
+/** In the page: one model with the given thread counts against the reference cases. */
+const RUN_MODEL = async ({ name, entry, threadCounts }) => {
+  const { MobileNet } = await import('/pkg/index.js');
+  const get = async (url) => {
+    const r = await fetch(url);
+    if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+    return new Uint8Array(await r.arrayBuffer());
+  };
+  const bytes = await get(`/models/${name}.tflite`);
+  const quant = entry.input_dtype === 'uint8';
+  const cases = [];
+  for (const c of entry.cases) {
+    const raw = await get(`/reference/${c.input}`);
+    const want = await get(`/reference/${c.output}`);
+    cases.push({ name: c.case, input: quant ? raw : new Float32Array(raw.buffer), want: quant ? want : new Float32Array(want.buffer) });
+  }
+  const results = [];
+  const first = {};
+  for (const threads of threadCounts) {
+    const t0 = performance.now();
+    const net = await MobileNet.load(bytes, { threads });
+    const loadMs = performance.now() - t0;
+    const { info } = net;
+    let inferMs = 0;
+    for (const c of cases) {
+      const t1 = performance.now();
+      const out = await net.infer(c.input);
+      inferMs += performance.now() - t1;
+      let diff = 0;
+      let worst = 0;
+      for (let i = 0; i < out.length; i++) {
+        if (out[i] !== c.want[i]) diff++;
+        worst = Math.max(worst, Math.abs(out[i] - c.want[i]));
       }
+      first[c.name] ??= out;
+      const same = out.length === first[c.name].length && out.every((x, i) => x === first[c.name][i]);
+      results.push({ case: c.name, threads, used: info.threads, backend: info.backend, reason: info.threadsReason ?? null,
+        diff, worst, length: out.length, sameAsFirst: same });
     }
-    return { isolated: crossOriginIsolated, results };
-  }, threadCounts);
-}
-
-test('threaded build on a cross-origin isolated page: reference outputs, identical for 1, 2 and 3 threads', async () => {
-  const page = await context.newPage();
-  await page.goto(isolated.base);
-  const { isolated: iso, results } = await runModels(page, [1, 2, 3]);
-  assert.equal(iso, true);
-  for (const r of results) {
-    if (r.threads > 1) {
-      assert.equal(r.used, r.threads, `${r.name}: threads used`);
-      assert.match(r.backend, /^threads/);
-    }
-    if (r.name.endsWith('quant')) assert.equal(r.diff, 0, `${r.name} ${r.case} threads ${r.threads}: ${r.diff} bytes differ`);
-    else assert.ok(r.worst <= 1e-4, `${r.name} ${r.case} threads ${r.threads}: max |Δp| ${r.worst}`);
+    net.dispose();
+    results.push({ summary: true, threads, used: info.threads, backend: info.backend, loadMs, inferMs: inferMs / cases.length });
   }
-  // Any thread count gives the same bytes.
-  for (const one of results.filter((r) => r.threads === 1)) {
-    for (const n of [2, 3]) {
-      const other = results.find((r) => r.threads === n && r.name === one.name && r.case === one.case);
-      assert.deepEqual(other.out, one.out, `${one.name} ${one.case}: 1 and ${n} threads differ`);
-    }
-  }
-  await page.close();
-});
+  return results;
+};
 
-test('without cross-origin isolation, threads: 2 runs single-threaded without an error', async () => {
-  const page = await context.newPage();
-  await page.goto(plain.base);
-  const info = await page.evaluate(async () => {
-    const { MobileNet } = await import('/pkg/index.js');
-    const bytes = new Uint8Array(await (await fetch('/models/mobilenet_v1_0.25_128_quant.tflite')).arrayBuffer());
-    const net = await MobileNet.load(bytes, { threads: 2 });
-    const out = await net.infer(new Uint8Array(128 * 128 * 3));
-    return { isolated: crossOriginIsolated, ...net.info, outLength: out.length };
+for (const name of browsersUnderTest()) {
+  describe(name, () => {
+    let b;
+    before(async () => { b = await openBrowser(name); });
+    after(async () => { await b?.close(); });
+
+    test(`[${name}] SIMD128, relaxed SIMD and threads on a cross-origin isolated page: what the browser offers, the package agrees`, async (t) => {
+      const page = await b.newPage(isolated.base);
+      const probe = await page.evaluate(PROBE);
+      const caps = await page.evaluate(async () => (await import('/pkg/index.js')).MobileNet.capabilities());
+      t.diagnostic(`${b.version}: ${JSON.stringify(probe)}`);
+      t.diagnostic(`MobileNet.capabilities(): ${JSON.stringify(caps)}`);
+      const want = EXPECTED[name];
+      assert.equal(probe.crossOriginIsolated, true);
+      assert.equal(probe.simd128, want.simd128, 'SIMD128 validates');
+      assert.equal(probe.relaxedSimd, want.relaxedSimd, 'relaxed SIMD validates');
+      assert.equal(probe.sharedMemory, want.threads, 'shared WebAssembly memory (SharedArrayBuffer)');
+      assert.equal(caps.simd128, probe.simd128);
+      assert.equal(caps.relaxedSimd, probe.relaxedSimd);
+      assert.equal(caps.threads, want.threads);
+      if (want.threads) assert.equal(caps.reason, null);
+      else assert.match(caps.reason, /SharedArrayBuffer/, 'says why threads are off');
+      await page.close();
+    });
+
+    test(`[${name}] cross-origin isolated page: reference outputs for all 8 models and every case, ${EXPECTED[name].threads
+      ? 'identical for 1, 2 and 3 threads' : 'threads: 2 falls back to one thread'}`, async (t) => {
+      const want = EXPECTED[name];
+      const threadCounts = want.threads ? [1, 2, 3] : [1, 2];
+      const page = await b.newPage(isolated.base);
+      assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+      const timings = [];
+      for (const [model, entry] of Object.entries(models)) {
+        // One model per call: a hung load or inference fails this test within the page timeout.
+        const results = await page.evaluate(RUN_MODEL, { name: model, entry, threadCounts });
+        for (const r of results) {
+          if (r.summary) {
+            timings.push(`${model} threads ${r.threads}: load ${r.loadMs.toFixed(0)} ms, infer ${r.inferMs.toFixed(1)} ms (${r.backend})`);
+            continue;
+          }
+          const label = `${name} ${model} ${r.case} threads ${r.threads}`;
+          assert.equal(r.length, 1001, label);
+          if (r.threads === 1) {
+            assert.equal(r.used, 1, `${label}: threads used`);
+            assert.equal(r.backend, want.single, `${label}: backend`);
+          } else if (want.threads) {
+            assert.equal(r.used, r.threads, `${label}: threads used`);
+            assert.equal(r.backend, want.backend, `${label}: backend`);
+          } else {
+            assert.equal(r.used, 1, `${label}: the single-thread fallback runs`);
+            assert.equal(r.backend, want.single, `${label}: backend`);
+            assert.match(r.reason ?? '', /SharedArrayBuffer/, `${label}: info says why threads are off`);
+          }
+          if (model.endsWith('quant')) assert.equal(r.diff, 0, `${label}: ${r.diff} bytes differ from the reference`);
+          else assert.ok(r.worst <= 1e-4, `${label}: max |Δp| ${r.worst}`);
+          assert.ok(r.sameAsFirst, `${label}: differs from threads ${threadCounts[0]}`);
+        }
+      }
+      for (const line of timings) t.diagnostic(line);
+      await page.close();
+    });
+
+    test(`[${name}] without cross-origin isolation, threads: 2 runs single-threaded without an error`, async () => {
+      const page = await b.newPage(plain.base);
+      const info = await page.evaluate(async () => {
+        const { MobileNet } = await import('/pkg/index.js');
+        const bytes = new Uint8Array(await (await fetch('/models/mobilenet_v1_0.25_128_quant.tflite')).arrayBuffer());
+        const net = await MobileNet.load(bytes, { threads: 2 });
+        const out = await net.infer(new Uint8Array(128 * 128 * 3));
+        const { threads, backend, threadsReason } = net.info;
+        net.dispose();
+        return { isolated: crossOriginIsolated, threads, backend, threadsReason, outLength: out.length,
+          reason: MobileNet.capabilities().reason };
+      });
+      assert.equal(info.isolated, false);
+      assert.equal(info.threads, 1);
+      assert.equal(info.backend, EXPECTED[name].single);
+      assert.equal(info.outLength, 1001);
+      assert.match(info.reason, /cross-origin isolated/);
+      await page.close();
+    });
   });
-  assert.equal(info.isolated, false);
-  assert.equal(info.threads, 1);
-  assert.doesNotMatch(info.backend, /threads/);
-  assert.equal(info.outLength, 1001);
-  await page.close();
-});
+}
