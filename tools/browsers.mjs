@@ -227,7 +227,11 @@ async function openWebKit({ fakeCamera = false, timeout = DEFAULT_TIMEOUT, args 
   process.once('exit', killOnExit);
   const base = `http://127.0.0.1:${port}`;
 
-  async function http(method, path, body, ms = timeout + 10_000) {
+  // After a call that got no answer (a page stuck in a loop blocks the whole WebDriver session),
+  // every later call fails at once instead of waiting out its own timeout.
+  let broken = null;
+  async function http(method, path, body, ms = timeout + 5000) {
+    if (broken && method !== 'DELETE') throw new Error(`webkit: ${method} ${path}: not tried, the session is stuck since: ${broken}`);
     let res;
     try {
       res = await fetch(`${base}${path}`, {
@@ -237,7 +241,9 @@ async function openWebKit({ fakeCamera = false, timeout = DEFAULT_TIMEOUT, args 
         signal: AbortSignal.timeout(ms),
       });
     } catch (e) {
-      throw new Error(`webkit: ${method} ${path}: ${e.name === 'TimeoutError' ? `no answer within ${ms} ms` : e.message}`);
+      if (e.name !== 'TimeoutError') throw new Error(`webkit: ${method} ${path}: ${e.message}`);
+      broken = `${method} ${path}: no answer within ${ms} ms`;
+      throw new Error(`webkit: ${broken}`);
     }
     const json = await res.json().catch(() => ({}));
     if (!res.ok || json.value?.error) {
@@ -307,7 +313,7 @@ async function openWebKit({ fakeCamera = false, timeout = DEFAULT_TIMEOUT, args 
     const script = (code, ms) => http('POST', `${s}/execute/async`, {
       script: `const __done = arguments[arguments.length - 1]; (${code}).then(__done, (e) => __done(JSON.stringify({ ok: false, message: String(e) })));`,
       args: [],
-    }, ms + 10_000);
+    }, ms + 5000);
 
     return {
       name: 'webkit',
@@ -329,6 +335,9 @@ async function openWebKit({ fakeCamera = false, timeout = DEFAULT_TIMEOUT, args 
             return unwrap('webkit', await script(wrap(fn, arg), ms));
           } catch (e) {
             if (/script timeout/.test(e.message)) throw new Error(`webkit: evaluate: no answer within ${ms} ms`);
+            if (/execute\/async: no answer/.test(e.message) && !/not tried/.test(e.message)) {
+              throw new Error(`webkit: evaluate: no answer within ${ms} ms (the page does not respond: the session is unusable now)`);
+            }
             throw e;
           } finally {
             if (ms !== timeout) await http('POST', `${s}/timeouts`, { script: timeout });
