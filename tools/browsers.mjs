@@ -15,6 +15,7 @@
 // Every call into a page is bounded (default 60 s): a page that hangs fails the test instead of
 // hanging CI. close() always ends the browser's processes (WebKit: the whole process group of
 // xvfb-run, WebKitWebDriver, Xvfb and MiniBrowser), and they are killed on exit as a last resort.
+// screenshot(path) writes a PNG of the whole page in every engine.
 //
 // fakeCamera: true gives each browser's fake webcam — Chromium's test pattern, or with
 // { y4m: FILE } Chromium plays that Y4M file; Firefox's fake device (media.navigator.streams.fake,
@@ -215,7 +216,7 @@ async function openWebKit({ fakeCamera = false, timeout = DEFAULT_TIMEOUT, args 
   const port = await freePort();
   // Its own process group, so that close() can end xvfb-run, Xvfb, the driver and MiniBrowser
   // with one signal.
-  const driver = spawn('xvfb-run', ['-a', WEBKIT_DRIVER, `--port=${port}`],
+  const driver = spawn('xvfb-run', ['-a', '-s', '-screen 0 1280x4096x24 -nolisten tcp', WEBKIT_DRIVER, `--port=${port}`],
     { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   driver.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
@@ -350,7 +351,26 @@ async function openWebKit({ fakeCamera = false, timeout = DEFAULT_TIMEOUT, args 
           evaluate,
           goto: (u) => onPage(handle, async () => { await http('POST', `${s}/url`, { url: u }); await afterLoad(); }),
           reload: () => onPage(handle, async () => { await http('POST', `${s}/refresh`, {}); await afterLoad(); }),
-          screenshot: (path) => onPage(handle, async () => writeFile(path, Buffer.from(await http('GET', `${s}/screenshot`), 'base64'))),
+          // The whole page: the window is grown to the page's height for the shot (the Xvfb
+          // screen is 4096 px high), then restored.
+          screenshot: (path) => onPage(handle, async () => {
+            const size = JSON.parse(await script(wrap(() => ({ page: document.documentElement.scrollHeight, view: innerHeight })), 5000)).value;
+            const rect = await http('GET', `${s}/window/rect`);
+            const grow = Math.min(4000, rect.height + size.page - size.view);
+            if (grow > rect.height) {
+              await http('POST', `${s}/window/rect`, { width: rect.width, height: grow });
+              // Let the page see its new size and paint.
+              await script(wrap(async (h) => {
+                for (let i = 0; i < 20 && innerHeight < h; i++) await new Promise((r) => setTimeout(r, 50));
+                await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+              }, size.page), 5000);
+            }
+            try {
+              await writeFile(path, Buffer.from(await http('GET', `${s}/screenshot`), 'base64'));
+            } finally {
+              if (grow > rect.height) await http('POST', `${s}/window/rect`, { width: rect.width, height: rect.height });
+            }
+          }),
           errors: () => evaluate(() => window.__pageErrors ?? []),
           close: () => onPage(handle, async () => {
             if (handle === initial) {
