@@ -1,17 +1,19 @@
-// Browser benchmark driver: serves the repository, opens www/bench.html in headless Chromium
-// (cross-origin isolated, so both engines can use threads), collects the results and writes
-// Markdown + JSON into bench/results/.
-// Usage: node bench/browser.mjs [--runs 50] [--models a,b] [--threads 1,2] [--out DIR]
+// Browser benchmark driver: serves the repository, opens www/bench.html in headless Chromium or
+// Firefox (cross-origin isolated, so both engines can use threads), collects the results and
+// writes Markdown + JSON into bench/results/ (browser-latest.* for Chromium,
+// browser-firefox-latest.* for Firefox).
+// Usage: node bench/browser.mjs [--browser chromium|firefox] [--runs 50] [--models a,b] [--threads 1,2] [--out DIR]
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { execFileSync } from 'node:child_process';
-import { CHROMIUM, browser, serve } from '../tools/chromium.mjs';
+import { openBrowser } from '../tools/browsers.mjs';
+import { serve } from '../tools/chromium.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
   options: {
+    browser: { type: 'string', default: 'chromium' },
     runs: { type: 'string', default: '50' },
     warmup: { type: 'string', default: '10' },
     models: { type: 'string', default: '' },
@@ -25,22 +27,18 @@ const { values } = parseArgs({
 const server = await serve(['--models', values['models-dir'], '--reference', values['reference-dir']]);
 try {
   const base = server.base;
-  const context = await browser();
-  const page = await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') console.error(`page: ${m.text()}`); });
+  const engine = await openBrowser(values.browser, { timeout: 3_600_000 });
   const query = new URLSearchParams({ runs: values.runs, warmup: values.warmup, threads: values.threads });
   if (values.models) query.set('models', values.models);
-  await page.goto(`${base}bench.html?${query}`);
-  const result = await page.evaluate(() => window.benchDone);
-  // The user agent reports a reduced version (156.0.0.0): ask the binary.
-  const version = execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-    .match(/[\d.]+/)?.[0] ?? 'unknown';
-  await context.close();
+  const page = await engine.newPage(`${base}bench.html?${query}`);
+  const result = await page.evaluate(() => window.benchDone, undefined, { timeout: 3_600_000 });
+  const version = engine.version;
+  await engine.close();
 
   const peerVersion = JSON.parse(await readFile(join(ROOT, 'node_modules/@tensorflow/tfjs-tflite/package.json'), 'utf8')).version;
   const ours = JSON.parse(await readFile(join(ROOT, 'pkg/package.json'), 'utf8')).version;
   Object.assign(result, {
-    browser: `Chromium ${version}`,
+    browser: version,
     peer: `@tensorflow/tfjs-tflite ${peerVersion}`,
     ours: `mobilenet-wasm ${ours}`,
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`,
@@ -57,10 +55,11 @@ try {
   ].join('\n');
   await mkdir(values.out, { recursive: true });
   const stamp = result.date.replace(/[:.]/g, '-');
-  await writeFile(join(values.out, `browser-${stamp}.json`), JSON.stringify(result, null, 2));
-  await writeFile(join(values.out, `browser-${stamp}.md`), md);
-  await writeFile(join(values.out, 'browser-latest.md'), md);
-  await writeFile(join(values.out, 'browser-latest.json'), JSON.stringify(result, null, 2));
+  await writeFile(join(values.out, `browser-${values.browser}-${stamp}.json`), JSON.stringify(result, null, 2));
+  await writeFile(join(values.out, `browser-${values.browser}-${stamp}.md`), md);
+  const latest = values.browser === 'chromium' ? 'browser-latest' : `browser-${values.browser}-latest`;
+  await writeFile(join(values.out, `${latest}.md`), md);
+  await writeFile(join(values.out, `${latest}.json`), JSON.stringify(result, null, 2));
   console.log(md);
 } finally {
   server.stop();

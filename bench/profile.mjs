@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MobileNet } from '../pkg/index.js';
+import { MobileNet } from '../pkg/node.js';
 
 const { values } = parseArgs({
   options: {

@@ -4,7 +4,7 @@
 import bmp from 'bmp-js';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { MobileNetError } from './index.js';
+import { MobileNetError } from './errors.js';
 
 /**
  * Decodes BMP, PNG or JPEG bytes to `{ data: Uint8Array (RGBA), width, height }`.

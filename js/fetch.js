@@ -4,7 +4,8 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Parser } from 'tar';
-import { MobileNetError, ZOO, zooFileName } from './index.js';
+import { MobileNetError } from './errors.js';
+import { ZOO, zooFileName } from './zoo.js';
 
 /** TensorFlow's download area for the official models. */
 export const OFFICIAL_BASE = 'https://storage.googleapis.com/download.tensorflow.org/models';

@@ -71,6 +71,28 @@ export interface ModelInfo {
   threads: number;
   /** Build in use: "simd128", "relaxed-simd", "threads" or "threads-relaxed-simd". */
   backend: 'simd128' | 'relaxed-simd' | 'threads' | 'threads-relaxed-simd';
+  /** Why this model runs on one thread although more were asked for (null otherwise). */
+  threadsReason: string | null;
+  /** What the context running the engine offers (see {@link MobileNet.capabilities}). */
+  capabilities: Capabilities;
+}
+
+/** What a JavaScript context gives the engine. */
+export interface Capabilities {
+  /** WebAssembly SIMD128 (required). */
+  simd128: boolean;
+  /** Relaxed SIMD (the faster builds use it where it validates). */
+  relaxedSimd: boolean;
+  /** Whether the threaded build can run here. */
+  threads: boolean;
+  /** Threads a model gets by default (navigator.hardwareConcurrency where threads work, else 1). */
+  maxThreads: number;
+  crossOriginIsolated: boolean;
+  sharedArrayBuffer: boolean;
+  /** Whether this context is itself a Worker. */
+  inWorker: boolean;
+  /** When threads are off: why, and what to change (e.g. the two headers to send). */
+  reason: string | null;
 }
 
 export interface LayerTiming {
@@ -134,6 +156,10 @@ export interface LoadOptions {
   onRestart?: (reason: string) => void;
   /** Called during downloads with the bytes loaded so far and the total (0 if unknown). */
   onProgress?: (loaded: number, total: number) => void;
+  /** Where the package's files (its .wasm builds and worker.js, in the package's folder layout)
+   *  are served, for bundlers that do not copy them (esbuild, Rollup) or a CDN copy; the same
+   *  as calling {@link setAssetBase} first. */
+  assetBase?: string | URL | null;
 }
 
 export interface ZooOptions extends LoadOptions {
@@ -155,6 +181,8 @@ export function zooFileName(alpha: number, resolution: number, quantized: boolea
 
 export class MobileNet {
   private constructor();
+  /** What this context gives the engine and, when threads are off, why. */
+  static capabilities(): Capabilities;
   /** Loads a `.tflite` MobileNet v1 model from a URL, a path (Node), a Response or bytes. */
   static load(source: string | URL | Response | ArrayBuffer | Uint8Array, options?: LoadOptions): Promise<MobileNet>;
   /** One of the official models, by α and ρ, from `baseUrl` (default "models/"), cached. */
@@ -180,6 +208,12 @@ export class MobileNet {
 
 /** Whether this context can run the threaded build (cross-origin isolated browser page or Worker). */
 export function threadsSupported(): boolean;
+
+/** What this context gives the engine and, when threads are off, why (= MobileNet.capabilities()). */
+export function capabilities(): Capabilities;
+
+/** Where the package's files are served (null: next to the package's modules, the default). */
+export function setAssetBase(base: string | URL | null): void;
 
 /** The cost model of the plain MobileNet v1 architecture. */
 export function cost(options?: { alpha?: number; resolution?: number; classes?: number }): Promise<Cost>;

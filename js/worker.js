@@ -1,36 +1,41 @@
 // The module Worker behind MobileNet.load(…, { threads }) on a page's main thread: it owns the
-// wasm instance (the threaded build blocks while its own workers compute, which only a Worker
+// wasm instance (the threaded build blocks while its own threads compute, which only a Worker
 // may do) and answers {id, ok, result | error} messages. Frames and outputs are transferred.
-import { MobileNet } from './index.js';
+// It imports the engine driver only (not the Worker form), so bundlers see no Worker inside it
+// but the threads' own.
+import { loadLocal } from './local.js';
+import { setAssetBase } from './loader.js';
 
-let net = null;
+let driver = null;
 
 async function handle(msg) {
   switch (msg.type) {
     case 'load':
-      net?.dispose();
-      net = await MobileNet.load(msg.bytes, { threads: msg.threads, limits: msg.limits });
-      return [net.info];
+      driver?.dispose();
+      driver = null;
+      setAssetBase(msg.assetBase ?? null);
+      driver = await loadLocal(msg.bytes, msg.threads, msg.limits);
+      return [driver.info()];
     case 'infer': {
-      const out = await net.infer(msg.input);
+      const out = driver.infer(msg.input);
       return [out, [out.buffer]];
     }
     case 'classify':
-      return [await net.classify(msg.frame, { topK: msg.topK })];
+      return [driver.classify(msg.frame, msg.topK)];
     case 'embed': {
-      const features = await net.embed(msg.frame);
+      const features = driver.embed(msg.frame);
       return [features, [features.buffer]];
     }
     case 'profile':
-      return [await net.profile(msg.input)];
+      return [driver.profile(msg.input)];
     case 'setResolution':
-      await net.setResolution(msg.resolution);
-      return [net.info];
+      driver.setResolution(msg.resolution);
+      return [driver.info()];
     case 'memoryStats':
-      return [await net.memoryStats()];
+      return [driver.memoryStats()];
     case 'dispose':
-      net?.dispose();
-      net = null;
+      driver?.dispose();
+      driver = null;
       return [null];
     default:
       throw Object.assign(new Error(`unknown request ${msg.type}`), { code: 'INVALID_STATE' });
@@ -39,14 +44,18 @@ async function handle(msg) {
 
 self.onmessage = async ({ data }) => {
   try {
-    if (!net && data.type !== 'load' && data.type !== 'dispose') {
+    if (!driver && data.type !== 'load' && data.type !== 'dispose') {
       throw Object.assign(new Error('no model is loaded in this worker'), { code: 'INVALID_STATE' });
     }
     const [result, transfer = []] = await handle(data);
     self.postMessage({ id: data.id, ok: true, result }, transfer);
   } catch (e) {
     // A trap leaves the wasm instance unusable: tell the page, which replaces this Worker.
-    const crashed = e.crashed === true || e instanceof WebAssembly.RuntimeError;
-    self.postMessage({ id: data.id, ok: false, crashed, error: { code: e.code ?? 'INVALID_STATE', message: e.message ?? String(e) } });
+    const crashed = e.crashed === true || e instanceof WebAssembly.RuntimeError || !(typeof e?.code === 'string');
+    const extra = {};
+    for (const k of ['url', 'status']) if (e?.[k] !== undefined) extra[k] = e[k];
+    self.postMessage({ id: data.id, ok: false, crashed, error: { code: e.code ?? 'INVALID_STATE', message: e.message ?? String(e), extra } });
   }
 };
+
+self.postMessage({ type: 'ready' });

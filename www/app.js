@@ -27,6 +27,15 @@ const state = {
 let queue = Promise.resolve();
 const serial = (f) => (queue = queue.then(f, f));
 
+/** What this browser gives the engine, and why threads are off when they are. */
+function showCapabilities(info) {
+  const caps = MobileNet.capabilities();
+  const yes = (b) => (b ? 'yes' : 'no');
+  const why = info?.threadsReason ?? caps.reason;
+  $('capabilities').textContent = `SIMD128 ${yes(caps.simd128)}, relaxed SIMD ${yes(caps.relaxedSimd)}, `
+    + `threads ${yes(caps.threads && !info?.threadsReason)}${why ? ` — ${why}` : ''}`;
+}
+
 function showError(e) {
   ui.error.textContent = e ? (e instanceof MobileNetError ? `${e.code}: ${e.message}` : String(e.message ?? e)) : '';
 }
@@ -99,6 +108,7 @@ function showModel(c, target) {
   $('file-name').textContent = `${target.file}, trained at ${target.trained}×${target.trained}`;
   $('size').textContent = `${(target.bytes / 1e6).toFixed(1)} MB`;
   $('backend').textContent = `${info.backend}, ${info.threads} thread${info.threads > 1 ? 's' : ''}`;
+  showCapabilities(info);
   const acc = published(c.alpha, c.resolution, c.dtype);
   const floatNote = c.dtype === 'float32' && !/^mobilenet_v1_[\d.]+_\d+\.tflite$/.test(target.file)
     ? '; the float file here is a rewrite of the uint8 model, not the published float one' : '';

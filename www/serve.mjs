@@ -28,6 +28,8 @@ const { values } = parseArgs({
     'csp-policy': { type: 'string' },
     // Print "request METHOD PATH STATUS" for every request (tests count downloads with it).
     'log-requests': { type: 'boolean', default: false },
+    // What '/' serves (default: www/): the bundler tests serve a built app from here.
+    root: { type: 'string', default: join(ROOT, 'www') },
   },
 });
 
@@ -38,7 +40,7 @@ const MOUNTS = [
   ['/reference/', resolve(values.reference)],
   // The benchmark page loads the peer (tfjs-tflite) from the dev dependencies.
   ['/node_modules/', join(ROOT, 'node_modules')],
-  ['/', join(ROOT, 'www')],
+  ['/', resolve(values.root)],
 ];
 
 const TYPES = {

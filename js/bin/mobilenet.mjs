@@ -5,7 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MobileNet, MobileNetError, cost } from '../index.js';
+import { MobileNet, MobileNetError, cost } from '../node.js';
 import { decodeImage } from '../decode.js';
 import { OFFICIAL_BASE, fetchModels } from '../fetch.js';
 

@@ -4,25 +4,24 @@
 // form and the threaded build, with and without cross-origin isolation — identical results.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { browser, serve } from '../../tools/chromium.mjs';
-import { IMAGES, MODELS, PKG } from '../node/data.mjs';
+import { tarball } from '../../tools/pack.mjs';
+import { IMAGES, MODELS, ROOT } from '../node/data.mjs';
 
 const exec = promisify(execFile);
 let project;
 let context;
 
 before(async () => {
-  const packs = await mkdtemp(join(tmpdir(), 'mobilenet-pack-'));
-  const { stdout } = await exec('npm', ['pack', PKG, '--pack-destination', packs, '--silent']);
-  const tarball = join(packs, stdout.trim().split('\n').pop());
+  const pack = await tarball();
   project = await mkdtemp(join(tmpdir(), 'mobilenet-consumer-'));
   await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  await exec('npm', ['install', tarball, '--no-audit', '--no-fund', '--silent'], { cwd: project });
+  await exec('npm', ['install', pack, '--no-audit', '--no-fund', '--silent'], { cwd: project });
   context = await browser();
 });
 
@@ -90,5 +89,21 @@ test('Chromium: main thread, Worker and threads, with and without isolation, ide
   } finally {
     isolatedServer.stop();
     plainServer.stop();
+  }
+});
+
+test('TypeScript: the installed package type-checks with moduleResolution bundler, node16 and nodenext', async () => {
+  await copyFile(join(ROOT, 'tests/types/consumer.ts'), join(project, 'consumer.ts'));
+  const settings = { bundler: 'esnext', node16: 'node16', nodenext: 'nodenext' };
+  for (const [resolution, module] of Object.entries(settings)) {
+    const config = join(project, `tsconfig.${resolution}.json`);
+    await writeFile(config, JSON.stringify({
+      compilerOptions: { target: 'ES2022', module, moduleResolution: resolution, lib: ['ES2022', 'DOM'], strict: true,
+        noEmit: true, skipLibCheck: false, types: [] },
+      files: ['consumer.ts'],
+    }));
+    const { stdout } = await exec(join(ROOT, 'node_modules/.bin/tsc'), ['-p', config], { cwd: project })
+      .catch((e) => ({ stdout: `${e.stdout}${e.stderr}` }));
+    assert.equal(stdout.trim(), '', `moduleResolution ${resolution}: ${stdout}`);
   }
 });

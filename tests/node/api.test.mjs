@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { MobileNet, MobileNetError, cost, topK, LABELS } from '../../pkg/index.js';
+import { MobileNet, MobileNetError, cost, topK, LABELS } from '../../pkg/node.js';
 import { decodeImage } from '../../pkg/decode.js';
 import { IMAGES, MODELS, data, model } from './data.mjs';
 

@@ -73,7 +73,7 @@ test('fetches, extracts under the official names, reports progress, skips what i
   assert.equal(again.code, 0);
   assert.match(again.stderr, /already there/);
   assert.equal(requests.length, before, 'nothing downloaded again');
-  const { MobileNet } = await import('../../pkg/index.js');
+  const { MobileNet } = await import('../../pkg/node.js');
   const net = await MobileNet.fromZoo({ alpha: 0.25, resolution: 128, baseUrl: out });
   assert.equal(net.info.alpha, 0.25);
   net.dispose();

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { MobileNet, topK } from '../../pkg/index.js';
+import { MobileNet, topK } from '../../pkg/node.js';
 import { REFERENCE, data, manifest, model } from './data.mjs';
 
 const m = await manifest();

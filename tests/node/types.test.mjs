@@ -19,7 +19,7 @@ test('without SIMD128: a NO_SIMD MobileNetError', async () => {
   // A fresh process whose engine reports no SIMD (what WebAssembly.validate says on such engines).
   const script = `
     WebAssembly.validate = () => false;
-    const { MobileNet } = await import(${JSON.stringify(join(ROOT, 'pkg/index.js'))});
+    const { MobileNet } = await import(${JSON.stringify(join(ROOT, 'pkg/node.js'))});
     try { await MobileNet.load(${JSON.stringify(join(MODELS, 'mobilenet_v1_0.25_128_quant.tflite'))}); console.log('loaded'); }
     catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })); }`;
   const { stdout } = await exec(process.execPath, ['--input-type=module', '-e', script]);

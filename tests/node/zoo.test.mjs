@@ -7,7 +7,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { MobileNet, MobileNetError, zooFileName } from '../../pkg/index.js';
+import { MobileNet, MobileNetError, zooFileName } from '../../pkg/node.js';
 import { MODELS } from './data.mjs';
 
 let dir;

@@ -1,11 +1,17 @@
 // Type-checks a typical use of the public API against pkg/*.d.ts (tsc --noEmit, strict).
-import { MobileNet, MobileNetError, cost, topK, LABELS, ZOO, zooFileName, threadsSupported } from 'mobilenet-wasm';
-import type { Classification, ModelInfo, ErrorCode, Cost } from 'mobilenet-wasm';
+import { MobileNet, MobileNetError, cost, topK, LABELS, ZOO, zooFileName, threadsSupported, capabilities, setAssetBase } from 'mobilenet-wasm';
+import type { Classification, ModelInfo, ErrorCode, Cost, Capabilities } from 'mobilenet-wasm';
 import { decodeImage } from 'mobilenet-wasm/decode';
 import { fetchModels, archiveUrl } from 'mobilenet-wasm/fetch';
 
 export async function main(bytes: Uint8Array, video: HTMLVideoElement): Promise<number> {
-  const net = await MobileNet.load(bytes, { threads: 2, worker: false, onProgress: (l: number, t: number) => void (l + t) });
+  setAssetBase('/mobilenet-wasm/');
+  setAssetBase(null);
+  const caps: Capabilities = MobileNet.capabilities();
+  const why: string | null = capabilities().reason ?? caps.reason;
+  const net = await MobileNet.load(bytes, { threads: 2, worker: false, assetBase: null, onProgress: (l: number, t: number) => void (l + t) });
+  const threadsWhy: string | null = net.info.threadsReason;
+  void why; void threadsWhy;
   const zoo = await MobileNet.fromZoo({ alpha: ZOO.alphas[0], resolution: 224, quantized: true, baseUrl: '/models/' });
   const info: ModelInfo = net.info;
   const out: Uint8Array = await net.infer(new Uint8Array(info.resolution * info.resolution * 3));

@@ -1,0 +1,136 @@
+// Running the engine in this thread: instantiating a build and driving one model in it with no
+// per-call allocation inside the engine (inputs are written into its buffers, outputs read from
+// its memory). Used directly on a page's main thread or in Node, and by worker.js.
+import { MobileNetError, wrap } from './errors.js';
+import { toClasses } from './frames.js';
+import { capabilities, initVariant, noteThreadFailure, singleVariant, threadedVariant } from './loader.js';
+
+/** Runs the engine in this thread. */
+export class LocalDriver {
+  constructor(engine, glue, backend, threadsReason) {
+    this.engine = engine;
+    this.glue = glue;
+    this.backend = backend;
+    this.threadsReason = threadsReason;
+    // Fetched once: each of these calls allocates inside the engine.
+    this.memory = glue.wasmMemory();
+    this.dtype = engine.dtype;
+  }
+
+  info() {
+    return {
+      ...JSON.parse(this.engine.info()),
+      threads: this.glue.threadCount(),
+      backend: this.backend,
+      threadsReason: this.threadsReason,
+      capabilities: capabilities(),
+    };
+  }
+
+  /** Zero-copy: the input is written straight into the engine's input buffer and the output
+   *  copied once out of wasm memory; nothing is allocated inside the engine. */
+  infer(input) {
+    const e = this.engine;
+    const want = this.dtype === 'uint8' ? Uint8Array : Float32Array;
+    if (!(input instanceof want)) {
+      throw new MobileNetError('INPUT_INVALID',
+        `a ${this.dtype} model takes a ${want.name}, not ${input?.constructor?.name ?? typeof input}`);
+    }
+    if (input.length !== e.inputLength) {
+      throw new MobileNetError('INPUT_INVALID',
+        `input of ${input.length} values, the model expects ${e.inputLength} (${e.resolution}×${e.resolution}×3)`);
+    }
+    new want(this.memory.buffer, e.inputPtr(), input.length).set(input);
+    const out = e.runInPlace();
+    return new want(this.memory.buffer, out, e.outputLength).slice();
+  }
+
+  /** Copies an RGBA frame into the engine's frame buffer. */
+  loadFrame({ data, width, height }) {
+    if (!(width > 0 && height > 0 && data.length === width * height * 4)) {
+      throw new MobileNetError('INPUT_INVALID',
+        `a ${width}×${height} RGBA frame needs ${width * height * 4} bytes, got ${data.length}`);
+    }
+    const at = this.engine.frameBuffer(data.length);
+    new Uint8Array(this.memory.buffer, at, data.length).set(data);
+  }
+
+  classify(frame, k) {
+    const e = this.engine;
+    this.loadFrame(frame);
+    const scores = new Float32Array(this.memory.buffer, e.classifyInPlace(frame.width, frame.height), e.outputLength);
+    return toClasses(scores, k);
+  }
+
+  embed(frame) {
+    const e = this.engine;
+    if (e.embeddingLength === 0) {
+      throw new MobileNetError('MODEL_UNSUPPORTED', 'the model has no average pool to take features from');
+    }
+    this.loadFrame(frame);
+    return new Float32Array(this.memory.buffer, e.embedInPlace(frame.width, frame.height), e.embeddingLength).slice();
+  }
+
+  profile(input) {
+    const e = this.engine;
+    const want = e.dtype === 'uint8' ? Uint8Array : Float32Array;
+    if (!(input instanceof want)) throw new MobileNetError('INPUT_INVALID', `a ${e.dtype} model takes a ${want.name}`);
+    const times = want === Uint8Array ? e.profileU8(input) : e.profileF32(input);
+    const info = this.info();
+    const costs = [...info.cost.layers];
+    return info.operators.map((op, index) => {
+      const c = op === 'CONV_2D' || op === 'DEPTHWISE_CONV_2D' ? costs.shift() : null;
+      return { index, op, type: c?.type ?? null, ms: times[index], macs: c?.macs ?? 0 };
+    });
+  }
+
+  setResolution(r) {
+    this.engine.setResolution(r);
+  }
+
+  memoryStats() {
+    const g = this.glue;
+    return { wasmMemoryBytes: this.memory.buffer.byteLength, liveBytes: g.liveBytes(), allocations: g.allocationCount() };
+  }
+
+  dispose() {
+    this.engine.free();
+  }
+}
+
+async function engineIn(backend, threads, bytes, limits, threadsReason) {
+  const glue = await initVariant(backend, threads);
+  try {
+    const l = limits;
+    const engine = glue.Engine.withLimits(bytes, l.maxModelBytes ?? 0, l.maxTensorElements ?? 0, l.maxResolution ?? 0,
+      l.maxMacs ?? 0, l.maxFramePixels ?? 0);
+    return new LocalDriver(engine, glue, backend, threadsReason);
+  } catch (e) {
+    throw wrap(e);
+  }
+}
+
+/**
+ * Loads a model into a build in this thread: the threaded build when `threads` > 1 and the
+ * context allows it, else (or if the threads cannot start) the single-threaded one.
+ */
+export async function loadLocal(bytes, threads, limits) {
+  const single = singleVariant();
+  let reason = threads > 1 ? capabilities().reason : null;
+  if (threads > 1 && reason === null) {
+    let glue;
+    try {
+      glue = await initVariant(threadedVariant(single), threads);
+    } catch (e) {
+      reason = `the threads could not start (${e.message}); the engine runs on one thread.`;
+      noteThreadFailure(reason);
+    }
+    if (glue) return engineIn(threadedVariant(single), threads, bytes, limits, null);
+  }
+  try {
+    return await engineIn(single, 1, bytes, limits, reason);
+  } catch (e) {
+    if (e instanceof MobileNetError) throw e;
+    throw new MobileNetError('INVALID_STATE', `cannot start the ${single} build: ${e.message}`);
+  }
+}

@@ -1,0 +1,66 @@
+// The threaded builds' thread start-up, in place of wasm-bindgen-rayon's JavaScript helper
+// (build.sh puts this file where the generated glue imports that helper from:
+// <build>/snippets/wasm-bindgen-rayon-*/src/workerHelpers.js, and thread.js beside it). It speaks
+// the crate's protocol (the same `startWorkers(module, memory, builder)` and init message) but:
+// - each thread is `new Worker(new URL('./thread.js', import.meta.url), { type: 'module' })`, and
+//   thread.js imports the glue statically by a literal relative path, so bundlers follow both
+//   (no dynamic import(), which Vite's classic-script Workers cannot split; no import cycle
+//   between the glue and this file, which Parcel's Worker bundles cannot resolve), and a strict
+//   Content-Security-Policy (`worker-src 'self'`, no blob: workers) allows them;
+// - a thread that fails to start (a blocked or missing script, a failed import) rejects the
+//   start-up with the reason instead of leaving it waiting forever, and so does a start-up that
+//   takes longer than START_TIMEOUT_MS.
+
+const START_TIMEOUT_MS = 15000;
+
+// Kept so that Firefox does not collect Workers that share the memory but are not referenced
+// (https://bugzilla.mozilla.org/show_bug.cgi?id=1702191).
+let workers = [];
+
+function spawn(init) {
+  const where = 'thread.js next to the threaded build';
+  return new Promise((resolve, reject) => {
+    let worker;
+    try {
+      // Exactly this literal form: it is what bundlers recognise as a Worker entry to bundle.
+      worker = new Worker(new URL('./thread.js', import.meta.url), { type: 'module' });
+    } catch (e) {
+      reject(new Error(`cannot start a thread (${where}): ${e.message}`));
+      return;
+    }
+    const timer = setTimeout(() => {
+      worker.terminate();
+      reject(new Error(`a thread did not start within ${START_TIMEOUT_MS / 1000} s (${where})`));
+    }, START_TIMEOUT_MS);
+    const fail = (why) => {
+      clearTimeout(timer);
+      worker.terminate();
+      reject(new Error(`a thread could not start (${where}): ${why}`));
+    };
+    worker.addEventListener('error', (e) => {
+      e.preventDefault?.();
+      fail(e.message || 'the script was blocked (Content-Security-Policy worker-src?) or could not be loaded');
+    });
+    worker.addEventListener('message', ({ data }) => {
+      if (data?.type === 'wasm_bindgen_worker_failed') fail(data.message);
+      if (data?.type === 'wasm_bindgen_worker_ready') {
+        clearTimeout(timer);
+        resolve(worker);
+      }
+    });
+    worker.postMessage(init);
+  });
+}
+
+export async function startWorkers(module, memory, builder) {
+  if (builder.numThreads() === 0) throw new Error('num_threads must be > 0.');
+  const init = { type: 'wasm_bindgen_worker_init', init: { module_or_path: module, memory }, receiver: builder.receiver() };
+  const started = await Promise.allSettled(Array.from({ length: builder.numThreads() }, () => spawn(init)));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    for (const s of started) if (s.status === 'fulfilled') s.value.terminate();
+    throw failed.reason;
+  }
+  workers = started.map((s) => s.value);
+  builder.build();
+}

@@ -1,0 +1,25 @@
+// One thread of the threaded build (started by thread-start.js; build.sh puts this file next to
+// it): waits for the init message, instantiates the glue on the shared memory, reports ready (or
+// why it could not start), then serves rayon. The glue is a static import with a literal path.
+import * as glue from '../../../mobilenet_wasm.js';
+
+function waitForMsgType(target, type) {
+  return new Promise((resolve) => {
+    target.addEventListener('message', function onMsg({ data }) {
+      if (data?.type !== type) return;
+      target.removeEventListener('message', onMsg);
+      resolve(data);
+    });
+  });
+}
+
+waitForMsgType(self, 'wasm_bindgen_worker_init').then(async ({ init, receiver }) => {
+  try {
+    await glue.default(init);
+  } catch (e) {
+    postMessage({ type: 'wasm_bindgen_worker_failed', message: String(e?.message ?? e) });
+    return;
+  }
+  postMessage({ type: 'wasm_bindgen_worker_ready' });
+  glue.wbg_rayon_start_worker(receiver);
+});

@@ -1,0 +1,151 @@
+// Running the engine in a module Worker (the threaded build must not run on a page's main
+// thread). If the engine traps or runs out of memory in the Worker, the Worker is replaced by a
+// fresh one with the same model and resolution, the failed call rejects, and `onRestart` is told.
+// A Worker that cannot start (its script blocked by a Content-Security-Policy, missing, or slow
+// beyond START_TIMEOUT_MS) rejects `start()` with a typed error instead of waiting forever.
+import { MobileNetError, wrap } from './errors.js';
+import { getAssetBase } from './loader.js';
+
+const START_TIMEOUT_MS = 20000;
+
+/** Says why a Worker script did not start: missing (HTTP status) or refused. */
+async function whyNoStart(url, detail) {
+  const hint = 'If your bundler does not emit the package\'s worker.js, copy the package folder to your site and '
+    + 'call setAssetBase(\'/path/to/it/\') (or pass { assetBase }).';
+  try {
+    const r = await fetch(url);
+    if (!r.ok) {
+      return new MobileNetError('NETWORK', `the engine's Worker script ${url.href} could not be loaded: HTTP ${r.status}. ${hint}`,
+        { url: url.href, status: r.status });
+    }
+  } catch {
+    // Not even fetchable: fall through to the generic reason.
+  }
+  return new MobileNetError('NETWORK', `the engine's Worker ${url.href} did not start (${detail}); a Content-Security-Policy `
+    + `that does not allow it as worker-src, or a failed import inside it. ${hint}`, { url: url.href });
+}
+
+export class WorkerDriver {
+  constructor(load, onRestart) {
+    this.load = load; // { bytes, threads, limits, assetBase }: kept to start again after a crash
+    this.onRestart = onRestart;
+    this.pending = new Map();
+    this.next = 1;
+    this.cachedInfo = null;
+    this.restarts = 0;
+  }
+
+  /** Starts the Worker and loads the model in it. */
+  async start() {
+    const base = getAssetBase();
+    const url = base ? new URL('worker.js', base) : new URL('./worker.js', import.meta.url);
+    let worker;
+    try {
+      // The literal new Worker(new URL('./worker.js', import.meta.url), …) is what bundlers
+      // recognise and emit (with worker.js's own imports bundled into it).
+      worker = base ? new Worker(url, { type: 'module' })
+        : new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    } catch (e) {
+      throw await whyNoStart(url, e.message); // e.g. a SecurityError from the page's CSP
+    }
+    this.worker = worker;
+    // The Worker says "ready" once its modules are evaluated; until then an error event means
+    // it could not start at all.
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new MobileNetError('NETWORK',
+        `the engine's Worker ${url.href} did not start within ${START_TIMEOUT_MS / 1000} s`, { url: url.href })), START_TIMEOUT_MS);
+      worker.onmessage = ({ data }) => {
+        if (data?.type === 'ready') { clearTimeout(timer); resolve(); }
+      };
+      worker.onerror = (e) => {
+        e.preventDefault?.();
+        clearTimeout(timer);
+        whyNoStart(url, e.message || 'error event').then(reject);
+      };
+    }).catch((e) => {
+      worker.terminate();
+      throw e;
+    });
+    worker.onmessage = ({ data }) => {
+      const p = this.pending.get(data.id);
+      if (!p) return;
+      this.pending.delete(data.id);
+      if (data.ok) p.resolve(data.result);
+      else if (data.crashed) p.crash(data.error.message);
+      else p.reject(new MobileNetError(data.error.code, data.error.message, data.error.extra));
+    };
+    worker.onerror = (e) => {
+      e.preventDefault?.();
+      const pending = [...this.pending.values()];
+      this.pending.clear();
+      if (pending.length) for (const p of pending) p.crash(e.message ?? String(e));
+      else this.restart(e.message ?? String(e)).catch(() => {});
+    };
+    this.cachedInfo = await this.call('load', this.load);
+  }
+
+  /** Replaces a crashed Worker: same model, same resolution. */
+  async restart(reason) {
+    const resolution = this.cachedInfo?.resolution;
+    this.worker.terminate();
+    for (const p of this.pending.values()) p.reject(new MobileNetError('INVALID_STATE', 'the inference worker was restarted'));
+    this.pending.clear();
+    this.restarts++;
+    await this.start();
+    if (resolution && resolution !== this.cachedInfo.resolution) {
+      this.cachedInfo = await this.call('setResolution', { resolution });
+    }
+    this.onRestart?.(reason);
+  }
+
+  call(type, payload = {}, transfer = []) {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      const crash = (reason) => {
+        this.restart(reason).then(
+          () => reject(new MobileNetError('INVALID_STATE',
+            `the engine failed (${reason}); its Worker was restarted and the model is ready again`, { restarted: true })),
+          (e) => reject(wrap(e)),
+        );
+      };
+      this.pending.set(id, { resolve, reject, crash });
+      this.worker.postMessage({ id, type, ...payload }, transfer);
+    });
+  }
+
+  info() {
+    return this.cachedInfo;
+  }
+
+  infer(input) {
+    // Copy: the caller keeps its input; the copy is transferred, not cloned again.
+    const copy = input.slice();
+    return this.call('infer', { input: copy }, [copy.buffer]);
+  }
+
+  classify(frame, k) {
+    const data = frame.owned ? frame.data : frame.data.slice();
+    return this.call('classify', { frame: { data, width: frame.width, height: frame.height }, topK: k }, [data.buffer]);
+  }
+
+  embed(frame) {
+    const data = frame.owned ? frame.data : frame.data.slice();
+    return this.call('embed', { frame: { data, width: frame.width, height: frame.height } }, [data.buffer]);
+  }
+
+  profile(input) {
+    return this.call('profile', { input: input.slice() });
+  }
+
+  async setResolution(r) {
+    this.cachedInfo = await this.call('setResolution', { resolution: r });
+  }
+
+  memoryStats() {
+    return this.call('memoryStats');
+  }
+
+  dispose() {
+    this.call('dispose').finally(() => this.worker.terminate());
+  }
+}

@@ -1,0 +1,4 @@
+import { MobileNet } from 'mobilenet-wasm';
+import { run } from './classify.js';
+
+run(MobileNet);

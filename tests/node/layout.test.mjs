@@ -1,0 +1,71 @@
+// The package layout bundlers depend on: nothing reachable from the browser entry (index.js)
+// or from the Workers it starts imports a `node:` module; every build is reached through
+// literal paths that exist in pkg/; the exports map sends Node to node.js and everything else
+// to index.js.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { test } from 'node:test';
+import { PKG } from './data.mjs';
+
+/** Every module reachable from `entry` through static imports, re-exports, dynamic imports
+ *  with literal paths and `new Worker(new URL(literal, import.meta.url))`. */
+function graph(entry) {
+  const seen = new Map();
+  const visit = (file) => {
+    if (seen.has(file)) return;
+    const src = readFileSync(file, 'utf8');
+    const specs = [
+      ...src.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm),
+      ...src.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm),
+      ...src.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g),
+      ...src.matchAll(/new Worker\(\s*new URL\(\s*['"]([^'"]+)['"]\s*,\s*import\.meta\.url/g),
+    ].map((m) => m[1]);
+    seen.set(file, specs);
+    for (const s of specs) if (s.startsWith('.')) visit(join(dirname(file), s));
+  };
+  visit(entry);
+  return seen;
+}
+
+test('the browser entry and its Workers import no node: module, and every file they import exists', () => {
+  const modules = graph(join(PKG, 'index.js'));
+  const files = [...modules.keys()].map((f) => relative(PKG, f));
+  for (const want of ['worker.js', 'loader.js', 'relaxed/mobilenet_wasm.js', 'threads/mobilenet_wasm.js',
+    'threads-relaxed/mobilenet_wasm.js', 'mobilenet_wasm.js']) {
+    assert.ok(files.includes(want), `${want} is reachable from index.js (found: ${files.join(', ')})`);
+  }
+  assert.ok(files.some((f) => /^threads\/snippets\/.*workerHelpers\.js$/.test(f)), 'the threads\' start-up is reachable');
+  assert.ok(files.some((f) => /^threads-relaxed\/snippets\/.*\/thread\.js$/.test(f)), 'a thread\'s own module is reachable');
+  for (const [file, specs] of modules) {
+    assert.ok(existsSync(file), `${relative(PKG, file)} exists`);
+    for (const s of specs) {
+      assert.ok(!s.startsWith('node:'), `${relative(PKG, file)} imports ${s}`);
+      assert.ok(s.startsWith('.'), `${relative(PKG, file)} imports the bare specifier ${s} (a CDN copy could not load it)`);
+    }
+    // No dynamic import() at all: Vite builds Workers as classic scripts, which cannot be split.
+    const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    assert.ok(!/\bimport\(/.test(code), `${relative(PKG, file)} has a dynamic import()`);
+  }
+});
+
+test('every .wasm the loader names with a literal new URL() exists', () => {
+  const src = readFileSync(join(PKG, 'loader.js'), 'utf8');
+  const urls = [...src.matchAll(/new URL\('(\.\/[^']+\.wasm)', import\.meta\.url\)/g)].map((m) => m[1]);
+  assert.equal(urls.length, 4, 'one literal per build');
+  for (const u of urls) assert.ok(existsSync(join(PKG, u)), `${u} exists`);
+});
+
+test('exports: Node gets node.js, browsers and bundlers index.js; Node-only subpaths carry the node condition', () => {
+  const pkg = JSON.parse(readFileSync(join(PKG, 'package.json'), 'utf8'));
+  const root = pkg.exports['.'];
+  assert.equal(root.node, './node.js');
+  assert.equal(root.browser, './index.js');
+  assert.equal(root.default, './index.js');
+  assert.deepEqual(Object.keys(root)[0], 'types');
+  assert.ok(Object.keys(root).indexOf('browser') < Object.keys(root).indexOf('node'), 'browser before node');
+  assert.equal(pkg.exports['./decode'].node, './decode.js');
+  assert.equal(pkg.browser, './index.js');
+  const nodeSide = graph(join(PKG, 'node.js'));
+  assert.ok([...nodeSide.values()].flat().includes('node:fs/promises'), 'node.js reads files with node:fs');
+});
