@@ -14,6 +14,8 @@
 //! for an input size and runs it ([`Session`]); [`kernels`] holds the arithmetic; [`image`]
 //! turns RGBA frames into model inputs. The wasm-bindgen facade lives in `bindings` (wasm only).
 
+#![cfg_attr(all(target_arch = "wasm32", feature = "threads"), feature(stdarch_wasm_atomic_wait))]
+
 pub mod error;
 pub mod image;
 pub mod kernels;

@@ -142,6 +142,21 @@ impl Engine {
         Ok(())
     }
 
+    /// What the threads did so far, as JSON (diagnostics): `team_runs`, `solo_runs` (on the
+    /// calling thread alone), `probes`, `stall_ms` (waiting for helpers), `helper_chunks`,
+    /// `caller_chunks`, and the running estimates `team_ms` / `solo_ms` (`null` until measured).
+    #[wasm_bindgen(js_name = threadStats)]
+    pub fn thread_stats(&self) -> Result<String, JsValue> {
+        json(&self.session.thread_stats())
+    }
+
+    /// `0`: use the threads when they are measured to be faster (the default); `1`: always
+    /// the calling thread alone; `n > 1`: always every thread.
+    #[wasm_bindgen(js_name = setThreadMode)]
+    pub fn set_thread_mode(&mut self, threads: usize) {
+        self.session.set_threads(if threads == 0 { None } else { Some(threads) });
+    }
+
     /// Address of the input buffer.
     #[wasm_bindgen(js_name = inputPtr)]
     pub fn input_ptr(&mut self) -> usize {

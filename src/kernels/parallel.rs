@@ -1,144 +1,346 @@
-//! Running a whole inference on several threads.
+//! Running a whole inference on several threads — and staying fast when the machine is busy.
 //!
-//! With the `threads` feature (the nightly, shared-memory wasm build) the calling thread and
-//! every thread of rayon's global pool (wasm-bindgen-rayon's Web Workers) run the same layer
-//! loop once per inference, each computing its own band of every layer, and wait at a spinning
-//! barrier between layers. Waking sleeping threads costs tens of microseconds in browsers; a
-//! barrier between layers costs about one. The caller never sleeps (it spins), so no
-//! `Atomics.wait` happens on it. Without the feature there is one part and no barrier.
+//! **Work any thread can take.** Each layer that is worth splitting is cut into *chunks* (bands
+//! of output pixels, see [`Split`]: large first, small last). The calling thread publishes the
+//! layer, then it and the helper threads claim chunks from one shared counter until none are
+//! left; the caller then waits only for chunks a helper has *claimed and not finished*. A helper
+//! that is asleep, descheduled or still starting claims nothing and is never waited for: the
+//! caller computes the chunks it did not take. Each output element is computed by the same
+//! kernel instructions whatever the split and whichever thread computes it (every thread has
+//! its own scratch partition), so results are identical for any thread count and interleaving.
 //!
-//! Each output element is computed by the same instructions whatever the split, so results are
-//! identical for any thread count.
-
-use core::ops::Range;
-use core::sync::atomic::{AtomicUsize, Ordering};
+//! **Spin briefly, then sleep.** Between chunks the helpers spin for a short while and then sleep
+//! in `memory.atomic.wait32` (`Atomics.wait`, allowed in Web Workers); the caller rings them
+//! with `memory.atomic.notify` only when one sleeps. A caller that must wait for a claimed chunk
+//! spins briefly and then, where blocking is allowed (not on a page's main thread), waits too,
+//! which hands its core to the helper it waits for instead of spinning against it.
+//!
+//! **Fewer threads when that is faster, measured.** [`Executor`] (one per session) times every
+//! run on its calling thread and keeps, for the team and for the caller alone, the median of
+//! the last 5 runs. It uses the faster mode and re-measures the other now and then, with
+//! exponential backoff (after 4 runs at first, then 8, 16, … at most 64), and gives up the team
+//! at once after a team run twice slower than the caller alone. On a busy machine — where
+//! helper threads compete with another process for the cores and get descheduled — it falls
+//! back to one thread (the helpers then sleep: no spinning, no extra load); on a quiet one the
+//! threads come back at the next re-measurement.
+//!
+//! Helper state that outlives one call lives in a static (the team), never on the caller's
+//! stack: a helper reads the caller's job only while it holds a claim, and a claim can only be
+//! taken while the caller is inside the layer it belongs to (the claim word carries a phase
+//! number that changes every layer, and the caller does not leave a layer before every claimed
+//! chunk is finished).
+//!
+//! With the `threads` feature (the nightly, shared-memory wasm build) the helpers are the
+//! threads of rayon's global pool (wasm-bindgen-rayon's Web Workers), each permanently running
+//! the helper loop once started. Natively, [`start_threads`] starts helper threads (used by the
+//! tests; native builds are single-threaded otherwise). The single-threaded wasm build has no
+//! team at all.
 
 /// Work (multiply-adds, weighted by [`DEPTHWISE_WEIGHT`]) below which splitting a layer
 /// further costs more than it saves.
-pub const MIN_PART_WORK: usize = 150_000;
+pub const MIN_CHUNK_WORK: usize = 150_000;
 
 /// A depthwise multiply-add costs about this many pointwise ones (measured: ~4 vs ~25 GMAC/s
 /// for uint8 with SIMD128).
 pub const DEPTHWISE_WEIGHT: usize = 6;
 
-/// Threads an inference may use: the caller and the pool's threads.
+/// At most this many chunks per layer (the claim word has 8 bits for it).
+pub const MAX_CHUNKS: usize = 255;
+
+/// Threads an inference may use: the caller and the helpers.
 pub fn threads() -> usize {
-    #[cfg(feature = "threads")]
+    1 + helpers()
+}
+
+fn helpers() -> usize {
+    #[cfg(all(target_arch = "wasm32", feature = "threads"))]
     {
-        rayon::current_num_threads() + 1
+        rayon::current_num_threads().min(MAX_SLOTS - 1)
     }
-    #[cfg(not(feature = "threads"))]
+    #[cfg(not(target_arch = "wasm32"))]
     {
-        1
+        team::native::helpers()
+    }
+    #[cfg(all(target_arch = "wasm32", not(feature = "threads")))]
+    {
+        0
     }
 }
 
-/// A barrier that spins: the threads of an inference wait here between layers.
-#[derive(Debug)]
-pub struct Barrier {
-    count: usize,
-    arrived: AtomicUsize,
-    generation: AtomicUsize,
+/// Most threads (caller included) a team can have (the claim word has 8 bits for it).
+#[cfg(any(feature = "threads", not(target_arch = "wasm32")))]
+const MAX_SLOTS: usize = 255;
+
+/// The layers of one inference, as the executor sees them.
+pub trait Layers: Sync {
+    /// Number of layers.
+    fn count(&self) -> usize;
+    /// How many chunks layer `layer` is cut into when `threads` threads run it (1: run whole,
+    /// on the caller). At most [`MAX_CHUNKS`].
+    fn chunks(&self, layer: usize, threads: usize) -> usize;
+    /// Runs chunk `chunk` of layer `layer` as cut for `threads` threads, with scratch partition
+    /// `slot`.
+    ///
+    /// Called concurrently for distinct chunks of one layer (each from one thread, with a slot
+    /// no other thread uses meanwhile); a layer's chunks all return before any chunk of the
+    /// next layer starts.
+    fn run(&self, layer: usize, chunk: usize, threads: usize, slot: usize);
 }
 
-impl Barrier {
-    pub fn new(count: usize) -> Barrier {
-        Barrier { count, arrived: AtomicUsize::new(0), generation: AtomicUsize::new(0) }
+/// How a layer's `0..n` output pixels are cut into chunks for `threads` threads: guided
+/// self-scheduling — each chunk takes `1 / (2 · threads)` of what remains, but at least `min`
+/// pixels, boundaries multiple of `align` — so the first chunks are large (little overhead) and
+/// the last ones small (threads finish together). One chunk (the whole layer) for one thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Split {
+    pub n: usize,
+    pub threads: usize,
+    pub min: usize,
+    pub align: usize,
+}
+
+impl Split {
+    /// The chunks, in claiming order.
+    fn chunks(self) -> impl Iterator<Item = core::ops::Range<usize>> {
+        let align = self.align.max(1);
+        let min = self.min.max(1).next_multiple_of(align);
+        let (n, t) = (self.n, self.threads.max(1));
+        let mut start = 0;
+        core::iter::from_fn(move || {
+            let rem = n - start;
+            if rem == 0 {
+                return None;
+            }
+            let size =
+                if t == 1 { rem } else { rem.div_ceil(2 * t).next_multiple_of(align).max(min).min(rem) };
+            start += size;
+            Some(start - size..start)
+        })
     }
 
-    /// Returns once all `count` threads have called it (for this generation).
-    pub fn wait(&self) {
-        let generation = self.generation.load(Ordering::Acquire);
-        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.count {
-            self.arrived.store(0, Ordering::Relaxed);
-            self.generation.fetch_add(1, Ordering::Release);
-        } else {
-            while self.generation.load(Ordering::Acquire) == generation {
-                core::hint::spin_loop();
+    /// This split with `min` raised until it has at most `max` chunks.
+    pub fn at_most(mut self, max: usize) -> Split {
+        while self.count() > max.max(1) {
+            self.min = self.min.max(1) * 2;
+        }
+        self
+    }
+
+    /// Number of chunks.
+    pub fn count(self) -> usize {
+        self.chunks().count().max(1)
+    }
+
+    /// Chunk `chunk` (empty past the last one).
+    pub fn band(self, chunk: usize) -> core::ops::Range<usize> {
+        self.chunks().nth(chunk).unwrap_or(self.n..self.n)
+    }
+}
+
+/// What the executor did, counted over a session's life (diagnostics and tests).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct ExecStats {
+    /// Runs on the team (caller and helpers).
+    pub team_runs: u64,
+    /// Runs on the caller alone (one thread available, the team in use, or the caller faster).
+    pub solo_runs: u64,
+    /// Runs of the mode the executor does not currently prefer, to re-measure it.
+    pub probes: u64,
+    /// Milliseconds the caller spent waiting for chunks claimed by helpers.
+    pub stall_ms: f64,
+    /// Chunks computed by helpers.
+    pub helper_chunks: u64,
+    /// Chunks computed by the caller in team runs.
+    pub caller_chunks: u64,
+    /// Current estimates (milliseconds per run: the median of the last few runs) of the team and
+    /// of the caller alone; NaN until measured.
+    pub team_ms: f64,
+    pub solo_ms: f64,
+    /// Whether the next run prefers the team.
+    pub prefer_team: bool,
+}
+
+/// Chooses, run by run, between the team and the caller alone, from measured run times.
+#[derive(Debug, Clone)]
+// (The single-threaded wasm build has no team: it only counts runs.)
+#[cfg_attr(all(target_arch = "wasm32", not(feature = "threads")), allow(dead_code))]
+pub struct Executor {
+    prefer_team: bool,
+    team: Recent,
+    solo: Recent,
+    /// Runs of the preferred mode since the other was last measured.
+    since_probe: u32,
+    /// Runs of the preferred mode between two measurements of the other.
+    backoff: u32,
+    /// `Some(false)`: always alone; `Some(true)`: always the team; `None`: adaptive.
+    forced: Option<bool>,
+    stats: ExecStats,
+}
+
+impl Default for Executor {
+    fn default() -> Self {
+        Executor::new()
+    }
+}
+
+/// Backoff bounds (runs of the preferred mode between two measurements of the other).
+const MIN_BACKOFF: u32 = 4;
+#[cfg(any(feature = "threads", not(target_arch = "wasm32")))]
+const MAX_BACKOFF: u32 = 64;
+/// Hysteresis: the team must be this much faster than the caller alone to be preferred (its
+/// times vary more); the caller alone is preferred as soon as it is faster.
+#[cfg(any(feature = "threads", not(target_arch = "wasm32")))]
+const TEAM_MARGIN: f64 = 0.9;
+
+/// The last few run times of one mode; its estimate is their median (robust to the odd run
+/// that a page's other work or the OS stretched).
+#[derive(Debug, Clone, Copy, Default)]
+#[cfg_attr(all(target_arch = "wasm32", not(feature = "threads")), allow(dead_code))]
+struct Recent {
+    ms: [f64; 5],
+    len: usize,
+    next: usize,
+}
+
+impl Recent {
+    #[cfg(any(feature = "threads", not(target_arch = "wasm32")))]
+    fn push(&mut self, ms: f64) {
+        self.ms[self.next] = ms;
+        self.next = (self.next + 1) % self.ms.len();
+        self.len = (self.len + 1).min(self.ms.len());
+    }
+
+    fn median(&self) -> Option<f64> {
+        let mut v = self.ms;
+        let v = &mut v[..self.len];
+        v.sort_unstable_by(f64::total_cmp);
+        v.get(v.len() / 2).copied()
+    }
+}
+
+impl Executor {
+    pub fn new() -> Executor {
+        Executor {
+            prefer_team: true,
+            team: Recent::default(),
+            solo: Recent::default(),
+            since_probe: 0,
+            backoff: MIN_BACKOFF,
+            forced: None,
+            stats: ExecStats::default(),
+        }
+    }
+
+    /// Forgets the measurements (the work changed, e.g. another resolution).
+    pub fn reset(&mut self) {
+        let (forced, stats) = (self.forced, self.stats);
+        *self = Executor { forced, stats, ..Executor::new() };
+    }
+
+    /// `Some(n)`: always use `n` threads if `n > 1` (the team, however slow) or the caller alone
+    /// if `n == 1`; `None`: choose from measurements (the default).
+    pub fn force(&mut self, threads: Option<usize>) {
+        self.forced = threads.map(|n| n > 1);
+    }
+
+    /// Counters and estimates so far.
+    pub fn stats(&self) -> ExecStats {
+        ExecStats {
+            team_ms: self.team.median().unwrap_or(f64::NAN),
+            solo_ms: self.solo.median().unwrap_or(f64::NAN),
+            prefer_team: self.prefer_team,
+            ..self.stats
+        }
+    }
+
+    /// Runs every layer of `layers`, with at most `slots` threads (the scratch partitions the
+    /// caller has), calling `after(layer)` on the calling thread once each layer is complete.
+    pub fn run(&mut self, layers: &dyn Layers, slots: usize, after: &mut dyn FnMut(usize)) {
+        #[cfg(any(feature = "threads", not(target_arch = "wasm32")))]
+        {
+            let threads = threads().min(slots).min(MAX_SLOTS);
+            if threads > 1 {
+                let (team, probe) = match self.forced {
+                    Some(team) => (team, false),
+                    None => {
+                        let probe = self.since_probe >= self.backoff;
+                        (self.prefer_team != probe, probe)
+                    }
+                };
+                let t0 = team::now();
+                if team {
+                    let Some(r) = team::run(layers, threads, after) else {
+                        // Another caller is using the team: run alone, and learn nothing.
+                        run_solo(layers, after);
+                        self.stats.solo_runs += 1;
+                        return;
+                    };
+                    self.stats.team_runs += 1;
+                    self.stats.stall_ms += r.stall_ms;
+                    self.stats.helper_chunks += r.helper_chunks;
+                    self.stats.caller_chunks += r.caller_chunks;
+                } else {
+                    run_solo(layers, after);
+                    self.stats.solo_runs += 1;
+                }
+                if self.forced.is_none() {
+                    self.learn(team, team::now() - t0, probe);
+                }
+                return;
             }
         }
-    }
-}
-
-/// One thread's share of an inference: part `index` of `count`.
-#[derive(Debug, Clone, Copy)]
-pub struct Part<'a> {
-    pub index: usize,
-    pub count: usize,
-    barrier: Option<&'a Barrier>,
-}
-
-impl Part<'_> {
-    /// The only part of a single-threaded run.
-    pub const SOLO: Part<'static> = Part { index: 0, count: 1, barrier: None };
-
-    pub fn is_first(&self) -> bool {
-        self.index == 0
+        #[cfg(all(target_arch = "wasm32", not(feature = "threads")))]
+        let _ = slots;
+        run_solo(layers, after);
+        self.stats.solo_runs += 1;
     }
 
-    /// This part's contiguous share of `0..n` when the work is split into `min(count, parts)`
-    /// pieces with boundaries multiple of `align` (parts past that get an empty range).
-    pub fn share(&self, n: usize, align: usize, parts: usize) -> Range<usize> {
-        let pieces = self.count.min(parts).max(1);
-        if self.index >= pieces {
-            return n..n;
+    /// Takes one measured run (`team` or alone, `ms` milliseconds) into account.
+    #[cfg(any(feature = "threads", not(target_arch = "wasm32")))]
+    fn learn(&mut self, team: bool, ms: f64, probe: bool) {
+        let recent = if team { &mut self.team } else { &mut self.solo };
+        if probe {
+            // A mode that has not run for a while: its old times say nothing about now.
+            *recent = Recent::default();
+            self.stats.probes += 1;
+            self.since_probe = 0;
+        } else {
+            self.since_probe = self.since_probe.saturating_add(1);
         }
-        let align = align.max(1);
-        let edge = |t: usize| if t == pieces { n } else { (n * t / pieces) / align * align };
-        edge(self.index)..edge(self.index + 1)
-    }
-
-    /// Waits until every part has reached this point.
-    pub fn sync(&self) {
-        if let Some(b) = self.barrier {
-            b.wait();
+        recent.push(ms);
+        let (Some(t), Some(s)) = (self.team.median(), self.solo.median()) else { return };
+        let (mut mine, other) = if self.prefer_team { (t, s) } else { (s, t) };
+        if team == self.prefer_team && ms > 2.0 * other {
+            // One run of the preferred mode twice slower than the other mode is reason enough
+            // to try the other at once; this run alone stands for the mode now (if it was a
+            // fluke, the next measurement of this mode will say so).
+            let recent = if team { &mut self.team } else { &mut self.solo };
+            *recent = Recent::default();
+            recent.push(ms);
+            mine = ms;
+        }
+        let switch = if self.prefer_team { other < mine } else { other < mine * TEAM_MARGIN };
+        if switch {
+            // The other mode is faster now: switch, and re-check the old one soon.
+            self.prefer_team = !self.prefer_team;
+            self.backoff = MIN_BACKOFF;
+            self.since_probe = 0;
+        } else if probe {
+            // The probe confirmed the preferred mode: look again later.
+            self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
         }
     }
 }
 
-/// Calls `f(part)` once on each of [`threads`] threads — part 0 on the calling thread — and
-/// returns when all have finished.
-pub fn run_parts(f: impl Fn(Part<'_>) + Sync) {
-    let count = threads();
-    #[cfg(feature = "threads")]
-    if count > 1 {
-        spawn_parts(count, &f);
-        return;
-    }
-    debug_assert_eq!(count, 1);
-    f(Part::SOLO);
-}
-
-#[cfg(feature = "threads")]
-fn spawn_parts(count: usize, f: &(dyn Fn(Part<'_>) + Sync)) {
-    let barrier = Barrier::new(count);
-    let finished = AtomicUsize::new(0);
-    {
-        // SAFETY: the spawned jobs borrow `f`, `barrier` and `finished`, which live on this
-        // stack frame; this function does not return before every job has incremented
-        // `finished` as its last action, and a panic aborts the whole instance (panic=abort),
-        // so no job can outlive the borrows.
-        let (f, barrier, finished): (
-            &'static (dyn Fn(Part<'_>) + Sync),
-            &'static Barrier,
-            &'static AtomicUsize,
-        ) = unsafe {
-            (core::mem::transmute(f), core::mem::transmute(&barrier), core::mem::transmute(&finished))
-        };
-        for index in 1..count {
-            rayon::spawn(move || {
-                f(Part { index, count, barrier: Some(barrier) });
-                finished.fetch_add(1, Ordering::Release);
-            });
-        }
-        f(Part { index: 0, count, barrier: Some(barrier) });
-    }
-    while finished.load(Ordering::Acquire) != count - 1 {
-        core::hint::spin_loop();
+/// Every layer on the calling thread, each in one piece.
+fn run_solo(layers: &dyn Layers, after: &mut dyn FnMut(usize)) {
+    for i in 0..layers.count() {
+        layers.run(i, 0, 1, 0);
+        after(i);
     }
 }
 
-/// A raw pointer the parts of an inference may share: each writes a disjoint part of the
+/// A raw pointer the threads of an inference may share: each writes a disjoint part of the
 /// memory behind it.
 pub struct SharedMut<T>(pub *mut T);
 
@@ -149,8 +351,9 @@ impl<T> Clone for SharedMut<T> {
 }
 impl<T> Copy for SharedMut<T> {}
 
-// SAFETY: used only to hand disjoint ranges of a buffer to the parts of `run_parts`; the session
-// guarantees no two parts touch the same element between two barriers.
+// SAFETY: used only to hand disjoint ranges of a buffer to the chunks of a layer; the session
+// guarantees no two chunks touch the same element, and the executor guarantees a layer's chunks
+// all finish before the next layer's start.
 unsafe impl<T> Send for SharedMut<T> {}
 // SAFETY: as above.
 unsafe impl<T> Sync for SharedMut<T> {}
@@ -163,28 +366,670 @@ impl<T> SharedMut<T> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::Part;
+#[cfg(not(target_arch = "wasm32"))]
+pub use team::native::start_threads;
 
-    #[test]
-    fn shares_cover_everything_once_and_aligned() {
-        for n in [0, 1, 7, 49, 100, 12544] {
-            for count in 1..5 {
-                for parts in [1, 2, 3, 8] {
-                    let mut next = 0;
-                    for index in 0..count {
-                        let r = Part { index, count, barrier: None }.share(n, 4, parts);
-                        if r.is_empty() {
-                            continue;
-                        }
-                        assert_eq!(r.start, next, "n {n} count {count} parts {parts}");
-                        assert!(r.start % 4 == 0);
-                        next = r.end;
-                    }
-                    assert_eq!(next, n);
+#[cfg(any(feature = "threads", not(target_arch = "wasm32")))]
+mod team {
+    //! The team: one static state shared by the caller and the helper threads.
+
+    use super::{Layers, MAX_CHUNKS};
+    use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+
+    /// Helpers spin this long (milliseconds) without work before they sleep: between runs, and
+    /// within a run (waiting for the caller to finish a layer and publish the next).
+    const HELPER_SPIN_MS: f64 = 1.0;
+    const HELPER_SPIN_IN_RUN_MS: f64 = 2.0;
+    /// The caller spins this long (milliseconds) for a claimed chunk before it waits.
+    const CALLER_SPIN_MS: f64 = 0.02;
+    /// The caller's waits time out after this long (nanoseconds) and check again.
+    const CALLER_WAIT_NS: i64 = 200_000;
+
+    /// The claim word: `phase` (40 bits, new for every published layer; it wraps after 2^40
+    /// layers, and a stale compare-exchange could only succeed if a helper stalled between its
+    /// load and its exchange for exactly that many), `slots` (8 bits: threads whose slot is
+    /// below it may claim; 0 once a run is closed), `next` (8 bits: the next unclaimed chunk),
+    /// `limit` (8 bits: the layer's chunk count). A chunk is claimed by one compare-exchange
+    /// that increments `next`; it fails if anything — the phase in particular — changed.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    struct Claim {
+        phase: u64,
+        slots: u32,
+        next: u32,
+        limit: u32,
+    }
+
+    impl Claim {
+        fn pack(self) -> u64 {
+            (self.phase << 24)
+                | (u64::from(self.slots) << 16)
+                | (u64::from(self.next) << 8)
+                | u64::from(self.limit)
+        }
+        fn unpack(w: u64) -> Claim {
+            Claim {
+                phase: w >> 24,
+                slots: (w >> 16) as u32 & 0xff,
+                next: (w >> 8) as u32 & 0xff,
+                limit: w as u32 & 0xff,
+            }
+        }
+        /// Whether a thread with slot `slot` may claim a chunk now.
+        fn open_to(self, slot: usize) -> bool {
+            self.next < self.limit && slot < self.slots as usize
+        }
+    }
+
+    /// The caller's job, on its stack; helpers reach it through `Team::job` while they hold a
+    /// claim.
+    struct Job<'a> {
+        layers: &'a dyn Layers,
+    }
+
+    /// Everything the caller and the helpers share. It is a static: it outlives every call, so a
+    /// helper that wakes up late only ever reads this, never the stack of a finished call.
+    struct Team {
+        claim: AtomicU64,
+        /// The layer of the current phase and the team size it is cut for (written before the
+        /// phase is published).
+        layer: AtomicUsize,
+        threads: AtomicUsize,
+        /// The current job; non-null from before the first phase of a run is published until
+        /// after its last phase is closed.
+        job: AtomicPtr<Job<'static>>,
+        /// Chunks of the current phase finished by helpers (the caller waits on this word).
+        done: AtomicU32,
+        /// A helper's chunk panicked (native builds unwind; wasm aborts).
+        panicked: AtomicBool,
+        /// 1 while the caller waits on `done`.
+        caller_waiting: AtomicU32,
+        /// Bumped at every publication; sleeping helpers wait on this word.
+        bell: AtomicU32,
+        /// Helpers asleep (or about to be) on `bell`.
+        sleepers: AtomicU32,
+        /// A caller is using the team.
+        in_use: AtomicBool,
+    }
+
+    static TEAM: Team = Team {
+        claim: AtomicU64::new(0),
+        layer: AtomicUsize::new(0),
+        threads: AtomicUsize::new(0),
+        job: AtomicPtr::new(core::ptr::null_mut()),
+        done: AtomicU32::new(0),
+        panicked: AtomicBool::new(false),
+        caller_waiting: AtomicU32::new(0),
+        bell: AtomicU32::new(0),
+        sleepers: AtomicU32::new(0),
+        in_use: AtomicBool::new(false),
+    };
+
+    /// What one team run did.
+    pub struct TeamRun {
+        pub stall_ms: f64,
+        pub helper_chunks: u64,
+        pub caller_chunks: u64,
+    }
+
+    /// Tries to claim a chunk of the current phase for slot `slot`: `Some(chunk)`.
+    fn try_claim(slot: usize) -> Option<usize> {
+        let mut w = TEAM.claim.load(Ordering::Acquire);
+        loop {
+            let c = Claim::unpack(w);
+            if !c.open_to(slot) {
+                return None;
+            }
+            let taken = Claim { next: c.next + 1, ..c }.pack();
+            // Acquire on success: synchronizes with the caller's release store of this phase
+            // (the claims in between are read-modify-writes, so they continue its release
+            // sequence), which makes `TEAM.layer` and `TEAM.job` of this phase visible.
+            match TEAM.claim.compare_exchange_weak(w, taken, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return Some(c.next as usize),
+                Err(now) => w = now,
+            }
+        }
+    }
+
+    /// The caller's hold on the team during one run. Dropping it — at the end of the run, or
+    /// while unwinding from a panic — closes the current phase, waits for every chunk a helper
+    /// has claimed, and only then lets the job (on the caller's stack) go.
+    struct Running {
+        /// Chunks of the current phase the caller claimed itself.
+        mine: u32,
+    }
+
+    impl Drop for Running {
+        fn drop(&mut self) {
+            // A new phase with nothing to claim: from here on no claim of this run can succeed.
+            let old = Claim::unpack(TEAM.claim.load(Ordering::Relaxed));
+            let closed = Claim { phase: old.phase + 1, slots: 0, next: 0, limit: 0 };
+            let old = Claim::unpack(TEAM.claim.swap(closed.pack(), Ordering::SeqCst));
+            // Claims of this phase are exactly `old.next`; wait for the helpers' ones (none
+            // when the phase completed normally: then `done` already counts them all).
+            let theirs = old.next.saturating_sub(self.mine);
+            while TEAM.done.load(Ordering::Acquire) < theirs {
+                wait_done(theirs);
+            }
+            TEAM.job.store(core::ptr::null_mut(), Ordering::Relaxed);
+            TEAM.in_use.store(false, Ordering::Release);
+        }
+    }
+
+    /// Runs on the calling thread: every layer, chunked layers on the team. `None` if another
+    /// caller is using the team (then nothing ran).
+    pub fn run(layers: &dyn Layers, threads: usize, after: &mut dyn FnMut(usize)) -> Option<TeamRun> {
+        if TEAM.in_use.swap(true, Ordering::Acquire) {
+            return None;
+        }
+        start_helpers();
+        let job = Job { layers };
+        // Lifetime erasure: helpers dereference this pointer only while they hold a claim of a
+        // phase of this run, and `Running::drop` (which runs before `job` goes out of scope,
+        // even on unwinding: it is declared after it) closes the phase and waits for every
+        // claimed chunk first.
+        let job_ptr = (&job as *const Job<'_>).cast::<Job<'static>>().cast_mut();
+        TEAM.job.store(job_ptr, Ordering::Relaxed);
+        TEAM.done.store(0, Ordering::Relaxed);
+        let mut hold = Running { mine: 0 };
+        let mut phase = Claim::unpack(TEAM.claim.load(Ordering::Relaxed)).phase;
+        let mut run = TeamRun { stall_ms: 0.0, helper_chunks: 0, caller_chunks: 0 };
+        for i in 0..layers.count() {
+            let chunks = layers.chunks(i, threads).clamp(1, MAX_CHUNKS);
+            if chunks == 1 {
+                layers.run(i, 0, 1, 0);
+                after(i);
+                continue;
+            }
+            TEAM.layer.store(i, Ordering::Relaxed);
+            TEAM.threads.store(threads, Ordering::Relaxed);
+            TEAM.done.store(0, Ordering::Relaxed);
+            hold.mine = 0;
+            phase += 1;
+            let open = Claim { phase, slots: threads as u32, next: 0, limit: chunks as u32 };
+            // SeqCst: the release that publishes the phase (with `layer`, `done` and `job`
+            // written before it), and one side of the sleep handshake with `helper`.
+            TEAM.claim.store(open.pack(), Ordering::SeqCst);
+            ring();
+            while let Some(chunk) = try_claim(0) {
+                hold.mine += 1;
+                layers.run(i, chunk, threads, 0);
+            }
+            // Every chunk is claimed: wait for the ones helpers hold.
+            let theirs = chunks as u32 - hold.mine;
+            if TEAM.done.load(Ordering::Acquire) != theirs {
+                run.stall_ms += wait_done(theirs);
+            }
+            if TEAM.panicked.swap(false, Ordering::Relaxed) {
+                panic!("a helper thread panicked in layer {i}");
+            }
+            run.helper_chunks += u64::from(theirs);
+            run.caller_chunks += u64::from(hold.mine);
+            after(i);
+        }
+        drop(hold);
+        Some(run)
+    }
+
+    /// Waits (on the caller) until helpers have finished `theirs` chunks of this phase; returns
+    /// the milliseconds waited.
+    fn wait_done(theirs: u32) -> f64 {
+        let t0 = now();
+        let finished = || TEAM.done.load(Ordering::Acquire) >= theirs;
+        while !finished() {
+            if now() - t0 > CALLER_SPIN_MS && can_block() {
+                // The handshake with `helper`: announce the wait, then check the word;
+                // `memory.atomic.wait32` sleeps only if the word still holds what was read.
+                TEAM.caller_waiting.store(1, Ordering::SeqCst);
+                let seen = TEAM.done.load(Ordering::SeqCst);
+                if seen < theirs {
+                    wait(&TEAM.done, seen, CALLER_WAIT_NS);
+                }
+                TEAM.caller_waiting.store(0, Ordering::Relaxed);
+            } else {
+                for _ in 0..64 {
+                    core::hint::spin_loop();
                 }
             }
         }
+        now() - t0
+    }
+
+    /// Wakes sleeping helpers after a publication.
+    fn ring() {
+        TEAM.bell.fetch_add(1, Ordering::SeqCst);
+        if TEAM.sleepers.load(Ordering::SeqCst) != 0 {
+            notify(&TEAM.bell);
+        }
+    }
+
+    /// A helper thread's whole life: claim, compute, spin, sleep, forever.
+    pub fn helper(slot: usize) -> ! {
+        let mut idle_since: Option<f64> = None;
+        let mut spins = 0u32;
+        loop {
+            if let Some(chunk) = try_claim(slot) {
+                idle_since = None;
+                // SAFETY: we hold a claim of the current phase, so the caller is inside the
+                // layer it published, has not closed the run, and `job` points to its live
+                // `Job` (see `run`). The acquire in `try_claim` makes `layer` and `job` of this
+                // phase visible; they cannot change before we report the chunk finished.
+                let job = unsafe { &*TEAM.job.load(Ordering::Relaxed) };
+                let layer = TEAM.layer.load(Ordering::Relaxed);
+                let threads = TEAM.threads.load(Ordering::Relaxed);
+                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    job.layers.run(layer, chunk, threads, slot);
+                }));
+                if ran.is_err() {
+                    // Still count the chunk, so the caller does not wait forever; it panics.
+                    TEAM.panicked.store(true, Ordering::Relaxed);
+                }
+                // After this the caller may end the phase (and the run): no touching `job`.
+                TEAM.done.fetch_add(1, Ordering::SeqCst);
+                if TEAM.caller_waiting.load(Ordering::SeqCst) != 0 {
+                    notify(&TEAM.done);
+                }
+                continue;
+            }
+            core::hint::spin_loop();
+            spins += 1;
+            if spins % 256 != 0 {
+                continue;
+            }
+            let t = now();
+            let since = *idle_since.get_or_insert(t);
+            // A closed run has `slots == 0`.
+            let in_run = Claim::unpack(TEAM.claim.load(Ordering::Relaxed)).slots != 0;
+            if t - since < if in_run { HELPER_SPIN_IN_RUN_MS } else { HELPER_SPIN_MS } {
+                continue;
+            }
+            // Sleep until the next publication. Handshake with `ring`: count ourselves
+            // asleep, read the bell, check for work; `wait` returns at once if the bell moved.
+            TEAM.sleepers.fetch_add(1, Ordering::SeqCst);
+            let bell = TEAM.bell.load(Ordering::SeqCst);
+            if !Claim::unpack(TEAM.claim.load(Ordering::SeqCst)).open_to(slot) {
+                wait(&TEAM.bell, bell, -1);
+            }
+            TEAM.sleepers.fetch_sub(1, Ordering::SeqCst);
+            idle_since = None;
+        }
+    }
+
+    // ------------------------------------------------------------ platform: wasm threads
+    #[cfg(all(target_arch = "wasm32", feature = "threads"))]
+    mod platform {
+        use core::sync::atomic::{AtomicU8, AtomicU32, Ordering};
+        use wasm_bindgen::prelude::*;
+
+        #[wasm_bindgen]
+        extern "C" {
+            #[wasm_bindgen(js_namespace = performance, js_name = now)]
+            fn performance_now() -> f64;
+        }
+
+        pub fn now() -> f64 {
+            performance_now()
+        }
+
+        /// Sleeps while `word` holds `expected`, at most `timeout_ns` (-1: no limit).
+        pub fn wait(word: &AtomicU32, expected: u32, timeout_ns: i64) {
+            // SAFETY: the pointer is a valid, aligned, shared 32-bit word (a static atomic);
+            // only threads that may block call this (helpers are Web Workers; the caller
+            // checks `can_block` first).
+            unsafe {
+                core::arch::wasm32::memory_atomic_wait32(
+                    word.as_ptr().cast::<i32>(),
+                    expected as i32,
+                    timeout_ns,
+                );
+            }
+        }
+
+        pub fn notify(word: &AtomicU32) {
+            // SAFETY: a valid, aligned, shared 32-bit word; notify never blocks.
+            unsafe {
+                core::arch::wasm32::memory_atomic_notify(word.as_ptr().cast::<i32>(), u32::MAX);
+            }
+        }
+
+        /// Whether the calling thread may block: not on a page's main thread, where
+        /// `memory.atomic.wait32` traps (a Window has a `document`; Workers and Node do not).
+        pub fn can_block() -> bool {
+            static CAN: AtomicU8 = AtomicU8::new(0); // 0 unknown, 1 no, 2 yes
+            match CAN.load(Ordering::Relaxed) {
+                1 => false,
+                2 => true,
+                _ => {
+                    let window = js_sys::Reflect::has(&js_sys::global(), &JsValue::from_str("document"))
+                        .unwrap_or(true);
+                    CAN.store(if window { 1 } else { 2 }, Ordering::Relaxed);
+                    !window
+                }
+            }
+        }
+
+        /// Starts the helper loop on every thread of rayon's pool, once. The loop never returns,
+        /// so those threads serve only this team from then on (nothing else here uses rayon).
+        pub fn start_helpers() {
+            static STARTED: std::sync::Once = std::sync::Once::new();
+            STARTED.call_once(|| {
+                rayon::spawn_broadcast(|ctx| {
+                    if ctx.index() + 1 < super::super::MAX_SLOTS {
+                        super::helper(ctx.index() + 1)
+                    }
+                })
+            });
+        }
+    }
+
+    // ------------------------------------------------------------ platform: native
+    #[cfg(not(target_arch = "wasm32"))]
+    pub mod native {
+        use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+        use std::sync::{Mutex, OnceLock};
+        use std::thread::Thread;
+        use std::time::{Duration, Instant};
+
+        static HELPERS: AtomicUsize = AtomicUsize::new(0);
+        /// The helpers' handles, to unpark them (registered once each, read by `notify`).
+        static THREADS: [OnceLock<Thread>; 64] = [const { OnceLock::new() }; 64];
+
+        pub fn helpers() -> usize {
+            HELPERS.load(Ordering::Acquire)
+        }
+
+        /// Starts helper threads (once; later calls with a larger `threads` add more) so that
+        /// [`super::super::threads`] is `threads`, at most 64. Native builds run on one thread
+        /// until this is called.
+        pub fn start_threads(threads: usize) {
+            static LOCK: Mutex<()> = Mutex::new(());
+            let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+            let want = threads.clamp(1, THREADS.len()) - 1;
+            for slot in helpers() + 1..=want {
+                let t = std::thread::Builder::new()
+                    .name(format!("mobilenet-helper-{slot}"))
+                    .spawn(move || super::helper(slot))
+                    .expect("spawning a helper thread");
+                let _ = THREADS[slot - 1].set(t.thread().clone());
+                HELPERS.store(slot, Ordering::Release);
+            }
+        }
+
+        pub fn now() -> f64 {
+            static START: OnceLock<Instant> = OnceLock::new();
+            START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1e3
+        }
+
+        pub fn wait(word: &AtomicU32, expected: u32, timeout_ns: i64) {
+            if word.load(Ordering::SeqCst) == expected {
+                if timeout_ns < 0 {
+                    // Helpers: `notify` unparks them (an unpark before the park makes it return).
+                    std::thread::park_timeout(Duration::from_millis(50));
+                } else {
+                    // The caller is not registered for unparking: yield instead.
+                    std::thread::yield_now();
+                }
+            }
+        }
+
+        pub fn notify(_word: &AtomicU32) {
+            for t in THREADS.iter().filter_map(OnceLock::get) {
+                t.unpark();
+            }
+        }
+
+        pub fn can_block() -> bool {
+            true
+        }
+
+        pub fn start_helpers() {}
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    use native as platform;
+
+    pub use platform::now;
+    use platform::{can_block, notify, start_helpers, wait};
+
+    #[cfg(test)]
+    mod tests {
+        use super::Claim;
+
+        #[test]
+        fn claim_word_round_trips() {
+            for c in [
+                Claim { phase: 0, slots: 0, next: 0, limit: 0 },
+                Claim { phase: (1 << 40) - 1, slots: 255, next: 255, limit: 255 },
+                Claim { phase: 12345, slots: 2, next: 7, limit: 9 },
+            ] {
+                assert_eq!(Claim::unpack(c.pack()), c);
+            }
+            assert!(Claim { phase: 1, slots: 2, next: 0, limit: 3 }.open_to(1));
+            assert!(!Claim { phase: 1, slots: 2, next: 0, limit: 3 }.open_to(2));
+            assert!(!Claim { phase: 1, slots: 2, next: 3, limit: 3 }.open_to(0));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+
+    #[test]
+    fn splits_cover_everything_once_aligned_and_shrinking() {
+        for n in [0, 1, 7, 49, 100, 196, 3136, 12544] {
+            for threads in [1, 2, 3, 8] {
+                for min in [1, 4, 10, 100, 5000] {
+                    let split = Split { n, threads, min, align: 4 }.at_most(MAX_CHUNKS);
+                    let count = split.count();
+                    assert!((1..=MAX_CHUNKS).contains(&count));
+                    if threads == 1 {
+                        assert_eq!(count, 1);
+                    }
+                    let mut next = 0;
+                    let mut last = usize::MAX;
+                    for chunk in 0..count {
+                        let r = split.band(chunk);
+                        assert_eq!(r.start, next, "{split:?} chunk {chunk}");
+                        assert!(r.start % 4 == 0 || r.start == n);
+                        assert!(!r.is_empty() || n == 0);
+                        // Non-increasing, but for the final remainder.
+                        assert!(r.len() <= last || chunk == count - 1, "{split:?} chunk {chunk}");
+                        last = r.len();
+                        next = r.end;
+                    }
+                    assert_eq!(next, n, "{split:?}");
+                    assert!(split.band(count).is_empty());
+                }
+            }
+        }
+        // Two threads, 12544 pixels, at least 100 per chunk: big chunks first, small ones last.
+        let split = Split { n: 12544, threads: 2, min: 100, align: 4 };
+        assert_eq!(split.band(0), 0..3136);
+        assert!(split.band(split.count() - 2).len() <= 104);
+    }
+
+    /// A job that records how often each chunk ran and on which slot, checks that no chunk of a
+    /// layer starts before the previous layer is complete, and optionally slows helpers down.
+    struct Probe {
+        layers: usize,
+        chunks: usize,
+        /// Per layer and chunk: how many times it ran.
+        ran: Vec<AtomicU32>,
+        /// Per layer: the chunk count it ran with, and how many of its chunks finished.
+        used: Vec<AtomicUsize>,
+        finished: Vec<AtomicUsize>,
+        /// Helpers sleep this long in each chunk (as a descheduled thread would).
+        helper_delay: std::time::Duration,
+        slots_seen: Mutex<Vec<usize>>,
+    }
+
+    impl Probe {
+        fn new(layers: usize, chunks: usize, helper_delay_us: u64) -> Probe {
+            Probe {
+                layers,
+                chunks,
+                ran: (0..layers * chunks).map(|_| AtomicU32::new(0)).collect(),
+                used: (0..layers).map(|_| AtomicUsize::new(0)).collect(),
+                finished: (0..layers).map(|_| AtomicUsize::new(0)).collect(),
+                helper_delay: std::time::Duration::from_micros(helper_delay_us),
+                slots_seen: Mutex::new(Vec::new()),
+            }
+        }
+
+        /// Every layer ran each of its chunks exactly once.
+        fn check(&self) {
+            for layer in 0..self.layers {
+                let n = self.used[layer].load(Ordering::SeqCst);
+                assert!(n >= 1, "layer {layer} never ran");
+                assert_eq!(self.finished[layer].load(Ordering::SeqCst), n, "layer {layer}");
+                for chunk in 0..self.chunks {
+                    let want = u32::from(chunk < n);
+                    assert_eq!(
+                        self.ran[layer * self.chunks + chunk].load(Ordering::SeqCst),
+                        want,
+                        "layer {layer} chunk {chunk}"
+                    );
+                }
+            }
+        }
+    }
+
+    impl Layers for Probe {
+        fn count(&self) -> usize {
+            self.layers
+        }
+        fn chunks(&self, layer: usize, threads: usize) -> usize {
+            if layer % 3 == 2 || threads == 1 { 1 } else { self.chunks }
+        }
+        fn run(&self, layer: usize, chunk: usize, threads: usize, slot: usize) {
+            let chunks = self.chunks(layer, threads);
+            self.used[layer].store(chunks, Ordering::SeqCst);
+            if layer > 0 {
+                let prev = self.used[layer - 1].load(Ordering::SeqCst);
+                assert_eq!(
+                    self.finished[layer - 1].load(Ordering::SeqCst),
+                    prev,
+                    "layer {layer} started early"
+                );
+            }
+            if slot != 0 && !self.helper_delay.is_zero() {
+                std::thread::sleep(self.helper_delay);
+            }
+            self.ran[layer * self.chunks + chunk].fetch_add(1, Ordering::SeqCst);
+            self.slots_seen.lock().unwrap().push(slot);
+            self.finished[layer].fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn every_chunk_runs_exactly_once_in_order_with_helpers() {
+        start_threads(3);
+        for delay in [0, 200] {
+            for _ in 0..20 {
+                let p = Probe::new(12, 7, delay);
+                let mut ex = Executor::new();
+                ex.force(Some(3));
+                let mut completed = Vec::new();
+                ex.run(&p, 3, &mut |l| completed.push(l));
+                assert_eq!(completed, (0..12).collect::<Vec<_>>());
+                p.check();
+            }
+        }
+    }
+
+    #[test]
+    fn slots_beyond_the_callers_partitions_never_run() {
+        start_threads(3);
+        for _ in 0..50 {
+            let p = Probe::new(6, 9, 0);
+            let mut ex = Executor::new();
+            ex.force(Some(2));
+            ex.run(&p, 2, &mut |_| {});
+            p.check();
+            assert!(p.slots_seen.lock().unwrap().iter().all(|&s| s < 2));
+        }
+    }
+
+    #[test]
+    fn the_caller_does_not_wait_for_slow_helpers_beyond_their_claims() {
+        // Helpers take 20 ms per chunk; the caller takes every chunk it can and so waits for at
+        // most one helper chunk per layer and helper.
+        start_threads(2);
+        let p = Probe::new(6, 64, 20_000);
+        let mut ex = Executor::new();
+        ex.force(Some(2));
+        let t0 = std::time::Instant::now();
+        ex.run(&p, 2, &mut |_| {});
+        p.check();
+        let s = ex.stats();
+        if s.team_runs == 1 {
+            // (Another test may hold the team, and then this run was alone.)
+            assert!(s.helper_chunks <= 4, "helpers took {} chunks", s.helper_chunks);
+            assert!(t0.elapsed().as_millis() < 4 * 20 * 3, "{:?}", t0.elapsed());
+        }
+    }
+
+    #[test]
+    fn a_panicking_chunk_does_not_leave_the_team_broken() {
+        struct Boom;
+        impl Layers for Boom {
+            fn count(&self) -> usize {
+                2
+            }
+            fn chunks(&self, _: usize, _: usize) -> usize {
+                50
+            }
+            fn run(&self, layer: usize, chunk: usize, _: usize, _: usize) {
+                std::thread::sleep(std::time::Duration::from_micros(50));
+                assert!(!(layer == 1 && chunk == 20), "boom");
+            }
+        }
+        start_threads(2);
+        for _ in 0..5 {
+            let r = std::panic::catch_unwind(|| {
+                let mut ex = Executor::new();
+                ex.force(Some(2));
+                ex.run(&Boom, 2, &mut |_| {});
+            });
+            assert!(r.is_err());
+        }
+        // The team still works.
+        let p = Probe::new(6, 9, 0);
+        let mut ex = Executor::new();
+        ex.force(Some(2));
+        ex.run(&p, 2, &mut |_| {});
+        p.check();
+    }
+
+    /// Feeds `learn` synthetic times and returns which runs were on the team.
+    fn drive(ex: &mut Executor, runs: usize, team_ms: f64, solo_ms: f64) -> Vec<bool> {
+        (0..runs)
+            .map(|_| {
+                let probe = ex.since_probe >= ex.backoff;
+                let team = ex.prefer_team != probe;
+                ex.learn(team, if team { team_ms } else { solo_ms }, probe);
+                team
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_executor_prefers_the_faster_mode_and_re_measures_the_other() {
+        let mut ex = Executor::new();
+        // Quiet: the team is twice as fast.
+        let quiet = drive(&mut ex, 300, 8.0, 16.0);
+        assert!(ex.prefer_team);
+        assert!(quiet[100..].iter().filter(|t| !**t).count() <= 4, "few solo runs once settled");
+        // Busy: the team is 5× slower than the caller alone.
+        let busy = drive(&mut ex, 300, 120.0, 22.0);
+        assert!(!ex.prefer_team);
+        assert!(busy[..3].iter().filter(|t| **t).count() <= 1, "falls back at once");
+        assert!(busy[100..].iter().filter(|t| **t).count() <= 4, "few team probes once settled");
+        // Quiet again: the threads come back within one backoff.
+        let again = drive(&mut ex, 100, 8.0, 16.0);
+        assert!(ex.prefer_team, "a quiet machine gets its threads back");
+        assert!(again[70..].iter().filter(|t| !**t).count() <= 2, "mostly on the team again");
     }
 }

@@ -2,14 +2,17 @@
 //!
 //! Running a frame allocates nothing: the input is copied into the session's input buffer and
 //! the layers ping-pong between two buffers sized for the largest activation. With threads
-//! (see [`crate::kernels::parallel`]) every thread runs the layer loop, computing its own band
-//! of output pixels of each convolution, with a barrier between layers.
+//! (see [`crate::kernels::parallel`]) each convolution is cut into chunks of output pixels that
+//! the calling thread and the helper threads claim from a shared counter; the session's
+//! [`Executor`] measures whether the team or the caller alone is faster and uses that.
 
 use super::Model;
-use super::graph::{Bias, DType, Filter, Layer, Op};
+use super::graph::{Bias, DType, Filter, Op};
 use super::plan::{Plan, Step, plan};
 use crate::error::{Error, Result, invalid_input};
-use crate::kernels::parallel::{DEPTHWISE_WEIGHT, MIN_PART_WORK, Part, SharedMut, run_parts, threads};
+use crate::kernels::parallel::{
+    DEPTHWISE_WEIGHT, ExecStats, Executor, Layers, MAX_CHUNKS, MIN_CHUNK_WORK, SharedMut, Split, threads,
+};
 use crate::kernels::{self, ConvGeom, FilterShape, FloatRange, KernelSet, Packed, QuantParams, Scratch};
 use ndarray::{ArrayView1, ArrayView3};
 
@@ -40,6 +43,8 @@ pub struct Session {
     /// Optional clock (milliseconds) and the per-layer durations of the last run.
     clock: Option<fn() -> f64>,
     times: Vec<f64>,
+    /// Chooses between the threads and the caller alone, from measured run times.
+    executor: Executor,
 }
 
 /// Which buffer a layer reads and which it writes: layer 0 reads the input buffer, then the
@@ -121,12 +126,11 @@ impl Element for f32 {
     }
 }
 
-/// One inference's memory as raw views that the parts share. Between two barriers, each part
-/// reads the layer's input and writes only its own band of the layer's output and its own
-/// scratch partition.
+/// One inference's memory as raw views that the threads share. While a layer runs, each chunk
+/// reads the layer's input and writes only its own band of the layer's output and the scratch
+/// partition of the thread running it.
 struct Exec<'a, T> {
     plan: &'a Plan,
-    layers: &'a [Layer],
     packed: &'a [Packed],
     kernels: &'static KernelSet,
     bufs: [SharedMut<T>; 3],
@@ -134,8 +138,8 @@ struct Exec<'a, T> {
     scratch_f32: SharedMut<f32>,
     i16_per_part: usize,
     f32_per_part: usize,
-    clock: Option<fn() -> f64>,
-    times: SharedMut<f64>,
+    /// Scratch partitions (threads the buffers were sized for).
+    parts: usize,
     /// Layers to run (all of them, or up to the embedding).
     count: usize,
 }
@@ -145,25 +149,45 @@ impl<T: Element> Exec<'_, T> {
         self.plan.shapes[layer].iter().product()
     }
 
-    /// Runs layer `i`'s share for `part`.
-    fn layer(&self, i: usize, part: Part<'_>) {
-        let (r, w) = slots(i);
-        let n_in = if i == 0 { self.plan.input_shape.iter().product() } else { self.len(i - 1) };
-        // SAFETY: buffer r holds at least n_in elements (the plan sized every buffer for the
-        // largest activation) and no part writes it during this layer.
-        let src = unsafe { core::slice::from_raw_parts(self.bufs[r].get(), n_in) };
-        let step = &self.plan.steps[i];
-        match (step, &self.layers[i].op) {
-            (Step::Conv { geom, quant, range, depthwise }, _) => {
+    /// How layer `i` is cut for `threads` threads: only convolutions with at least twice
+    /// [`MIN_CHUNK_WORK`] are cut, into bands of output pixels of at least that much work each.
+    fn split(&self, i: usize, threads: usize) -> Split {
+        match &self.plan.steps[i] {
+            Step::Conv { geom, depthwise, .. } => {
                 let m = geom.out_h * geom.out_w;
                 let per_pixel =
                     geom.out_c * geom.kh * geom.kw * if *depthwise { DEPTHWISE_WEIGHT } else { geom.in_c };
-                let band = part.share(m, 4, (m * per_pixel / MIN_PART_WORK).max(1));
+                let threads = if m * per_pixel < 2 * MIN_CHUNK_WORK { 1 } else { threads };
+                // The GEMM computes 4 pixels at a time: bands of multiples of 4 pixels. A
+                // depthwise band re-reads the input rows above its first output row: whole rows
+                // (its kernel computes every pixel on its own, so any cut gives the same bytes).
+                let align = if *depthwise { geom.out_w } else { 4 };
+                Split { n: m, threads, min: MIN_CHUNK_WORK.div_ceil(per_pixel.max(1)), align }
+                    .at_most(MAX_CHUNKS)
+            }
+            _ => Split { n: 1, threads: 1, min: 1, align: 1 },
+        }
+    }
+
+    /// Chunk `chunk` of layer `i` as cut for `threads` threads, with scratch partition `slot`.
+    fn layer(&self, i: usize, chunk: usize, threads: usize, slot: usize) {
+        let (r, w) = slots(i);
+        let n_in = if i == 0 { self.plan.input_shape.iter().product() } else { self.len(i - 1) };
+        // SAFETY: buffer r holds at least n_in elements (the plan sized every buffer for the
+        // largest activation) and nothing writes it during this layer.
+        let src = unsafe { core::slice::from_raw_parts(self.bufs[r].get(), n_in) };
+        let step = &self.plan.steps[i];
+        match step {
+            Step::Conv { geom, quant, range, depthwise } => {
+                let band = self.split(i, threads).band(chunk);
                 if band.is_empty() {
                     return;
                 }
-                // SAFETY: the bands of the parts are disjoint and inside the output, and each
-                // part's scratch partition is its own.
+                assert!(slot < self.parts, "scratch partition {slot} of {}", self.parts);
+                // SAFETY: the bands of a layer's chunks are disjoint and inside the output
+                // (buffer w holds the layer's whole output, and w != r), each chunk runs once,
+                // and the executor gives each running chunk a slot no other running chunk has,
+                // so the scratch partition is this call's alone.
                 let (out, scratch) = unsafe {
                     (
                         core::slice::from_raw_parts_mut(
@@ -172,11 +196,11 @@ impl<T: Element> Exec<'_, T> {
                         ),
                         T::scratch(
                             core::slice::from_raw_parts_mut(
-                                self.scratch_i16.get().add(part.index * self.i16_per_part),
+                                self.scratch_i16.get().add(slot * self.i16_per_part),
                                 self.i16_per_part,
                             ),
                             core::slice::from_raw_parts_mut(
-                                self.scratch_f32.get().add(part.index * self.f32_per_part),
+                                self.scratch_f32.get().add(slot * self.f32_per_part),
                                 self.f32_per_part,
                             ),
                         ),
@@ -185,52 +209,38 @@ impl<T: Element> Exec<'_, T> {
                 let g = geom.with_band(band);
                 T::conv(self.kernels, *depthwise, &g, quant, *range, src, &self.packed[i], out, scratch);
             }
-            _ if part.is_first() => {
-                // SAFETY: only the first part writes this layer's output.
+            _ => {
+                debug_assert_eq!(chunk, 0);
+                // SAFETY: layers other than convolutions are never split: this is the only
+                // call writing this layer's output.
                 let dst = unsafe { core::slice::from_raw_parts_mut(self.bufs[w].get(), self.len(i)) };
                 T::other(self.kernels, step, src, dst);
             }
-            _ => {}
         }
-    }
-
-    /// All layers, on every thread; returns the buffer holding the output.
-    fn run(&self) -> usize {
-        let n = self.count;
-        run_parts(|part| {
-            let start = self.clock.map(|c| c());
-            for i in 0..n {
-                self.layer(i, part);
-                part.sync();
-                if let (Some(c), true) = (self.clock, part.is_first()) {
-                    // SAFETY: `times` holds one value per layer; only the first part writes it.
-                    unsafe { *self.times.get().add(i) = c() };
-                }
-            }
-            if let (Some(t0), true) = (start, part.is_first()) {
-                // Turn timestamps into durations.
-                let mut last = t0;
-                for i in 0..n {
-                    // SAFETY: as above.
-                    unsafe {
-                        let t = *self.times.get().add(i);
-                        *self.times.get().add(i) = t - last;
-                        last = t;
-                    }
-                }
-            }
-        });
-        slots(n - 1).1
     }
 
     /// All layers on this thread, calling `observe` with each layer's output.
     fn run_observed(&self, observe: &mut dyn FnMut(usize, &[T])) -> usize {
         for i in 0..self.count {
-            self.layer(i, Part::SOLO);
+            self.layer(i, 0, 1, 0);
             // SAFETY: the layer is complete and nothing writes its output until the next one.
             observe(i, unsafe { core::slice::from_raw_parts(self.bufs[slots(i).1].get(), self.len(i)) });
         }
         slots(self.count - 1).1
+    }
+}
+
+impl<T: Element> Layers for Exec<'_, T> {
+    fn count(&self) -> usize {
+        self.count
+    }
+
+    fn chunks(&self, i: usize, threads: usize) -> usize {
+        self.split(i, threads).count()
+    }
+
+    fn run(&self, layer: usize, chunk: usize, threads: usize, slot: usize) {
+        self.layer(layer, chunk, threads, slot);
     }
 }
 
@@ -264,6 +274,7 @@ impl Session {
             parts: 1,
             clock: None,
             times: Vec::new(),
+            executor: Executor::new(),
         };
         s.allocate();
         Ok(s)
@@ -275,6 +286,7 @@ impl Session {
         let n = plan.max_elements;
         let input: usize = plan.input_shape.iter().product();
         self.parts = threads();
+        self.executor.reset();
         let scratch = plan.scratch_elements * self.parts;
         self.times = vec![0.0; plan.steps.len()];
         match self.model.graph.dtype {
@@ -311,7 +323,22 @@ impl Session {
         if !std::ptr::eq(kernels, self.kernels) {
             self.packed = pack(&self.model, kernels);
             self.kernels = kernels;
+            self.executor.reset();
         }
+    }
+
+    /// `Some(n)`: run every inference on `n` threads if `n > 1` (all the build has, even when
+    /// measurements say one thread is faster), or on the calling thread alone if `n == 1`.
+    /// `None` (the default): use the threads when they are measured to be faster (see
+    /// [`crate::kernels::parallel`]).
+    pub fn set_threads(&mut self, threads: Option<usize>) {
+        self.executor.force(threads);
+    }
+
+    /// What the executor did so far: runs on the threads and alone, time spent waiting for
+    /// helpers, and its current estimates.
+    pub fn thread_stats(&self) -> ExecStats {
+        self.executor.stats()
     }
 
     /// The kernel implementation in use.
@@ -609,7 +636,6 @@ impl Session {
         };
         let exec = Exec {
             plan: &self.plan,
-            layers: &self.model.graph.layers,
             packed: &self.packed,
             kernels: self.kernels,
             bufs: [
@@ -621,13 +647,29 @@ impl Session {
             scratch_f32: SharedMut(self.scratch_f32.as_mut_ptr()),
             i16_per_part: self.scratch_i16.len() / self.parts,
             f32_per_part: self.scratch_f32.len() / self.parts,
-            clock: self.clock,
-            times: SharedMut(self.times.as_mut_ptr()),
+            parts: self.parts,
             count,
         };
         let last = match observe {
             Some(f) => exec.run_observed(f),
-            None => exec.run(),
+            None => {
+                let clock = self.clock;
+                let times = &mut self.times;
+                let t0 = clock.map(|c| c());
+                self.executor.run(&exec, self.parts, &mut |i| {
+                    if let Some(c) = clock {
+                        times[i] = c();
+                    }
+                });
+                if let Some(t0) = t0 {
+                    // Timestamps into durations.
+                    let mut last = t0;
+                    for t in &mut times[..count] {
+                        (*t, last) = (*t - last, *t);
+                    }
+                }
+                slots(count - 1).1
+            }
         };
         let n: usize = self.plan.shapes[count - 1].iter().product();
         Ok(&bufs[last][..n])
