@@ -11,6 +11,8 @@ import * as simd128 from './mobilenet_wasm.js';
 import * as relaxed from './relaxed/mobilenet_wasm.js';
 import * as threads from './threads/mobilenet_wasm.js';
 import * as threadsRelaxed from './threads-relaxed/mobilenet_wasm.js';
+import { setSpawner as setThreadsSpawner } from './threads/start.js';
+import { setSpawner as setThreadsRelaxedSpawner } from './threads-relaxed/start.js';
 
 /** The builds. The paths are literals on purpose (bundlers follow only literals). */
 const VARIANTS = {
@@ -37,6 +39,14 @@ const VARIANTS = {
 };
 
 let assetBase = null;
+
+// How each threaded build starts a thread: the literal new Worker(new URL(…, import.meta.url))
+// forms bundlers recognise (here, not in start.js: see there), or the same file under the
+// asset base.
+setThreadsSpawner(() => (assetBase ? new Worker(new URL('threads/thread.js', assetBase), { type: 'module' })
+  : new Worker(new URL('./threads/thread.js', import.meta.url), { type: 'module' })));
+setThreadsRelaxedSpawner(() => (assetBase ? new Worker(new URL('threads-relaxed/thread.js', assetBase), { type: 'module' })
+  : new Worker(new URL('./threads-relaxed/thread.js', import.meta.url), { type: 'module' })));
 
 /** The URL set by setAssetBase (null: the package's files are next to its modules). */
 export const getAssetBase = () => assetBase;

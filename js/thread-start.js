@@ -1,12 +1,14 @@
-// The threaded builds' thread start-up, in place of wasm-bindgen-rayon's JavaScript helper
-// (build.sh puts this file where the generated glue imports that helper from:
-// <build>/snippets/wasm-bindgen-rayon-*/src/workerHelpers.js, and thread.js beside it). It speaks
-// the crate's protocol (the same `startWorkers(module, memory, builder)` and init message) but:
-// - each thread is `new Worker(new URL('./thread.js', import.meta.url), { type: 'module' })`, and
-//   thread.js imports the glue statically by a literal relative path, so bundlers follow both
-//   (no dynamic import(), which Vite's classic-script Workers cannot split; no import cycle
-//   between the glue and this file, which Parcel's Worker bundles cannot resolve), and a strict
-//   Content-Security-Policy (`worker-src 'self'`, no blob: workers) allows them;
+// The threaded builds' thread start-up, in place of wasm-bindgen-rayon's JavaScript helper.
+// build.sh copies this file to <build>/start.js and makes the helper the generated glue imports
+// (<build>/snippets/wasm-bindgen-rayon-*/src/workerHelpers.js) re-export `startWorkers` from it.
+// It speaks the crate's protocol (the same `startWorkers(module, memory, builder)` and init
+// message) but:
+// - the Worker of each thread is made by a function the loader registers with setSpawner(): the
+//   loader holds the literal `new Worker(new URL('./threads/thread.js', import.meta.url), …)`
+//   that bundlers recognise. The literal must not sit in this file: thread.js imports the glue,
+//   the glue imports this file, and a Worker whose own module graph starts that same Worker is a
+//   cycle Turbopack (Next.js 16) hangs on. No blob: Worker either, so a strict
+//   Content-Security-Policy (`worker-src 'self'`) allows the threads;
 // - a thread that fails to start (a blocked or missing script, a failed import) rejects the
 //   start-up with the reason instead of leaving it waiting forever, and so does a start-up that
 //   takes longer than START_TIMEOUT_MS.
@@ -17,13 +19,20 @@ const START_TIMEOUT_MS = 15000;
 // (https://bugzilla.mozilla.org/show_bug.cgi?id=1702191).
 let workers = [];
 
+let spawner = null;
+
+/** Registers the function that starts one thread's Worker (the loader's literal). */
+export function setSpawner(f) {
+  spawner = f;
+}
+
 function spawn(init) {
-  const where = 'thread.js next to the threaded build';
+  const where = 'thread.js of the threaded build';
   return new Promise((resolve, reject) => {
     let worker;
     try {
-      // Exactly this literal form: it is what bundlers recognise as a Worker entry to bundle.
-      worker = new Worker(new URL('./thread.js', import.meta.url), { type: 'module' });
+      if (!spawner) throw new Error('no thread spawner registered (the threaded build was loaded without loader.js)');
+      worker = spawner();
     } catch (e) {
       reject(new Error(`cannot start a thread (${where}): ${e.message}`));
       return;

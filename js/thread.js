@@ -1,7 +1,8 @@
-// One thread of the threaded build (started by thread-start.js; build.sh puts this file next to
-// it): waits for the init message, instantiates the glue on the shared memory, reports ready (or
-// why it could not start), then serves rayon. The glue is a static import with a literal path.
-import * as glue from '../../../mobilenet_wasm.js';
+// One thread of a threaded build (build.sh copies this file to <build>/thread.js; the loader
+// starts it): waits for the init message, instantiates the glue on the shared memory, reports
+// ready (or why it could not start), then serves rayon. The glue is a static import with a
+// literal path (no dynamic import(): Vite's classic-script Workers cannot be split).
+import * as glue from './mobilenet_wasm.js';
 
 function waitForMsgType(target, type) {
   return new Promise((resolve) => {

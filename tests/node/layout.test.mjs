@@ -8,19 +8,26 @@ import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
 import { PKG } from './data.mjs';
 
+const withoutComments = (src) => src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+
+/** The Worker entries each module starts (literal new Worker(new URL(…))). */
+const workers = new Map();
+
 /** Every module reachable from `entry` through static imports, re-exports, dynamic imports
  *  with literal paths and `new Worker(new URL(literal, import.meta.url))`. */
 function graph(entry) {
   const seen = new Map();
   const visit = (file) => {
     if (seen.has(file)) return;
-    const src = readFileSync(file, 'utf8');
+    const src = withoutComments(readFileSync(file, 'utf8'));
     const specs = [
       ...src.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm),
       ...src.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm),
       ...src.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g),
       ...src.matchAll(/new Worker\(\s*new URL\(\s*['"]([^'"]+)['"]\s*,\s*import\.meta\.url/g),
     ].map((m) => m[1]);
+    workers.set(file, [...src.matchAll(/new Worker\(\s*new URL\(\s*['"]([^'"]+)['"]\s*,\s*import\.meta\.url/g)]
+      .map((m) => join(dirname(file), m[1])));
     seen.set(file, specs);
     for (const s of specs) if (s.startsWith('.')) visit(join(dirname(file), s));
   };
@@ -36,7 +43,7 @@ test('the browser entry and its Workers import no node: module, and every file t
     assert.ok(files.includes(want), `${want} is reachable from index.js (found: ${files.join(', ')})`);
   }
   assert.ok(files.some((f) => /^threads\/snippets\/.*workerHelpers\.js$/.test(f)), 'the threads\' start-up is reachable');
-  assert.ok(files.some((f) => /^threads-relaxed\/snippets\/.*\/thread\.js$/.test(f)), 'a thread\'s own module is reachable');
+  assert.ok(files.includes('threads-relaxed/thread.js'), 'a thread\'s own module is reachable');
   for (const [file, specs] of modules) {
     assert.ok(existsSync(file), `${relative(PKG, file)} exists`);
     for (const s of specs) {
@@ -44,8 +51,7 @@ test('the browser entry and its Workers import no node: module, and every file t
       assert.ok(s.startsWith('.'), `${relative(PKG, file)} imports the bare specifier ${s} (a CDN copy could not load it)`);
     }
     // No dynamic import() at all: Vite builds Workers as classic scripts, which cannot be split.
-    const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
-    assert.ok(!/\bimport\(/.test(code), `${relative(PKG, file)} has a dynamic import()`);
+    assert.ok(!/\bimport\(/.test(withoutComments(readFileSync(file, 'utf8'))), `${relative(PKG, file)} has a dynamic import()`);
   }
 });
 
@@ -68,4 +74,16 @@ test('exports: Node gets node.js, browsers and bundlers index.js; Node-only subp
   assert.equal(pkg.browser, './index.js');
   const nodeSide = graph(join(PKG, 'node.js'));
   assert.ok([...nodeSide.values()].flat().includes('node:fs/promises'), 'node.js reads files with node:fs');
+});
+
+test('no Worker starts itself: a Worker entry\'s own module graph holds no Worker literal back to it', () => {
+  // (Such a cycle makes Turbopack, Next.js 16's bundler, hang.)
+  graph(join(PKG, 'index.js'));
+  const entries = new Set([...workers.values()].flat());
+  assert.ok(entries.size >= 3, `worker.js and the two thread.js (found ${[...entries].map((e) => relative(PKG, e))})`);
+  for (const entry of entries) {
+    for (const file of graph(entry).keys()) {
+      assert.ok(!(workers.get(file) ?? []).includes(entry), `${relative(PKG, file)}, inside ${relative(PKG, entry)}'s graph, starts it again`);
+    }
+  }
 });
