@@ -1,6 +1,7 @@
 // Benchmark page: our engine (through the package's public API, exactly as a user calls it)
 // against tfjs-tflite on the same .tflite file and the same input, alternating A/B.
-// Query: ?models=1.0_224_quant,…&threads=1,2&runs=50&warmup=10
+// Query: ?models=1.0_224_quant,…&threads=1,2&runs=50&warmup=10[&peer=0]
+// (peer=0: ours only, no tfjs-tflite — bench/busy.mjs uses it.)
 // Results: window.benchDone (a Promise) resolves to the result object.
 import { MobileNet } from '/pkg/index.js';
 
@@ -10,6 +11,7 @@ const models = (q.get('models') || ALL.join(',')).split(',');
 const threadCounts = (q.get('threads') || '1,2').split(',').map(Number);
 const runs = Number(q.get('runs') || 50);
 const warmup = Number(q.get('warmup') || 10);
+const withPeer = q.get('peer') !== '0';
 const status = document.getElementById('status');
 
 const pct = (xs, p) => {
@@ -31,11 +33,12 @@ async function benchOne(name, threads) {
   const input = quant ? raw : new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
 
   const ours = await MobileNet.load(modelBytes, { threads });
+  const runOurs = async () => ours.infer(input);
+  if (!withPeer) return benchOursOnly(name, threads, ours, runOurs);
   const peerModel = await tflite.loadTFLiteModel(modelBytes.slice().buffer, { numThreads: threads });
   const runner = peerModel.modelRunner;
   const peerIn = runner.getInputs()[0].data();
   const peerOut = runner.getOutputs()[0].data();
-  const runOurs = async () => ours.infer(input);
   const runPeer = async () => {
     peerIn.set(input);
     if (!runner.infer()) throw new Error('tfjs-tflite inference failed');
@@ -82,9 +85,28 @@ async function benchOne(name, threads) {
   return row;
 }
 
+/** peer=0: our engine alone, same warm-up and timed runs; the row has no peer figures. */
+async function benchOursOnly(name, threads, ours, runOurs) {
+  for (let i = 0; i < warmup; i++) await runOurs();
+  const t = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await runOurs();
+    t.push(performance.now() - t0);
+  }
+  const info = ours.info;
+  ours.dispose();
+  const row = { model: name, threads, ours: { ...stats(t), threads: info.threads, backend: info.backend }, peer: null,
+    ratio: null, macs: info.macs };
+  const tr = document.createElement('tr');
+  tr.innerHTML = `<td>${name}</td><td>${threads}</td><td>${row.ours.median.toFixed(2)} ms</td><td>–</td><td>–</td>`;
+  document.getElementById('rows').append(tr);
+  return row;
+}
+
 async function main() {
   // (tfjs-tflite first probes its dist/ folder for its loader: one harmless 404 in the console.)
-  tflite.setWasmPath('/node_modules/@tensorflow/tfjs-tflite/wasm/');
+  if (withPeer) tflite.setWasmPath('/node_modules/@tensorflow/tfjs-tflite/wasm/');
   const rows = [];
   for (const threads of threadCounts) {
     for (const m of models) {
