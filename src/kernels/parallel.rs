@@ -810,7 +810,8 @@ mod team {
     }
 }
 
-#[cfg(test)]
+// Native only: the tests start native helper threads (wasm32 has none without the threads build).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use std::sync::Mutex;
