@@ -54,6 +54,50 @@ export function topK(scores, k) {
   return best;
 }
 
-export function toClasses(scores, k) {
-  return topK(scores, k).map((index) => ({ index, label: LABELS[index] ?? `class ${index}`, score: scores[index] }));
+/**
+ * Validates classify's result options once, on the caller's side: `topK` (integer ≥ 0, default
+ * 5), `scoreThreshold` (0..1, default 0: keep scores ≥ it), `allow` / `deny` (class labels or
+ * indices). Returns a structured-cloneable form ({ topK, scoreThreshold, allow, deny } with
+ * index arrays or null) for the engine's side.
+ */
+export function resultOptions(options = {}, classes = LABELS.length) {
+  if (options === null || typeof options !== 'object') {
+    throw new MobileNetError('INPUT_INVALID', 'classify options must be an object');
+  }
+  const { topK: k = 5, scoreThreshold = 0, allow = null, deny = null } = options;
+  if (!Number.isInteger(k) || k < 0) {
+    throw new MobileNetError('INPUT_INVALID', `topK must be an integer ≥ 0, not ${k}`);
+  }
+  if (typeof scoreThreshold !== 'number' || !(scoreThreshold >= 0 && scoreThreshold <= 1)) {
+    throw new MobileNetError('INPUT_INVALID', `scoreThreshold must be a number from 0 to 1, not ${scoreThreshold}`);
+  }
+  const indices = (list, name) => {
+    if (list == null) return null;
+    if (!Array.isArray(list)) throw new MobileNetError('INPUT_INVALID', `${name} must be an array of labels or class indices`);
+    return list.map((c) => {
+      if (Number.isInteger(c) && c >= 0 && c < classes) return c;
+      const i = typeof c === 'string' ? LABELS.indexOf(c) : -1;
+      if (i < 0 || i >= classes) {
+        throw new MobileNetError('INPUT_INVALID', `${name}: ${JSON.stringify(c)} is neither a label nor a class index 0..${classes - 1}`);
+      }
+      return i;
+    });
+  };
+  return { topK: k, scoreThreshold, allow: indices(allow, 'allow'), deny: indices(deny, 'deny') };
+}
+
+/** The ranked classes of `scores` under result options from resultOptions(). */
+export function toClasses(scores, { topK: k, scoreThreshold = 0, allow = null, deny = null }) {
+  const label = (index) => LABELS[index] ?? `class ${index}`;
+  if (!allow && !deny && scoreThreshold === 0) {
+    return topK(scores, k).map((index) => ({ index, label: label(index), score: scores[index] }));
+  }
+  const allowed = allow && new Set(allow);
+  const denied = deny && new Set(deny);
+  const keep = [];
+  for (let i = 0; i < scores.length; i++) {
+    if (scores[i] >= scoreThreshold && (!allowed || allowed.has(i)) && !(denied && denied.has(i))) keep.push(i);
+  }
+  keep.sort((a, b) => scores[b] - scores[a] || a - b);
+  return keep.slice(0, k).map((index) => ({ index, label: label(index), score: scores[index] }));
 }

@@ -128,6 +128,18 @@ export type Frame =
   | OffscreenCanvas
   | VideoFrame;
 
+/** Which classes classify() returns. */
+export interface ClassifyOptions {
+  /** How many classes at most (integer ≥ 0, default 5). */
+  topK?: number;
+  /** Only classes with a score ≥ this (0..1, default 0). */
+  scoreThreshold?: number;
+  /** Only these classes (labels or class indices). */
+  allow?: (string | number)[];
+  /** Never these classes (labels or class indices). */
+  deny?: (string | number)[];
+}
+
 export interface Limits {
   /** Largest model file (default 64 MiB). */
   maxModelBytes?: number;
@@ -192,8 +204,8 @@ export class MobileNet {
   /** Raw HWC input tensor → raw output (1001 values). */
   infer(input: Uint8Array): Promise<Uint8Array>;
   infer(input: Float32Array): Promise<Float32Array>;
-  /** Center crop, resize, run: the top classes (default 5), score descending. */
-  classify(frame: Frame, options?: { topK?: number }): Promise<Classification[]>;
+  /** Center crop, resize, run: the top classes, score descending (ties by lower index). */
+  classify(frame: Frame, options?: ClassifyOptions): Promise<Classification[]>;
   /** The feature vector before the classifier (1024·α values), for transfer learning. */
   embed(frame: Frame): Promise<Float32Array>;
   /** Runs at another input size (re-plans, no reload). */

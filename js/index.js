@@ -3,7 +3,7 @@
 // four builds (see loader.js); the model runs in this thread or in a module Worker
 // (worker-driver.js), the threaded build always in a Worker on a page.
 import { MobileNetError, wrap } from './errors.js';
-import { frameToRgba } from './frames.js';
+import { frameToRgba, resultOptions } from './frames.js';
 import { capabilities, initVariant, setAssetBase, singleVariant } from './loader.js';
 import { loadLocal } from './local.js';
 import { inWorker, platform } from './platform.js';
@@ -43,7 +43,6 @@ function checkLimits(limits = {}) {
 /** A loaded MobileNet model. */
 export class MobileNet {
   #driver;
-  #busy = false;
 
   /** @private Use MobileNet.load(). */
   constructor(driver) {
@@ -127,22 +126,37 @@ export class MobileNet {
     return MobileNet.load(zooUrl(alpha, resolution, quantized, baseUrl), { cache: true, ...options });
   }
 
-  #live() {
-    if (!this.#driver) throw new MobileNetError('INVALID_STATE', 'this model has been disposed');
-    if (this.#busy) throw new MobileNetError('INVALID_STATE', 'an inference is already running on this model');
-    return this.#driver;
+  // Calls on one model run one at a time, in the order they were made (FIFO): each waits for
+  // the one before it. A call made after dispose(), or still queued when dispose() runs, rejects
+  // with INVALID_STATE.
+  #queue = Promise.resolve();
+
+  #run(f) {
+    if (!this.#driver) return Promise.reject(new MobileNetError('INVALID_STATE', 'this model has been disposed'));
+    const run = async () => {
+      const d = this.#driver;
+      if (!d) throw new MobileNetError('INVALID_STATE', 'this model was disposed before the call ran');
+      try {
+        return await f(d);
+      } catch (e) {
+        throw wrap(e);
+      }
+    };
+    const p = this.#queue.then(run, run);
+    this.#queue = p.catch(() => {});
+    return p;
   }
 
-  async #run(f) {
-    const d = this.#live();
-    this.#busy = true;
+  /** Runs `prepare()` now (the frame as it is at the call, its errors as a rejection), then
+   *  queues `f(driver, prepared)`. */
+  #runWith(prepare, f) {
+    let prepared;
     try {
-      return await f(d);
+      prepared = prepare();
     } catch (e) {
-      throw wrap(e);
-    } finally {
-      this.#busy = false;
+      return Promise.reject(wrap(e));
     }
+    return this.#run((d) => f(d, prepared));
   }
 
   /** Model facts at the current resolution: alpha, resolution, dtype, cost, threads, backend,
@@ -166,16 +180,18 @@ export class MobileNet {
    * Classifies an image: center crop, resize, run; the top classes with their probabilities.
    * @param {*} frame ImageData, ImageBitmap, a video/canvas element, OffscreenCanvas,
    *   VideoFrame or {data, width, height} (RGBA)
-   * @param {{topK?: number}} [options]
+   * @param {{topK?: number, scoreThreshold?: number, allow?: (string|number)[], deny?: (string|number)[]}} [options]
+   *   topK (default 5) classes, those with a score ≥ scoreThreshold (default 0), only the
+   *   classes in `allow` / none in `deny` (labels or indices)
    */
-  classify(frame, { topK: k = 5 } = {}) {
-    return this.#run((d) => d.classify(frameToRgba(frame), k));
+  classify(frame, options = {}) {
+    return this.#runWith(() => [frameToRgba(frame), resultOptions(options)], (d, [rgba, o]) => d.classify(rgba, o));
   }
 
   /** The feature vector of an image — the output of the final average pool, before the
    *  classifier (1024·α values) — for transfer learning or nearest-neighbour classifiers. */
   embed(frame) {
-    return this.#run((d) => d.embed(frameToRgba(frame)));
+    return this.#runWith(() => frameToRgba(frame), (d, rgba) => d.embed(rgba));
   }
 
   /** Runs the model once on a raw input and times every layer (for benchmarks and tuning). */

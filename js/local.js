@@ -55,11 +55,11 @@ export class LocalDriver {
     new Uint8Array(this.memory.buffer, at, data.length).set(data);
   }
 
-  classify(frame, k) {
+  classify(frame, options) {
     const e = this.engine;
     this.loadFrame(frame);
     const scores = new Float32Array(this.memory.buffer, e.classifyInPlace(frame.width, frame.height), e.outputLength);
-    return toClasses(scores, k);
+    return toClasses(scores, options);
   }
 
   embed(frame) {

@@ -123,9 +123,9 @@ export class WorkerDriver {
     return this.call('infer', { input: copy }, [copy.buffer]);
   }
 
-  classify(frame, k) {
+  classify(frame, options) {
     const data = frame.owned ? frame.data : frame.data.slice();
-    return this.call('classify', { frame: { data, width: frame.width, height: frame.height }, topK: k }, [data.buffer]);
+    return this.call('classify', { frame: { data, width: frame.width, height: frame.height }, options }, [data.buffer]);
   }
 
   embed(frame) {

@@ -21,7 +21,7 @@ async function handle(msg) {
       return [out, [out.buffer]];
     }
     case 'classify':
-      return [driver.classify(msg.frame, msg.topK)];
+      return [driver.classify(msg.frame, msg.options)];
     case 'embed': {
       const features = driver.embed(msg.frame);
       return [features, [features.buffer]];

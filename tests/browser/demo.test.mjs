@@ -88,6 +88,8 @@ test('[chromium] live camera: Egyptian cat with the 1.0 uint8 model; α = 0.25 c
   assert.equal(before.macs, '568.7 M');
   assert.match(before.accuracy, /^69\.7% \/ 89\.5% as published for 1\.0×224$/);
   assert.match(await page.textContent('#backend'), /threads|simd/);
+  assert.match(await page.textContent('#capabilities'), /^SIMD128 yes, relaxed SIMD yes, threads yes$/,
+    'the demo shows what the browser gives the engine');
   assert.equal(await page.locator('#chart circle.point').count(), 16, 'all 16 configurations in the chart');
   assert.equal(await page.getAttribute('#chart circle.current', 'data-current'), '1_224');
   await page.screenshot({ path: join(ARTIFACTS, 'demo-live-1.0.png'), fullPage: true });
@@ -245,11 +247,14 @@ for (const name of browsersUnderTest().filter((b) => b !== 'chromium')) {
         latency: Number(document.getElementById('latency').dataset.ms),
         fps: Number(document.getElementById('fps').textContent),
         backend: document.getElementById('backend').textContent,
+        capabilities: document.getElementById('capabilities').textContent,
       }));
       t.diagnostic(JSON.stringify(shown));
       assert.ok(shown.rows >= 5, 'the top 5 are drawn');
       assert.ok(shown.latency > 0 && shown.fps > 0, JSON.stringify(shown));
       assert.match(shown.backend, BACKEND[name]);
+      // WebKitGTK: no SharedArrayBuffer, and the demo says so.
+      assert.match(shown.capabilities, name === 'webkit' ? /threads no — .*SharedArrayBuffer/ : /threads yes$/);
       await page.screenshot(join(ARTIFACTS, `demo-live-${name}.png`));
       assert.deepEqual(await page.errors(), []);
       await page.close();

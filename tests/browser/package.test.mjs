@@ -40,22 +40,31 @@ function tests(name, browser) {
       const keptByCaller = frame.data.length;
       let code = null;
       try { await net.infer(new Uint8Array(5)); } catch (e) { code = `${e.name}:${e.code}`; }
-      let busy = null;
-      const first = net.classify(img);
-      try { await net.classify(img); } catch (e) { busy = e.code; }
-      await first;
-      await net.setResolution(160);
+      // Overlapping calls queue and settle in the order they were made, across the Worker.
+      const order = [];
+      const calls = [net.classify(img, { topK: 1 }), net.setResolution(160), net.classify(img, { topK: 2 }),
+        net.infer(new Uint8Array(5)), net.classify(img, { topK: 3, allow: ['tiger cat', 'tabby, tabby cat'] })]
+        .map((p, i) => p.then((v) => { order.push(i); return v; }, (e) => { order.push(i); return e.code; }));
+      const queued = await Promise.all(calls);
       const info = net.info;
+      const last = net.classify(img);
       net.dispose();
       let disposed = null;
       try { await net.classify(img); } catch (e) { disposed = e.code; }
-      return { top, featureCount: features.length, keptByCaller, code, busy, info, disposed };
+      let queuedAtDispose = null;
+      try { await last; queuedAtDispose = 'resolved'; } catch (e) { queuedAtDispose = e.code; }
+      return { top, featureCount: features.length, keptByCaller, code, order, queued, info, disposed, queuedAtDispose };
     });
     assert.equal(r.top[0].label, 'Egyptian cat');
     assert.equal(r.featureCount, 1024);
     assert.equal(r.keptByCaller, 8 * 8 * 4, "the caller's frame buffer is not detached");
     assert.equal(r.code, 'MobileNetError:INPUT_INVALID');
-    assert.equal(r.busy, 'INVALID_STATE', 'at most one call in flight per model');
+    assert.deepEqual(r.order, [0, 1, 2, 3, 4], 'overlapping calls settle in call order');
+    assert.equal(r.queued[0].length, 1);
+    assert.equal(r.queued[2].length, 2);
+    assert.equal(r.queued[3], 'INPUT_INVALID', 'a failing call in the queue fails alone');
+    assert.deepEqual(r.queued[4].map((c) => c.label), ['tiger cat', 'tabby, tabby cat'], 'allow');
+    assert.ok(['resolved', 'INVALID_STATE'].includes(r.queuedAtDispose), r.queuedAtDispose);
     assert.equal(r.info.resolution, 160);
     assert.equal(r.info.threads, 1);
     assert.equal(r.disposed, 'INVALID_STATE');

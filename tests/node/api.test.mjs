@@ -156,3 +156,46 @@ test('limits: configurable, LIMITS_EXCEEDED beyond, the model still usable', asy
   assert.equal(top.length, 5);
   net.dispose();
 });
+
+test('calls on one model queue: overlapping calls all settle, in the order they were made', async () => {
+  const net = await MobileNet.load(join(MODELS, 'mobilenet_v1_0.25_128_quant.tflite'));
+  const cat = decodeImage(await readFile(join(IMAGES, 'cat.bmp')));
+  const order = [];
+  const track = (p, i) => p.then((v) => { order.push(i); return v; }, (e) => { order.push(i); return e; });
+  const results = await Promise.all([
+    net.classify(cat, { topK: 1 }), net.setResolution(160), net.classify(cat, { topK: 4 }),
+    net.infer(new Uint8Array(3)), net.embed(cat), net.classify(cat),
+  ].map(track));
+  assert.deepEqual(order, [0, 1, 2, 3, 4, 5]);
+  assert.equal(results[0].length, 1);
+  assert.equal(results[2].length, 4);
+  assert.equal(results[3].code, 'INPUT_INVALID');
+  assert.equal(results[4].length, 256);
+  assert.equal(net.info.resolution, 160, 'setResolution ran in its place in the queue');
+  const pending = net.classify(cat);
+  net.dispose();
+  await assert.rejects(pending, (e) => e.code === 'INVALID_STATE', 'a call still queued at dispose rejects');
+  await assert.rejects(net.classify(cat), (e) => e.code === 'INVALID_STATE');
+});
+
+test('classify result options: topK, scoreThreshold, allow and deny by label or index', async () => {
+  const net = await MobileNet.load(join(MODELS, 'mobilenet_v1_1.0_224_quant.tflite'));
+  const cat = decodeImage(await readFile(join(IMAGES, 'cat.bmp')));
+  const all = await net.classify(cat, { topK: 1001 });
+  assert.equal(all.length, 1001);
+  const top5 = await net.classify(cat);
+  assert.deepEqual(top5, all.slice(0, 5), 'default: the top 5');
+  const sure = await net.classify(cat, { topK: 10, scoreThreshold: 0.03 });
+  assert.deepEqual(sure, all.filter((c) => c.score >= 0.03).slice(0, 10));
+  assert.ok(sure.length >= 1 && sure.length < 10);
+  const allowed = await net.classify(cat, { allow: ['tabby, tabby cat', 283, 'macaw'] });
+  assert.deepEqual(allowed.map((c) => c.index), all.filter((c) => [282, 283, LABELS.indexOf('macaw')].includes(c.index)).map((c) => c.index));
+  const denied = await net.classify(cat, { topK: 2, deny: ['Egyptian cat'] });
+  assert.deepEqual(denied, all.filter((c) => c.index !== 286).slice(0, 2));
+  assert.equal((await net.classify(cat, { topK: 0 })).length, 0);
+  for (const bad of [{ topK: -1 }, { topK: 1.5 }, { scoreThreshold: 2 }, { scoreThreshold: Number.NaN },
+    { allow: ['no such class'] }, { deny: [1001] }, { allow: 'Egyptian cat' }]) {
+    await assert.rejects(net.classify(cat, bad), (e) => e.code === 'INPUT_INVALID', JSON.stringify(bad));
+  }
+  net.dispose();
+});

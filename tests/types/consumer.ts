@@ -17,6 +17,8 @@ export async function main(bytes: Uint8Array, video: HTMLVideoElement): Promise<
   const out: Uint8Array = await net.infer(new Uint8Array(info.resolution * info.resolution * 3));
   const f: Float32Array = await zoo.infer(new Float32Array(3));
   const top: Classification[] = await net.classify(video, { topK: 3 });
+  const cats: Classification[] = await net.classify(video, { scoreThreshold: 0.1, allow: ['Egyptian cat', 283], deny: [0] });
+  void cats;
   const features: Float32Array = await net.embed({ data: new Uint8Array(4), width: 1, height: 1 });
   await net.setResolution(160);
   const layers = await net.profile(out);
