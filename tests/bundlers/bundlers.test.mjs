@@ -79,6 +79,10 @@ async function openApp(url) {
   }
 }
 
+/** One line of what the app showed, for the test log. */
+const shown = (r, what) => `${what}: ${r.top[0].label} (${r.top[0].score.toFixed(3)}) on ${r.backend}, ${r.threads} thread(s)`
+  + `${r.threadsReason ? ` — ${r.threadsReason}` : ''}`;
+
 function check(r, isolated, what) {
   assert.equal(r.top[0].label, 'Egyptian cat', what);
   assert.equal(r.isolated, isolated, `${what}: cross-origin isolated`);
@@ -94,11 +98,13 @@ function check(r, isolated, what) {
 }
 
 /** Serves `root` (isolated, then plain) with the models and images, and checks the app. */
-async function checkServed(root, what) {
+async function checkServed(t, root, what) {
   for (const isolated of [true, false]) {
     const server = await serve(['--root', root, ...(isolated ? [] : ['--no-isolation'])]);
     try {
-      check(await openApp(server.base), isolated, `${what}${isolated ? ', isolated' : ''}`);
+      const r = await openApp(server.base);
+      t.diagnostic(shown(r, `${what}, ${isolated ? 'isolated' : 'not isolated'}`));
+      check(r, isolated, `${what}${isolated ? ', isolated' : ''}`);
     } finally {
       server.stop();
     }
@@ -134,20 +140,21 @@ const BUILDS = {
 
 describe('bundlers (packed tarball, fresh app, headless Chromium)', () => {
   for (const [name, build] of Object.entries(BUILDS)) {
-    test(`${name}: build, serve, classify (isolated → threads, plain → one thread)`, async () => {
+    test(`${name}: build, serve, classify (isolated → threads, plain → one thread)`, async (t) => {
       const dir = await freshApp(name);
       const out = await build(dir);
-      await checkServed(out, name);
+      await checkServed(t, out, name);
     });
   }
 
-  test('parcel without --no-scope-hoist: still classifies, on one thread, and says why threads are off', async () => {
+  test('parcel without --no-scope-hoist: still classifies, on one thread, and says why threads are off', async (t) => {
     const dir = await freshApp('parcel');
     await tool(dir, 'parcel', ['build', 'index.html', '--dist-dir', 'dist', '--no-cache', '--public-url', '/'],
       { NODE_ENV: 'production' });
     const server = await serve(['--root', join(dir, 'dist')]);
     try {
       const r = await openApp(server.base);
+      t.diagnostic(shown(r, 'parcel (default build), isolated'));
       assert.equal(r.top[0].label, 'Egyptian cat');
       assert.equal(r.isolated, true);
       if (/^threads/.test(r.backend)) return; // a Parcel that bundles it right
@@ -158,7 +165,7 @@ describe('bundlers (packed tarball, fresh app, headless Chromium)', () => {
     }
   });
 
-  test('vite dev server (dependency pre-bundling), isolated and plain', async () => {
+  test('vite dev server (dependency pre-bundling), isolated and plain', async (t) => {
     const dir = await freshApp('vite');
     await mkdir(join(dir, 'public/models'), { recursive: true });
     await mkdir(join(dir, 'public/images'), { recursive: true });
@@ -181,7 +188,9 @@ describe('bundlers (packed tarball, fresh app, headless Chromium)', () => {
           server.stderr.on('data', onData);
           server.on('exit', (code) => reject(new Error(`vite dev exited with ${code}:\n${out}`)));
         });
-        check(await openApp(base), isolated, `vite dev${isolated ? ', isolated' : ''}`);
+        const r = await openApp(base);
+        t.diagnostic(shown(r, `vite dev, ${isolated ? 'isolated' : 'not isolated'}`));
+        check(r, isolated, `vite dev${isolated ? ', isolated' : ''}`);
       } finally {
         server.kill();
       }
