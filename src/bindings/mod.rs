@@ -151,7 +151,7 @@ impl Engine {
     }
 
     /// `0`: use the threads when they are measured to be faster (the default); `1`: always
-    /// the calling thread alone; `n > 1`: always every thread.
+    /// the calling thread alone; `n > 1`: always `n` threads (at most those there are).
     #[wasm_bindgen(js_name = setThreadMode)]
     pub fn set_thread_mode(&mut self, threads: usize) {
         self.session.set_threads(if threads == 0 { None } else { Some(threads) });

@@ -148,6 +148,10 @@ pub struct ExecStats {
     pub probes: u64,
     /// Milliseconds the caller spent waiting for chunks claimed by helpers.
     pub stall_ms: f64,
+    /// Milliseconds from the start of team runs to a helper's first chunk (summed over the runs
+    /// a helper joined), and the number of runs no helper joined.
+    pub join_ms: f64,
+    pub unjoined_runs: u64,
     /// Chunks computed by helpers.
     pub helper_chunks: u64,
     /// Chunks computed by the caller in team runs.
@@ -172,8 +176,8 @@ pub struct Executor {
     since_probe: u32,
     /// Runs of the preferred mode between two measurements of the other.
     backoff: u32,
-    /// `Some(false)`: always alone; `Some(true)`: always the team; `None`: adaptive.
-    forced: Option<bool>,
+    /// `Some(1)`: always alone; `Some(n)`: always a team of (at most) `n`; `None`: adaptive.
+    forced: Option<usize>,
     stats: ExecStats,
 }
 
@@ -237,10 +241,10 @@ impl Executor {
         *self = Executor { forced, stats, ..Executor::new() };
     }
 
-    /// `Some(n)`: always use `n` threads if `n > 1` (the team, however slow) or the caller alone
-    /// if `n == 1`; `None`: choose from measurements (the default).
+    /// `Some(n)`: always use `n` threads (at most those there are) — a team, however slow, if
+    /// `n > 1`, the caller alone if `n == 1`; `None`: choose from measurements (the default).
     pub fn force(&mut self, threads: Option<usize>) {
-        self.forced = threads.map(|n| n > 1);
+        self.forced = threads.map(|n| n.max(1));
     }
 
     /// Counters and estimates so far.
@@ -258,10 +262,10 @@ impl Executor {
     pub fn run(&mut self, layers: &dyn Layers, slots: usize, after: &mut dyn FnMut(usize)) {
         #[cfg(any(feature = "threads", not(target_arch = "wasm32")))]
         {
-            let threads = threads().min(slots).min(MAX_SLOTS);
+            let threads = threads().min(slots).min(MAX_SLOTS).min(self.forced.unwrap_or(usize::MAX));
             if threads > 1 {
                 let (team, probe) = match self.forced {
-                    Some(team) => (team, false),
+                    Some(_) => (true, false),
                     None => {
                         let probe = self.since_probe >= self.backoff;
                         (self.prefer_team != probe, probe)
@@ -277,6 +281,10 @@ impl Executor {
                     };
                     self.stats.team_runs += 1;
                     self.stats.stall_ms += r.stall_ms;
+                    match r.join_ms {
+                        Some(ms) => self.stats.join_ms += ms,
+                        None => self.stats.unjoined_runs += 1,
+                    }
                     self.stats.helper_chunks += r.helper_chunks;
                     self.stats.caller_chunks += r.caller_chunks;
                 } else {
@@ -441,12 +449,19 @@ mod team {
         done: AtomicU32,
         /// A helper's chunk panicked (native builds unwind; wasm aborts).
         panicked: AtomicBool,
+        /// When (`now()`, as f64 bits) a helper claimed the first chunk of the current run; 0
+        /// until then (diagnostics: how long helpers take to wake up).
+        joined_at: AtomicU64,
         /// 1 while the caller waits on `done`.
         caller_waiting: AtomicU32,
         /// Bumped at every publication; sleeping helpers wait on this word.
         bell: AtomicU32,
-        /// Helpers asleep (or about to be) on `bell`.
-        sleepers: AtomicU32,
+        /// Bumped by a helper each time it goes to sleep on `bell`; the caller notifies only when
+        /// it moved since its last notification (`notified`), so a helper that takes a while to
+        /// wake up (a halted virtual CPU can take a millisecond) costs one notification, not one
+        /// per layer.
+        sleeps: AtomicU32,
+        notified: AtomicU32,
         /// A caller is using the team.
         in_use: AtomicBool,
     }
@@ -458,15 +473,19 @@ mod team {
         job: AtomicPtr::new(core::ptr::null_mut()),
         done: AtomicU32::new(0),
         panicked: AtomicBool::new(false),
+        joined_at: AtomicU64::new(0),
         caller_waiting: AtomicU32::new(0),
         bell: AtomicU32::new(0),
-        sleepers: AtomicU32::new(0),
+        sleeps: AtomicU32::new(0),
+        notified: AtomicU32::new(0),
         in_use: AtomicBool::new(false),
     };
 
     /// What one team run did.
     pub struct TeamRun {
         pub stall_ms: f64,
+        /// When the first helper claimed a chunk, from the start of the run (`None`: never).
+        pub join_ms: Option<f64>,
         pub helper_chunks: u64,
         pub caller_chunks: u64,
     }
@@ -532,7 +551,9 @@ mod team {
         TEAM.done.store(0, Ordering::Relaxed);
         let mut hold = Running { mine: 0 };
         let mut phase = Claim::unpack(TEAM.claim.load(Ordering::Relaxed)).phase;
-        let mut run = TeamRun { stall_ms: 0.0, helper_chunks: 0, caller_chunks: 0 };
+        let t0 = now();
+        TEAM.joined_at.store(0, Ordering::Relaxed);
+        let mut run = TeamRun { stall_ms: 0.0, join_ms: None, helper_chunks: 0, caller_chunks: 0 };
         for i in 0..layers.count() {
             let chunks = layers.chunks(i, threads).clamp(1, MAX_CHUNKS);
             if chunks == 1 {
@@ -563,6 +584,10 @@ mod team {
                 panic!("a helper thread panicked in layer {i}");
             }
             run.helper_chunks += u64::from(theirs);
+            if run.join_ms.is_none() && theirs > 0 {
+                // Written by the helper before its `done` increment, which we have seen.
+                run.join_ms = Some(f64::from_bits(TEAM.joined_at.load(Ordering::Relaxed)) - t0);
+            }
             run.caller_chunks += u64::from(hold.mine);
             after(i);
         }
@@ -594,10 +619,19 @@ mod team {
         now() - t0
     }
 
-    /// Wakes sleeping helpers after a publication.
+    /// Wakes sleeping helpers after a publication (on the caller, which alone writes
+    /// `notified`).
+    ///
+    /// No lost wake-up: in the single total order of the SeqCst operations, either a helper's
+    /// `sleeps` increment comes before our `sleeps` load — then we see a new value and notify,
+    /// and its wait returns (woken, or at once because `bell` moved) — or after it, and then our
+    /// claim store and `bell` increment come before its loads of them, so it sees the work or
+    /// waits on the new `bell`, for a later publication to notice its increment.
     fn ring() {
         TEAM.bell.fetch_add(1, Ordering::SeqCst);
-        if TEAM.sleepers.load(Ordering::SeqCst) != 0 {
+        let sleeps = TEAM.sleeps.load(Ordering::SeqCst);
+        if sleeps != TEAM.notified.load(Ordering::Relaxed) {
+            TEAM.notified.store(sleeps, Ordering::Relaxed);
             notify(&TEAM.bell);
         }
     }
@@ -609,6 +643,14 @@ mod team {
         loop {
             if let Some(chunk) = try_claim(slot) {
                 idle_since = None;
+                if TEAM.joined_at.load(Ordering::Relaxed) == 0 {
+                    let _ = TEAM.joined_at.compare_exchange(
+                        0,
+                        now().to_bits(),
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    );
+                }
                 // SAFETY: we hold a claim of the current phase, so the caller is inside the
                 // layer it published, has not closed the run, and `job` points to its live
                 // `Job` (see `run`). The acquire in `try_claim` makes `layer` and `job` of this
@@ -642,14 +684,13 @@ mod team {
             if t - since < if in_run { HELPER_SPIN_IN_RUN_MS } else { HELPER_SPIN_MS } {
                 continue;
             }
-            // Sleep until the next publication. Handshake with `ring`: count ourselves
-            // asleep, read the bell, check for work; `wait` returns at once if the bell moved.
-            TEAM.sleepers.fetch_add(1, Ordering::SeqCst);
+            // Sleep until the next publication. Handshake with `ring`: announce the sleep, read
+            // the bell, check for work; `wait` returns at once if the bell moved.
+            TEAM.sleeps.fetch_add(1, Ordering::SeqCst);
             let bell = TEAM.bell.load(Ordering::SeqCst);
             if !Claim::unpack(TEAM.claim.load(Ordering::SeqCst)).open_to(slot) {
                 wait(&TEAM.bell, bell, -1);
             }
-            TEAM.sleepers.fetch_sub(1, Ordering::SeqCst);
             idle_since = None;
         }
     }
@@ -664,10 +705,14 @@ mod team {
         extern "C" {
             #[wasm_bindgen(js_namespace = performance, js_name = now)]
             fn performance_now() -> f64;
+            #[wasm_bindgen(js_namespace = performance, js_name = timeOrigin, thread_local_v2)]
+            static TIME_ORIGIN: f64;
         }
 
+        /// Milliseconds since the epoch, comparable between threads (each Worker's
+        /// `performance.now()` counts from its own start).
         pub fn now() -> f64 {
-            performance_now()
+            TIME_ORIGIN.with(|origin| origin + performance_now())
         }
 
         /// Sleeps while `word` holds `expected`, at most `timeout_ns` (-1: no limit).
@@ -970,6 +1015,41 @@ mod tests {
             assert!(s.helper_chunks <= 4, "helpers took {} chunks", s.helper_chunks);
             assert!(t0.elapsed().as_millis() < 4 * 20 * 3, "{:?}", t0.elapsed());
         }
+    }
+
+    #[test]
+    fn sleeping_helpers_are_woken_run_after_run() {
+        // Helpers fall asleep between runs (idle longer than they spin); every run must still
+        // get them back, so no wake-up is lost however the sleeps and publications interleave.
+        struct Slow;
+        impl Layers for Slow {
+            fn count(&self) -> usize {
+                3
+            }
+            fn chunks(&self, _: usize, _: usize) -> usize {
+                40
+            }
+            fn run(&self, _: usize, _: usize, _: usize, _: usize) {
+                std::thread::sleep(std::time::Duration::from_micros(100));
+            }
+        }
+        start_threads(2);
+        let mut joined = 0;
+        let mut team_runs = 0;
+        for _ in 0..20 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            let mut ex = Executor::new();
+            ex.force(Some(2));
+            ex.run(&Slow, 2, &mut |_| {});
+            let s = ex.stats();
+            team_runs += s.team_runs;
+            joined += u64::from(s.team_runs == 1 && s.unjoined_runs == 0);
+        }
+        // (A run is alone when another test holds the team.)
+        assert!(
+            team_runs < 10 || joined * 10 >= team_runs * 9,
+            "helpers joined {joined} of {team_runs} runs"
+        );
     }
 
     #[test]

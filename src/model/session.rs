@@ -327,9 +327,9 @@ impl Session {
         }
     }
 
-    /// `Some(n)`: run every inference on `n` threads if `n > 1` (all the build has, even when
-    /// measurements say one thread is faster), or on the calling thread alone if `n == 1`.
-    /// `None` (the default): use the threads when they are measured to be faster (see
+    /// `Some(n)`: run every inference on `n` threads (at most those the build has), even when
+    /// measurements say fewer would be faster; `Some(1)`: on the calling thread alone. `None`
+    /// (the default): use the threads when they are measured to be faster (see
     /// [`crate::kernels::parallel`]).
     pub fn set_threads(&mut self, threads: Option<usize>) {
         self.executor.force(threads);
