@@ -1,7 +1,9 @@
 // Benchmark page: our engine (through the package's public API, exactly as a user calls it)
 // against tfjs-tflite on the same .tflite file and the same input, alternating A/B.
-// Query: ?models=1.0_224_quant,…&threads=1,2&runs=50&warmup=10[&peer=0]
-// (peer=0: ours only, no tfjs-tflite — bench/busy.mjs uses it.)
+// Query: ?models=1.0_224_quant,…&threads=1,2&runs=50&warmup=10[&peer=0[&pair=1]]
+// (peer=0: ours only, no tfjs-tflite; pair=1: every thread count of a model loaded at once and
+// their runs alternated, so that all see the same machine, and a count written `1w` means one
+// thread in the Worker form, { worker: true } — bench/busy.mjs uses these.)
 // Results: window.benchDone (a Promise) resolves to the result object.
 import { MobileNet } from '/pkg/index.js';
 
@@ -12,6 +14,7 @@ const threadCounts = (q.get('threads') || '1,2').split(',').map(Number);
 const runs = Number(q.get('runs') || 50);
 const warmup = Number(q.get('warmup') || 10);
 const withPeer = q.get('peer') !== '0';
+const paired = !withPeer && q.get('pair') === '1';
 const status = document.getElementById('status');
 
 const pct = (xs, p) => {
@@ -104,11 +107,47 @@ async function benchOursOnly(name, threads, ours, runOurs) {
   return row;
 }
 
+/** pair=1: one model at every thread count, loaded together, runs alternated; rows as above. */
+async function benchPaired(name) {
+  const modelBytes = await bytes(`/models/mobilenet_v1_${name}.tflite`);
+  const raw = await bytes(`/reference/mobilenet_v1_${name}/cat.input.bin`);
+  const input = name.endsWith('quant') ? raw : new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+  const nets = [];
+  for (const spec of (q.get('threads') || '1,2').split(',')) {
+    const threads = Number.parseInt(spec, 10);
+    const worker = spec.endsWith('w');
+    nets.push({ threads, worker, net: await MobileNet.load(modelBytes, worker ? { threads, worker } : { threads }), t: [] });
+  }
+  for (let i = 0; i < warmup + runs; i++) {
+    for (const x of nets) {
+      const t0 = performance.now();
+      await x.net.infer(input);
+      if (i >= warmup) x.t.push(performance.now() - t0);
+    }
+  }
+  return nets.map(({ threads, worker, net, t }) => {
+    const info = net.info;
+    net.dispose();
+    const row = { model: name, threads, worker, ours: { ...stats(t), threads: info.threads, backend: info.backend }, peer: null,
+      ratio: null, macs: info.macs };
+    const tr = document.createElement('tr');
+    tr.innerHTML = `<td>${name}</td><td>${threads}${worker ? ' (Worker)' : ''}</td><td>${row.ours.median.toFixed(2)} ms</td><td>–</td><td>–</td>`;
+    document.getElementById('rows').append(tr);
+    return row;
+  });
+}
+
 async function main() {
   // (tfjs-tflite first probes its dist/ folder for its loader: one harmless 404 in the console.)
   if (withPeer) tflite.setWasmPath('/node_modules/@tensorflow/tfjs-tflite/wasm/');
   const rows = [];
-  for (const threads of threadCounts) {
+  if (paired) {
+    for (const m of models) {
+      status.textContent = `running ${m} with ${q.get('threads') || '1,2'} thread(s), alternating…`;
+      rows.push(...await benchPaired(m));
+    }
+  }
+  for (const threads of paired ? [] : threadCounts) {
     for (const m of models) {
       status.textContent = `running ${m} with ${threads} thread(s)…`;
       rows.push(await benchOne(m, threads));
