@@ -132,7 +132,8 @@ for (const name of browsersUnderTest()) {
       const timings = [];
       for (const [model, entry] of Object.entries(models)) {
         // One model per call: a hung load or inference fails this test within the page timeout.
-        const results = await page.evaluate(RUN_MODEL, { name: model, entry, threadCounts });
+        // (Generous: 3 threads on 2 cores with other work beside it can take tens of seconds.)
+        const results = await page.evaluate(RUN_MODEL, { name: model, entry, threadCounts }, { timeout: 180_000 });
         for (const r of results) {
           if (r.summary) {
             timings.push(`${model} threads ${r.threads}: load ${r.loadMs.toFixed(0)} ms, infer ${r.inferMs.toFixed(1)} ms (${r.backend})`);
