@@ -101,7 +101,7 @@ const RUN_MODEL = async ({ name, entry, threadCounts }) => {
 for (const name of browsersUnderTest()) {
   describe(name, () => {
     let b;
-    before(async () => { b = await openBrowser(name); });
+    before(async () => { b = await openBrowser(name, { timeout: 180_000 }); });
     after(async () => { await b?.close(); });
 
     test(`[${name}] SIMD128, relaxed SIMD and threads on a cross-origin isolated page: what the browser offers, the package agrees`, async (t) => {
