@@ -26,8 +26,11 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '30' },
     warmup: { type: 'string', default: '10' },
     models: { type: 'string', default: '' },
-    // 1w: one thread in the Worker form.
-    threads: { type: 'string', default: '1,1w,2' },
+    // 1w: one thread in the Worker form (with --pair 1 only).
+    threads: { type: 'string', default: '' },
+    // 1: a model's thread counts loaded together and their runs alternated (the same machine
+    // for all); 0: all runs of one thread count, then the next (back to back, as bench/browser.mjs).
+    pair: { type: 'string', default: '1' },
     conditions: { type: 'string', default: 'quiet,busy' },
     browsers: { type: 'string', default: existsSync(FIREFOX) ? 'chromium,firefox' : 'chromium' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
@@ -56,12 +59,13 @@ async function measure(base, browserName, condition) {
     if (busy) await sleep(500); // let the loop get going
     const b = await openBrowser(browserName, { timeout: 3_600_000 });
     try {
-      // pair=1: 1 and 2 threads loaded together and their runs alternated (same machine state).
-      const query = new URLSearchParams({ runs: values.runs, warmup: values.warmup, threads: values.threads, peer: '0', pair: '1' });
+      const paired = values.pair !== '0';
+      const threads = values.threads || (paired ? '1,1w,2' : '1,2');
+      const query = new URLSearchParams({ runs: values.runs, warmup: values.warmup, threads, peer: '0', pair: paired ? '1' : '0' });
       if (values.models) query.set('models', values.models);
       const page = await b.newPage(`${base}bench.html?${query}`);
       const result = await page.evaluate(() => window.benchDone, undefined, { timeout: 3_600_000 });
-      return { ...result, browser: b.version, condition, load: loadavg()[0] };
+      return { ...result, browser: b.version, condition, paired, load: loadavg()[0] };
     } finally {
       await b.close();
     }
@@ -114,8 +118,10 @@ const first = runsOut[0];
 const md = [
   `Busy-machine benchmark ${(first?.date ?? new Date().toISOString()).slice(0, 10)} — ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}; `
     + `${[...new Set(runsOut.map((r) => r.browser))].join(', ')} headless, cross-origin isolated: ${first?.crossOriginIsolated}; `
-    + 'mobilenet-wasm through its public API (www/bench.html?peer=0&pair=1: the thread counts of a model loaded together, '
-    + `runs alternated), cat input, ${first?.warmup} warm-up then ${first?.runs} timed runs each; milliseconds per inference, `
+    + 'mobilenet-wasm through its public API (www/bench.html?peer=0'
+    + (runsOut.every((r) => r.paired !== false) ? '&pair=1: the thread counts of a model loaded together, runs alternated'
+      : ': all runs of one thread count back to back, then the next')
+    + `), cat input, ${first?.warmup} warm-up then ${first?.runs} timed runs each; milliseconds per inference, `
     + 'median (p90). "1 thread": on the page\'s thread; "1 thread, Worker": `{ threads: 1, worker: true }`, the Worker '
     + 'round trip that 2 threads also pay, without threads. "busy": another process (a shell busy loop) keeps one core '
     + 'busy. Target: busy 2 threads ≤ 1.2 × busy 1 thread + 1 ms; quiet 2 threads ≥ 1.8× faster on 1.0/224.',

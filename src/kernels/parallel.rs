@@ -441,9 +441,11 @@ mod team {
     use super::{Layers, MAX_CHUNKS};
     use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
-    /// Helpers spin this long (milliseconds) without work before they sleep: between runs, and
-    /// within a run (waiting for the caller to finish a layer and publish the next).
-    const HELPER_SPIN_MS: f64 = 1.0;
+    /// Helpers spin this long (milliseconds) without work before they sleep: after a run (so
+    /// that runs in quick succession find them awake: waking a sleeping thread costs the caller
+    /// up to half a millisecond on a virtual machine, where the woken thread can preempt it),
+    /// and within a run (waiting for the caller to publish the next layer).
+    const HELPER_SPIN_MS: f64 = 2.0;
     const HELPER_SPIN_IN_RUN_MS: f64 = 2.0;
     /// The caller spins this long (milliseconds) for a claimed chunk before it waits.
     const CALLER_SPIN_MS: f64 = 0.02;
@@ -695,7 +697,9 @@ mod team {
 
     /// A helper thread's whole life: claim, compute, spin, sleep, forever.
     pub fn helper(slot: usize) -> ! {
+        // Idle since when: the last publication (or the close of a run) this helper saw.
         let mut idle_since: Option<f64> = None;
+        let mut seen = u64::MAX;
         let mut spins = 0u32;
         loop {
             if let Some(chunk) = try_claim(slot) {
@@ -735,9 +739,13 @@ mod team {
                 continue;
             }
             let t = now();
+            let w = TEAM.claim.load(Ordering::Relaxed);
+            if Claim::unpack(w).phase != Claim::unpack(seen).phase {
+                (seen, idle_since) = (w, Some(t));
+            }
             let since = *idle_since.get_or_insert(t);
             // A closed run has `slots == 0`.
-            let in_run = Claim::unpack(TEAM.claim.load(Ordering::Relaxed)).slots != 0;
+            let in_run = Claim::unpack(w).slots != 0;
             if t - since < if in_run { HELPER_SPIN_IN_RUN_MS } else { HELPER_SPIN_MS } {
                 continue;
             }
