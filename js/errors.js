@@ -4,7 +4,7 @@
 export class MobileNetError extends Error {
   /**
    * @param {string} code MODEL_MALFORMED | MODEL_UNSUPPORTED | INPUT_INVALID | LIMITS_EXCEEDED |
-   *   INVALID_STATE | NETWORK | NO_SIMD
+   *   INVALID_STATE | NETWORK | NO_SIMD | CAMERA (classifyVideo: the camera track ended)
    * @param {string} message
    * @param {object} [extra] extra fields (e.g. `status`, `url` for NETWORK)
    */

@@ -2,6 +2,19 @@
 import { MobileNetError } from './errors.js';
 import { LABELS } from './labels.js';
 
+let scratchCtx = null;
+
+/** A 2D context of one reused, CPU-backed canvas of `side` × `side` pixels. */
+function scratch(side) {
+  if (!scratchCtx) scratchCtx = new OffscreenCanvas(side, side).getContext('2d', { willReadFrequently: true });
+  const c = scratchCtx.canvas;
+  if (c.width !== side || c.height !== side) {
+    c.width = side;
+    c.height = side;
+  }
+  return scratchCtx;
+}
+
 /**
  * Extracts RGBA pixels from any supported frame type. `owned` says whether the pixels are a
  * fresh buffer (which may be transferred to a Worker) or the caller's own.
@@ -19,11 +32,14 @@ export function frameToRgba(frame) {
     const width = frame.videoWidth || frame.displayWidth || frame.naturalWidth || frame.width;
     const height = frame.videoHeight || frame.displayHeight || frame.naturalHeight || frame.height;
     if (width > 0 && height > 0) {
-      const canvas = new OffscreenCanvas(width, height);
-      const ctx = canvas.getContext('2d', { willReadFrequently: true });
-      ctx.drawImage(frame, 0, 0, width, height);
-      const img = ctx.getImageData(0, 0, width, height);
-      return { data: new Uint8Array(img.data.buffer), width, height, owned: true };
+      // Only the center square the engine would crop is drawn (1:1, the same pixels), into one
+      // canvas kept between calls.
+      const side = Math.min(width, height);
+      const ctx = scratch(side);
+      ctx.clearRect(0, 0, side, side); // transparent pixels stay transparent black, as on a fresh canvas
+      ctx.drawImage(frame, (width - side) >> 1, (height - side) >> 1, side, side, 0, 0, side, side);
+      const img = ctx.getImageData(0, 0, side, side);
+      return { data: new Uint8Array(img.data.buffer), width: side, height: side, owned: true };
     }
   }
   throw new MobileNetError('INPUT_INVALID',

@@ -8,7 +8,9 @@ export type ErrorCode =
   | 'LIMITS_EXCEEDED'
   | 'INVALID_STATE'
   | 'NETWORK'
-  | 'NO_SIMD';
+  | 'NO_SIMD'
+  /** classifyVideo: the camera track ended (`reason: 'ended'`). */
+  | 'CAMERA';
 
 /** Every failure of this package. */
 export class MobileNetError extends Error {
@@ -19,6 +21,8 @@ export class MobileNetError extends Error {
   readonly status?: number;
   /** The URL or path, for NETWORK errors. */
   readonly url?: string;
+  /** What happened to the camera, for CAMERA errors. */
+  readonly reason?: 'ended';
 }
 
 /** uint8 per-tensor quantization: real = scale · (q − zero_point). */
@@ -140,6 +144,73 @@ export interface ClassifyOptions {
   deny?: (string | number)[];
 }
 
+/** Options of {@link MobileNet.classifyVideo}: the result options, and how the loop runs. */
+export interface ClassifyVideoOptions extends ClassifyOptions {
+  /** Called once when the loop ends by itself: a CAMERA error (the track ended) or the model's
+   *  error (e.g. INVALID_STATE, disposed). Without it the error goes to console.error. */
+  onError?: (error: MobileNetError) => void;
+  /** Pause while the page is hidden and resume on the newest frame (default true). */
+  pauseWhenHidden?: boolean;
+  /** 'browser' (default): the browser crops and scales each frame to the model's input size on
+   *  its way (the cheapest path). 'engine': the browser only crops, the engine resizes, as
+   *  classify(video) does. */
+  resize?: 'browser' | 'engine';
+}
+
+/** One frame's result from {@link MobileNet.classifyVideo}. */
+export interface VideoResult {
+  /** The ranked classes (the result options applied). */
+  classes: Classification[];
+  /** When the loop got the frame (requestVideoFrameCallback's time, performance.now() clock). */
+  timestamp: number;
+  /** The frame's media time in seconds. */
+  mediaTime: number;
+  /** When the camera captured the frame (performance.now() clock), where the browser says. */
+  captureTime: number | null;
+  /** From `timestamp` to this result, in ms. */
+  frameToResultMs: number;
+  /** The engine's work: its preprocessing (crop and resize of what it got) and the inference. */
+  inferMs: number;
+  /** Taking the frame from the video (draw, crop, scale, read back) and copying it into the engine. */
+  prepareMs: number;
+  /** The rest: the call queue, the Worker round trip (Worker form), the result's conversion. */
+  transferMs: number;
+  /** How long the frame waited for the frame before it (0 unless the model is slower than the camera). */
+  waitMs: number;
+  /** The video's size, and the side of the square the engine got. */
+  width: number;
+  height: number;
+  inputSize: number;
+  /** This result's number (1, 2, …) and the frames dropped so far. */
+  frame: number;
+  dropped: number;
+}
+
+export type VideoState = 'running' | 'paused' | 'hidden' | 'stopped' | 'ended' | 'error';
+
+/** The running loop of {@link MobileNet.classifyVideo}. */
+export interface LiveVideo {
+  /** Stops for good (a result still in flight is not reported). */
+  stop(): void;
+  /** Stops classifying until resume(). */
+  pause(): void;
+  /** Resumes with the newest frame. */
+  resume(): void;
+  /** The next frames go to this model (e.g. another α); the camera keeps running. */
+  setModel(net: MobileNet): void;
+  /** New result options from the next frame on. */
+  setOptions(options: ClassifyOptions): void;
+  readonly state: VideoState;
+  /** state === 'running'. */
+  readonly running: boolean;
+  /** What ended the loop (state 'ended' or 'error'), else null. */
+  readonly error: MobileNetError | null;
+  /** Frames classified, frames dropped (they arrived while one was in flight), and whether one is in flight. */
+  readonly stats: { frames: number; dropped: number; inFlight: boolean };
+  /** The model frames go to. */
+  readonly model: MobileNet;
+}
+
 export interface Limits {
   /** Largest model file (default 64 MiB). */
   maxModelBytes?: number;
@@ -206,6 +277,9 @@ export class MobileNet {
   infer(input: Float32Array): Promise<Float32Array>;
   /** Center crop, resize, run: the top classes, score descending (ties by lower index). */
   classify(frame: Frame, options?: ClassifyOptions): Promise<Classification[]>;
+  /** Classifies a playing video (a webcam) frame after frame: one frame in flight at most, frames
+   *  arriving meanwhile dropped, paused while the page is hidden, the track ending reported. */
+  classifyVideo(video: HTMLVideoElement, onResult: (result: VideoResult) => void, options?: ClassifyVideoOptions): LiveVideo;
   /** The feature vector before the classifier (1024·α values), for transfer learning. */
   embed(frame: Frame): Promise<Float32Array>;
   /** Runs at another input size (re-plans, no reload). */

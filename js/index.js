@@ -5,6 +5,7 @@
 import { MobileNetError, wrap } from './errors.js';
 import { frameToRgba, resultOptions } from './frames.js';
 import { capabilities, initVariant, setAssetBase, singleVariant } from './loader.js';
+import { LIVE_FRAME, LIVE_SIZE, LiveVideo } from './live.js';
 import { loadLocal } from './local.js';
 import { inWorker, platform } from './platform.js';
 import { cachedFetch, readSource } from './source.js';
@@ -186,6 +187,33 @@ export class MobileNet {
    */
   classify(frame, options = {}) {
     return this.#runWith(() => [frameToRgba(frame), resultOptions(options)], (d, [rgba, o]) => d.classify(rgba, o));
+  }
+
+  /**
+   * Classifies a playing video (a webcam) frame after frame until stopped: never more than one
+   * frame in flight, frames that arrive meanwhile dropped (the newest runs next), paused while
+   * the page is hidden, the camera track ending reported to `onError` (a CAMERA error).
+   * `onResult` gets `{ classes, timestamp, frameToResultMs, inferMs, prepareMs, transferMs, … }`.
+   * @param {HTMLVideoElement} video
+   * @param {(result: object) => void} onResult
+   * @param {object} [options] result options (topK, scoreThreshold, allow, deny), onError,
+   *   pauseWhenHidden (default true), resize ('browser', default, or 'engine')
+   * @returns {LiveVideo} { stop(), pause(), resume(), setModel(net), setOptions(o), state, running, error, stats }
+   */
+  classifyVideo(video, onResult, options = {}) {
+    if (!this.#driver) throw new MobileNetError('INVALID_STATE', 'this model has been disposed');
+    return new LiveVideo(this, video, onResult, options);
+  }
+
+  /** @private The live loop's call: one grabbed frame ({ data, width, height }, owned), with timings. */
+  [LIVE_FRAME](pixels, options) {
+    return this.#run((d) => d.classifyTimed(pixels, options));
+  }
+
+  /** @private The input size frames are scaled to. */
+  [LIVE_SIZE]() {
+    if (!this.#driver) throw new MobileNetError('INVALID_STATE', 'this model has been disposed');
+    return this.#driver.resolution();
   }
 
   /** The feature vector of an image — the output of the final average pool, before the

@@ -62,6 +62,23 @@ export class LocalDriver {
     return toClasses(scores, options);
   }
 
+  /** classify() of the live loop: the same, with the time of the copy into the engine and of
+   *  the engine's work (preprocessing and inference). */
+  classifyTimed(frame, options) {
+    const e = this.engine;
+    const t0 = performance.now();
+    this.loadFrame(frame);
+    const t1 = performance.now();
+    const at = e.classifyInPlace(frame.width, frame.height);
+    const t2 = performance.now();
+    const classes = toClasses(new Float32Array(this.memory.buffer, at, e.outputLength), options);
+    return { classes, copyMs: t1 - t0, inferMs: t2 - t1 };
+  }
+
+  resolution() {
+    return this.engine.resolution;
+  }
+
   embed(frame) {
     const e = this.engine;
     if (e.embeddingLength === 0) {

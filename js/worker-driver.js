@@ -128,6 +128,16 @@ export class WorkerDriver {
     return this.call('classify', { frame: { data, width: frame.width, height: frame.height }, options }, [data.buffer]);
   }
 
+  /** The live loop's frames: always fresh buffers, transferred. */
+  classifyTimed(frame, options) {
+    return this.call('classifyTimed', { frame: { data: frame.data, width: frame.width, height: frame.height }, options },
+      [frame.data.buffer]);
+  }
+
+  resolution() {
+    return this.cachedInfo.resolution;
+  }
+
   embed(frame) {
     const data = frame.owned ? frame.data : frame.data.slice();
     return this.call('embed', { frame: { data, width: frame.width, height: frame.height } }, [data.buffer]);

@@ -22,6 +22,8 @@ async function handle(msg) {
     }
     case 'classify':
       return [driver.classify(msg.frame, msg.options)];
+    case 'classifyTimed':
+      return [driver.classifyTimed(msg.frame, msg.options)];
     case 'embed': {
       const features = driver.embed(msg.frame);
       return [features, [features.buffer]];

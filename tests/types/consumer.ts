@@ -1,6 +1,6 @@
 // Type-checks a typical use of the public API against pkg/*.d.ts (tsc --noEmit, strict).
 import { MobileNet, MobileNetError, cost, topK, LABELS, ZOO, zooFileName, threadsSupported, capabilities, setAssetBase } from 'mobilenet-wasm';
-import type { Classification, ModelInfo, ErrorCode, Cost, Capabilities } from 'mobilenet-wasm';
+import type { Classification, ModelInfo, ErrorCode, Cost, Capabilities, LiveVideo, VideoResult, VideoState } from 'mobilenet-wasm';
 import { decodeImage } from 'mobilenet-wasm/decode';
 import { fetchModels, archiveUrl } from 'mobilenet-wasm/fetch';
 
@@ -19,6 +19,17 @@ export async function main(bytes: Uint8Array, video: HTMLVideoElement): Promise<
   const top: Classification[] = await net.classify(video, { topK: 3 });
   const cats: Classification[] = await net.classify(video, { scoreThreshold: 0.1, allow: ['Egyptian cat', 283], deny: [0] });
   void cats;
+  const live: LiveVideo = net.classifyVideo(video, (r: VideoResult) => {
+    const overhead: number = r.frameToResultMs - r.inferMs + r.prepareMs + r.transferMs + r.waitMs;
+    void overhead; void r.classes[0]?.label; void r.timestamp;
+  }, { topK: 3, scoreThreshold: 0.2, deny: [0], onError: (e: MobileNetError) => void e.reason, resize: 'engine' });
+  live.pause();
+  live.resume();
+  live.setModel(zoo);
+  live.setOptions({ topK: 1 });
+  const s: VideoState = live.state;
+  void s; void live.stats.dropped; void live.running;
+  live.stop();
   const features: Float32Array = await net.embed({ data: new Uint8Array(4), width: 1, height: 1 });
   await net.setResolution(160);
   const layers = await net.profile(out);

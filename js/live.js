@@ -1,0 +1,366 @@
+// The live loop: net.classifyVideo(video, onResult, options) classifies a playing video (a
+// webcam) frame after frame. One frame in flight at most; a frame that arrives while one is in
+// flight is dropped (the newest one runs next, never a backlog); paused while the page is hidden;
+// the camera track ending is reported; the model and its resolution may change while it runs.
+//
+// The frame path: the video is drawn, center-cropped and scaled to the model's input size, into
+// one canvas kept for the whole loop, on the thread that owns the video; its pixels (size² × 4
+// bytes, the only allocation per frame: the canvas API's getImageData) are copied into the
+// engine's frame buffer here or transferred (not copied) to the Worker. With `resize: 'engine'`
+// the browser only crops (1:1) and the engine resizes, exactly as classify(video) does.
+import { MobileNetError } from './errors.js';
+import { resultOptions } from './frames.js';
+
+
+/** The MobileNet methods the loop calls (not part of the public API): classify one grabbed
+ *  frame with timings, and the model's current input size. */
+export const LIVE_FRAME = Symbol('mobilenet-wasm live frame');
+export const LIVE_SIZE = Symbol('mobilenet-wasm live size');
+
+const now = () => performance.now();
+
+/** Draws frames of a video into one reused canvas: center crop, scaled to `size` × `size`. */
+export class FrameGrabber {
+  #canvas = null;
+  #ctx = null;
+
+  /**
+   * @param {HTMLVideoElement} video
+   * @param {number} size output side in pixels, or 0 for the crop at its own size (no scaling)
+   * @returns {{ data: Uint8Array, width: number, height: number, owned: true }}
+   */
+  grab(video, size) {
+    const w = video.videoWidth;
+    const h = video.videoHeight;
+    const side = Math.min(w, h);
+    // The engine's own center crop: offsets rounded down.
+    const sx = (w - side) >> 1;
+    const sy = (h - side) >> 1;
+    const d = size > 0 ? size : side;
+    if (!this.#canvas) {
+      this.#canvas = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(d, d)
+        : Object.assign(document.createElement('canvas'), { width: d, height: d });
+      // CPU-backed: its pixels are read back every frame.
+      this.#ctx = this.#canvas.getContext('2d', { willReadFrequently: true });
+    } else if (this.#canvas.width !== d) {
+      this.#canvas.width = d;
+      this.#canvas.height = d;
+    }
+    this.#ctx.drawImage(video, sx, sy, side, side, 0, 0, d, d);
+    const img = this.#ctx.getImageData(0, 0, d, d);
+    return { data: new Uint8Array(img.data.buffer), width: d, height: d, owned: true };
+  }
+}
+
+/** The video tracks of a video element's MediaStream (none for a file or URL source). */
+function videoTracks(video) {
+  const s = video.srcObject;
+  return s && typeof s.getVideoTracks === 'function' ? s.getVideoTracks() : [];
+}
+
+const LIVE_OPTIONS = ['topK', 'scoreThreshold', 'allow', 'deny', 'onError', 'pauseWhenHidden', 'resize'];
+
+function checkOptions(options) {
+  if (options === null || typeof options !== 'object') {
+    throw new MobileNetError('INPUT_INVALID', 'classifyVideo options must be an object');
+  }
+  for (const k of Object.keys(options)) {
+    if (!LIVE_OPTIONS.includes(k)) {
+      throw new MobileNetError('INPUT_INVALID', `unknown classifyVideo option ${k} (known: ${LIVE_OPTIONS.join(', ')})`);
+    }
+  }
+  const { onError = null, pauseWhenHidden = true, resize = 'browser' } = options;
+  if (onError !== null && typeof onError !== 'function') {
+    throw new MobileNetError('INPUT_INVALID', 'onError must be a function');
+  }
+  if (typeof pauseWhenHidden !== 'boolean') {
+    throw new MobileNetError('INPUT_INVALID', `pauseWhenHidden must be true or false, not ${pauseWhenHidden}`);
+  }
+  if (resize !== 'browser' && resize !== 'engine') {
+    throw new MobileNetError('INPUT_INVALID', `resize must be 'browser' or 'engine', not ${JSON.stringify(resize)}`);
+  }
+  return { result: resultOptions(options), onError, pauseWhenHidden, resize };
+}
+
+/**
+ * The loop behind net.classifyVideo(). States: 'running' (frames are classified), 'paused'
+ * (pause()), 'hidden' (the page is hidden; resumes by itself), 'stopped' (stop()), 'ended' (the
+ * camera track ended: onError got a CAMERA error), 'error' (a model call failed: onError got it).
+ */
+export class LiveVideo {
+  #net;
+  #video;
+  #onResult;
+  #opts;
+  #grabber = new FrameGrabber();
+  #state = 'running';
+  #paused = false;
+  #busy = false;
+  #pending = null; // the newest frame that arrived while one was in flight: { time, meta }
+  #requested = false;
+  #error = null;
+  #tracks = [];
+  #frames = 0;
+  #dropped = 0;
+  #cleanup = [];
+
+  constructor(net, video, onResult, options = {}) {
+    if (typeof HTMLVideoElement === 'undefined' || !(video instanceof HTMLVideoElement)) {
+      throw new MobileNetError('INPUT_INVALID',
+        `classifyVideo needs a <video> element (HTMLVideoElement), not ${video?.constructor?.name ?? typeof video}; `
+        + 'for a single frame use classify()');
+    }
+    if (typeof onResult !== 'function') {
+      throw new MobileNetError('INPUT_INVALID', 'classifyVideo needs an onResult callback function');
+    }
+    this.#opts = checkOptions(options);
+    if (!video.srcObject && !video.currentSrc && !video.src) {
+      throw new MobileNetError('INPUT_INVALID',
+        'the video has no source: set video.srcObject to the camera\'s MediaStream (getUserMedia) first');
+    }
+    const tracks = videoTracks(video);
+    if (video.srcObject && typeof video.srcObject.getVideoTracks === 'function' && tracks.length === 0) {
+      throw new MobileNetError('INPUT_INVALID', 'the video\'s MediaStream has no video track');
+    }
+    if (tracks.length > 0 && tracks.every((t) => t.readyState === 'ended')) {
+      throw new MobileNetError('CAMERA', 'the camera track has already ended (stopped, unplugged or taken by another application)',
+        { reason: 'ended' });
+    }
+    this.#net = net;
+    this.#video = video;
+    this.#onResult = onResult;
+    this.#watchTracks();
+    const listen = (target, type, f) => {
+      target.addEventListener(type, f);
+      this.#cleanup.push(() => target.removeEventListener(type, f));
+    };
+    // A new source (another camera): watch its tracks instead.
+    listen(video, 'loadstart', () => this.#watchTracks());
+    if (typeof document !== 'undefined') {
+      listen(document, 'visibilitychange', () => this.#visibility());
+    }
+    this.#visibility();
+    this.#request();
+  }
+
+  /** 'running' | 'paused' | 'hidden' | 'stopped' | 'ended' | 'error' */
+  get state() {
+    return this.#state;
+  }
+
+  /** Whether frames are being classified now. */
+  get running() {
+    return this.#state === 'running';
+  }
+
+  /** The error that ended the loop (state 'ended' or 'error'), else null. */
+  get error() {
+    return this.#error;
+  }
+
+  /** Frames classified and frames dropped (arrived while one was in flight) so far. */
+  get stats() {
+    return { frames: this.#frames, dropped: this.#dropped, inFlight: this.#busy };
+  }
+
+  /** The model frames go to. */
+  get model() {
+    return this.#net;
+  }
+
+  /** Stops classifying until resume(); a frame in flight still reports its result. */
+  pause() {
+    if (this.#over()) return;
+    this.#paused = true;
+    this.#setState('paused');
+  }
+
+  /** Resumes with the newest frame. */
+  resume() {
+    if (this.#over()) return;
+    this.#paused = false;
+    this.#visibility();
+    this.#request();
+  }
+
+  /** Ends the loop for good; a result still in flight is not reported. */
+  stop() {
+    if (this.#over()) return;
+    this.#finish('stopped', null);
+  }
+
+  /** Sends the next frames to another model (e.g. another α); the camera keeps running. */
+  setModel(net) {
+    if (!net || typeof net[LIVE_FRAME] !== 'function') {
+      throw new MobileNetError('INPUT_INVALID', 'setModel needs a MobileNet');
+    }
+    this.#net = net;
+  }
+
+  /** Changes the result options (topK, scoreThreshold, allow, deny) from the next frame on. */
+  setOptions(options) {
+    const o = resultOptions(options);
+    this.#opts = { ...this.#opts, result: o };
+  }
+
+  #over() {
+    return this.#state === 'stopped' || this.#state === 'ended' || this.#state === 'error';
+  }
+
+  #setState(s) {
+    if (!this.#over()) this.#state = s;
+  }
+
+  #finish(state, error) {
+    this.#state = state;
+    this.#error = error;
+    this.#pending = null;
+    for (const f of this.#cleanup) f();
+    this.#cleanup = [];
+    for (const [t, f] of this.#tracks) t.removeEventListener('ended', f);
+    this.#tracks = [];
+    if (error) {
+      if (this.#opts.onError) {
+        try {
+          this.#opts.onError(error);
+        } catch (e) {
+          queueMicrotask(() => { throw e; });
+        }
+      } else {
+        // Never a silent stop.
+        console.error(`mobilenet-wasm classifyVideo stopped: ${error.code}: ${error.message}`);
+      }
+    }
+  }
+
+  #watchTracks() {
+    for (const [t, f] of this.#tracks) t.removeEventListener('ended', f);
+    this.#tracks = videoTracks(this.#video).map((t) => {
+      const f = () => this.#trackEnded(t);
+      t.addEventListener('ended', f);
+      return [t, f];
+    });
+  }
+
+  #trackEnded(track) {
+    if (this.#over()) return;
+    this.#finish('ended', new MobileNetError('CAMERA',
+      `the camera track${track.label ? ` "${track.label}"` : ''} ended (stopped, unplugged or taken by another application)`,
+      { reason: 'ended' }));
+  }
+
+  #hidden() {
+    return this.#opts.pauseWhenHidden && typeof document !== 'undefined' && document.hidden;
+  }
+
+  #visibility() {
+    if (this.#over() || this.#paused) return;
+    if (this.#hidden()) {
+      this.#pending = null;
+      this.#setState('hidden');
+    } else {
+      this.#setState('running');
+      this.#request();
+    }
+  }
+
+  /** Asks for the next video frame (once). */
+  #request() {
+    if (this.#requested || this.#state !== 'running') return;
+    this.#requested = true;
+    const v = this.#video;
+    if (typeof v.requestVideoFrameCallback === 'function') {
+      v.requestVideoFrameCallback((t, meta) => this.#onFrame(t, meta));
+    } else {
+      // No requestVideoFrameCallback: poll on animation frames for a new currentTime.
+      const last = v.currentTime;
+      const poll = (t) => {
+        if (this.#state !== 'running') { this.#requested = false; return; }
+        if (v.currentTime !== last && v.readyState >= 2) this.#onFrame(t, { mediaTime: v.currentTime });
+        else requestAnimationFrame(poll);
+      };
+      requestAnimationFrame(poll);
+    }
+  }
+
+  #onFrame(time, meta) {
+    this.#requested = false;
+    if (this.#state !== 'running') return;
+    if (this.#hidden()) {
+      this.#visibility();
+      return;
+    }
+    this.#request();
+    const frame = { time, meta };
+    if (this.#busy) {
+      // Stale by the time the model is free: dropped, and the newest one waits instead.
+      if (this.#pending) this.#dropped++;
+      this.#pending = frame;
+      return;
+    }
+    this.#process(frame);
+  }
+
+  async #process(frame) {
+    const v = this.#video;
+    if (!(v.readyState >= 2 && v.videoWidth > 0)) return;
+    this.#busy = true;
+    const net = this.#net;
+    const t0 = now();
+    let result = null;
+    let error = null;
+    try {
+      const size = this.#opts.resize === 'engine' ? 0 : net[LIVE_SIZE]();
+      const pixels = this.#grabber.grab(v, size);
+      const grabMs = now() - t0;
+      const r = await net[LIVE_FRAME](pixels, this.#opts.result);
+      const t1 = now();
+      const frameToResultMs = t1 - frame.time;
+      const waitMs = t0 - frame.time;
+      const prepareMs = grabMs + r.copyMs;
+      result = {
+        classes: r.classes,
+        timestamp: frame.time,
+        mediaTime: frame.meta?.mediaTime ?? v.currentTime,
+        captureTime: frame.meta?.captureTime ?? null,
+        frameToResultMs,
+        inferMs: r.inferMs,
+        prepareMs,
+        transferMs: Math.max(0, t1 - t0 - prepareMs - r.inferMs),
+        waitMs,
+        width: v.videoWidth,
+        height: v.videoHeight,
+        inputSize: pixels.width,
+        frame: this.#frames + 1,
+        dropped: this.#dropped,
+      };
+    } catch (e) {
+      error = e;
+    }
+    this.#busy = false;
+    if (this.#over()) return;
+    if (error) {
+      // The model was switched while this frame ran on the old one (disposed since): not an error.
+      if (net !== this.#net) {
+        this.#next();
+        return;
+      }
+      this.#finish('error', error instanceof MobileNetError ? error : new MobileNetError('INVALID_STATE', String(error?.message ?? error)));
+      return;
+    }
+    this.#frames++;
+    try {
+      this.#onResult(result);
+    } catch (e) {
+      queueMicrotask(() => { throw e; });
+    }
+    this.#next();
+  }
+
+  /** After a result: the frame that arrived meanwhile runs now (the video shows it or newer). */
+  #next() {
+    const p = this.#pending;
+    this.#pending = null;
+    if (p && this.#state === 'running') this.#process(p);
+  }
+}
