@@ -20,6 +20,7 @@ pub mod requantize;
 pub mod scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod simd128;
+mod softmax;
 
 /// The fastest kernel set this build has: SIMD128 on wasm32 builds with `+simd128`, the
 /// portable scalar set elsewhere.
@@ -238,25 +239,11 @@ pub(crate) fn requantize_u8(acc: i32, q: &QuantParams) -> u8 {
     v.clamp(q.act_min, q.act_max) as u8
 }
 
-/// Softmax of uint8 logits to uint8 probabilities (scale 1/256, zero point 0).
-///
-/// `p_i = exp(β·s·(q_i − max q)) / Σ_j exp(β·s·(q_j − max q))`, `out_i = min(255, ⌊256·p_i + ½⌋)`:
-/// this reproduces every LiteRT reference output. It is shared by all kernel sets: it runs once
-/// per frame on 1001 values.
+/// Softmax of uint8 logits to uint8 probabilities (scale 1/256, zero point 0), in TFLite's
+/// reference fixed-point arithmetic (see `softmax.rs`). It is shared by all kernel sets: it runs
+/// once per frame on a few thousand values at most.
 pub(crate) fn softmax_u8_common(beta_scale: f32, input: &[u8], output: &mut [u8]) {
-    let max = input.iter().copied().max().unwrap_or(0);
-    // exp(β·s·d) for every possible difference d = q − max ∈ [−255, 0], computed once: 256
-    // exponentials instead of two per element, with identical values.
-    let mut table = [0f32; 256];
-    for (d, t) in table.iter_mut().enumerate() {
-        *t = (beta_scale * -(d as f32)).exp();
-    }
-    let e = |q: u8| table[usize::from(max - q)];
-    let sum: f32 = input.iter().map(|&q| e(q)).sum();
-    for (o, &q) in output.iter_mut().zip(input) {
-        let p = e(q) / sum;
-        *o = (p * 256.0 + 0.5).floor().min(255.0) as u8;
-    }
+    softmax::softmax_u8(beta_scale, input, output);
 }
 
 /// Float softmax over the whole vector, as TFLite's reference kernel.
