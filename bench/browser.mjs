@@ -2,7 +2,9 @@
 // Firefox (cross-origin isolated, so both engines can use threads), collects the results and
 // writes Markdown + JSON into bench/results/ (browser-latest.* for Chromium,
 // browser-firefox-latest.* for Firefox).
-// Usage: node bench/browser.mjs [--browser chromium|firefox] [--runs 50] [--models a,b] [--threads 1,2] [--out DIR]
+// Usage: node bench/browser.mjs [--browser chromium|firefox] [--runs 50] [--warmup 10] [--models a,b] [--threads 1,2]
+//   [--peers tfjs,litert] [--out DIR]
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +20,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '10' },
     models: { type: 'string', default: '' },
     threads: { type: 'string', default: '1,2' },
+    peers: { type: 'string', default: 'tfjs,litert' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
     'models-dir': { type: 'string', default: process.env.MOBILENET_MODELS ?? join(ROOT, '../shared/models') },
     'reference-dir': { type: 'string', default: process.env.MOBILENET_REFERENCE ?? join(ROOT, '../shared/reference') },
@@ -28,29 +31,35 @@ const server = await serve(['--models', values['models-dir'], '--reference', val
 try {
   const base = server.base;
   const engine = await openBrowser(values.browser, { timeout: 3_600_000 });
-  const query = new URLSearchParams({ runs: values.runs, warmup: values.warmup, threads: values.threads });
+  const query = new URLSearchParams({ runs: values.runs, warmup: values.warmup, threads: values.threads, peers: values.peers });
   if (values.models) query.set('models', values.models);
   const page = await engine.newPage(`${base}bench.html?${query}`);
   const result = await page.evaluate(() => window.benchDone, undefined, { timeout: 3_600_000 });
-  const version = engine.version;
+  const browserVersion = engine.version;
   await engine.close();
 
-  const peerVersion = JSON.parse(await readFile(join(ROOT, 'node_modules/@tensorflow/tfjs-tflite/package.json'), 'utf8')).version;
+  const version = (p) => JSON.parse(readFileSync(join(ROOT, 'node_modules', p, 'package.json'), 'utf8')).version;
   const ours = JSON.parse(await readFile(join(ROOT, 'pkg/package.json'), 'utf8')).version;
   Object.assign(result, {
-    browser: version,
-    peer: `@tensorflow/tfjs-tflite ${peerVersion}`,
+    browser: browserVersion,
+    peer: `@tensorflow/tfjs-tflite ${version('@tensorflow/tfjs-tflite')}`,
+    litert: `@litertjs/core ${version('@litertjs/core')}`,
     ours: `mobilenet-wasm ${ours}`,
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`,
   });
+  const ms = (s) => (s ? s.median.toFixed(2) : '–');
+  const range = (s) => (s ? `${s.p10.toFixed(2)}–${s.p90.toFixed(2)}` : '–');
+  const ratio = (x) => (x == null ? '–' : x.toFixed(2));
   const md = [
     `Benchmark ${result.date.slice(0, 10)} — ${result.machine}, ${result.browser} (headless, cross-origin isolated: ${result.crossOriginIsolated}), `
-      + `${result.peer} vs ${result.ours}; cat input, ${result.warmup} warm-up then ${result.runs} alternating timed runs each; milliseconds per inference.`,
+      + `${result.peer} and ${result.litert} (wasm accelerator; threaded build for 2 threads) vs ${result.ours}${result.kernel ? ` (kernel=${result.kernel})` : ''}; `
+      + `cat input, ${result.warmup} warm-up then ${result.runs} timed runs each, the three alternated; milliseconds per inference.`,
     '',
-    '| model | threads | ours median | ours p10–p90 | peer median | peer p10–p90 | ours/peer | our backend |',
-    '|---|---|---|---|---|---|---|---|',
-    ...result.rows.map((r) => `| ${r.model} | ${r.threads} | ${r.ours.median.toFixed(2)} | ${r.ours.p10.toFixed(2)}–${r.ours.p90.toFixed(2)} `
-      + `| ${r.peer.median.toFixed(2)} | ${r.peer.p10.toFixed(2)}–${r.peer.p90.toFixed(2)} | **${r.ratio.toFixed(2)}** | ${r.ours.backend}, ${r.ours.threads} thread(s) |`),
+    '| model | threads | ours median | ours p10–p90 | tfjs-tflite median | tfjs-tflite p10–p90 | LiteRT.js median | LiteRT.js p10–p90 | ours/tfjs-tflite | ours/LiteRT.js | ours/best peer | our backend |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...result.rows.map((r) => `| ${r.model} | ${r.threads} | ${ms(r.ours)} | ${range(r.ours)} | ${ms(r.peer)} | ${range(r.peer)} `
+      + `| ${ms(r.litert)} | ${range(r.litert)} | ${ratio(r.ratio)} | ${ratio(r.ratio_litert)} | **${ratio(r.ratio_best)}** `
+      + `| ${r.ours.backend}${r.ours.kernel ? ` (${r.ours.kernel})` : ''}, ${r.ours.threads} thread(s) |`),
     '',
   ].join('\n');
   await mkdir(values.out, { recursive: true });

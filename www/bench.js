@@ -1,11 +1,13 @@
 // Benchmark page: our engine (through the package's public API, exactly as a user calls it)
-// against tfjs-tflite on the same .tflite file and the same input, alternating A/B.
-// Query: ?models=1.0_224_quant,…&threads=1,2&runs=50&warmup=10[&peer=0[&pair=1]]
-// (peer=0: ours only, no tfjs-tflite; pair=1: every thread count of a model loaded at once and
+// against tfjs-tflite and LiteRT.js (@litertjs/core, the wasm accelerator: XNNPACK) on the same
+// .tflite file and the same input, alternating the three (the order rotates run by run).
+// Query: ?models=1.0_224_quant,…&threads=1,2&runs=50&warmup=10[&peers=tfjs,litert][&peer=0[&pair=1]]
+// (peers: which peers run, default both; peer=0: ours only, no peer; pair=1: every thread count of a model loaded at once and
 // their runs alternated, so that all see the same machine, and a count written `1w` means one
 // thread in the Worker form, { worker: true } — bench/busy.mjs uses these.)
 // Results: window.benchDone (a Promise) resolves to the result object.
 import { MobileNet } from '/pkg/index.js';
+import { Tensor, loadAndCompile, loadLiteRt, unloadLiteRt } from '@litertjs/core';
 
 const q = new URLSearchParams(location.search);
 const ALL = ['0.25_128', '0.5_160', '0.75_192', '1.0_224'].flatMap((a) => [`${a}_quant`, `${a}_float`]);
@@ -14,6 +16,8 @@ const threadCounts = (q.get('threads') || '1,2').split(',').map(Number);
 const runs = Number(q.get('runs') || 50);
 const warmup = Number(q.get('warmup') || 10);
 const withPeer = q.get('peer') !== '0';
+const peers = withPeer ? (q.get('peers') || 'tfjs,litert').split(',') : [];
+const LITERT_WASM = '/node_modules/@litertjs/core/wasm/';
 const paired = !withPeer && q.get('pair') === '1';
 const status = document.getElementById('status');
 
@@ -38,52 +42,80 @@ async function benchOne(name, threads) {
   const ours = await MobileNet.load(modelBytes, { threads });
   const runOurs = async () => ours.infer(input);
   if (!withPeer) return benchOursOnly(name, threads, ours, runOurs);
-  const peerModel = await tflite.loadTFLiteModel(modelBytes.slice().buffer, { numThreads: threads });
-  const runner = peerModel.modelRunner;
-  const peerIn = runner.getInputs()[0].data();
-  const peerOut = runner.getOutputs()[0].data();
-  const runPeer = async () => {
-    peerIn.set(input);
-    if (!runner.infer()) throw new Error('tfjs-tflite inference failed');
-    return peerOut.slice();
-  };
-  // Same answer? (XNNPACK's uint8 may differ from TFLite's reference kernels by a few LSB.)
-  const a = await runOurs();
-  const b = await runPeer();
-  let maxDiff = 0;
-  let top = [0, 0];
-  for (let i = 0; i < a.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
-    if (a[i] > a[top[0]]) top[0] = i;
-    if (b[i] > b[top[1]]) top[1] = i;
+  // The peers, each driven the cheapest way its API allows: input copied in, one inference,
+  // output copied out.
+  const contenders = [{ key: 'ours', run: runOurs, t: [] }];
+  let tfjsModel = null;
+  if (peers.includes('tfjs')) {
+    tfjsModel = await tflite.loadTFLiteModel(modelBytes.slice().buffer, { numThreads: threads });
+    const runner = tfjsModel.modelRunner;
+    const peerIn = runner.getInputs()[0].data();
+    const peerOut = runner.getOutputs()[0].data();
+    contenders.push({ key: 'tfjs', t: [], run: async () => {
+      peerIn.set(input);
+      if (!runner.infer()) throw new Error('tfjs-tflite inference failed');
+      return peerOut.slice();
+    } });
   }
-  for (let i = 0; i < warmup; i++) { await runOurs(); await runPeer(); }
-  const tOurs = [];
-  const tPeer = [];
+  let litert = null;
+  if (peers.includes('litert')) {
+    litert = await loadAndCompile(modelBytes.slice(), { accelerator: 'wasm', cpuOptions: { numThreads: threads } });
+    const shape = [...litert.getInputDetails()[0].shape];
+    contenders.push({ key: 'litert', t: [], run: async () => {
+      const x = new Tensor(input, shape);
+      const outs = await litert.run(x);
+      const y = outs[0].toTypedArray().slice();
+      x.delete();
+      for (const o of outs) o.delete();
+      return y;
+    } });
+  }
+  // Same answer? (XNNPACK's uint8 may differ from TFLite's reference kernels by a few LSB.)
+  const answers = [];
+  for (const c of contenders) answers.push(await c.run());
+  const argmax = (v) => v.reduce((best, x, i) => (x > v[best] ? i : best), 0);
+  const compare = {};
+  for (let k = 1; k < contenders.length; k++) {
+    const [a, b] = [answers[0], answers[k]];
+    let maxDiff = 0;
+    for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+    compare[contenders[k].key] = { max_abs_diff: maxDiff, top1: argmax(b) };
+  }
+  for (let i = 0; i < warmup; i++) for (const c of contenders) await c.run();
   for (let i = 0; i < runs; i++) {
-    // Alternate which goes first, so neither always runs on a warmer cache.
-    const order = i % 2 ? [[runOurs, tOurs], [runPeer, tPeer]] : [[runPeer, tPeer], [runOurs, tOurs]];
-    for (const [f, t] of order) {
+    // Rotate which goes first, so none always runs on a warmer cache.
+    for (let j = 0; j < contenders.length; j++) {
+      const c = contenders[(i + j) % contenders.length];
       const t0 = performance.now();
-      await f();
-      t.push(performance.now() - t0);
+      await c.run();
+      c.t.push(performance.now() - t0);
     }
   }
   const info = ours.info;
   ours.dispose();
+  tfjsModel?.modelRunner?.cleanUp?.();
+  litert?.delete();
+  const byKey = Object.fromEntries(contenders.map((c) => [c.key, c.t]));
+  const peerStats = (key) => (byKey[key] ? stats(byKey[key]) : null);
   const row = {
     model: name,
     threads,
-    ours: { ...stats(tOurs), threads: info.threads, backend: info.backend },
-    peer: stats(tPeer),
-    ratio: pct(tOurs, 0.5) / pct(tPeer, 0.5),
-    max_abs_diff: maxDiff,
-    top1: { ours: top[0], peer: top[1] },
+    ours: { ...stats(byKey.ours), threads: info.threads, backend: info.backend, kernel: info.kernel ?? null },
+    peer: peerStats('tfjs'),
+    litert: peerStats('litert'),
+    top1: { ours: argmax(answers[0]), ...Object.fromEntries(Object.entries(compare).map(([k, v]) => [k, v.top1])) },
+    compare,
     macs: info.macs,
   };
+  const medians = ['peer', 'litert'].map((k) => row[k]?.median).filter((m) => m !== undefined);
+  row.best_peer = medians.length ? Math.min(...medians) : null;
+  row.ratio = row.peer ? row.ours.median / row.peer.median : null;
+  row.ratio_litert = row.litert ? row.ours.median / row.litert.median : null;
+  row.ratio_best = row.best_peer ? row.ours.median / row.best_peer : null;
+  const cell = (s) => (s ? `${s.median.toFixed(2)} ms` : '–');
   const tr = document.createElement('tr');
   tr.innerHTML = `<td>${name}</td><td>${threads}</td><td>${row.ours.median.toFixed(2)} ms</td>`
-    + `<td>${row.peer.median.toFixed(2)} ms</td><td>${row.ratio.toFixed(2)}</td>`;
+    + `<td>${cell(row.peer)}</td><td>${cell(row.litert)}</td><td>${row.ratio_best?.toFixed(2) ?? '–'}</td>`;
   document.getElementById('rows').append(tr);
   return row;
 }
@@ -102,7 +134,7 @@ async function benchOursOnly(name, threads, ours, runOurs) {
   const row = { model: name, threads, ours: { ...stats(t), threads: info.threads, backend: info.backend }, peer: null,
     ratio: null, macs: info.macs };
   const tr = document.createElement('tr');
-  tr.innerHTML = `<td>${name}</td><td>${threads}</td><td>${row.ours.median.toFixed(2)} ms</td><td>–</td><td>–</td>`;
+  tr.innerHTML = `<td>${name}</td><td>${threads}</td><td>${row.ours.median.toFixed(2)} ms</td><td>–</td><td>–</td><td>–</td>`;
   document.getElementById('rows').append(tr);
   return row;
 }
@@ -131,7 +163,7 @@ async function benchPaired(name) {
     const row = { model: name, threads, worker, ours: { ...stats(t), threads: info.threads, backend: info.backend }, peer: null,
       ratio: null, macs: info.macs };
     const tr = document.createElement('tr');
-    tr.innerHTML = `<td>${name}</td><td>${threads}${worker ? ' (Worker)' : ''}</td><td>${row.ours.median.toFixed(2)} ms</td><td>–</td><td>–</td>`;
+    tr.innerHTML = `<td>${name}</td><td>${threads}${worker ? ' (Worker)' : ''}</td><td>${row.ours.median.toFixed(2)} ms</td><td>–</td><td>–</td><td>–</td>`;
     document.getElementById('rows').append(tr);
     return row;
   });
@@ -148,6 +180,11 @@ async function main() {
     }
   }
   for (const threads of paired ? [] : threadCounts) {
+    // LiteRT.js has one runtime per page: the threaded build for more than one thread.
+    if (peers.includes('litert')) {
+      try { unloadLiteRt(); } catch { /* nothing loaded yet */ }
+      await loadLiteRt(LITERT_WASM, { threads: threads > 1 });
+    }
     for (const m of models) {
       status.textContent = `running ${m} with ${threads} thread(s)…`;
       rows.push(await benchOne(m, threads));
