@@ -85,6 +85,15 @@ ensure_chromium() {
   fi
 }
 
+# wasm-objdump (Debian's wabt): tests/node/wasm-ops.test.mjs reads the instructions of the built
+# kernels.
+ensure_wabt() {
+  if ! command -v wasm-objdump >/dev/null; then
+    stage "installing wabt (Debian package: wasm-objdump, for the test that inspects the kernels)"
+    apt_install "wabt" wabt
+  fi
+}
+
 # apt_install WHAT PACKAGE...: the browser tests' other engines, installed once (skipped when present).
 apt_install() {
   local what=$1; shift
@@ -259,6 +268,7 @@ test_wasm() {
 }
 
 test_node() {
+  ensure_wabt
   stage "Node tests (the WebAssembly build: API, golden outputs, CLI)"
   node --test --test-reporter=spec tests/node/
 }

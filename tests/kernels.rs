@@ -281,15 +281,7 @@ fn spread_quant(acc: &[i32], zx: i32, zw: i32, s: Scenario) -> QuantParams {
         _ => (7.5 - lo * m).round().clamp(0.0, 255.0) as i32,
     };
     let (act_min, act_max) = if let Scenario::Clamped = s { (zo.max(40), 200) } else { (0, 255) };
-    QuantParams {
-        input_zero_point: zx,
-        filter_zero_point: zw,
-        output_zero_point: zo,
-        multiplier,
-        shift,
-        act_min,
-        act_max,
-    }
+    QuantParams::new(zx, zw, zo, (multiplier, shift), (act_min, act_max))
 }
 
 /// Asserts the expected outputs exercise the requantization: several distinct values (as many
@@ -603,15 +595,7 @@ fn requantization_edge_cases() {
         (0.5, 255),
     ] {
         let (multiplier, shift) = quantize_multiplier(m);
-        let q = QuantParams {
-            input_zero_point: 7,
-            filter_zero_point: 9,
-            output_zero_point: zo,
-            multiplier,
-            shift,
-            act_min: 0,
-            act_max: 255,
-        };
+        let q = QuantParams::new(7, 9, zo, (multiplier, shift), (0, 255));
         let want: Vec<u8> = biases.iter().map(|&b| oracle_requant(b, &q)).collect();
         // Exact ties and plain values, worked by hand for the first two multipliers.
         if m == 0.5 && zo == 128 {
@@ -919,4 +903,111 @@ fn the_build_runs_its_best_kernels() {
     } else {
         assert_eq!(best, "scalar");
     }
+}
+
+/// Every requantization formulation against TFLite's (`exact_requant`) on adversarial synthetic
+/// layers: multipliers at and next to 0.5 and 1 (and random ones), right shifts 0..31, a few
+/// left shifts, zero points 0, 128 and 255, clamps [0, 255], [zp, 255] and narrower. For each
+/// layer: every accumulator of a window around the steps of the output (all of it when the
+/// output is unclamped over ≤ 2^14 accumulators), every step ± 3, the extremes of int32 and 256
+/// random accumulators. Natively this checks the formulations' scalar definitions (the proof the
+/// planner relies on); in wasm also the SIMD128 code, in the formulation the planner chose and
+/// in both integer ones forced.
+#[test]
+fn requantization_formulations_are_exact() {
+    use mobilenet_wasm::kernels::requantize::{
+        Formulation, exact_requant, float_requant, single_rounding, thresholds,
+    };
+    let mut rng = Rng(0x5eed_0001);
+    let mut multipliers = vec![1 << 30, (1 << 30) + 1, (1 << 30) + 2, i32::MAX, i32::MAX - 1, 1_518_500_250];
+    for _ in 0..3 {
+        multipliers.push((1 << 30) + rng.below(1 << 30) as i32);
+    }
+    let (mut cases, mut float) = (0, 0);
+    for &zp in &[0, 128, 255] {
+        for shift in (-31..=0).chain([1, 2, 5]) {
+            for &q in &multipliers {
+                for (lo, hi) in [(0, 255), (zp, 255), (zp.min(100), (zp + 27).min(255))] {
+                    let mut p = QuantParams::new(0, 0, zp, (q, shift), (lo, hi));
+                    cases += 1;
+                    // Accumulators: the steps, their neighbourhood and the window between them.
+                    let mut accs: Vec<i32> = vec![i32::MIN, i32::MIN + 1, -1, 0, 1, i32::MAX - 1, i32::MAX];
+                    let steps: Vec<i32> = if shift <= 0 {
+                        thresholds(q, shift, zp, lo, hi).iter().filter_map(|t| t.1).collect()
+                    } else {
+                        Vec::new()
+                    };
+                    for &t in &steps {
+                        accs.extend((-3..=3).map(|d| t.saturating_add(d)));
+                    }
+                    if let (Some(&a), Some(&b)) = (steps.iter().min(), steps.iter().max()) {
+                        let (a, b) = (i64::from(a) - 64, i64::from(b) + 64);
+                        let b = b.min(a + (1 << 14));
+                        accs.extend(
+                            (a.max(i64::from(i32::MIN))..=b.min(i64::from(i32::MAX))).map(|v| v as i32),
+                        );
+                    } else {
+                        accs.extend(-(1 << 13)..(1 << 13));
+                    }
+                    for _ in 0..256 {
+                        accs.push(rng.next() as i32);
+                    }
+                    let want: Vec<i32> =
+                        accs.iter().map(|&a| exact_requant(a, q, shift, zp, lo, hi)).collect();
+                    let e = (-shift).max(0);
+                    for (&a, &w) in accs.iter().zip(&want) {
+                        let ctx = || format!("q {q} shift {shift} zp {zp} [{lo}, {hi}] acc {a}");
+                        assert_eq!(
+                            single_rounding(a, q, shift, zp, true).clamp(lo, hi),
+                            w,
+                            "signed {}",
+                            ctx()
+                        );
+                        if e == 0 || lo >= zp {
+                            assert_eq!(
+                                single_rounding(a, q, shift, zp, false).clamp(lo, hi),
+                                w,
+                                "single {}",
+                                ctx()
+                            );
+                        }
+                        if let Formulation::Float { m, c } = p.formulation {
+                            let (m, c) = (f32::from_bits(m), f32::from_bits(c));
+                            assert_eq!(float_requant(a, m, c, lo, hi), w, "float {m} {c} {}", ctx());
+                        }
+                    }
+                    float += usize::from(matches!(p.formulation, Formulation::Float { .. }));
+                    if shift > 0 {
+                        assert!(
+                            !matches!(p.formulation, Formulation::Float { .. }),
+                            "a left shift is never float"
+                        );
+                    }
+                    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+                    {
+                        let want: Vec<u8> = want.iter().map(|&w| w as u8).collect();
+                        let mut forced = vec![p.formulation, Formulation::SingleSigned];
+                        if e == 0 || lo >= zp {
+                            forced.push(Formulation::Single);
+                        }
+                        for f in forced {
+                            p.formulation = f;
+                            let mut got = vec![0u8; accs.len()];
+                            mobilenet_wasm::kernels::simd128::requant::requantize(&p, &accs, &mut got);
+                            if let Some(i) = (0..accs.len()).find(|&i| got[i] != want[i]) {
+                                panic!(
+                                    "SIMD {f:?}, q {q} shift {shift} zp {zp} [{lo}, {hi}] acc {}: {} want {}",
+                                    accs[i], got[i], want[i]
+                                );
+                            }
+                        }
+                    }
+                    let _ = &mut p;
+                }
+            }
+        }
+    }
+    println!("{cases} synthetic layers, {float} proved for the float formulation");
+    // The proof must succeed often enough for the float checks to mean something.
+    assert!(float * 3 >= cases, "float proved on only {float} of {cases} synthetic layers");
 }

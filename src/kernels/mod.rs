@@ -96,6 +96,32 @@ pub struct QuantParams {
     pub shift: i32,
     pub act_min: i32,
     pub act_max: i32,
+    /// How the SIMD kernels compute it, chosen and proven exact by
+    /// [`requantize::plan_requant`] ([`QuantParams::new`] does this); the reference and scalar
+    /// kernels always run TFLite's own formulation.
+    pub formulation: requantize::Formulation,
+}
+
+impl QuantParams {
+    /// Parameters of a layer, with the cheapest exact formulation of its requantization.
+    pub fn new(
+        input_zero_point: i32,
+        filter_zero_point: i32,
+        output_zero_point: i32,
+        (multiplier, shift): (i32, i32),
+        (act_min, act_max): (i32, i32),
+    ) -> QuantParams {
+        QuantParams {
+            input_zero_point,
+            filter_zero_point,
+            output_zero_point,
+            multiplier,
+            shift,
+            act_min,
+            act_max,
+            formulation: requantize::plan_requant(multiplier, shift, output_zero_point, act_min, act_max),
+        }
+    }
 }
 
 /// Clamp range of a float layer's fused activation.

@@ -69,6 +69,192 @@ pub fn multiply_by_quantized_multiplier(x: i32, q: i32, shift: i32) -> i32 {
     rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x.wrapping_mul(1i32 << left), q), right)
 }
 
+/// How the SIMD kernels requantize one layer. Every formulation computes exactly
+/// `clamp(MultiplyByQuantizedMultiplier(acc, q, shift) + zp, min, max)` (zero point added with
+/// wrapping, as [`crate::kernels::requantize_u8`]) for every int32 `acc`; the planner picks the
+/// cheapest one it can prove ([`plan_requant`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Formulation {
+    /// One rounding of the 64-bit product `x·q` (`x = acc << left`, `e` the right shift):
+    /// `(x·q + 2^30 + [e ≥ 1]·(2^(30+e) − [x·q < −2^30]·2^31)) >> (31 + e)` — TFLite's two
+    /// nested floor divisions collapse into one. Always exact.
+    #[default]
+    SingleSigned,
+    /// [`Formulation::SingleSigned`] without the sign term: exact when `e = 0` or when the clamp
+    /// hides it (`act_min ≥ zp`, every ReLU / ReLU6 layer: the term only moves outputs ≤ zp).
+    Single,
+    /// `trunc_sat(f32(acc) · m + c)` in float32 (a multiply, then an add: no fused multiply-add),
+    /// then the clamp; `m` and `c` are the bit patterns of the two constants, proven at plan time
+    /// to give the exact output for every int32 accumulator.
+    Float { m: u32, c: u32 },
+}
+
+/// The float formulation on one accumulator, exactly as the SIMD kernels evaluate it: int32 →
+/// float32 (round to nearest), multiply, add (two roundings), truncate toward zero with
+/// saturation (`as i32`), clamp.
+#[inline(always)]
+pub fn float_requant(acc: i32, m: f32, c: f32, act_min: i32, act_max: i32) -> i32 {
+    let y = acc as f32 * m + c;
+    (y as i32).clamp(act_min, act_max)
+}
+
+/// The single-rounding formulations on one accumulator ([`Formulation::SingleSigned`] when
+/// `signed`, else [`Formulation::Single`]), in 64-bit arithmetic as the SIMD kernels compute it:
+/// the sum is offset by `2^62` so that it is non-negative and a logical shift gives its floor;
+/// the offset comes back out with the zero point. The zero point is added with wrapping, like
+/// the oracle.
+#[inline(always)]
+pub fn single_rounding(acc: i32, q: i32, shift: i32, zp: i32, signed: bool) -> i32 {
+    let (left, e) = (shift.max(0) as u32, (-shift).max(0) as u32);
+    let x = acc.wrapping_shl(left);
+    let (k, zp2) = single_constants(e, zp);
+    let mut sum = ((i64::from(x) * i64::from(q)) as u64).wrapping_add(k);
+    if signed && e >= 1 && x < sign_threshold(q) {
+        sum = sum.wrapping_sub(1 << 31);
+    }
+    ((sum >> (31 + e)) as u32 as i32).wrapping_add(zp2)
+}
+
+/// `x·q < −2^30` exactly when `x <` this (`q ≥ 0`): `−⌊2^30 / q⌋`.
+pub fn sign_threshold(q: i32) -> i32 {
+    if q <= 0 { i32::MIN } else { -((1i32 << 30) / q) }
+}
+
+/// The 64-bit addend and the folded zero point of [`single_rounding`] for a right shift `e`.
+pub fn single_constants(e: u32, zp: i32) -> (u64, i32) {
+    let round = (1u64 << 30) + if e >= 1 { 1u64 << (30 + e) } else { 0 };
+    let offset = 1u64 << 62;
+    (round + offset, zp.wrapping_sub((offset >> (31 + e)) as u32 as i32))
+}
+
+/// TFLite's requantization, zero point and clamp: the oracle every formulation must equal.
+#[inline(always)]
+pub fn exact_requant(acc: i32, q: i32, shift: i32, zp: i32, act_min: i32, act_max: i32) -> i32 {
+    multiply_by_quantized_multiplier(acc, q, shift).wrapping_add(zp).clamp(act_min, act_max)
+}
+
+/// The smallest accumulator whose exact (unclamped) requantized value reaches `t`, if any.
+/// `MultiplyByQuantizedMultiplier` is non-decreasing in `acc` when `shift ≤ 0`.
+fn first_reaching(t: i64, q: i32, shift: i32, real: f64) -> Option<i32> {
+    let f = |a: i64| i64::from(multiply_by_quantized_multiplier(a as i32, q, shift));
+    let (lo_bound, hi_bound) = (i64::from(i32::MIN), i64::from(i32::MAX));
+    if f(hi_bound) < t {
+        return None;
+    }
+    if f(lo_bound) >= t {
+        return Some(i32::MIN);
+    }
+    // A guess from the real multiplier, then a bracket around it, then bisection:
+    // f(lo) < t ≤ f(hi).
+    let guess = if real > 0.0 { ((t as f64 - 0.5) / real).ceil() } else { 0.0 };
+    let guess = (guess.clamp(lo_bound as f64, hi_bound as f64)) as i64;
+    let (mut lo, mut hi);
+    if f(guess) >= t {
+        hi = guess;
+        let mut step = 1i64;
+        lo = (guess - step).max(lo_bound);
+        while f(lo) >= t {
+            hi = lo;
+            step *= 2;
+            lo = (lo - step).max(lo_bound);
+        }
+    } else {
+        lo = guess;
+        let mut step = 1i64;
+        hi = (guess + step).min(hi_bound);
+        while f(hi) < t {
+            lo = hi;
+            step *= 2;
+            hi = (hi + step).min(hi_bound);
+        }
+    }
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if f(mid) >= t { hi = mid } else { lo = mid }
+    }
+    Some(hi as i32)
+}
+
+/// The accumulators where the exact, clamped output steps: for every `v` in `act_min+1..=act_max`,
+/// the first accumulator whose output is ≥ v (`None`: never). Requires `shift ≤ 0` (monotone).
+pub fn thresholds(q: i32, shift: i32, zp: i32, act_min: i32, act_max: i32) -> Vec<(i32, Option<i32>)> {
+    let real = f64::from(q) * 2f64.powi(shift - 31);
+    ((act_min + 1)..=act_max)
+        .map(|v| (v, first_reaching(i64::from(v) - i64::from(zp), q, shift, real)))
+        .collect()
+}
+
+/// Whether the float formulation with constants `m`, `c` equals the exact one for every int32
+/// accumulator. Both are non-decreasing step functions of `acc` onto `[act_min, act_max]`, so
+/// they are equal iff they step at the same accumulators.
+fn float_agrees(th: &[(i32, Option<i32>)], m: f32, c: f32, act_min: i32, act_max: i32) -> bool {
+    let f = |a: i32| float_requant(a, m, c, act_min, act_max);
+    th.iter().all(|&(v, t)| match t {
+        None => f(i32::MAX) < v,
+        Some(i32::MIN) => f(i32::MIN) >= v,
+        Some(t) => f(t) >= v && f(t - 1) < v,
+    })
+}
+
+/// Chooses the cheapest exact formulation of a layer's requantization (a few tens of
+/// microseconds per layer, at plan time).
+///
+/// The float one is tried first with `m = f32(q · 2^(shift−31))` and its neighbours one ulp
+/// away; for each, the smallest `c` near `zp + ½` that makes every step late enough is found by
+/// bisection (the float function only grows with `c`), then checked for steps that are too
+/// early. It is proven for every int32 accumulator, and only used when the exact function is
+/// monotone (`shift ≤ 0`, no wrap when the zero point is added) and `f32(acc)·m + c` stays
+/// inside the int32 range, so that any float-to-int truncation (saturating or relaxed) agrees.
+pub fn plan_requant(q: i32, shift: i32, zp: i32, act_min: i32, act_max: i32) -> Formulation {
+    let e = (-shift).max(0);
+    let single = if e == 0 || act_min >= zp { Formulation::Single } else { Formulation::SingleSigned };
+    if shift > 0 || act_min > act_max || !(0..=255).contains(&act_min) || !(0..=255).contains(&act_max) {
+        return single;
+    }
+    // The oracle adds the zero point with wrapping; the float path cannot follow a wrap.
+    let top = i64::from(multiply_by_quantized_multiplier(i32::MAX, q, shift)) + i64::from(zp);
+    let bottom = i64::from(multiply_by_quantized_multiplier(i32::MIN, q, shift)) + i64::from(zp);
+    if top > i64::from(i32::MAX) || bottom < i64::from(i32::MIN) {
+        return single;
+    }
+    let th = thresholds(q, shift, zp, act_min, act_max);
+    let real = f64::from(q) * 2f64.powi(shift - 31);
+    let m0 = real as f32;
+    for m in [m0, f32::from_bits(m0.to_bits().wrapping_sub(1)), f32::from_bits(m0.to_bits() + 1)] {
+        if !(m.is_finite() && m >= 0.0) {
+            continue;
+        }
+        let (lo, hi) = (zp as f32 + 0.25, zp as f32 + 0.75);
+        // |f32(acc)·m + c| < 2^31 for every acc.
+        if 2147483648f32 * m + hi >= 2147483648f32 {
+            continue;
+        }
+        let late_enough = |c: f32| {
+            th.iter().all(|&(v, t)| match t {
+                None => true,
+                Some(t) => float_requant(t, m, c, act_min, act_max) >= v,
+            })
+        };
+        if !late_enough(hi) {
+            continue;
+        }
+        // Positive floats order like their bit patterns: bisect on the bits.
+        let (mut a, mut b) = (lo.to_bits(), hi.to_bits());
+        if late_enough(lo) {
+            b = a;
+        }
+        while b - a > 1 {
+            let mid = a + (b - a) / 2;
+            if late_enough(f32::from_bits(mid)) { b = mid } else { a = mid }
+        }
+        let c = f32::from_bits(b);
+        if float_agrees(&th, m, c, act_min, act_max) {
+            return Formulation::Float { m: m.to_bits(), c: c.to_bits() };
+        }
+    }
+    single
+}
+
 /// The real multiplier of a conv / depthwise layer: the product of the input and filter scales
 /// is rounded to float32 first, then divided in double (the only order that matches LiteRT).
 pub fn conv_multiplier(input_scale: f32, filter_scale: f32, output_scale: f32) -> f64 {

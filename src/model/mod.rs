@@ -97,4 +97,26 @@ impl Model {
     pub fn limits(&self) -> Limits {
         self.limits
     }
+
+    /// The requantization parameters of every convolution and depthwise convolution, in layer
+    /// order, as planned at the trained resolution (uint8 models; empty for float ones). For
+    /// tests and tools.
+    ///
+    /// # Errors
+    /// As planning.
+    #[doc(hidden)]
+    pub fn conv_quant_params(&self) -> Result<Vec<(&'static str, crate::kernels::QuantParams)>> {
+        let r = self.trained_resolution();
+        let plan = plan::plan(&self.graph, r, r, &self.limits)?;
+        Ok(plan
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                plan::Step::Conv { quant, depthwise, .. } if self.graph.dtype == DType::U8 => {
+                    Some((if *depthwise { "depthwise" } else { "conv" }, *quant))
+                }
+                _ => None,
+            })
+            .collect())
+    }
 }

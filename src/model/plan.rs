@@ -289,15 +289,7 @@ fn conv_quant(iq: Quant, fq: Quant, oq: Quant, act: Activation) -> std::result::
     if act_min > act_max {
         return Err(format!("empty activation range [{act_min}, {act_max}]"));
     }
-    Ok(QuantParams {
-        input_zero_point: iq.zero_point,
-        filter_zero_point: fq.zero_point,
-        output_zero_point: oq.zero_point,
-        multiplier,
-        shift,
-        act_min,
-        act_max,
-    })
+    Ok(QuantParams::new(iq.zero_point, fq.zero_point, oq.zero_point, (multiplier, shift), (act_min, act_max)))
 }
 
 fn reshape(shape: &[usize], target: &[i64]) -> std::result::Result<Vec<usize>, String> {

@@ -14,7 +14,7 @@
 //! - float: `f32` `[kh·kw][C8]`, then bias `[C8]`.
 
 use super::gemm::madd;
-use super::requant::{Requant, narrow_u8};
+use super::requant::{Requantize, with_requant};
 use crate::kernels::{ConvGeom, FilterShape, FloatRange, Packed, QuantParams, Scratch};
 use core::arch::wasm32::*;
 
@@ -125,6 +125,20 @@ pub fn depthwise_u8(
     output: &mut [u8],
     scratch: Scratch<'_>,
 ) {
+    with_requant!(q, |rq| depthwise_u8_with(&rq, g, q, input, packed, output, scratch))
+}
+
+/// [`depthwise_u8`] with the layer's requantization `rq`.
+#[inline(always)]
+fn depthwise_u8_with<R: Requantize>(
+    rq: &R,
+    g: &ConvGeom,
+    q: &QuantParams,
+    input: &[u8],
+    packed: &Packed,
+    output: &mut [u8],
+    scratch: Scratch<'_>,
+) {
     let (c, c8, taps) = (g.out_c, g.out_c.next_multiple_of(LANES), g.kh * g.kw);
     let pairs = taps.div_ceil(2);
     assert!(
@@ -138,7 +152,6 @@ pub fn depthwise_u8(
     );
     let zp = q.input_zero_point;
     let convert = |s: &[u8], d: &mut [i16]| super::widen_sub(s, zp, d);
-    let rq = Requant::new(q);
     let buf = &mut scratch.i16[..ring_len(g)];
     let out_base = output.as_mut_ptr();
     let mut ring = Ring::new(g);
@@ -183,7 +196,7 @@ pub fn depthwise_u8(
                                 pair(&mut acc, origin.add(a), origin.add(b), w.add(p * 16));
                             }
                         }
-                        let bytes = narrow_u8(rq.apply(acc[0]), rq.apply(acc[1]));
+                        let bytes = rq.bytes(acc[0], acc[1]);
                         let dst = out_base.add((oy * g.out_w + ox - g.band_start) * c + c0);
                         super::store8_u8(bytes, dst, valid);
                     }

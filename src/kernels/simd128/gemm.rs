@@ -11,7 +11,7 @@
 //! in chunks sized so the chunk's rows of A stay in cache while every weight block passes over
 //! them.
 
-use super::requant::{Requant, narrow_u8};
+use super::requant::{Requantize, with_requant};
 use crate::kernels::{ConvGeom, FilterShape, FloatRange, Packed, QuantParams, Scratch};
 use core::arch::wasm32::*;
 use core::ops::Range;
@@ -132,25 +132,46 @@ pub fn conv2d_u8(
     );
     let a = &mut scratch.i16[..m * row];
     im2col_u8(g, q.input_zero_point, input, g.band(), a, row);
-    let rq = Requant::new(q);
     let out = output.as_mut_ptr();
+    // SAFETY: the lengths checked above cover every offset the tiles use.
+    with_requant!(q, |rq| unsafe { gemm_u8(&rq, a, row, k2, m, n, packed, out) })
+}
+
+/// The tiles of a uint8 GEMM over `m` rows of A, requantized by `rq`.
+///
+/// # Safety
+/// `a` holds `m` rows of `row` i16, `packed` the weights and bias of `n` channels (rounded up to
+/// 8), `out` points to `m × n` bytes.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_u8<R: Requantize>(
+    rq: &R,
+    a: &[i16],
+    row: usize,
+    k2: usize,
+    m: usize,
+    n: usize,
+    packed: &Packed,
+    out: *mut u8,
+) {
+    let n8 = n.next_multiple_of(NR);
     let chunk = chunk_rows(row * 2);
     for start in (0..m).step_by(chunk) {
         let end = (start + chunk).min(m);
         for nb in 0..n8 / NR {
-            // SAFETY: the lengths checked above cover every offset used by the tiles.
+            // SAFETY: guaranteed by the caller.
             unsafe {
                 let w = packed.i16.as_ptr().add(nb * k2 * 2 * NR);
                 let bias = packed.i32.as_ptr().add(nb * NR);
                 let mut p = start;
                 while p + MR <= end {
                     let acc = tile_u8::<MR>(a.as_ptr().add(p * row), row, w, k2, bias);
-                    store_u8(&acc, &rq, out, p, n, nb);
+                    store_u8(&acc, rq, out, p, n, nb);
                     p += MR;
                 }
                 while p < end {
                     let acc = tile_u8::<1>(a.as_ptr().add(p * row), row, w, k2, bias);
-                    store_u8(&acc, &rq, out, p, n, nb);
+                    store_u8(&acc, rq, out, p, n, nb);
                     p += 1;
                 }
             }
@@ -193,9 +214,9 @@ unsafe fn tile_u8<const R: usize>(
 /// # Safety
 /// `out` points to an `m × n` output (the band's pixels) with `p + R ≤ m` and `nb · 8 < n`.
 #[inline(always)]
-unsafe fn store_u8<const R: usize>(
+unsafe fn store_u8<const R: usize, Q: Requantize>(
     acc: &[[v128; 2]; R],
-    rq: &Requant,
+    rq: &Q,
     out: *mut u8,
     p: usize,
     n: usize,
@@ -204,7 +225,7 @@ unsafe fn store_u8<const R: usize>(
     let c0 = nb * NR;
     let valid = (n - c0).min(NR);
     for (r, acc) in acc.iter().enumerate() {
-        let bytes = narrow_u8(rq.apply(acc[0]), rq.apply(acc[1]));
+        let bytes = rq.bytes(acc[0], acc[1]);
         // SAFETY: guaranteed by the caller.
         unsafe { super::store8_u8(bytes, out.add((p + r) * n + c0), valid) };
     }

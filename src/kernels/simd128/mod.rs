@@ -10,8 +10,9 @@
 //!     relaxed-SIMD build).
 //! - DEPTHWISE_CONV_2D ([`depthwise`]) copies its input into a zero-bordered scratch image (the
 //!   border is exactly TFLite's padding: `x − zp_x = 0`), then runs 8 channels per step.
-//! - Requantization ([`requant`]) is TFLite's double-rounding fixed-point arithmetic on 4 lanes,
-//!   bit-identical to [`super::requantize`].
+//! - Requantization ([`requant`]) is, per layer, the cheapest formulation the planner proved
+//!   bit-identical to TFLite's double-rounding fixed-point arithmetic ([`super::requantize`]):
+//!   float32 where the proof holds, one integer rounding elsewhere.
 //!
 //! Every kernel checks the slice lengths its geometry implies before touching memory, so the
 //! `unsafe` vector loads and stores below are always in bounds.
@@ -19,7 +20,7 @@
 mod depthwise;
 mod gemm;
 mod pool;
-mod requant;
+pub mod requant;
 
 use super::KernelSet;
 use core::arch::wasm32::*;

@@ -1,78 +1,195 @@
-//! TFLite's uint8 requantization on 4 int32 lanes, bit-identical to
-//! [`crate::kernels::requantize::multiply_by_quantized_multiplier`] followed by the zero point
-//! and the activation clamp.
+//! uint8 requantization on 8 int32 lanes, bit-identical to
+//! [`crate::kernels::requantize::exact_requant`] (TFLite's `MultiplyByQuantizedMultiplier`, the
+//! zero point and the activation clamp) for every accumulator, in the formulation the planner
+//! proved for the layer ([`Formulation`]):
+//!
+//! - [`FloatRq`]: `f32(acc)·m + c` truncated — convert, multiply, add, truncate: 4 instructions
+//!   per 4 outputs; the planner proved it exact for every int32 accumulator.
+//! - [`SingleRq`]: one rounding of the 64-bit product (two widening multiplies, an add and a
+//!   logical shift per two lanes), with or without the sign term.
+//!
+//! All three end with the saturating narrows int32 → int16 → uint8, which clamp to [0, 255] by
+//! themselves, then a clamp to the activation range on the 16 bytes (a no-op for [0, 255]).
+//! Kernels are generic over [`Requantize`] and instantiated once per formulation by
+//! [`with_requant!`], so the inner loops carry no branch on it.
 
 use crate::kernels::QuantParams;
+use crate::kernels::requantize::{Formulation, sign_threshold, single_constants};
 use core::arch::wasm32::*;
 
-/// Loop-invariant vectors of one layer's requantization.
+/// A requantization: 8 accumulators (two vectors of 4 lanes) to 8 bytes (the low half).
+pub trait Requantize: Copy {
+    fn bytes(&self, lo: v128, hi: v128) -> v128;
+}
+
+/// Clamp bounds on 16 bytes.
 #[derive(Clone, Copy)]
-pub struct Requant {
-    multiplier: v128,
-    left: u32,
-    right: u32,
-    /// `2^(right − 1)` (0 when right = 0).
-    half: v128,
-    /// All ones when right ≥ 1: selects the `[h < 0]` term of the rounding.
-    sign_mask: v128,
-    zero_point: v128,
+struct Clamp {
     min: v128,
     max: v128,
 }
 
-impl Requant {
-    #[inline(always)]
-    pub fn new(q: &QuantParams) -> Requant {
-        let left = q.shift.max(0) as u32;
-        let right = (-q.shift).max(0) as u32;
-        Requant {
-            multiplier: i32x4_splat(q.multiplier),
-            left,
-            right,
-            half: i32x4_splat(if right > 0 { 1 << (right - 1) } else { 0 }),
-            sign_mask: i32x4_splat(if right > 0 { -1 } else { 0 }),
-            zero_point: i32x4_splat(q.output_zero_point),
-            min: i32x4_splat(q.act_min),
-            max: i32x4_splat(q.act_max),
+impl Clamp {
+    fn new(q: &QuantParams) -> Clamp {
+        Clamp {
+            min: u8x16_splat(q.act_min.clamp(0, 255) as u8),
+            max: u8x16_splat(q.act_max.clamp(0, 255) as u8),
         }
     }
 
-    /// `clamp(MultiplyByQuantizedMultiplier(acc) + zp, min, max)` on 4 lanes. Branch-free: the
-    /// inner loops stay straight-line code.
+    /// Narrows 8 int32 lanes with saturation to bytes and clamps them.
     #[inline(always)]
-    pub fn apply(&self, acc: v128) -> v128 {
-        let x = i32x4_shl(acc, self.left);
-        // SaturatingRoundingDoublingHighMul(x, multiplier): the multiplier is positive, so the
-        // INT32_MIN·INT32_MIN saturation case cannot occur.
-        let lo = rounding_high(i64x2_extmul_low_i32x4(x, self.multiplier));
-        let hi = rounding_high(i64x2_extmul_high_i32x4(x, self.multiplier));
-        let h = i32x4_shuffle::<0, 2, 4, 6>(lo, hi);
-        // RoundingDivideByPOT(h, right) = (h + 2^(right−1) − [h < 0]) >> right for right ≥ 1
-        // (round half away from zero; |h| < 2^(31−right) keeps the sum in range), and h itself
-        // for right = 0, where half and sign_mask are zero.
-        let sign = v128_and(i32x4_shr(h, 31), self.sign_mask);
-        let r = i32x4_shr(i32x4_add(i32x4_add(h, self.half), sign), self.right);
-        let v = i32x4_add(r, self.zero_point);
-        i32x4_min(i32x4_max(v, self.min), self.max)
+    fn narrow(&self, lo: v128, hi: v128) -> v128 {
+        let w = i16x8_narrow_i32x4(lo, hi);
+        u8x16_min(u8x16_max(u8x16_narrow_i16x8(w, w), self.min), self.max)
     }
 }
 
-/// TFLite's `(p + nudge) / 2^31` truncated toward zero, with `nudge = p ≥ 0 ? 2^30 : 1 − 2^30`,
-/// on two int64 lanes (the low 32 bits of each lane hold the result).
-///
-/// Both branches equal `⌊(p + 2^30) / 2^31⌋`: for p ≥ 0 directly; for p < 0 the sum
-/// `q = p + 1 − 2^30` is negative and truncating it equals `⌊(q + 2^31 − 1) / 2^31⌋`, and
-/// `q + 2^31 − 1 = p + 2^30`. Only the low 32 bits of the shifted lane are kept, and those are
-/// bits 31..62 of the sum whether the shift is arithmetic or logical; the logical shift is one
-/// SSE instruction where the arithmetic one on 64-bit lanes is emulated.
-#[inline(always)]
-fn rounding_high(p: v128) -> v128 {
-    u64x2_shr(i64x2_add(p, i64x2_splat(1 << 30)), 31)
+/// [`Formulation::Float`]: `trunc(f32(acc) · m + c)`.
+#[derive(Clone, Copy)]
+pub struct FloatRq {
+    m: v128,
+    c: v128,
+    clamp: Clamp,
 }
 
-/// Narrows two vectors of 4 int32 lanes (already in 0..=255) to 8 bytes in the low half.
-#[inline(always)]
-pub fn narrow_u8(lo: v128, hi: v128) -> v128 {
-    let w = i16x8_narrow_i32x4(lo, hi);
-    u8x16_narrow_i16x8(w, w)
+impl FloatRq {
+    #[inline(always)]
+    fn lanes(&self, acc: v128) -> v128 {
+        let y = f32x4_add(f32x4_mul(f32x4_convert_i32x4(acc), self.m), self.c);
+        // The planner proved |y| < 2^31 for every accumulator: the relaxed truncation (one
+        // instruction) is then defined and equal to the saturating one.
+        #[cfg(target_feature = "relaxed-simd")]
+        {
+            i32x4_relaxed_trunc_f32x4(y)
+        }
+        #[cfg(not(target_feature = "relaxed-simd"))]
+        {
+            i32x4_trunc_sat_f32x4(y)
+        }
+    }
+}
+
+impl Requantize for FloatRq {
+    #[inline(always)]
+    fn bytes(&self, lo: v128, hi: v128) -> v128 {
+        self.clamp.narrow(self.lanes(lo), self.lanes(hi))
+    }
+}
+
+/// [`Formulation::Single`] (`SIGNED = false`) and [`Formulation::SingleSigned`].
+#[derive(Clone, Copy)]
+pub struct SingleRq<const SIGNED: bool> {
+    left: u32,
+    /// `31 + e`.
+    right: u32,
+    q: v128,
+    /// The 64-bit addend: rounding terms and the 2^62 offset.
+    k: v128,
+    /// The zero point minus the offset's share of the result.
+    zp: v128,
+    /// `x < threshold` ⟺ `x·q < −2^30`.
+    threshold: v128,
+    /// `2^31` on 64-bit lanes where the sign term applies (`e ≥ 1`), else 0.
+    sign: v128,
+    clamp: Clamp,
+}
+
+impl<const SIGNED: bool> SingleRq<SIGNED> {
+    fn new(q: &QuantParams) -> Self {
+        let (left, e) = (q.shift.max(0) as u32, (-q.shift).max(0) as u32);
+        let (k, zp) = single_constants(e, q.output_zero_point);
+        SingleRq {
+            left,
+            right: 31 + e,
+            q: i32x4_splat(q.multiplier),
+            k: u64x2_splat(k),
+            zp: i32x4_splat(zp),
+            threshold: i32x4_splat(sign_threshold(q.multiplier)),
+            sign: i64x2_splat(if e >= 1 { 1 << 31 } else { 0 }),
+            clamp: Clamp::new(q),
+        }
+    }
+
+    #[inline(always)]
+    fn lanes(&self, acc: v128) -> v128 {
+        let x = i32x4_shl(acc, self.left);
+        // LLVM would otherwise hoist the sign extension of the loop-invariant multiplier out of
+        // the loop and turn each widening multiply into `i64x2.extend` + `i64x2.mul`, which V8
+        // emulates with ~8 instructions; read through `black_box`, the multiplier is sign
+        // extended next to its use and the pair stays one `i64x2.extmul_*_i32x4_s`.
+        let q = core::hint::black_box(self.q);
+        let mut lo = i64x2_add(i64x2_extmul_low_i32x4(x, q), self.k);
+        let mut hi = i64x2_add(i64x2_extmul_high_i32x4(x, q), self.k);
+        if SIGNED {
+            let neg = i32x4_lt(x, self.threshold);
+            lo = i64x2_sub(lo, v128_and(i64x2_extend_low_i32x4(neg), self.sign));
+            hi = i64x2_sub(hi, v128_and(i64x2_extend_high_i32x4(neg), self.sign));
+        }
+        // The sums are non-negative as unsigned 64-bit values: the logical shift is their floor.
+        let r = i32x4_shuffle::<0, 2, 4, 6>(u64x2_shr(lo, self.right), u64x2_shr(hi, self.right));
+        i32x4_add(r, self.zp)
+    }
+}
+
+impl<const SIGNED: bool> Requantize for SingleRq<SIGNED> {
+    #[inline(always)]
+    fn bytes(&self, lo: v128, hi: v128) -> v128 {
+        self.clamp.narrow(self.lanes(lo), self.lanes(hi))
+    }
+}
+
+/// One layer's requantization, in the formulation its plan chose.
+pub enum Requant {
+    Float(FloatRq),
+    Single(SingleRq<false>),
+    SingleSigned(SingleRq<true>),
+}
+
+impl Requant {
+    pub fn new(q: &QuantParams) -> Requant {
+        match q.formulation {
+            Formulation::Float { m, c } => Requant::Float(FloatRq {
+                m: f32x4_splat(f32::from_bits(m)),
+                c: f32x4_splat(f32::from_bits(c)),
+                clamp: Clamp::new(q),
+            }),
+            Formulation::Single => Requant::Single(SingleRq::new(q)),
+            Formulation::SingleSigned => Requant::SingleSigned(SingleRq::new(q)),
+        }
+    }
+}
+
+/// Runs `$body` with `$rq` bound to the layer's requantization, instantiated once per
+/// formulation.
+macro_rules! with_requant {
+    ($q:expr, |$rq:ident| $body:expr) => {
+        match $crate::kernels::simd128::requant::Requant::new($q) {
+            $crate::kernels::simd128::requant::Requant::Float($rq) => $body,
+            $crate::kernels::simd128::requant::Requant::Single($rq) => $body,
+            $crate::kernels::simd128::requant::Requant::SingleSigned($rq) => $body,
+        }
+    };
+}
+pub(crate) use with_requant;
+
+/// Requantizes `acc` into `out` (equal lengths) as the kernels do: for tests.
+pub fn requantize(q: &QuantParams, acc: &[i32], out: &mut [u8]) {
+    with_requant!(q, |rq| run(&rq, acc, out))
+}
+
+fn run<R: Requantize>(rq: &R, acc: &[i32], out: &mut [u8]) {
+    for (a, o) in acc.chunks(8).zip(out.chunks_mut(8)) {
+        let mut lanes = [0i32; 8];
+        lanes[..a.len()].copy_from_slice(a);
+        // SAFETY: `lanes` holds 8 int32.
+        let bytes = unsafe {
+            rq.bytes(
+                v128_load(lanes.as_ptr() as *const v128),
+                v128_load(lanes.as_ptr().add(4) as *const v128),
+            )
+        };
+        let b = u64x2_extract_lane::<0>(bytes).to_le_bytes();
+        o.copy_from_slice(&b[..o.len()]);
+    }
 }

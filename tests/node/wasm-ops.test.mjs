@@ -1,0 +1,56 @@
+// The built engines' hot kernels keep the instructions their design relies on. Reads each
+// .wasm of pkg/ with wasm-objdump (Debian's wabt, installed by build.sh) and fails if any
+// function of the SIMD128 kernels contains `i64x2.mul` — V8 emulates it with ~8 instructions;
+// the requantization's widening multiplies must stay `i64x2.extmul_*_i32x4_s` (LLVM turns them
+// into extend + i64x2.mul when it hoists the multiplier's sign extension) — and that the
+// uint8 GEMM and depthwise kernels contain the float requantization (convert, truncate).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { PKG } from './data.mjs';
+
+const BUILDS = ['mobilenet_wasm_bg.wasm', 'relaxed/mobilenet_wasm_bg.wasm', 'threads/mobilenet_wasm_bg.wasm',
+  'threads-relaxed/mobilenet_wasm_bg.wasm'];
+
+/** Function name → instruction counts, for every function of a .wasm (names from its name section). */
+function functions(file) {
+  const text = execFileSync('wasm-objdump', ['-d', file], { maxBuffer: 1 << 28, encoding: 'utf8' });
+  const funcs = new Map();
+  let ops = null;
+  for (const line of text.split('\n')) {
+    const head = /^[0-9a-f]+ func\[\d+\] <(.*)>:$/.exec(line);
+    if (head) {
+      ops = new Map();
+      funcs.set(head[1], ops);
+      continue;
+    }
+    const bar = line.indexOf('|');
+    if (ops && bar >= 0) {
+      const op = line.slice(bar + 1).trim().split(/\s+/)[0];
+      if (op) ops.set(op, (ops.get(op) ?? 0) + 1);
+    }
+  }
+  return funcs;
+}
+
+for (const build of BUILDS) {
+  test(`${build}: no i64x2.mul in the SIMD128 kernels; the uint8 kernels requantize in float`, () => {
+    const funcs = functions(join(PKG, build));
+    const kernels = [...funcs].filter(([name]) => /simd128/.test(name));
+    const named = (re) => kernels.filter(([name]) => re.test(name));
+    // The name section must be there, or this test would check nothing.
+    const gemm = named(/gemm.*conv2d_u8|conv2d_u8.*gemm/);
+    const depthwise = named(/depthwise.*depthwise_u8/);
+    assert.ok(gemm.length >= 1 && depthwise.length >= 1,
+      `the uint8 kernels are not found by name: ${kernels.map(([n]) => n).join(', ') || 'no simd128 functions'}`);
+    for (const [name, ops] of kernels) {
+      assert.equal(ops.get('i64x2.mul') ?? 0, 0, `${name} contains i64x2.mul`);
+    }
+    for (const [name, ops] of [...gemm, ...depthwise]) {
+      const trunc = (ops.get('i32x4.trunc_sat_f32x4_s') ?? 0) + (ops.get('i32x4.relaxed_trunc_f32x4_s') ?? 0);
+      assert.ok(trunc >= 1 && (ops.get('f32x4.convert_i32x4_s') ?? 0) >= 1, `${name}: no float requantization`);
+      assert.ok((ops.get('i64x2.extmul_low_i32x4_s') ?? 0) >= 1, `${name}: no integer requantization`);
+    }
+  });
+}
