@@ -151,9 +151,10 @@ export interface ClassifyVideoOptions extends ClassifyOptions {
   onError?: (error: MobileNetError) => void;
   /** Pause while the page is hidden and resume on the newest frame (default true). */
   pauseWhenHidden?: boolean;
-  /** 'browser' (default): the browser crops and scales each frame to the model's input size on
-   *  its way (the cheapest path). 'engine': the browser only crops, the engine resizes, as
-   *  classify(video) does. */
+  /** 'browser' (default): each frame is center-cropped and scaled to the model's input size on
+   *  its way — from the frame's own planes (VideoFrame) where the browser has WebCodecs, else
+   *  drawn into a canvas (the cheapest path). 'engine': the browser only crops (a canvas), the
+   *  engine resizes, as classify(video) does. */
   resize?: 'browser' | 'engine';
 }
 
@@ -177,6 +178,15 @@ export interface VideoResult {
   transferMs: number;
   /** How long the frame waited for the frame before it (0 unless the model is slower than the camera). */
   waitMs: number;
+  /** Of prepareMs: taking the frame from the video on the calling thread, and putting it into
+   *  the engine's frame buffer (the VideoFrame path: converting size² pixels from its planes). */
+  grabMs: number;
+  copyMs: number;
+  /** When this frame's processing started and when its result came (performance.now() clock). */
+  startTime: number;
+  endTime: number;
+  /** 'videoframe' (the frame's own planes, WebCodecs) or 'canvas' (drawn into a canvas). */
+  framePath: 'videoframe' | 'canvas';
   /** The video's size, and the side of the square the engine got. */
   width: number;
   height: number;
@@ -206,7 +216,7 @@ export interface LiveVideo {
   /** What ended the loop (state 'ended' or 'error'), else null. */
   readonly error: MobileNetError | null;
   /** Frames classified, frames dropped (they arrived while one was in flight), and whether one is in flight. */
-  readonly stats: { frames: number; dropped: number; inFlight: boolean };
+  readonly stats: { frames: number; dropped: number; inFlight: boolean; framePath: 'videoframe' | 'canvas'; fallbackReason: string | null };
   /** The model frames go to. */
   readonly model: MobileNet;
 }

@@ -10,6 +10,7 @@
 // the browser only crops (1:1) and the engine resizes, exactly as classify(video) does.
 import { MobileNetError } from './errors.js';
 import { resultOptions } from './frames.js';
+import { FRAME_FORMATS } from './yuv.js';
 
 
 /** The MobileNet methods the loop calls (not part of the public API): classify one grabbed
@@ -49,6 +50,60 @@ export class FrameGrabber {
     this.#ctx.drawImage(video, sx, sy, side, side, 0, 0, d, d);
     const img = this.#ctx.getImageData(0, 0, d, d);
     return { data: new Uint8Array(img.data.buffer), width: d, height: d, owned: true };
+  }
+}
+
+/**
+ * The cheapest path where the browser has WebCodecs: the video's current frame as a VideoFrame
+ * (no pixels move), copied in its own format (I420, NV12, packed RGB; no colour conversion) —
+ * only the center square — into one buffer reused frame after frame (the Worker form sends it
+ * back with the result). The engine's side converts only the model's size² pixels (yuv.js).
+ */
+export class VideoFrameGrabber {
+  #buffer = null;
+
+  static supported() {
+    return typeof VideoFrame === 'function';
+  }
+
+  /** Gives back the buffer of a frame (the Worker returned it). */
+  recycle(buffer) {
+    if (buffer instanceof ArrayBuffer && buffer.byteLength > 0 && !this.#buffer) this.#buffer = buffer;
+  }
+
+  /**
+   * @param {HTMLVideoElement} video
+   * @param {number} size the model's input size
+   * @returns {Promise<object>} { planes: true, data, format, width, height, layout, matrix, fullRange, size }
+   */
+  async grab(video, size) {
+    const frame = new VideoFrame(video);
+    try {
+      const { format } = frame;
+      if (!FRAME_FORMATS.includes(format)) {
+        throw new MobileNetError('INPUT_INVALID', `video frames in format ${format} are not read directly`);
+      }
+      const vr = frame.visibleRect;
+      const side = Math.min(vr.width, vr.height) & ~1;
+      // Even offsets: chroma planes are subsampled by two.
+      const rect = { x: vr.x + (((vr.width - side) >> 1) & ~1), y: vr.y + (((vr.height - side) >> 1) & ~1), width: side, height: side };
+      const n = frame.allocationSize({ rect });
+      let buffer = this.#buffer;
+      this.#buffer = null;
+      if (!buffer || buffer.byteLength < n) buffer = new ArrayBuffer(n);
+      const data = new Uint8Array(buffer, 0, n);
+      const layout = await frame.copyTo(data, { rect });
+      const cs = frame.colorSpace ?? {};
+      return { planes: true, data, format, width: side, height: side, layout: layout.map((p) => ({ offset: p.offset, stride: p.stride })),
+        matrix: cs.matrix ?? 'bt470bg', fullRange: cs.fullRange ?? false, size };
+    } finally {
+      frame.close();
+    }
+  }
+
+  /** The local form keeps its buffer: the engine copied what it needed. */
+  keep(pixels) {
+    if (pixels?.data?.buffer) this.recycle(pixels.data.buffer);
   }
 }
 
@@ -93,6 +148,9 @@ export class LiveVideo {
   #onResult;
   #opts;
   #grabber = new FrameGrabber();
+  #planes = null; // a VideoFrameGrabber while that path works
+  #framePath = 'canvas';
+  #fallbackReason = null;
   #state = 'running';
   #paused = false;
   #busy = false;
@@ -128,6 +186,10 @@ export class LiveVideo {
     }
     this.#net = net;
     this.#video = video;
+    if (this.#opts.resize === 'browser' && VideoFrameGrabber.supported()) {
+      this.#planes = new VideoFrameGrabber();
+      this.#framePath = 'videoframe';
+    }
     this.#onResult = onResult;
     this.#watchTracks();
     const listen = (target, type, f) => {
@@ -139,6 +201,13 @@ export class LiveVideo {
     if (typeof document !== 'undefined') {
       listen(document, 'visibilitychange', () => this.#visibility());
     }
+    // A track can end without an 'ended' event reaching us (stop() fires none; Firefox does not
+    // deliver it to addEventListener listeners in our tests): its readyState is checked too.
+    const poll = setInterval(() => {
+      const ended = this.#tracks.find(([t]) => t.readyState === 'ended');
+      if (ended && this.#tracks.every(([t]) => t.readyState === 'ended')) this.#trackEnded(ended[0]);
+    }, 250);
+    this.#cleanup.push(() => clearInterval(poll));
     this.#visibility();
     this.#request();
   }
@@ -158,9 +227,12 @@ export class LiveVideo {
     return this.#error;
   }
 
-  /** Frames classified and frames dropped (arrived while one was in flight) so far. */
+  /** Frames classified and frames dropped (arrived while one was in flight) so far; the frame
+   *  path ('videoframe': the frame's own planes; 'canvas': drawn into a canvas) and, when the
+   *  VideoFrame path was given up, why. */
   get stats() {
-    return { frames: this.#frames, dropped: this.#dropped, inFlight: this.#busy };
+    return { frames: this.#frames, dropped: this.#dropped, inFlight: this.#busy, framePath: this.#framePath,
+      fallbackReason: this.#fallbackReason };
   }
 
   /** The model frames go to. */
@@ -291,7 +363,9 @@ export class LiveVideo {
       return;
     }
     this.#request();
-    const frame = { time, meta };
+    // Counted from the moment the frame reaches the loop; `time` is the browser's time of the
+    // frame's rendering step (requestVideoFrameCallback's first argument).
+    const frame = { time: now(), presented: time, meta };
     if (this.#busy) {
       // Stale by the time the model is free: dropped, and the newest one waits instead.
       if (this.#pending) this.#dropped++;
@@ -310,17 +384,32 @@ export class LiveVideo {
     let result = null;
     let error = null;
     try {
-      const size = this.#opts.resize === 'engine' ? 0 : net[LIVE_SIZE]();
-      const pixels = this.#grabber.grab(v, size);
+      const size = net[LIVE_SIZE]();
+      let pixels = null;
+      if (this.#planes) {
+        try {
+          pixels = await this.#planes.grab(v, size);
+        } catch (e) {
+          // This browser or this video cannot hand its frames over: the canvas from now on.
+          this.#planes = null;
+          this.#framePath = 'canvas';
+          this.#fallbackReason = String(e?.message ?? e);
+        }
+      }
+      if (!pixels) pixels = this.#grabber.grab(v, this.#opts.resize === 'engine' ? 0 : size);
       const grabMs = now() - t0;
       const r = await net[LIVE_FRAME](pixels, this.#opts.result);
+      if (this.#planes) {
+        if (r.buffer) this.#planes.recycle(r.buffer);
+        else this.#planes.keep(pixels);
+      }
       const t1 = now();
       const frameToResultMs = t1 - frame.time;
       const waitMs = t0 - frame.time;
       const prepareMs = grabMs + r.copyMs;
       result = {
         classes: r.classes,
-        timestamp: frame.time,
+        timestamp: frame.presented,
         mediaTime: frame.meta?.mediaTime ?? v.currentTime,
         captureTime: frame.meta?.captureTime ?? null,
         frameToResultMs,
@@ -328,9 +417,13 @@ export class LiveVideo {
         prepareMs,
         transferMs: Math.max(0, t1 - t0 - prepareMs - r.inferMs),
         waitMs,
+        startTime: t0,
+        endTime: t1,
         width: v.videoWidth,
         height: v.videoHeight,
-        inputSize: pixels.width,
+        inputSize: pixels.size ?? pixels.width,
+        grabMs, copyMs: r.copyMs,
+        framePath: this.#framePath,
         frame: this.#frames + 1,
         dropped: this.#dropped,
       };

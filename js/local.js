@@ -3,6 +3,7 @@
 // its memory). Used directly on a page's main thread or in Node, and by worker.js.
 import { MobileNetError, wrap } from './errors.js';
 import { toClasses } from './frames.js';
+import { planesToRgba } from './yuv.js';
 import { capabilities, initVariant, noteThreadFailure, singleVariant, threadedVariant } from './loader.js';
 
 /** Runs the engine in this thread. */
@@ -67,7 +68,16 @@ export class LocalDriver {
   classifyTimed(frame, options) {
     const e = this.engine;
     const t0 = performance.now();
-    this.loadFrame(frame);
+    if (frame.planes) {
+      // A video frame's own planes (yuv.js): converted straight into the engine's frame buffer
+      // at the model's input size.
+      const n = frame.size * frame.size * 4;
+      const at = e.frameBuffer(n);
+      planesToRgba(frame.data, frame, frame.size, new Uint8Array(this.memory.buffer, at, n));
+      frame = { width: frame.size, height: frame.size };
+    } else {
+      this.loadFrame(frame);
+    }
     const t1 = performance.now();
     const at = e.classifyInPlace(frame.width, frame.height);
     const t2 = performance.now();

@@ -130,8 +130,7 @@ export class WorkerDriver {
 
   /** The live loop's frames: always fresh buffers, transferred. */
   classifyTimed(frame, options) {
-    return this.call('classifyTimed', { frame: { data: frame.data, width: frame.width, height: frame.height }, options },
-      [frame.data.buffer]);
+    return this.call('classifyTimed', { frame, options }, [frame.data.buffer]);
   }
 
   resolution() {

@@ -22,8 +22,12 @@ async function handle(msg) {
     }
     case 'classify':
       return [driver.classify(msg.frame, msg.options)];
-    case 'classifyTimed':
-      return [driver.classifyTimed(msg.frame, msg.options)];
+    case 'classifyTimed': {
+      // The frame's buffer goes back to the page, which fills it with the next frame.
+      const r = driver.classifyTimed(msg.frame, msg.options);
+      r.buffer = msg.frame.data.buffer;
+      return [r, [r.buffer]];
+    }
     case 'embed': {
       const features = driver.embed(msg.frame);
       return [features, [features.buffer]];
