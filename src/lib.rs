@@ -20,6 +20,7 @@ pub mod error;
 pub mod image;
 pub mod kernels;
 pub mod model;
+pub mod teach;
 pub mod tflite;
 
 /// The wasm-bindgen facade (what JavaScript sees); public so its tests can drive it.

@@ -8,6 +8,7 @@ use crate::{Error, Limits, Model, Session};
 use wasm_bindgen::prelude::*;
 
 mod alloc;
+mod teach;
 
 /// Allocations the engine has made so far (for the soak test).
 #[wasm_bindgen(js_name = allocationCount)]
