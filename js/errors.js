@@ -4,7 +4,9 @@
 export class MobileNetError extends Error {
   /**
    * @param {string} code MODEL_MALFORMED | MODEL_UNSUPPORTED | INPUT_INVALID | LIMITS_EXCEEDED |
-   *   INVALID_STATE | NETWORK | NO_SIMD | CAMERA (classifyVideo: the camera track ended)
+   *   INVALID_STATE | NETWORK | NO_SIMD | CAMERA (classifyVideo: the camera track ended) |
+   *   MODEL_MISMATCH (a saved classifier restored on another model, or a classifier used at
+   *   another input resolution than it was taught at)
    * @param {string} message
    * @param {object} [extra] extra fields (e.g. `status`, `url` for NETWORK)
    */

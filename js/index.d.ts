@@ -10,7 +10,10 @@ export type ErrorCode =
   | 'NETWORK'
   | 'NO_SIMD'
   /** classifyVideo: the camera track ended (`reason: 'ended'`). */
-  | 'CAMERA';
+  | 'CAMERA'
+  /** A saved classifier restored on another model (file, α, dtype) or resolution, or a
+   *  classifier used after its model moved to another input resolution. */
+  | 'MODEL_MISMATCH';
 
 /** Every failure of this package. */
 export class MobileNetError extends Error {
@@ -23,6 +26,10 @@ export class MobileNetError extends Error {
   readonly url?: string;
   /** What happened to the camera, for CAMERA errors. */
   readonly reason?: 'ended';
+  /** MODEL_MISMATCH from fromJSON: the model the classifier was taught on. */
+  readonly expected?: ClassifierModel;
+  /** MODEL_MISMATCH from fromJSON: the model it was offered. */
+  readonly actual?: Pick<ClassifierModel, 'alpha' | 'dtype' | 'resolution' | 'sha256'>;
 }
 
 /** uint8 per-tensor quantization: real = scale · (q − zero_point). */
@@ -298,7 +305,139 @@ export class MobileNet {
   memoryStats(): Promise<{ wasmMemoryBytes: number; liveBytes: number; allocations: number }>;
   /** Runs once on a raw input and times every layer. */
   profile(input: Uint8Array | Float32Array): Promise<LayerTiming[]>;
+  /** A classifier of your own classes on this model's embeddings (k-NN, optional trained head). */
+  createClassifier(options?: ClassifierOptions): Promise<MobileNetClassifier>;
+  /** A copy of the `.tflite` file this model was loaded from. */
+  modelBytes(): Uint8Array;
+  /** SHA-256 of the model file, lowercase hex. */
+  modelHash(): Promise<string>;
   /** Frees the model; later calls throw INVALID_STATE. */
+  dispose(): void;
+}
+
+export interface ClassifierOptions {
+  /** Nearest examples that vote in a k-NN prediction (default 3). */
+  k?: number;
+}
+
+/** The model a classifier is bound to (and a saved one records). */
+export interface ClassifierModel {
+  alpha: number;
+  dtype: 'uint8' | 'float32';
+  /** The input size the examples were taken at. */
+  resolution: number;
+  trainedResolution: number;
+  /** Embedding length (1024·α). */
+  features: number;
+  /** SHA-256 of the model file, lowercase hex. */
+  sha256: string;
+}
+
+export interface PredictOptions {
+  /** Neighbours that vote (default: the classifier's k). */
+  k?: number;
+  /** 'auto' (default): the trained head if there is one, else k-NN. */
+  method?: 'auto' | 'knn' | 'head';
+  /** Labels in `scores` at most (default all). */
+  topK?: number;
+}
+
+export interface Prediction {
+  label: string;
+  /** The top score. */
+  confidence: number;
+  method: 'knn' | 'head';
+  /** Every label (or topK), best first. k-NN: share of the k votes, and the best cosine
+   *  similarity to an example of the label; head: softmax probability. */
+  scores: { label: string; score: number; similarity?: number }[];
+}
+
+export interface TrainOptions {
+  /** Passes over the examples (default 60). */
+  epochs?: number;
+  /** Examples per step (default 16). */
+  batchSize?: number;
+  /** Adam's step size (default 0.01). */
+  learningRate?: number;
+  /** L2 penalty on the weights (default 0.001). */
+  l2?: number;
+  /** Seed of the visiting order (default 1). */
+  seed?: number;
+}
+
+export interface TrainStats {
+  examples: number;
+  epochs: number;
+  steps: number;
+  /** Mean cross-entropy on the examples after training. */
+  loss: number;
+  /** Fraction of the examples labelled right. */
+  accuracy: number;
+  /** Wall time of the call. */
+  ms: number;
+}
+
+/** A trained linear head: logits = W·e + b on `embed()`'s output (dequantized floats for uint8
+ *  models); the predicted label is `labels[argmax]`. */
+export interface LinearHead {
+  classes: number;
+  features: number;
+  /** `classes × features`, row-major. */
+  weights: Float32Array;
+  bias: Float32Array;
+  labels: string[];
+}
+
+/** The persistence format of {@link MobileNetClassifier.toJSON}. */
+export interface SavedClassifier {
+  format: 'mobilenet-wasm/classifier';
+  version: 1;
+  model: ClassifierModel;
+  k: number;
+  labels: string[];
+  /** `labels[i]` indexes the classifier's labels; `embeddings`: base64 of little-endian
+   *  float32, one row of `model.features` per example. */
+  examples: { labels: number[]; embeddings: string };
+  /** base64 little-endian float32 (`labels.length × features` weights, row-major; biases). */
+  head: { weights: string; bias: string; options: Required<TrainOptions> } | null;
+}
+
+/** Your own classes, taught from examples, on one model's embeddings. */
+export class MobileNetClassifier {
+  private constructor();
+  /** The model it is bound to. */
+  readonly model: ClassifierModel;
+  /** Labels in the order they were first taught. */
+  readonly labels: string[];
+  /** Stored examples. */
+  readonly size: number;
+  readonly k: number;
+  /** Whether a trained head is in place (predict uses it by default). */
+  readonly trained: boolean;
+  /** Examples per label. */
+  counts(): Record<string, number>;
+  /** Adds the frame's embedding under `label`. */
+  addExample(frame: Frame, label: string): Promise<{ label: string; count: number }>;
+  predict(frame: Frame, options?: PredictOptions): Promise<Prediction>;
+  /** Removes a label and its examples; resolves to how many were removed. */
+  removeLabel(label: string): Promise<number>;
+  clear(): Promise<void>;
+  /** Fits a softmax head on the examples, in the engine (seeded, deterministic). */
+  train(options?: TrainOptions): Promise<TrainStats>;
+  /** The trained head, or null. */
+  head(): LinearHead | null;
+  toJSON(): SavedClassifier;
+  /** Restores a classifier on the model it was taught on (else MODEL_MISMATCH). */
+  static fromJSON(net: MobileNet, json: SavedClassifier | string): Promise<MobileNetClassifier>;
+  /** Saves into this origin's IndexedDB under `name`. */
+  save(name: string): Promise<void>;
+  /** Restores the one saved under `name` (INPUT_INVALID if none, MODEL_MISMATCH for another model). */
+  static load(net: MobileNet, name: string): Promise<MobileNetClassifier>;
+  /** Names saved in this origin's IndexedDB. */
+  static saved(): Promise<string[]>;
+  /** Deletes the one saved under `name`. */
+  static remove(name: string): Promise<void>;
+  /** Frees its examples in the engine; later calls reject with INVALID_STATE. */
   dispose(): void;
 }
 

@@ -2,17 +2,20 @@
 // (the browser entry; node.js is the same API for Node). The engine is Rust compiled to wasm in
 // four builds (see loader.js); the model runs in this thread or in a module Worker
 // (worker-driver.js), the threaded build always in a Worker on a page.
+import { MobileNetClassifier } from './classifier.js';
 import { MobileNetError, wrap } from './errors.js';
 import { frameToRgba, resultOptions } from './frames.js';
 import { capabilities, initVariant, setAssetBase, singleVariant } from './loader.js';
 import { LIVE_FRAME, LIVE_SIZE, LiveVideo } from './live.js';
 import { loadLocal } from './local.js';
 import { inWorker, platform } from './platform.js';
+import { sha256 } from './sha256.js';
 import { cachedFetch, readSource } from './source.js';
 import { WorkerDriver } from './worker-driver.js';
 import { zooUrl } from './zoo.js';
 
 export { LABELS } from './labels.js';
+export { MobileNetClassifier } from './classifier.js';
 export { MobileNetError } from './errors.js';
 export { topK } from './frames.js';
 export { capabilities, setAssetBase } from './loader.js';
@@ -44,10 +47,13 @@ function checkLimits(limits = {}) {
 /** A loaded MobileNet model. */
 export class MobileNet {
   #driver;
+  #bytes;
+  #hash = null;
 
   /** @private Use MobileNet.load(). */
-  constructor(driver) {
+  constructor(driver, bytes) {
     this.#driver = driver;
+    this.#bytes = bytes;
   }
 
   /**
@@ -92,7 +98,7 @@ export class MobileNet {
       const driver = new WorkerDriver({ bytes, threads: threaded ? threads : 1, limits, assetBase }, options.onRestart);
       try {
         await driver.start();
-        return new MobileNet(driver);
+        return new MobileNet(driver, bytes);
       } catch (e) {
         driver.worker?.terminate();
         const err = wrap(e);
@@ -100,12 +106,12 @@ export class MobileNet {
         // one thread here, and say why threads are off.
         if (options.worker || err.code !== 'NETWORK') throw err;
         const reason = `the engine's Worker could not start, so threads are off: ${err.message}`;
-        return new MobileNet(await MobileNet.#local(bytes, 1, limits, reason));
+        return new MobileNet(await MobileNet.#local(bytes, 1, limits, reason), bytes);
       }
     }
     // Why one thread: said unless one thread is what the caller asked for.
     return new MobileNet(await MobileNet.#local(bytes, threaded ? threads : 1, limits,
-      !threaded && options.threads !== 1 ? caps.reason : null));
+      !threaded && options.threads !== 1 ? caps.reason : null), bytes);
   }
 
   static async #local(bytes, threads, limits, reason) {
@@ -239,6 +245,29 @@ export class MobileNet {
       return Promise.reject(new MobileNetError('INPUT_INVALID', `resolution must be an integer, not ${resolution}`));
     }
     return this.#run((d) => d.setResolution(resolution));
+  }
+
+  /**
+   * A classifier of your own classes on this model's embeddings (k-NN by cosine similarity,
+   * and an optional trained softmax head), computed in the engine.
+   * @param {{k?: number}} [options] neighbours that vote (default 3)
+   * @returns {Promise<MobileNetClassifier>}
+   */
+  createClassifier(options = {}) {
+    return MobileNetClassifier.create(this, (prepare, f) => this.#runWith(prepare, f), options);
+  }
+
+  /** A copy of the `.tflite` file this model was loaded from. @returns {Uint8Array} */
+  modelBytes() {
+    if (!this.#driver) throw new MobileNetError('INVALID_STATE', 'this model has been disposed');
+    return this.#bytes.slice();
+  }
+
+  /** The SHA-256 of the model file, lowercase hex (computed once). @returns {Promise<string>} */
+  modelHash() {
+    if (!this.#driver) return Promise.reject(new MobileNetError('INVALID_STATE', 'this model has been disposed'));
+    this.#hash ??= sha256(this.#bytes);
+    return this.#hash;
   }
 
   /** Frees the model's memory; any later call throws INVALID_STATE. */

@@ -5,6 +5,7 @@ import { MobileNetError, wrap } from './errors.js';
 import { toClasses } from './frames.js';
 import { planesToRgba } from './yuv.js';
 import { capabilities, initVariant, noteThreadFailure, singleVariant, threadedVariant } from './loader.js';
+import { teachOp } from './teach-engine.js';
 
 /** Runs the engine in this thread. */
 export class LocalDriver {
@@ -115,12 +116,19 @@ export class LocalDriver {
     this.engine.setResolution(r);
   }
 
+  /** A MobileNetClassifier request (see teach-engine.js). */
+  teach(op) {
+    return teachOp(this, op);
+  }
+
   memoryStats() {
     const g = this.glue;
     return { wasmMemoryBytes: this.memory.buffer.byteLength, liveBytes: g.liveBytes(), allocations: g.allocationCount() };
   }
 
   dispose() {
+    for (const t of this.teachers?.values() ?? []) t.free();
+    this.teachers?.clear();
     this.engine.free();
   }
 }

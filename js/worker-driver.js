@@ -154,6 +154,26 @@ export class WorkerDriver {
     return this.call('memoryStats');
   }
 
+  /** A MobileNetClassifier request, run in the Worker (see teach-engine.js); a frame's pixels
+   *  and typed arrays are transferred (frames copied first unless they are the call's own). */
+  teach(op) {
+    const transfer = [];
+    let msg = op;
+    if (op.frame) {
+      const f = op.frame;
+      const data = f.owned ? f.data : f.data.slice();
+      msg = { ...op, frame: { data, width: f.width, height: f.height } };
+      transfer.push(data.buffer);
+    }
+    for (const k of ['vectors', 'labels', 'weights', 'bias']) {
+      if (ArrayBuffer.isView(op[k])) {
+        msg = { ...msg, [k]: op[k].slice() };
+        transfer.push(msg[k].buffer);
+      }
+    }
+    return this.call('teach', { op: msg }, transfer);
+  }
+
   dispose() {
     this.call('dispose').finally(() => this.worker.terminate());
   }

@@ -5,6 +5,7 @@
 // but the threads' own.
 import { loadLocal } from './local.js';
 import { setAssetBase } from './loader.js';
+import { transferables } from './teach-engine.js';
 
 let driver = null;
 
@@ -37,6 +38,10 @@ async function handle(msg) {
     case 'setResolution':
       driver.setResolution(msg.resolution);
       return [driver.info()];
+    case 'teach': {
+      const result = driver.teach(msg.op);
+      return [result, transferables(result)];
+    }
     case 'memoryStats':
       return [driver.memoryStats()];
     case 'dispose':

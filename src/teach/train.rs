@@ -105,9 +105,9 @@ pub struct TrainStats {
     pub epochs: usize,
     pub steps: usize,
     /// Mean cross-entropy over all examples after training (without the penalty).
-    pub loss: f32,
+    pub loss: f64,
     /// Fraction of the examples the head labels right.
-    pub accuracy: f32,
+    pub accuracy: f64,
 }
 
 /// SplitMix64: a seeded, portable generator for the visiting order.
@@ -283,8 +283,8 @@ pub fn train_softmax(
         examples: n,
         epochs: opts.epochs,
         steps,
-        loss: (loss / n as f64) as f32,
-        accuracy: right as f32 / n as f32,
+        loss: loss / n as f64,
+        accuracy: right as f64 / n as f64,
     };
     Ok((Head::new(classes, dim, w, b)?, stats))
 }
@@ -345,7 +345,7 @@ mod tests {
             head.logits(row, &mut logits);
             right += usize::from(argmax(&logits) == l as usize);
         }
-        assert_eq!(right as f32 / labels.len() as f32, stats.accuracy);
+        assert_eq!(right as f64 / labels.len() as f64, stats.accuracy);
         assert_eq!(stats.accuracy, 1.0);
     }
 

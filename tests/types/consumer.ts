@@ -1,6 +1,6 @@
 // Type-checks a typical use of the public API against pkg/*.d.ts (tsc --noEmit, strict).
-import { MobileNet, MobileNetError, cost, topK, LABELS, ZOO, zooFileName, threadsSupported, capabilities, setAssetBase } from 'mobilenet-wasm';
-import type { Classification, ModelInfo, ErrorCode, Cost, Capabilities, LiveVideo, VideoResult, VideoState } from 'mobilenet-wasm';
+import { MobileNet, MobileNetError, cost, topK, LABELS, ZOO, zooFileName, threadsSupported, capabilities, setAssetBase, MobileNetClassifier } from 'mobilenet-wasm';
+import type { Classification, ModelInfo, ErrorCode, Cost, Capabilities, LiveVideo, VideoResult, VideoState, Prediction, TrainStats, LinearHead, SavedClassifier } from 'mobilenet-wasm';
 import { decodeImage } from 'mobilenet-wasm/decode';
 import { fetchModels, archiveUrl } from 'mobilenet-wasm/fetch';
 
@@ -44,6 +44,18 @@ export async function main(bytes: Uint8Array, video: HTMLVideoElement): Promise<
       void code;
     }
   }
+  const clf: MobileNetClassifier = await net.createClassifier({ k: 3 });
+  const added: { label: string; count: number } = await clf.addExample(video, 'mine');
+  const p: Prediction = await clf.predict(video, { method: 'auto', topK: 2 });
+  const stats: TrainStats = await clf.train({ epochs: 10, seed: 1 });
+  const head: LinearHead | null = clf.head();
+  const saved: SavedClassifier = clf.toJSON();
+  const again: MobileNetClassifier = await MobileNetClassifier.fromJSON(net, JSON.stringify(saved));
+  await clf.save('mine');
+  const names: string[] = await MobileNetClassifier.saved();
+  const hash: string = await net.modelHash();
+  void added; void p.scores[0]?.similarity; void stats.ms; void head?.weights; void again.counts(); void names; void hash;
+  void net.modelBytes().length; void (clf.model.sha256 === saved.model.sha256);
   const best: number[] = topK(f, 5);
   return top.length + features.length + layers.length + c.macs + image.width + files.length + best.length
     + LABELS.length + zooFileName(1, 224, true).length + archiveUrl(1, 224, true).length + Number(threadsSupported())
