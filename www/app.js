@@ -1,14 +1,16 @@
 // The demo: webcam → the package's live loop (net.classifyVideo, the model in a Worker) → top 5
 // over the video, with α/ρ/type pickers, the cost model, measured latency, the accuracy-vs-cost
-// chart and an auto mode. Uses only the package's public API (served under /pkg/). This module
-// wires the others: camera.js (the camera and its states), models.js (model selection),
-// results.js (the top 5 and the live figures), chart.js, auto.js.
+// chart, an auto mode and a Teach mode (your own classes). Uses only the package's public API
+// (served under /pkg/). This module wires the others: camera.js (the camera and its states),
+// models.js (model selection), results.js (the top 5 and the live figures), chart.js, auto.js,
+// teach.js.
 import { MobileNet, MobileNetError, cost } from '/pkg/index.js';
 import { autoPick } from './auto.js';
 import { Camera } from './camera.js';
 import { drawChart } from './chart.js';
 import { Models } from './models.js';
 import { LiveStats, renderTop } from './results.js';
+import { TeachMode } from './teach.js';
 import { ALPHAS, RESOLUTIONS, alphaName, published } from './zoo.js';
 
 const $ = (id) => document.getElementById(id);
@@ -104,6 +106,8 @@ async function applyConfig() {
   }
   showModel(c, applied.target);
   redrawChart();
+  await teach.modelChanged();
+  if (teach.active) return;
   if (camera.live && !state.live) startLive(ui.video);
   if (state.lastStill && !state.live) await classifyStill();
 }
@@ -139,9 +143,28 @@ const camera = new Camera({
   video: ui.video, stateEl: $('camera-state'), button: $('camera'),
   onLive: (video) => {
     ui.still.hidden = true;
-    if (models.net) startLive(video);
+    if (teach.active) teach.cameraLive();
+    else if (models.net) startLive(video);
   },
   onStop: stopLive,
+});
+
+const teach = new TeachMode({
+  video: ui.video,
+  camera,
+  still: () => state.lastStill,
+  net: () => models.net,
+  modelName: () => `${models.file} at ${models.net.info.resolution}`,
+  onEnter: () => {
+    stopLive();
+    ui.top.hidden = true;
+  },
+  onLeave: () => {
+    ui.top.hidden = false;
+    if (camera.live && models.net) startLive(ui.video);
+    else classifyStill();
+  },
+  showError,
 });
 
 // ---------------------------------------------------------------------------- still images
@@ -173,7 +196,8 @@ async function useImage(blob) {
   c.hidden = false;
   ui.video.hidden = true;
   state.lastStill = bitmap;
-  await classifyStill();
+  if (teach.active) await teach.predictStill(bitmap);
+  else await classifyStill();
 }
 
 // ----------------------------------------------------------------------------------- auto
@@ -249,7 +273,9 @@ async function init() {
     if (f) useImage(f);
   });
   await applyConfig();
-  if (new URLSearchParams(location.search).has('camera')) await camera.start();
+  const params = new URLSearchParams(location.search);
+  if (params.has('teach') || localStorage.getItem('mobilenet-demo-mode') === 'teach') await teach.enter();
+  if (params.has('camera')) await camera.start();
 }
 
 init().catch(showError);
