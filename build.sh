@@ -321,6 +321,8 @@ bench() {
   stage "busy machine: ours at 1 and 2 threads, quiet and with one core kept busy (bench/results/busy-latest.*)"; node bench/busy.mjs --runs "${RUNS:-30}"
   stage "Node benchmark (single thread)"
   node bench/node.mjs --runs "${RUNS:-50}" --json bench/results/node-latest.json | tee bench/results/node-latest.md
+  stage "the taught classifier: k-NN search and training vs plain JS and TF.js (Node, single thread)"
+  node bench/teach.mjs --runs "${RUNS:-30}" --json bench/results/teach-latest.json | tee bench/results/teach-latest.md
   stage "per-layer profile (Node, single thread)"
   node bench/profile.mjs | tee bench/results/profile-latest.md
   if python3 -c 'import ai_edge_litert' 2>/dev/null; then
