@@ -6,8 +6,8 @@
 #   ./build.sh test [SUITE...]  build, then the test suites: lint rust wasm node browser consumer
 #                       bundlers (default: all)
 #   ./build.sh demo     build, then serve www/ on http://127.0.0.1:8080/ (foreground)
-#   ./build.sh bench    benchmark against tfjs-tflite in headless Chromium, plus Node and a
-#                       per-layer profile; results in bench/results/ (not a test)
+#   ./build.sh bench    benchmark against tfjs-tflite in headless Chromium, plus Node, a
+#                       per-layer profile and the live loop; results in bench/results/ (not a test)
 #   ./build.sh soak     10,000 frames per model, a model-switch storm, 1,000 load/dispose cycles
 #   ./build.sh mutate   the full one-byte mutation sweep over every model (long; CI runs a sample)
 #   ./build.sh fuzz [S] cargo-fuzz each fuzz target for S seconds (default 60)
@@ -319,6 +319,8 @@ bench() {
   node bench/browser.mjs --browser firefox --runs "${RUNS:-50}" \
     || echo "(the Firefox benchmark failed: see above; the Chromium results stand)"
   stage "busy machine: ours at 1 and 2 threads, quiet and with one core kept busy (bench/results/busy-latest.*)"; node bench/busy.mjs --runs "${RUNS:-30}"
+  stage "live loop: classifyVideo on the fake camera at 640×480 and 1280×720, one model per α (bench/results/live-latest.*)"
+  node bench/live.mjs
   stage "Node benchmark (single thread)"
   node bench/node.mjs --runs "${RUNS:-50}" --json bench/results/node-latest.json | tee bench/results/node-latest.md
   stage "the taught classifier: k-NN search and training vs plain JS and TF.js (Node, single thread)"
