@@ -11,6 +11,7 @@
 #   ./build.sh soak     10,000 frames per model, a model-switch storm, 1,000 load/dispose cycles
 #   ./build.sh mutate   the full one-byte mutation sweep over every model (long; CI runs a sample)
 #   ./build.sh fuzz [S] cargo-fuzz each fuzz target for S seconds (default 60)
+#   ./build.sh mutants [FILE...]  cargo-mutants over the portable arithmetic (long; not in CI)
 #   ./build.sh models   make sure the MobileNet models are available (download if needed)
 #   ./build.sh lint     cargo fmt --check and clippy -D warnings (native and wasm32)
 #
@@ -38,23 +39,35 @@ ensure_rust_target() {
   fi
 }
 
+# The nightly toolchain of the threaded builds (and cargo-fuzz), pinned here and only here: the
+# rustc commit it must be, and the dated toolchain rustup installs where no nightly of that
+# commit is present. A plain `nightly` that is that commit is used as it is (where this was
+# written rustup could not fetch a dated nightly, so the installed one was pinned by its date).
+NIGHTLY_COMMIT=e50aa6fba
+NIGHTLY_DATE=2026-05-20
+NIGHTLY=nightly
 ensure_nightly() {
-  if ! rustup run nightly rustc --version >/dev/null 2>&1; then
-    stage "installing the nightly toolchain (for the threaded build)"
-    rustup toolchain install nightly --profile minimal
+  if rustup run "nightly-$NIGHTLY_DATE" rustc --version >/dev/null 2>&1; then
+    NIGHTLY=nightly-$NIGHTLY_DATE
+  elif rustup run nightly rustc --version 2>/dev/null | grep -q "($NIGHTLY_COMMIT "; then
+    NIGHTLY=nightly
+  else
+    stage "installing the nightly toolchain $NIGHTLY_DATE (for the threaded build)"
+    rustup toolchain install "nightly-$NIGHTLY_DATE" --profile minimal
+    NIGHTLY=nightly-$NIGHTLY_DATE
   fi
-  if ! rustup target list --installed --toolchain nightly | grep -qx wasm32-unknown-unknown; then
-    rustup target add wasm32-unknown-unknown --toolchain nightly
+  if ! rustup target list --installed --toolchain "$NIGHTLY" | grep -qx wasm32-unknown-unknown; then
+    rustup target add wasm32-unknown-unknown --toolchain "$NIGHTLY"
   fi
-  if ! rustup component list --installed --toolchain nightly | grep -q '^rust-src'; then
-    rustup component add rust-src --toolchain nightly
+  if ! rustup component list --installed --toolchain "$NIGHTLY" | grep -q '^rust-src'; then
+    rustup component add rust-src --toolchain "$NIGHTLY"
   fi
 }
 
 ensure_wasm_bindgen() {
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
     stage "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
-    # Not --locked: its lock file pins crates that no longer build (TOOLCHAIN.md).
+    # Not --locked: its lock file pins crates that no longer build with the current toolchain.
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
   fi
 }
@@ -163,6 +176,15 @@ fetch_models() {
   cp data/imagenet_labels.txt "$dir/"
 }
 
+# MOBILENET_MODELS, MOBILENET_REFERENCE and MOBILENET_IMAGES, resolved once and exported for
+# every suite (each keeps a variable already set).
+export_data_dirs() {
+  export MOBILENET_MODELS MOBILENET_REFERENCE MOBILENET_IMAGES
+  MOBILENET_MODELS=$(models_dir)
+  MOBILENET_REFERENCE=${MOBILENET_REFERENCE:-$ROOT/../shared/reference}
+  MOBILENET_IMAGES=${MOBILENET_IMAGES:-$ROOT/../shared/images}
+}
+
 # ---------------------------------------------------------------- build
 build_pkg() {
   ensure_tools
@@ -209,10 +231,18 @@ build_variant() {
   local cargo_args=(build --release --target wasm32-unknown-unknown --target-dir "target/$name")
   local toolchain=stable
   if [[ $name == threads* ]]; then
-    toolchain=nightly
+    toolchain=$NIGHTLY
     cargo_args+=(--features threads -Z build-std=panic_abort,std)
   fi
   RUSTUP_TOOLCHAIN=$toolchain RUSTFLAGS="$flags" cargo "${cargo_args[@]}"
+  # Only when its inputs changed: the .wasm cargo wrote (untouched when nothing changed) and
+  # the threads' start-up scripts.
+  local wasm="target/$name/wasm32-unknown-unknown/release/mobilenet_wasm.wasm" out="pkg/$name/mobilenet_wasm_bg.wasm"
+  if [ -f "$out" ] && [ "$out" -nt "$wasm" ] && [ "$out" -nt js/thread-start.js ] && [ "$out" -nt js/thread.js ] \
+      && [ "$out" -nt build.sh ]; then
+    echo "pkg/$name/ is up to date"
+    return
+  fi
   rm -rf "pkg/$name"
   wasm-bindgen --target web --out-dir "pkg/$name" --out-name mobilenet_wasm \
     "target/$name/wasm32-unknown-unknown/release/mobilenet_wasm.wasm"
@@ -239,8 +269,8 @@ run_tests() {
     [[ " ${TEST_SUITES[*]} " == *" $s "* ]] || die "unknown test suite $s (suites: ${TEST_SUITES[*]})"
   done
   build_pkg
-  # Every suite finds the same data.
-  export MOBILENET_MODELS; MOBILENET_MODELS=$(models_dir)
+  # Every suite — cargo test, wasm-pack test, the Node and browser tests — finds the same data.
+  export_data_dirs
   for s in "${suites[@]}"; do "test_$s"; done
   stage "all tests passed (${suites[*]})"
 }
@@ -277,7 +307,7 @@ test_browser() {
   ensure_chromium
   ensure_browsers
   stage "browser tests (Chromium, Firefox ESR, WebKitGTK: golden outputs, threads, fallback, Worker, zoo cache, demo; screenshots in target/screenshots/)"
-  MOBILENET_MODELS=$(models_dir) node --test --test-reporter=spec tests/browser/
+  node --test --test-reporter=spec tests/browser/
 }
 
 test_consumer() {
@@ -311,7 +341,7 @@ demo() {
 bench() {
   build_pkg
   ensure_chromium
-  export MOBILENET_MODELS; MOBILENET_MODELS=$(models_dir)
+  export_data_dirs
   stage "browser benchmark: ours vs tfjs-tflite, 1 and 2 threads, all 8 models"
   node bench/browser.mjs --runs "${RUNS:-50}"
   ensure_firefox
@@ -362,9 +392,30 @@ fuzz() {
     mkdir -p "fuzz/corpus/$t"
     cp "$(models_dir)"/*0.25*.tflite "fuzz/corpus/$t/" 2>/dev/null || true
     stage "fuzzing $t for ${seconds}s"
-    cargo +nightly fuzz run "$t" -- -max_total_time="$seconds" -rss_limit_mb=4096 -max_len=2000000 2>&1 \
+    cargo "+$NIGHTLY" fuzz run "$t" -- -max_total_time="$seconds" -rss_limit_mb=4096 -max_len=2000000 2>&1 \
       | tee "target/fuzz-$t.log" | grep -E '^(#[0-9]+.*(DONE|pulse)|Done|==[0-9]+==)' || true
   done
+}
+
+# ./build.sh mutants [FILE...]: cargo-mutants (installed once) over the portable arithmetic —
+# each mutant rebuilds the crate, so it is budgeted: one job, the unoptimised `mutants` profile,
+# only the tests that cover these files (the library's unit tests and tests/kernels.rs), a
+# 60-second timeout. The report lands in target/mutants-report/mutants.out/ (caught.txt,
+# missed.txt, unviable.txt, timeout.txt). The SIMD128 kernels (wasm only) are out of its reach:
+# README lists the hand-made mutants that check their tests.
+MUTANTS_VERSION=27.1.0
+MUTANT_FILES=(src/kernels/requantize.rs src/kernels/reference.rs src/kernels/scalar.rs src/kernels/mod.rs src/image/mod.rs)
+mutants() {
+  if [ "$(cargo mutants --version 2>/dev/null | awk '{print $2}')" != "$MUTANTS_VERSION" ]; then
+    stage "installing cargo-mutants $MUTANTS_VERSION (a few minutes, once)"
+    cargo install cargo-mutants --version "$MUTANTS_VERSION" --locked
+  fi
+  local files=("$@") f args=()
+  [ ${#files[@]} -gt 0 ] || files=("${MUTANT_FILES[@]}")
+  for f in "${files[@]}"; do args+=(--file "$f"); done
+  stage "cargo-mutants over ${files[*]}"
+  cargo mutants "${args[@]}" --jobs 1 --profile mutants --timeout 60 --output target/mutants-report \
+    --exclude-re 'impl Debug' -- --lib --test kernels
 }
 
 case "${1:-build}" in
@@ -374,8 +425,9 @@ case "${1:-build}" in
   soak) soak ;;
   mutate) mutate ;;
   fuzz) fuzz "${2:-60}" ;;
+  mutants) shift; mutants "$@" ;;
   demo) demo ;;
   models) ensure_node; fetch_models ;;
   lint) lint ;;
-  *) echo "usage: ./build.sh [build|test [SUITE...]|demo|bench|soak|mutate|fuzz [SECONDS]|models|lint]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [build|test [SUITE...]|demo|bench|soak|mutate|fuzz [SECONDS]|mutants [FILE...]|models|lint]" >&2; exit 2 ;;
 esac

@@ -40,7 +40,10 @@ pub fn check_frame(rgba: &[u8], width: usize, height: usize) -> Result<()> {
 #[inline]
 fn sample(o: usize, size: usize, crop: usize, offset: usize) -> (usize, usize, f32) {
     let scale = crop as f32 / size as f32;
-    let f = ((o as f32 + 0.5) * scale - 0.5).clamp(0.0, (crop - 1) as f32);
+    // f < crop − ½ always. Past the last pixel center (f > crop − 1, only when upsampling) both
+    // indices are the last pixel, so the weight no longer matters: only the lower side needs
+    // a clamp.
+    let f = ((o as f32 + 0.5) * scale - 0.5).max(0.0);
     let i0 = f as usize;
     let i1 = (i0 + 1).min(crop - 1);
     (offset + i0, offset + i1, f - i0 as f32)
@@ -166,6 +169,111 @@ mod tests {
         let mut out = [0f32; 12];
         rgba_to_f32(&f, 2, 2, 2, &mut out).unwrap();
         assert_eq!(&out[..3], &[-1.0, 0.0, 127.0 / 128.0]);
+    }
+
+    /// Bilinear weights at pixel centers, worked by hand: upsampling 2 → 4 samples at
+    /// −0.25 (clamped to 0), 0.25, 0.75 and 1.25 (clamped to 1).
+    #[test]
+    fn upsampling_weights() {
+        let values = [[0u8, 200], [40, 120]];
+        let f = frame(2, 2, |x, y| [values[y][x], 255 - values[y][x], 3]);
+        let mut out = [0u8; 48];
+        rgba_to_u8(&f, 2, 2, 4, &mut out).unwrap();
+        let w = [[1.0, 0.0], [0.75, 0.25], [0.25, 0.75], [0.0, 1.0]];
+        for y in 0..4 {
+            for x in 0..4 {
+                let mut v = 0.0;
+                for (j, row) in values.iter().enumerate() {
+                    for (i, &p) in row.iter().enumerate() {
+                        v += w[y][j] * w[x][i] * f64::from(p);
+                    }
+                }
+                let px = &out[(y * 4 + x) * 3..][..3];
+                let round = |v: f64| (v + 0.5).floor() as u8;
+                assert_eq!(px, [round(v), round(255.0 - v), 3], "pixel {x},{y}");
+            }
+        }
+    }
+
+    /// Downsampling 4 → 2 samples at 0.5 and 2.5: the mean of each 2×2 block, ties rounded up.
+    #[test]
+    fn downsampling_averages_blocks() {
+        let f = frame(4, 4, |x, y| [(x * 10 + y * 41) as u8, (x + y) as u8, 9]);
+        let mut out = [0u8; 12];
+        rgba_to_u8(&f, 4, 4, 2, &mut out).unwrap();
+        for (o, (x0, y0)) in [(0, 0), (2, 0), (0, 2), (2, 2)].into_iter().enumerate() {
+            let mean = |c: usize| {
+                let mut s = 0usize;
+                for y in y0..y0 + 2 {
+                    for x in x0..x0 + 2 {
+                        s += usize::from(f[(y * 4 + x) * 4 + c]);
+                    }
+                }
+                ((s as f64 / 4.0) + 0.5).floor() as u8
+            };
+            assert_eq!(&out[o * 3..o * 3 + 3], &[mean(0), mean(1), mean(2)], "output {o}");
+        }
+    }
+
+    #[test]
+    fn tall_and_odd_frames_are_center_cropped() {
+        // 2×6: rows 2 and 3 are the centre square.
+        let f = frame(2, 6, |x, y| [(y * 30) as u8, (x * 50) as u8, 0]);
+        let mut out = [0u8; 12];
+        rgba_to_u8(&f, 2, 6, 2, &mut out).unwrap();
+        assert_eq!(out, [60, 0, 0, 60, 50, 0, 90, 0, 0, 90, 50, 0]);
+        // 5×2: the offset (5 − 2) / 2 = 1 rounds down: columns 1 and 2.
+        let f = frame(5, 2, |x, _| [(x * 20) as u8, 0, 0]);
+        rgba_to_u8(&f, 5, 2, 2, &mut out).unwrap();
+        assert_eq!(out, [20, 0, 0, 40, 0, 0, 20, 0, 0, 40, 0, 0]);
+    }
+
+    /// Outputs wider than the precomputed column table sample every column themselves.
+    #[test]
+    fn outputs_wider_than_the_table() {
+        let size = TABLE + 1;
+        let f = frame(3, 3, |x, y| [(x * 100) as u8, (y * 100) as u8, 1]);
+        let mut out = vec![0u8; size * size * 3];
+        rgba_to_u8(&f, 3, 3, size, &mut out).unwrap();
+        let at = |x: usize, y: usize| &out[(y * size + x) * 3..][..3];
+        assert_eq!(at(0, 0), [0, 0, 1]);
+        assert_eq!(at(size - 1, 0), [200, 0, 1]);
+        assert_eq!(at(size / 2, size - 1), [100, 200, 1]);
+        assert_eq!(at(size - 1, size - 1), [200, 200, 1]);
+    }
+
+    #[test]
+    fn float_rounds_before_normalising() {
+        // Upsampling 2 → 4: 0.75·1 + 0.25·2 = 1.25 → 1, 0.25·1 + 0.75·2 = 1.75 → 2.
+        let f = frame(2, 2, |x, _| [[1, 2][x], [254, 255][x], 128]);
+        let mut out = [0f32; 48];
+        rgba_to_f32(&f, 2, 2, 4, &mut out).unwrap();
+        let v = |q: f32| (q - 128.0) / 128.0;
+        let row0 =
+            [v(1.0), v(254.0), 0.0, v(1.0), v(254.0), 0.0, v(2.0), v(255.0), 0.0, v(2.0), v(255.0), 0.0];
+        assert_eq!(out[..12], row0);
+        // 3×1: the crop is the middle pixel.
+        let f = frame(3, 1, |x, _| [[0, 64, 255][x], 0, 0]);
+        let mut one = [0f32; 3];
+        rgba_to_f32(&f, 3, 1, 1, &mut one).unwrap();
+        assert_eq!(one, [v(64.0), -1.0, -1.0]);
+    }
+
+    #[test]
+    fn limits_are_inclusive() {
+        let side = MAX_FRAME_SIDE;
+        let f = vec![7u8; side * 4];
+        let mut out = [0u8; 3];
+        assert!(rgba_to_u8(&f, side, 1, 1, &mut out).is_ok());
+        assert!(rgba_to_u8(&f, 1, side, 1, &mut out).is_ok());
+        assert_eq!(out, [7, 7, 7]);
+        assert!(matches!(rgba_to_u8(&[0; 16], side + 1, 1, 1, &mut out), Err(Error::LimitsExceeded(_))));
+        assert!(matches!(rgba_to_u8(&[0; 16], 1, side + 1, 1, &mut out), Err(Error::LimitsExceeded(_))));
+        assert!(matches!(rgba_to_u8(&[0; 4], 1, 0, 1, &mut out), Err(Error::InputInvalid(_))));
+        assert!(matches!(rgba_to_u8(&[0; 4], 1, 1, 0, &mut []), Err(Error::InputInvalid(_))));
+        let mut fout = [0f32; 2];
+        assert!(matches!(rgba_to_f32(&[0; 4], 1, 1, 1, &mut fout), Err(Error::InputInvalid(_))));
+        assert!(matches!(rgba_to_f32(&[0; 4], 0, 1, 1, &mut [0f32; 3]), Err(Error::InputInvalid(_))));
     }
 
     #[test]

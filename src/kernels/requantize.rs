@@ -1,5 +1,5 @@
-//! TFLite's fixed-point requantization, exactly as its built-in kernels compute it
-//! (`shared/docs/TFLITE.md`, verified byte for byte against LiteRT's outputs).
+//! TFLite's fixed-point requantization, exactly as its built-in kernels compute it (verified
+//! byte for byte against LiteRT's outputs by `tests/golden.rs`).
 //!
 //! A real multiplier `M` in (0, 1) is represented as a 31-bit fixed-point mantissa `q` and a
 //! power-of-two `shift`; applying it rounds twice ("double rounding"), as TFLite does by default.
@@ -40,7 +40,9 @@ pub fn quantize_multiplier(m: f64) -> (i32, i32) {
     (q as i32, shift)
 }
 
-/// `SaturatingRoundingDoublingHighMul`: the high 32 bits of `2·a·b`, rounded half away from zero.
+/// `SaturatingRoundingDoublingHighMul`: the high 32 bits of `2·a·b`, rounded to nearest with
+/// TFLite's nudge (`2^30`, or `1 − 2^30` for a negative product, then truncation): ties of
+/// either sign round up, i.e. `⌊(a·b + 2^30) / 2^31⌋`.
 #[inline(always)]
 pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     if a == i32::MIN && b == i32::MIN {
@@ -277,16 +279,28 @@ mod tests {
         assert_eq!(frexp(0.1), (0.8, -3));
         let tiny = f64::from_bits(1); // smallest subnormal: 2^-1074
         assert_eq!(frexp(tiny), (0.5, -1073));
+        // Zero and non-finite values come back as they are, with exponent 0 (as C's frexp).
+        assert_eq!(frexp(0.0), (0.0, 0));
+        assert_eq!(frexp(f64::INFINITY), (f64::INFINITY, 0));
+        let (nan, e) = frexp(f64::NAN);
+        assert!(nan.is_nan() && e == 0);
     }
 
     #[test]
     fn quantize_multiplier_known_values() {
         assert_eq!(quantize_multiplier(0.5), (1 << 30, 0));
         assert_eq!(quantize_multiplier(0.25), (1 << 30, -1));
-        // A mantissa that rounds up to 2^31 moves to the next power of two.
-        let just_below_one = 1.0 - f64::EPSILON / 4.0;
+        // A mantissa that rounds up to 2^31 moves to the next power of two. (1 − 2^−40 is a
+        // double below one whose mantissa does; 1 − ε/4 would round to 1.0 itself.)
+        let just_below_one = 1.0 - 2f64.powi(-40);
+        assert!(just_below_one < 1.0);
         assert_eq!(quantize_multiplier(just_below_one), (1 << 30, 1));
+        assert_eq!(quantize_multiplier(2.0 * just_below_one), (1 << 30, 2));
         assert_eq!(quantize_multiplier(1e-12), (0, 0));
+        // The smallest shift kept is −31: 0.75·2^−31 is representable, 0.75·2^−32 becomes 0.
+        assert_eq!(quantize_multiplier(0.75 * 2f64.powi(-31)), (0x6000_0000, -31));
+        assert_eq!(quantize_multiplier(0.75 * 2f64.powi(-32)), (0, 0));
+        assert_eq!(quantize_multiplier(3.0), (0x6000_0000, 2));
     }
 
     /// The SIMD kernels compute the rounding of `SaturatingRoundingDoublingHighMul` as
@@ -333,12 +347,37 @@ mod tests {
     }
 
     #[test]
+    fn conv_multiplier_rounds_the_scale_product_to_float32() {
+        assert_eq!(conv_multiplier(0.5, 0.25, 0.0625), 2.0);
+        assert_eq!(conv_multiplier(0.75, 0.5, 3.0), 0.125);
+        // 0.1·0.3 in float32 is not 0.1·0.3 in double: the float32 product is the one used.
+        let (sx, sw, so) = (0.1f32, 0.3f32, 0.7f32);
+        let m = conv_multiplier(sx, sw, so);
+        assert_eq!(m, f64::from(sx * sw) / f64::from(so));
+        assert_ne!(m, f64::from(sx) * f64::from(sw) / f64::from(so));
+    }
+
+    #[test]
+    fn quantize_f32_rounds_half_away_and_saturates() {
+        assert_eq!(quantize_f32(6.0, 0.5, 10), 22);
+        assert_eq!(quantize_f32(6.0, 0.0235, 0), 255); // 255.3
+        assert_eq!(quantize_f32(-1.0, 0.25, 3), -1);
+        assert_eq!(quantize_f32(0.5, 1.0, 0), 1);
+        assert_eq!(quantize_f32(-0.5, 1.0, 0), -1);
+        assert_eq!(quantize_f32(1.0, 3.0, 7), 7);
+        assert_eq!(quantize_f32(1e30, 1e-10, 5), i32::MAX);
+    }
+
+    #[test]
     fn rounding_is_half_away_from_zero() {
         assert_eq!(rounding_divide_by_pot(5, 1), 3);
         assert_eq!(rounding_divide_by_pot(-5, 1), -3);
         assert_eq!(rounding_divide_by_pot(4, 1), 2);
         assert_eq!(rounding_divide_by_pot(-7, 2), -2);
         assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN), i32::MAX);
+        // Only both operands at INT32_MIN saturate.
+        assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, 1 << 30), -(1 << 30));
+        assert_eq!(saturating_rounding_doubling_high_mul(1 << 30, i32::MIN), -(1 << 30));
         // 0.5 · 0.5 in Q31 is 0.25.
         assert_eq!(saturating_rounding_doubling_high_mul(1 << 30, 1 << 30), 1 << 29);
         assert_eq!(multiply_by_quantized_multiplier(1000, 1 << 30, -1), 250);
