@@ -20,8 +20,7 @@
 
 use mobilenet_wasm::kernels::requantize::quantize_multiplier;
 use mobilenet_wasm::kernels::{
-    ConvGeom, FilterShape, FloatRange, KernelSet, Packed, PoolGeom, QuantParams, Scratch, reference,
-    scratch_len,
+    ConvGeom, FilterShape, FloatRange, KernelSet, Packed, QuantParams, Scratch, reference, scratch_len,
 };
 
 #[cfg(target_arch = "wasm32")]
@@ -743,30 +742,17 @@ fn simd_layouts(
 
 // ------------------------------------------------------------------------------------ pools
 
-fn pool_geom(in_h: usize, in_w: usize, c: usize, k: usize, stride: usize, same: bool) -> PoolGeom {
-    let g = geom(&case("pool", [in_h, in_w, c], c, k, stride, same));
-    PoolGeom {
-        in_h,
-        in_w,
-        c,
-        out_h: g.out_h,
-        out_w: g.out_w,
-        kh: k,
-        kw: k,
-        stride_h: stride,
-        stride_w: stride,
-        pad_top: g.pad_top,
-        pad_left: g.pad_left,
-    }
+fn pool_geom(in_h: usize, in_w: usize, c: usize, k: usize, stride: usize, same: bool) -> ConvGeom {
+    geom(&case("pool", [in_h, in_w, c], c, k, stride, same))
 }
 
 /// Average pool oracle: for each output the window's in-bounds taps, summed; uint8 is TFLite's
 /// `(sum + n/2) / n` (both positive: rounds half up), float the float64 mean.
-fn oracle_pool(g: &PoolGeom, input: &[f64], round: bool) -> Vec<f64> {
+fn oracle_pool(g: &ConvGeom, input: &[f64], round: bool) -> Vec<f64> {
     let mut out = Vec::new();
     for oy in 0..g.out_h {
         for ox in 0..g.out_w {
-            for ch in 0..g.c {
+            for ch in 0..g.in_c {
                 let (mut s, mut n) = (0f64, 0u32);
                 for ky in 0..g.kh {
                     for kx in 0..g.kw {
@@ -774,7 +760,7 @@ fn oracle_pool(g: &PoolGeom, input: &[f64], round: bool) -> Vec<f64> {
                             coord(oy, g.stride_h, ky, g.pad_top, g.in_h),
                             coord(ox, g.stride_w, kx, g.pad_left, g.in_w),
                         ) {
-                            s += input[(iy * g.in_w + ix) * g.c + ch];
+                            s += input[(iy * g.in_w + ix) * g.in_c + ch];
                             n += 1;
                         }
                     }
@@ -804,12 +790,12 @@ fn average_pool() {
         pool_geom(2, 3, 7, 2, 1, false), // tails only
     ];
     for g in &cases {
-        let input: Vec<u8> = (0..g.in_h * g.in_w * g.c).map(|_| rng.u8()).collect();
+        let input: Vec<u8> = (0..g.in_h * g.in_w * g.in_c).map(|_| rng.u8()).collect();
         let as_f64: Vec<f64> = input.iter().map(|&v| f64::from(v)).collect();
         let exact = oracle_pool(g, &as_f64, true);
         let finput: Vec<f32> = input.iter().map(|&v| f32::from(v) / 7.0 - 3.0).collect();
         let fexact = oracle_pool(g, &finput.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(), false);
-        let n = g.out_h * g.out_w * g.c;
+        let n = g.out_h * g.out_w * g.in_c;
         for (act_min, act_max) in [(0, 255), (100, 140)] {
             let want: Vec<u8> = exact.iter().map(|&v| (v as i32).clamp(act_min, act_max) as u8).collect();
             let inside = want.iter().filter(|&&v| i32::from(v) > act_min && i32::from(v) < act_max).count();

@@ -14,6 +14,7 @@
 //! [`KernelSet`] with identical signatures, so a session can run any of them; weights are packed
 //! once by the set's own `pack_*` functions into the layout its kernels read.
 
+mod arith;
 pub mod parallel;
 pub mod reference;
 pub mod requantize;
@@ -35,7 +36,9 @@ pub fn best() -> &'static KernelSet {
     }
 }
 
-/// Geometry of a convolution or depthwise convolution (batch 1, HWC).
+/// Geometry of a convolution, depthwise convolution or average pool (batch 1, HWC; a pool and
+/// a depthwise convolution have `out_c == in_c`, and a pool always covers the whole output).
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConvGeom {
     pub in_h: usize,
@@ -67,22 +70,26 @@ impl ConvGeom {
     pub fn with_band(&self, band: core::ops::Range<usize>) -> ConvGeom {
         ConvGeom { band_start: band.start, band_end: band.end, ..*self }
     }
+
+    /// A 1×1 stride-1 unpadded convolution: a plain matrix product of pixels and filters.
+    pub fn is_pointwise(&self) -> bool {
+        self.kh == 1
+            && self.kw == 1
+            && self.stride_h == 1
+            && self.stride_w == 1
+            && self.pad_top == 0
+            && self.pad_left == 0
+    }
 }
 
-/// Geometry of an average pool (batch 1, HWC, channels unchanged).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolGeom {
-    pub in_h: usize,
-    pub in_w: usize,
-    pub c: usize,
-    pub out_h: usize,
-    pub out_w: usize,
-    pub kh: usize,
-    pub kw: usize,
-    pub stride_h: usize,
-    pub stride_w: usize,
-    pub pad_top: usize,
-    pub pad_left: usize,
+/// The taps `k` in `0..kernel` of output coordinate `o` whose input coordinate
+/// `o·stride + k − pad` lies inside `0..size` (empty when none does).
+#[inline(always)]
+pub fn tap_range(o: usize, stride: usize, pad: usize, kernel: usize, size: usize) -> core::ops::Range<usize> {
+    let start = o * stride;
+    let first = pad.saturating_sub(start);
+    let last = (size + pad).saturating_sub(start).min(kernel);
+    first..last.max(first)
 }
 
 /// Requantization parameters of a uint8 conv / depthwise layer.
@@ -190,8 +197,8 @@ pub type PackU8 = fn(&FilterShape, &[u8], i32, &[i32]) -> Packed;
 pub type PackF32 = fn(&FilterShape, &[f32], &[f32]) -> Packed;
 pub type ConvU8 = fn(&ConvGeom, &QuantParams, &[u8], &Packed, &mut [u8], Scratch<'_>);
 pub type ConvF32 = fn(&ConvGeom, FloatRange, &[f32], &Packed, &mut [f32], Scratch<'_>);
-pub type PoolU8 = fn(&PoolGeom, i32, i32, &[u8], &mut [u8]);
-pub type PoolF32 = fn(&PoolGeom, FloatRange, &[f32], &mut [f32]);
+pub type PoolU8 = fn(&ConvGeom, i32, i32, &[u8], &mut [u8]);
+pub type PoolF32 = fn(&ConvGeom, FloatRange, &[f32], &mut [f32]);
 pub type SoftmaxU8 = fn(f32, &[u8], &mut [u8]);
 pub type SoftmaxF32 = fn(f32, &[f32], &mut [f32]);
 
@@ -242,11 +249,6 @@ pub(crate) fn pack_file_layout_f32(s: &FilterShape, filter: &[f32], bias: &[f32]
     f32.extend_from_slice(bias);
     debug_assert_eq!(bias.len(), s.out_c);
     Packed { f32, ..Packed::default() }
-}
-
-/// Splits a file-layout float pack into (filter, bias).
-pub(crate) fn file_layout_f32(p: &Packed, out_c: usize) -> (&[f32], &[f32]) {
-    p.f32.split_at(p.f32.len() - out_c)
 }
 
 impl std::fmt::Debug for KernelSet {

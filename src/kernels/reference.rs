@@ -1,10 +1,14 @@
-//! Naive reference kernels: the test oracle.
+//! Naive reference kernels: one loop per kernel, generic over the element type
+//! ([`Arith`]: uint8 with TFLite's integer arithmetic, or float32).
 //!
 //! Straight loops over output position, output channel and filter tap, written to be obviously
 //! equal to TFLite's reference kernels rather than fast. Padded taps are skipped: for uint8 a
-//! padded tap contributes `(zp_x − zp_x)·w = 0`, so skipping is exact.
+//! padded tap contributes `(zp_x − zp_x)·w = 0`, so skipping is exact. `tests/kernels.rs`
+//! checks these against oracles of its own; every other kernel set is checked against them on
+//! real models (`tests/golden.rs`).
 
-use super::{ConvGeom, FloatRange, KernelSet, Packed, PoolGeom, QuantParams, Scratch, requantize_u8};
+use super::arith::Arith;
+use super::{ConvGeom, KernelSet, Packed};
 
 /// The reference implementation of every kernel.
 pub const KERNELS: KernelSet = KernelSet {
@@ -13,12 +17,12 @@ pub const KERNELS: KernelSet = KernelSet {
     pack_conv2d_f32: super::pack_file_layout_f32,
     pack_depthwise_u8: super::pack_file_layout_u8,
     pack_depthwise_f32: super::pack_file_layout_f32,
-    conv2d_u8,
-    conv2d_f32,
-    depthwise_u8,
-    depthwise_f32,
-    avg_pool_u8,
-    avg_pool_f32,
+    conv2d_u8: |g, q, x, p, o, _| conv2d(g, q, x, p, o),
+    conv2d_f32: |g, act, x, p, o, _| conv2d(g, &act, x, p, o),
+    depthwise_u8: |g, q, x, p, o, _| depthwise(g, q, x, p, o),
+    depthwise_f32: |g, act, x, p, o, _| depthwise(g, &act, x, p, o),
+    avg_pool_u8: |g, min, max, x, o| avg_pool(g, &(min, max), x, o),
+    avg_pool_f32: |g, act, x, o| avg_pool(g, &act, x, o),
     softmax_u8: super::softmax_u8_common,
     softmax_f32: super::softmax_f32_common,
 };
@@ -30,146 +34,66 @@ fn source(o: usize, stride: usize, k: usize, pad: usize, size: usize) -> Option<
     (pos < size).then_some(pos)
 }
 
-pub fn conv2d_u8(
-    g: &ConvGeom,
-    q: &QuantParams,
-    input: &[u8],
-    packed: &Packed,
-    output: &mut [u8],
-    _: Scratch<'_>,
-) {
-    let (filter, bias) = (&packed.u8[..], &packed.i32[..]);
-    for (i, p) in g.band().enumerate() {
-        let (oy, ox) = (p / g.out_w, p % g.out_w);
-        {
-            for oc in 0..g.out_c {
-                let mut acc = bias[oc];
-                for ky in 0..g.kh {
-                    let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else {
+/// CONV_2D over the output pixels `g.band()`: filter `[out_c][kh][kw][in_c]`.
+fn conv2d<T: Arith>(g: &ConvGeom, p: &T::Params, input: &[T], packed: &Packed, output: &mut [T]) {
+    let (filter, bias) = T::file_layout(packed, g.out_c);
+    for (i, px) in g.band().enumerate() {
+        let (oy, ox) = (px / g.out_w, px % g.out_w);
+        for oc in 0..g.out_c {
+            let mut acc = bias[oc];
+            for ky in 0..g.kh {
+                let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else {
+                    continue;
+                };
+                for kx in 0..g.kw {
+                    let Some(ix) = source(ox, g.stride_w, kx, g.pad_left, g.in_w) else {
                         continue;
                     };
-                    for kx in 0..g.kw {
-                        let Some(ix) = source(ox, g.stride_w, kx, g.pad_left, g.in_w) else {
-                            continue;
-                        };
-                        for ic in 0..g.in_c {
-                            let x = i32::from(input[(iy * g.in_w + ix) * g.in_c + ic]);
-                            let w = i32::from(filter[((oc * g.kh + ky) * g.kw + kx) * g.in_c + ic]);
-                            acc = acc.wrapping_add((x - q.input_zero_point) * (w - q.filter_zero_point));
-                        }
+                    for ic in 0..g.in_c {
+                        let x = input[(iy * g.in_w + ix) * g.in_c + ic];
+                        let w = filter[((oc * g.kh + ky) * g.kw + kx) * g.in_c + ic];
+                        acc = T::mac(acc, x, w, p);
                     }
                 }
-                output[i * g.out_c + oc] = requantize_u8(acc, q);
             }
+            output[i * g.out_c + oc] = T::output(acc, p);
         }
     }
 }
 
-pub fn conv2d_f32(
-    g: &ConvGeom,
-    act: FloatRange,
-    input: &[f32],
-    packed: &Packed,
-    output: &mut [f32],
-    _: Scratch<'_>,
-) {
-    let (filter, bias) = super::file_layout_f32(packed, g.out_c);
-    for (i, p) in g.band().enumerate() {
-        let (oy, ox) = (p / g.out_w, p % g.out_w);
-        {
-            for oc in 0..g.out_c {
-                let mut acc = bias[oc];
-                for ky in 0..g.kh {
-                    let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else {
+/// DEPTHWISE_CONV_2D (multiplier 1) over the output pixels `g.band()`: filter `[kh][kw][c]`.
+fn depthwise<T: Arith>(g: &ConvGeom, p: &T::Params, input: &[T], packed: &Packed, output: &mut [T]) {
+    let (filter, bias) = T::file_layout(packed, g.out_c);
+    for (i, px) in g.band().enumerate() {
+        let (oy, ox) = (px / g.out_w, px % g.out_w);
+        for c in 0..g.out_c {
+            let mut acc = bias[c];
+            for ky in 0..g.kh {
+                let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else {
+                    continue;
+                };
+                for kx in 0..g.kw {
+                    let Some(ix) = source(ox, g.stride_w, kx, g.pad_left, g.in_w) else {
                         continue;
                     };
-                    for kx in 0..g.kw {
-                        let Some(ix) = source(ox, g.stride_w, kx, g.pad_left, g.in_w) else {
-                            continue;
-                        };
-                        for ic in 0..g.in_c {
-                            acc += input[(iy * g.in_w + ix) * g.in_c + ic]
-                                * filter[((oc * g.kh + ky) * g.kw + kx) * g.in_c + ic];
-                        }
-                    }
+                    let x = input[(iy * g.in_w + ix) * g.in_c + c];
+                    let w = filter[(ky * g.kw + kx) * g.out_c + c];
+                    acc = T::mac(acc, x, w, p);
                 }
-                output[i * g.out_c + oc] = acc.clamp(act.min, act.max);
             }
+            output[i * g.out_c + c] = T::output(acc, p);
         }
     }
 }
 
-pub fn depthwise_u8(
-    g: &ConvGeom,
-    q: &QuantParams,
-    input: &[u8],
-    packed: &Packed,
-    output: &mut [u8],
-    _: Scratch<'_>,
-) {
-    let (filter, bias) = (&packed.u8[..], &packed.i32[..]);
-    for (i, p) in g.band().enumerate() {
-        let (oy, ox) = (p / g.out_w, p % g.out_w);
-        {
-            for c in 0..g.out_c {
-                let mut acc = bias[c];
-                for ky in 0..g.kh {
-                    let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else {
-                        continue;
-                    };
-                    for kx in 0..g.kw {
-                        let Some(ix) = source(ox, g.stride_w, kx, g.pad_left, g.in_w) else {
-                            continue;
-                        };
-                        let x = i32::from(input[(iy * g.in_w + ix) * g.in_c + c]);
-                        let w = i32::from(filter[(ky * g.kw + kx) * g.out_c + c]);
-                        acc = acc.wrapping_add((x - q.input_zero_point) * (w - q.filter_zero_point));
-                    }
-                }
-                output[i * g.out_c + c] = requantize_u8(acc, q);
-            }
-        }
-    }
-}
-
-pub fn depthwise_f32(
-    g: &ConvGeom,
-    act: FloatRange,
-    input: &[f32],
-    packed: &Packed,
-    output: &mut [f32],
-    _: Scratch<'_>,
-) {
-    let (filter, bias) = super::file_layout_f32(packed, g.out_c);
-    for (i, p) in g.band().enumerate() {
-        let (oy, ox) = (p / g.out_w, p % g.out_w);
-        {
-            for c in 0..g.out_c {
-                let mut acc = bias[c];
-                for ky in 0..g.kh {
-                    let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else {
-                        continue;
-                    };
-                    for kx in 0..g.kw {
-                        let Some(ix) = source(ox, g.stride_w, kx, g.pad_left, g.in_w) else {
-                            continue;
-                        };
-                        acc +=
-                            input[(iy * g.in_w + ix) * g.in_c + c] * filter[(ky * g.kw + kx) * g.out_c + c];
-                    }
-                }
-                output[i * g.out_c + c] = acc.clamp(act.min, act.max);
-            }
-        }
-    }
-}
-
-pub fn avg_pool_u8(g: &PoolGeom, act_min: i32, act_max: i32, input: &[u8], output: &mut [u8]) {
+/// AVERAGE_POOL_2D: the mean of each window's taps inside the input (TFLite's count excludes
+/// the padding).
+fn avg_pool<T: Arith>(g: &ConvGeom, clamp: &T::PoolClamp, input: &[T], output: &mut [T]) {
     for oy in 0..g.out_h {
         for ox in 0..g.out_w {
-            for c in 0..g.c {
-                let mut acc = 0i32;
-                let mut n = 0i32;
+            for c in 0..g.in_c {
+                let mut sum = T::ZERO;
+                let mut n = 0;
                 for ky in 0..g.kh {
                     let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else {
                         continue;
@@ -178,37 +102,12 @@ pub fn avg_pool_u8(g: &PoolGeom, act_min: i32, act_max: i32, input: &[u8], outpu
                         let Some(ix) = source(ox, g.stride_w, kx, g.pad_left, g.in_w) else {
                             continue;
                         };
-                        acc += i32::from(input[(iy * g.in_w + ix) * g.c + c]);
+                        sum = T::add(sum, input[(iy * g.in_w + ix) * g.in_c + c]);
                         n += 1;
                     }
                 }
-                let avg = if n == 0 { 0 } else { (acc + n / 2) / n };
-                output[(oy * g.out_w + ox) * g.c + c] = avg.clamp(act_min, act_max) as u8;
-            }
-        }
-    }
-}
-
-pub fn avg_pool_f32(g: &PoolGeom, act: FloatRange, input: &[f32], output: &mut [f32]) {
-    for oy in 0..g.out_h {
-        for ox in 0..g.out_w {
-            for c in 0..g.c {
-                let mut acc = 0f32;
-                let mut n = 0u32;
-                for ky in 0..g.kh {
-                    let Some(iy) = source(oy, g.stride_h, ky, g.pad_top, g.in_h) else {
-                        continue;
-                    };
-                    for kx in 0..g.kw {
-                        let Some(ix) = source(ox, g.stride_w, kx, g.pad_left, g.in_w) else {
-                            continue;
-                        };
-                        acc += input[(iy * g.in_w + ix) * g.c + c];
-                        n += 1;
-                    }
-                }
-                let avg = if n == 0 { 0.0 } else { acc / n as f32 };
-                output[(oy * g.out_w + ox) * g.c + c] = avg.clamp(act.min, act.max);
+                // The planner never makes a window without a tap inside the input.
+                output[(oy * g.out_w + ox) * g.in_c + c] = T::average(sum, n.max(1), clamp);
             }
         }
     }

@@ -1,14 +1,18 @@
-//! Portable kernels: the fast path on any target, native or wasm.
+//! Portable kernels: the fast path on any target, native or wasm. One loop per kernel, generic
+//! over the element type ([`Arith`]), as the reference kernels.
 //!
-//! Same signatures and results as [`super::reference`] (uint8 bit-exact; float within rounding
-//! of the summation order), with loops arranged so the compiler can keep bounds checks out of the
+//! Same results as [`super::reference`] (uint8 bit-exact; float within rounding of the
+//! summation order), with loops arranged so the compiler can keep bounds checks out of the
 //! inner loops and vectorize them:
 //! - 1×1 stride-1 convolutions (pointwise and logits) are a matrix product: for each pixel, one
 //!   contiguous dot product per output channel.
-//! - Depthwise and general convolutions iterate over the taps that fall inside the input, with
-//!   the channel loop innermost over contiguous memory.
+//! - General convolutions iterate over the kernel rows that fall inside the input; the taps of
+//!   a row that fall inside are contiguous in both the input and the filter: one dot product.
+//! - Depthwise convolutions and average pools keep the channel loop innermost over contiguous
+//!   memory, accumulating [`CHUNK`] channels at a time on the stack.
 
-use super::{ConvGeom, FloatRange, KernelSet, Packed, QuantParams, Scratch, requantize_u8};
+use super::arith::Arith;
+use super::{ConvGeom, KernelSet, Packed, tap_range};
 
 /// The portable implementation of every kernel.
 pub const KERNELS: KernelSet = KernelSet {
@@ -17,206 +21,110 @@ pub const KERNELS: KernelSet = KernelSet {
     pack_conv2d_f32: super::pack_file_layout_f32,
     pack_depthwise_u8: super::pack_file_layout_u8,
     pack_depthwise_f32: super::pack_file_layout_f32,
-    conv2d_u8,
-    conv2d_f32,
-    depthwise_u8,
-    depthwise_f32,
-    avg_pool_u8: super::reference::avg_pool_u8,
-    avg_pool_f32: super::reference::avg_pool_f32,
+    conv2d_u8: |g, q, x, p, o, _| conv2d(g, q, x, p, o),
+    conv2d_f32: |g, act, x, p, o, _| conv2d(g, &act, x, p, o),
+    depthwise_u8: |g, q, x, p, o, _| depthwise(g, q, x, p, o),
+    depthwise_f32: |g, act, x, p, o, _| depthwise(g, &act, x, p, o),
+    avg_pool_u8: |g, min, max, x, o| avg_pool(g, &(min, max), x, o),
+    avg_pool_f32: |g, act, x, o| avg_pool(g, &act, x, o),
     softmax_u8: super::softmax_u8_common,
     softmax_f32: super::softmax_f32_common,
 };
 
-/// Range of taps `k` in `0..kernel` whose input coordinate `o·stride + k − pad` is in `0..size`.
-#[inline(always)]
-fn tap_range(o: usize, stride: usize, pad: usize, kernel: usize, size: usize) -> (usize, usize) {
-    let start = o * stride;
-    let first = pad.saturating_sub(start);
-    let last = (size + pad).saturating_sub(start).min(kernel);
-    (first, last.max(first))
-}
+/// Channels accumulated together by the depthwise and pooling loops.
+const CHUNK: usize = 64;
 
-fn is_pointwise(g: &ConvGeom) -> bool {
-    g.kh == 1 && g.kw == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 && g.pad_left == 0
-}
-
-pub fn conv2d_u8(
-    g: &ConvGeom,
-    q: &QuantParams,
-    input: &[u8],
-    packed: &Packed,
-    output: &mut [u8],
-    _: Scratch<'_>,
-) {
-    let (filter, bias) = (&packed.u8[..], &packed.i32[..]);
-    let zx = q.input_zero_point;
-    let zw = q.filter_zero_point;
-    if is_pointwise(g) {
-        let ic = g.in_c;
+fn conv2d<T: Arith>(g: &ConvGeom, p: &T::Params, input: &[T], packed: &Packed, output: &mut [T]) {
+    let (filter, bias) = T::file_layout(packed, g.out_c);
+    let (oc_n, ic) = (g.out_c, g.in_c);
+    if g.is_pointwise() {
         let pixels = &input[g.band_start * ic..g.band_end * ic];
-        for (x, out) in pixels.chunks_exact(ic).zip(output.chunks_exact_mut(g.out_c)) {
+        for (x, out) in pixels.chunks_exact(ic).zip(output.chunks_exact_mut(oc_n)) {
             for ((o, w), &b) in out.iter_mut().zip(filter.chunks_exact(ic)).zip(bias) {
-                let mut acc = 0i32;
-                for (&xv, &wv) in x.iter().zip(w) {
-                    acc = acc.wrapping_add((i32::from(xv) - zx) * (i32::from(wv) - zw));
-                }
-                *o = requantize_u8(b.wrapping_add(acc), q);
+                *o = T::output(T::dot(b, x, w, p), p);
             }
         }
         return;
     }
-    let (oc_n, ic) = (g.out_c, g.in_c);
-    for (i, p) in g.band().enumerate() {
-        let (oy, ox) = (p / g.out_w, p % g.out_w);
-        let (ky0, ky1) = tap_range(oy, g.stride_h, g.pad_top, g.kh, g.in_h);
-        {
-            let (kx0, kx1) = tap_range(ox, g.stride_w, g.pad_left, g.kw, g.in_w);
-            let out = &mut output[i * oc_n..][..oc_n];
-            for (oc, o) in out.iter_mut().enumerate() {
-                let mut acc = bias[oc];
-                for ky in ky0..ky1 {
-                    let iy = oy * g.stride_h + ky - g.pad_top;
-                    let row = &input[iy * g.in_w * ic..];
-                    let frow = &filter[(oc * g.kh + ky) * g.kw * ic..];
-                    for kx in kx0..kx1 {
-                        let ix = ox * g.stride_w + kx - g.pad_left;
-                        let x = &row[ix * ic..][..ic];
-                        let w = &frow[kx * ic..][..ic];
-                        for (&xv, &wv) in x.iter().zip(w) {
-                            acc = acc.wrapping_add((i32::from(xv) - zx) * (i32::from(wv) - zw));
-                        }
-                    }
-                }
-                *o = requantize_u8(acc, q);
-            }
-        }
-    }
-}
-
-pub fn conv2d_f32(
-    g: &ConvGeom,
-    act: FloatRange,
-    input: &[f32],
-    packed: &Packed,
-    output: &mut [f32],
-    _: Scratch<'_>,
-) {
-    let (filter, bias) = super::file_layout_f32(packed, g.out_c);
-    if is_pointwise(g) {
-        let ic = g.in_c;
-        let pixels = &input[g.band_start * ic..g.band_end * ic];
-        for (x, out) in pixels.chunks_exact(ic).zip(output.chunks_exact_mut(g.out_c)) {
-            for ((o, w), &b) in out.iter_mut().zip(filter.chunks_exact(ic)).zip(bias) {
-                // Four partial sums let the compiler vectorize without reassociating floats itself.
-                let mut part = [0f32; 4];
-                let (xh, xt) = x.split_at(ic - ic % 4);
-                let (wh, wt) = w.split_at(ic - ic % 4);
-                for (xc, wc) in xh.chunks_exact(4).zip(wh.chunks_exact(4)) {
-                    for l in 0..4 {
-                        part[l] += xc[l] * wc[l];
-                    }
-                }
-                let mut acc = b + (part[0] + part[1]) + (part[2] + part[3]);
-                for (&xv, &wv) in xt.iter().zip(wt) {
-                    acc += xv * wv;
-                }
-                *o = acc.clamp(act.min, act.max);
-            }
-        }
-        return;
-    }
-    let (oc_n, ic) = (g.out_c, g.in_c);
-    for (i, p) in g.band().enumerate() {
-        let (oy, ox) = (p / g.out_w, p % g.out_w);
-        let (ky0, ky1) = tap_range(oy, g.stride_h, g.pad_top, g.kh, g.in_h);
-        {
-            let (kx0, kx1) = tap_range(ox, g.stride_w, g.pad_left, g.kw, g.in_w);
-            let out = &mut output[i * oc_n..][..oc_n];
-            for (oc, o) in out.iter_mut().enumerate() {
-                let mut acc = bias[oc];
-                for ky in ky0..ky1 {
-                    let iy = oy * g.stride_h + ky - g.pad_top;
-                    for kx in kx0..kx1 {
-                        let ix = ox * g.stride_w + kx - g.pad_left;
-                        let x = &input[(iy * g.in_w + ix) * ic..][..ic];
-                        let w = &filter[((oc * g.kh + ky) * g.kw + kx) * ic..][..ic];
-                        for (&xv, &wv) in x.iter().zip(w) {
-                            acc += xv * wv;
-                        }
-                    }
-                }
-                *o = acc.clamp(act.min, act.max);
-            }
-        }
-    }
-}
-
-pub fn depthwise_u8(
-    g: &ConvGeom,
-    q: &QuantParams,
-    input: &[u8],
-    packed: &Packed,
-    output: &mut [u8],
-    _: Scratch<'_>,
-) {
-    let (filter, bias) = (&packed.u8[..], &packed.i32[..]);
-    let c_n = g.out_c;
-    let zx = q.input_zero_point;
-    let zw = q.filter_zero_point;
-    for (i, p) in g.band().enumerate() {
-        let (oy, ox) = (p / g.out_w, p % g.out_w);
-        let (ky0, ky1) = tap_range(oy, g.stride_h, g.pad_top, g.kh, g.in_h);
-        {
-            let (kx0, kx1) = tap_range(ox, g.stride_w, g.pad_left, g.kw, g.in_w);
-            let out = &mut output[i * c_n..][..c_n];
-            for (c, o) in out.iter_mut().enumerate() {
-                let mut acc = bias[c];
-                for ky in ky0..ky1 {
-                    let iy = oy * g.stride_h + ky - g.pad_top;
-                    for kx in kx0..kx1 {
-                        let ix = ox * g.stride_w + kx - g.pad_left;
-                        let x = i32::from(input[(iy * g.in_w + ix) * c_n + c]);
-                        let w = i32::from(filter[(ky * g.kw + kx) * c_n + c]);
-                        acc = acc.wrapping_add((x - zx) * (w - zw));
-                    }
-                }
-                *o = requantize_u8(acc, q);
-            }
-        }
-    }
-}
-
-pub fn depthwise_f32(
-    g: &ConvGeom,
-    act: FloatRange,
-    input: &[f32],
-    packed: &Packed,
-    output: &mut [f32],
-    _: Scratch<'_>,
-) {
-    let (filter, bias) = super::file_layout_f32(packed, g.out_c);
-    let c_n = g.out_c;
-    for (i, p) in g.band().enumerate() {
-        let (oy, ox) = (p / g.out_w, p % g.out_w);
-        let (ky0, ky1) = tap_range(oy, g.stride_h, g.pad_top, g.kh, g.in_h);
-        {
-            let (kx0, kx1) = tap_range(ox, g.stride_w, g.pad_left, g.kw, g.in_w);
-            let out = &mut output[i * c_n..][..c_n];
-            // The output row doubles as the accumulator: no scratch memory needed.
-            out.copy_from_slice(&bias[..c_n]);
-            for ky in ky0..ky1 {
+    for (i, px) in g.band().enumerate() {
+        let (oy, ox) = (px / g.out_w, px % g.out_w);
+        let rows = tap_range(oy, g.stride_h, g.pad_top, g.kh, g.in_h);
+        let cols = tap_range(ox, g.stride_w, g.pad_left, g.kw, g.in_w);
+        // The taps of one kernel row that fall inside the input, as one contiguous run (none
+        // when no column does: then no row is read either).
+        let run = cols.len() * ic;
+        let rows = if run == 0 { 0..0 } else { rows };
+        let ix0 = (ox * g.stride_w + cols.start).saturating_sub(g.pad_left);
+        let out = &mut output[i * oc_n..][..oc_n];
+        for (oc, o) in out.iter_mut().enumerate() {
+            let mut acc = bias[oc];
+            for ky in rows.clone() {
                 let iy = oy * g.stride_h + ky - g.pad_top;
-                for kx in kx0..kx1 {
+                let x = &input[(iy * g.in_w + ix0) * ic..][..run];
+                let w = &filter[((oc * g.kh + ky) * g.kw + cols.start) * ic..][..run];
+                acc = T::dot(acc, x, w, p);
+            }
+            *o = T::output(acc, p);
+        }
+    }
+}
+
+fn depthwise<T: Arith>(g: &ConvGeom, p: &T::Params, input: &[T], packed: &Packed, output: &mut [T]) {
+    let (filter, bias) = T::file_layout(packed, g.out_c);
+    let c_n = g.out_c;
+    for (i, px) in g.band().enumerate() {
+        let (oy, ox) = (px / g.out_w, px % g.out_w);
+        let rows = tap_range(oy, g.stride_h, g.pad_top, g.kh, g.in_h);
+        let cols = tap_range(ox, g.stride_w, g.pad_left, g.kw, g.in_w);
+        let out = &mut output[i * c_n..][..c_n];
+        for c0 in (0..c_n).step_by(CHUNK) {
+            let n = (c_n - c0).min(CHUNK);
+            let mut acc = [T::ZERO; CHUNK];
+            let acc = &mut acc[..n];
+            acc.copy_from_slice(&bias[c0..c0 + n]);
+            for ky in rows.clone() {
+                let iy = oy * g.stride_h + ky - g.pad_top;
+                for kx in cols.clone() {
                     let ix = ox * g.stride_w + kx - g.pad_left;
-                    let x = &input[(iy * g.in_w + ix) * c_n..][..c_n];
-                    let w = &filter[(ky * g.kw + kx) * c_n..][..c_n];
-                    for ((o, &xv), &wv) in out.iter_mut().zip(x).zip(w) {
-                        *o += xv * wv;
+                    let x = &input[(iy * g.in_w + ix) * c_n + c0..][..n];
+                    let w = &filter[(ky * g.kw + kx) * c_n + c0..][..n];
+                    for ((a, &xv), &wv) in acc.iter_mut().zip(x).zip(w) {
+                        *a = T::mac(*a, xv, wv, p);
                     }
                 }
             }
-            for o in out.iter_mut() {
-                *o = o.clamp(act.min, act.max);
+            for (o, &a) in out[c0..c0 + n].iter_mut().zip(acc.iter()) {
+                *o = T::output(a, p);
+            }
+        }
+    }
+}
+
+fn avg_pool<T: Arith>(g: &ConvGeom, clamp: &T::PoolClamp, input: &[T], output: &mut [T]) {
+    let c_n = g.in_c;
+    for oy in 0..g.out_h {
+        let rows = tap_range(oy, g.stride_h, g.pad_top, g.kh, g.in_h);
+        for ox in 0..g.out_w {
+            let cols = tap_range(ox, g.stride_w, g.pad_left, g.kw, g.in_w);
+            // The planner never makes a window without a tap inside the input.
+            let count = (rows.len() * cols.len()).max(1);
+            let out = &mut output[(oy * g.out_w + ox) * c_n..][..c_n];
+            for c0 in (0..c_n).step_by(CHUNK) {
+                let n = (c_n - c0).min(CHUNK);
+                let mut sum = [T::ZERO; CHUNK];
+                for ky in rows.clone() {
+                    let iy = oy * g.stride_h + ky - g.pad_top;
+                    for kx in cols.clone() {
+                        let ix = ox * g.stride_w + kx - g.pad_left;
+                        let x = &input[(iy * g.in_w + ix) * c_n + c0..][..n];
+                        for (s, &v) in sum.iter_mut().zip(x) {
+                            *s = T::add(*s, v);
+                        }
+                    }
+                }
+                for (o, &s) in out[c0..c0 + n].iter_mut().zip(&sum) {
+                    *o = T::average(s, count, clamp);
+                }
             }
         }
     }

@@ -7,7 +7,7 @@
 use super::graph::{Activation, DType, Filter, Graph, Op, Padding, Quant, Window};
 use crate::error::{Error, Result, invalid_input, unsupported};
 use crate::kernels::requantize::{conv_multiplier, quantize_f32, quantize_multiplier};
-use crate::kernels::{ConvGeom, FloatRange, PoolGeom, QuantParams, scratch_len};
+use crate::kernels::{ConvGeom, FloatRange, QuantParams, scratch_len};
 
 /// Size limits enforced while planning and loading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub(crate) enum Step {
         depthwise: bool,
     },
     Pool {
-        geom: PoolGeom,
+        geom: ConvGeom,
         act_min: i32,
         act_max: i32,
         range: FloatRange,
@@ -219,19 +219,7 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
                         win.kh, win.kw
                     )))
                 })?;
-                let geom = PoolGeom {
-                    in_h: ih,
-                    in_w: iw,
-                    c: ic,
-                    out_h: cg.out_h,
-                    out_w: cg.out_w,
-                    kh: cg.kh,
-                    kw: cg.kw,
-                    stride_h: cg.stride_h,
-                    stride_w: cg.stride_w,
-                    pad_top: cg.pad_top,
-                    pad_left: cg.pad_left,
-                };
+                let geom = cg;
                 let (act_min, act_max) = out_q.map_or((0, 255), |q| u8_range(p.activation, q));
                 let step = Step::Pool { geom, act_min, act_max, range: float_range(p.activation) };
                 (step, vec![1, geom.out_h, geom.out_w, ic])

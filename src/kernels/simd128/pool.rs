@@ -1,7 +1,8 @@
-//! AVERAGE_POOL_2D: window sums 8 channels per step (int32 lanes for uint8), then TFLite's
-//! rounded integer division (uint8) or a float division per channel.
+//! AVERAGE_POOL_2D: window sums of 16 channels per step for uint8 (one 16-byte load widened
+//! into four int32x4 sums) and 4 per step for float, then TFLite's rounded integer division
+//! (uint8) or a float division per channel.
 
-use crate::kernels::{FloatRange, PoolGeom};
+use crate::kernels::{ConvGeom, FloatRange};
 use core::arch::wasm32::*;
 
 /// Input coordinate range of the taps of output `o` that fall inside the input.
@@ -11,8 +12,8 @@ fn taps(o: usize, stride: usize, pad: usize, k: usize, size: usize) -> (usize, u
     (start, end.max(start))
 }
 
-pub fn avg_pool_u8(g: &PoolGeom, act_min: i32, act_max: i32, input: &[u8], output: &mut [u8]) {
-    let c = g.c;
+pub fn avg_pool_u8(g: &ConvGeom, act_min: i32, act_max: i32, input: &[u8], output: &mut [u8]) {
+    let c = g.in_c;
     assert!(input.len() >= g.in_h * g.in_w * c && output.len() >= g.out_h * g.out_w * c);
     for oy in 0..g.out_h {
         let (y0, y1) = taps(oy, g.stride_h, g.pad_top, g.kh, g.in_h);
@@ -59,8 +60,8 @@ pub fn avg_pool_u8(g: &PoolGeom, act_min: i32, act_max: i32, input: &[u8], outpu
     }
 }
 
-pub fn avg_pool_f32(g: &PoolGeom, act: FloatRange, input: &[f32], output: &mut [f32]) {
-    let c = g.c;
+pub fn avg_pool_f32(g: &ConvGeom, act: FloatRange, input: &[f32], output: &mut [f32]) {
+    let c = g.in_c;
     assert!(input.len() >= g.in_h * g.in_w * c && output.len() >= g.out_h * g.out_w * c);
     for oy in 0..g.out_h {
         let (y0, y1) = taps(oy, g.stride_h, g.pad_top, g.kh, g.in_h);
