@@ -2,7 +2,7 @@
 //! The cost model against the paper's Tables 2, 3, 4, 6 and 7 and TensorFlow's published table.
 //!
 //! A printed figure matches when the count, rounded to the printed precision, equals it. Where
-//! a printed figure and the count disagree (shared/docs/PAPER.md lists them), the test says so:
+//! a printed figure and the count disagree (README's Tests section lists them), the test says so:
 //! the figure is listed in `DISAGREE` with the reason, and the test checks that the count really
 //! does differ from the print — it never replaces the count by the printed number.
 

@@ -109,11 +109,6 @@ pub fn depthwise_macs(h: usize, w: usize, k: usize, c: usize) -> u64 {
     (h * w * k * k * c) as u64
 }
 
-/// The paper's defaults: α = 1, 224×224, 1000 classes.
-pub const PAPER_ALPHA: f64 = 1.0;
-pub const PAPER_RESOLUTION: usize = 224;
-pub const PAPER_CLASSES: usize = 1000;
-
 /// Depthwise strides and pointwise output channels (at α = 1) of the 13 separable blocks.
 const BLOCKS: [(usize, usize); 13] = [
     (1, 64),

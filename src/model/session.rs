@@ -467,19 +467,6 @@ impl Session {
         self.execute::<u8>(Some(observe))
     }
 
-    /// Runs a float32 model on one thread, calling `observe(layer, output)` after every layer.
-    ///
-    /// # Errors
-    /// As [`Session::run_f32`].
-    pub fn run_f32_observed(
-        &mut self,
-        input: &[f32],
-        observe: &mut dyn FnMut(usize, &[f32]),
-    ) -> Result<&[f32]> {
-        self.load_f32(input)?;
-        self.execute::<f32>(Some(observe))
-    }
-
     /// The input buffer of a uint8 model (`input_len` values), to fill before
     /// [`Session::run_u8_in_place`]; `None` for a float model.
     pub fn input_u8_mut(&mut self) -> Option<&mut [u8]> {

@@ -1,5 +1,5 @@
 //! The subset of the TFLite flatbuffer schema (version 3) that MobileNet v1 needs, written by hand
-//! from the field layout in `shared/docs/TFLITE.md` against the `flatbuffers` runtime crate.
+//! from the field layout of TensorFlow Lite's `schema.fbs` against the `flatbuffers` runtime crate.
 //!
 //! Each table is a thin view over the verified buffer. Every table implements
 //! [`flatbuffers::Verifiable`]; [`root`] runs the crate's verifier over the whole file before any
