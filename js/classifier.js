@@ -249,16 +249,23 @@ export class MobileNetClassifier {
    * Classifies a frame among the taught labels. `method`: `'auto'` (default: the trained head
    * when there is one, else k-NN), `'knn'` or `'head'`. k-NN scores are each label's share of
    * the `k` nearest examples' votes (ties ranked by the best cosine similarity, also given);
-   * head scores are softmax probabilities.
+   * head scores are softmax probabilities. `imagenet: n` also runs the whole model on the same
+   * frame and adds `imagenet` (its top n classes) and `mixed`: the taught labels and those n
+   * ImageNet classes in one list by score (taught first on ties), each with its `source`.
    * @param {*} frame
-   * @param {{k?: number, method?: 'auto'|'knn'|'head', topK?: number}} [options]
+   * @param {{k?: number, method?: 'auto'|'knn'|'head', topK?: number, imagenet?: number}} [options]
    * @returns {Promise<{label: string, confidence: number, method: 'knn'|'head',
-   *   scores: {label: string, score: number, similarity?: number}[]}>}
+   *   scores: {label: string, score: number, similarity?: number}[],
+   *   imagenet?: {index: number, label: string, score: number}[],
+   *   mixed?: {label: string, score: number, source: 'taught'|'imagenet', index?: number}[]}>}
    */
   predict(frame, options = {}) {
     return this.#call(() => {
       if (options === null || typeof options !== 'object') throw new MobileNetError('INPUT_INVALID', 'predict options must be an object');
-      const { k = this.#k, method = 'auto', topK = Infinity } = options;
+      const { k = this.#k, method = 'auto', topK = Infinity, imagenet = 0 } = options;
+      if (!(Number.isInteger(imagenet) && imagenet >= 0)) {
+        throw new MobileNetError('INPUT_INVALID', `imagenet must be an integer ≥ 0, not ${imagenet}`);
+      }
       checkK(k);
       if (!['auto', 'knn', 'head'].includes(method)) {
         throw new MobileNetError('INPUT_INVALID', `method must be 'auto', 'knn' or 'head', not ${JSON.stringify(method)}`);
@@ -266,13 +273,13 @@ export class MobileNetClassifier {
       if (!(topK === Infinity || (Number.isInteger(topK) && topK >= 0))) {
         throw new MobileNetError('INPUT_INVALID', `topK must be an integer ≥ 0, not ${topK}`);
       }
-      return [frameToRgba(frame), k, method, topK];
-    }, async (d, [rgba, k, method, topK]) => {
+      return [frameToRgba(frame), k, method, topK, imagenet];
+    }, async (d, [rgba, k, method, topK, imagenet]) => {
       if (this.#vectors.length === 0) throw new MobileNetError('INVALID_STATE', 'the classifier has no examples: addExample() first');
       if (method === 'head' && !this.#head) throw new MobileNetError('INVALID_STATE', 'no trained head: call train() first (or use method \'knn\')');
       const useHead = method === 'head' || (method === 'auto' && this.#head !== null);
       const classes = this.#labels.length;
-      const r = await d.teach({ type: 'predict', id: this.#id, frame: rgba, method: useHead ? 'head' : 'knn', k, classes });
+      const r = await d.teach({ type: 'predict', id: this.#id, frame: rgba, method: useHead ? 'head' : 'knn', k, classes, imagenet });
       let scores;
       if (useHead) {
         scores = this.#labels.map((label, i) => ({ label, score: r.head[i] }));
@@ -282,7 +289,15 @@ export class MobileNetClassifier {
         scores.sort((a, b) => b.score - a.score || b.similarity - a.similarity
           || this.#labels.indexOf(a.label) - this.#labels.indexOf(b.label));
       }
-      return { label: scores[0].label, confidence: scores[0].score, method: useHead ? 'head' : 'knn', scores: scores.slice(0, topK) };
+      const out = { label: scores[0].label, confidence: scores[0].score, method: useHead ? 'head' : 'knn', scores: scores.slice(0, topK) };
+      if (imagenet > 0) {
+        out.imagenet = r.imagenet;
+        // A stable sort: taught labels (first in the list) stay ahead of ImageNet's on ties.
+        out.mixed = [...scores.map((s) => ({ label: s.label, score: s.score, source: 'taught' })),
+          ...r.imagenet.map((c) => ({ label: c.label, score: c.score, source: 'imagenet', index: c.index }))]
+          .sort((a, b) => b.score - a.score);
+      }
+      return out;
     });
   }
 

@@ -340,6 +340,8 @@ export interface PredictOptions {
   method?: 'auto' | 'knn' | 'head';
   /** Labels in `scores` at most (default all). */
   topK?: number;
+  /** Also run the whole model on the frame: its top n ImageNet classes, and `mixed` (default 0). */
+  imagenet?: number;
 }
 
 export interface Prediction {
@@ -350,6 +352,10 @@ export interface Prediction {
   /** Every label (or topK), best first. k-NN: share of the k votes, and the best cosine
    *  similarity to an example of the label; head: softmax probability. */
   scores: { label: string; score: number; similarity?: number }[];
+  /** With `imagenet: n`: the model's own top n classes on the same frame. */
+  imagenet?: Classification[];
+  /** With `imagenet: n`: taught labels and ImageNet's top n in one list by score. */
+  mixed?: { label: string; score: number; source: 'taught' | 'imagenet'; index?: number }[];
 }
 
 export interface TrainOptions {

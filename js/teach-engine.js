@@ -3,6 +3,7 @@
 // model's Worker (worker.js forwards them). Embeddings never leave wasm memory on the way to
 // the k-NN or the head; what comes back are small typed arrays (transferable).
 import { MobileNetError } from './errors.js';
+import { toClasses } from './frames.js';
 
 /** The typed arrays of a result, to transfer from a Worker. */
 export function transferables(result) {
@@ -46,10 +47,15 @@ export function teachOp(driver, op) {
       return null;
     case 'predict': {
       embed();
-      if (op.method === 'head') {
-        return { head: new Float32Array(mem(), t.predictHead(e), op.classes).slice() };
+      const r = op.method === 'head'
+        ? { head: new Float32Array(mem(), t.predictHead(e), op.classes).slice() }
+        : { knn: new Float32Array(mem(), t.predictKnn(e, op.k, op.classes), 2 * op.classes).slice() };
+      if (op.imagenet > 0) {
+        // The same frame (still in the frame buffer) through the whole model: ImageNet's top.
+        const scores = new Float32Array(mem(), e.classifyInPlace(op.frame.width, op.frame.height), e.outputLength);
+        r.imagenet = toClasses(scores, { topK: op.imagenet });
       }
-      return { knn: new Float32Array(mem(), t.predictKnn(e, op.k, op.classes), 2 * op.classes).slice() };
+      return r;
     }
     case 'removeLabel':
       return { removed: t.removeLabel(op.label) };

@@ -2,7 +2,8 @@
 // (MobileNetClassifier). Add and name classes, hold a class's button to record examples from
 // the camera (thumbnails and counts), live bars for the taught classes (k-NN, or the trained
 // head after Train), save to IndexedDB (restored after a reload for the same model and size),
-// download the JSON (and the .tflite when the package can export one), back to ImageNet.
+// download the JSON (and the .tflite when the package can export one), optionally ImageNet's
+// top 3 in the same ranked list, back to ImageNet.
 // Without a camera, a press records the image on show. Uses only the package's public API.
 import { MobileNetClassifier, MobileNetError } from '/pkg/index.js';
 
@@ -49,7 +50,7 @@ export class TeachMode {
     this.ui = {
       panel: $('teach'), imagenet: $('mode-imagenet'), teach: $('mode-teach'), name: $('class-name'), add: $('class-add'),
       classes: $('classes'), train: $('teach-train'), save: $('teach-save'), json: $('teach-json'), tflite: $('teach-tflite'),
-      clear: $('teach-clear'), status: $('teach-status'), bars: $('teach-bars'), top: $('top'),
+      clear: $('teach-clear'), status: $('teach-status'), bars: $('teach-bars'), top: $('top'), mix: $('teach-mix'),
     };
     this.active = false;
     this.clf = null;
@@ -234,7 +235,7 @@ export class TeachMode {
               await this.record(this.video, this.recording);
             }
           } else if (this.clf.size) {
-            this.showPrediction(await this.clf.predict(this.video));
+            this.showPrediction(await this.clf.predict(this.video, this.predictOptions()));
           }
         } catch (e) {
           if (e instanceof MobileNetError && e.code === 'INVALID_STATE' && !this.camera.live) break;
@@ -256,16 +257,21 @@ export class TeachMode {
   async predictStill(img) {
     if (!this.active || !this.clf?.size) return;
     try {
-      this.showPrediction(await this.clf.predict(img));
+      this.showPrediction(await this.clf.predict(img, this.predictOptions()));
     } catch (e) {
       this.showError(e);
     }
   }
 
+  predictOptions() {
+    return this.ui.mix.checked ? { imagenet: 3 } : {};
+  }
+
   showPrediction(p) {
-    this.ui.bars.replaceChildren(...p.scores.map((s) => {
+    this.ui.bars.replaceChildren(...(p.mixed ?? p.scores.map((s) => ({ ...s, source: 'taught' }))).map((s) => {
       const li = document.createElement('li');
-      li.textContent = `${s.label} — ${(s.score * 100).toFixed(0)}%`;
+      li.dataset.source = s.source;
+      li.textContent = `${s.label}${s.source === 'imagenet' ? ' (ImageNet)' : ''} — ${(s.score * 100).toFixed(0)}%`;
       const bar = document.createElement('span');
       bar.className = 'bar';
       bar.style.width = `${Math.max(1, s.score * 100)}%`;

@@ -2,7 +2,8 @@
 // a fake camera that switches between two scenes: getUserMedia answers with a canvas's
 // captureStream() drawing cat.bmp or bird.bmp (the test picks the scene). Two classes are
 // added and recorded by holding their buttons, the live bars follow the scene (k-NN, then the
-// trained head), the JSON downloads, the save survives a reload, ImageNet comes back, and the
+// trained head, and mixed with ImageNet's top 3), the JSON downloads, the save survives a
+// reload, ImageNet comes back, and the
 // track ending in Teach mode shows the camera's own state. Screenshots: target/screenshots/.
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -136,6 +137,14 @@ test('[chromium] Teach mode: two classes recorded from a two-scene camera, live 
   await sceneShows(page, 'bird', 'my bird', 'head');
   await sceneShows(page, 'cat', 'my cat', 'head');
   await page.screenshot({ path: join(ARTIFACTS, 'demo-teach-restored.png'), fullPage: true });
+  // ImageNet's top 3 in the same list.
+  await page.locator('#teach-mix').check();
+  await page.waitForFunction(() => {
+    const items = [...document.querySelectorAll('#teach-bars li')];
+    return items.filter((li) => li.dataset.source === 'imagenet').length === 3 && items.filter((li) => li.dataset.source === 'taught').length === 2;
+  }, null, { timeout: 30000 });
+  await page.screenshot({ path: join(ARTIFACTS, 'demo-teach-mixed.png'), fullPage: true });
+  await page.locator('#teach-mix').uncheck();
 
   // Back to ImageNet: the 1000 classes on the live camera again.
   await page.locator('#mode-imagenet').check();

@@ -263,3 +263,21 @@ test('a k-NN over 3000 examples answers with the nearest one (restored vectors)'
   assertRightLabels(await predictAll(big, imgs), imgs, '3015 examples');
   net.dispose();
 });
+
+test('imagenet: n mixes the taught labels with ImageNet\'s top n in one ranked list', async () => {
+  const imgs = await photos();
+  const net = await load('0.25_128_quant');
+  const clf = await teachAll(net, imgs);
+  await clf.train();
+  const frame = heldBack(imgs.cat)[0];
+  const p = await clf.predict(frame, { imagenet: 3 });
+  assert.equal(p.label, 'cat');
+  assert.deepEqual(p.imagenet, await net.classify(frame, { topK: 3 }), 'the model\'s own top 3 on the frame');
+  assert.equal(p.mixed.length, 3 + 3);
+  assert.deepEqual(p.mixed.filter((m) => m.source === 'taught').map((m) => m.label), p.scores.map((s) => s.label));
+  assert.deepEqual(p.mixed.filter((m) => m.source === 'imagenet').map((m) => m.index), p.imagenet.map((c) => c.index));
+  for (let i = 1; i < p.mixed.length; i++) assert.ok(p.mixed[i - 1].score >= p.mixed[i].score, 'ranked by score');
+  assert.equal((await clf.predict(frame)).mixed, undefined, 'only when asked');
+  await rejects(clf.predict(frame, { imagenet: -1 }), 'INPUT_INVALID');
+  net.dispose();
+});

@@ -46,7 +46,8 @@ export async function main(bytes: Uint8Array, video: HTMLVideoElement): Promise<
   }
   const clf: MobileNetClassifier = await net.createClassifier({ k: 3 });
   const added: { label: string; count: number } = await clf.addExample(video, 'mine');
-  const p: Prediction = await clf.predict(video, { method: 'auto', topK: 2 });
+  const p: Prediction = await clf.predict(video, { method: 'auto', topK: 2, imagenet: 3 });
+  void p.mixed?.[0]?.source; void p.imagenet?.[0]?.index;
   const stats: TrainStats = await clf.train({ epochs: 10, seed: 1 });
   const head: LinearHead | null = clf.head();
   const saved: SavedClassifier = clf.toJSON();
