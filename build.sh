@@ -3,8 +3,8 @@
 # runs the tests, serves the demo.
 #
 #   ./build.sh          install missing tools, build pkg/ (the npm package)
-#   ./build.sh test [SUITE...]  build, then the test suites: lint rust wasm node browser consumer
-#                       bundlers (default: all)
+#   ./build.sh test [SUITE...]  build, then the test suites: lint rust wasm node litert browser
+#                       consumer bundlers (default: all)
 #   ./build.sh demo     build, then serve www/ on http://127.0.0.1:8080/ (foreground)
 #   ./build.sh bench    benchmark against tfjs-tflite in headless Chromium, plus Node, a
 #                       per-layer profile and the live loop; results in bench/results/ (not a test)
@@ -148,6 +148,26 @@ ensure_bundlers() {
   fi
 }
 
+# LiteRT (ai-edge-litert from PyPI, pinned in tests/litert/requirements.txt) in a virtual
+# environment of its own, for the litert suite: the exported .tflite files run in LiteRT itself.
+LITERT_VENV="$ROOT/target/litert-venv"
+ensure_litert() {
+  if ! "$LITERT_VENV/bin/python" -c 'import ai_edge_litert.interpreter, numpy' 2>/dev/null \
+      || [ tests/litert/requirements.txt -nt "$LITERT_VENV/.installed" ]; then
+    stage "installing LiteRT (ai-edge-litert, tests/litert/requirements.txt) into target/litert-venv"
+    command -v python3 >/dev/null || die "python3 (3.9 to 3.13) is needed for the LiteRT tests"
+    if ! python3 -m venv "$LITERT_VENV" 2>/dev/null; then
+      command -v apt-get >/dev/null || die "python3 cannot make a virtual environment: install python3-venv"
+      local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+      $sudo apt-get update -q
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q python3-venv
+      python3 -m venv "$LITERT_VENV"
+    fi
+    "$LITERT_VENV/bin/pip" install -q --disable-pip-version-check -r tests/litert/requirements.txt
+    touch "$LITERT_VENV/.installed"
+  fi
+}
+
 ensure_tools() {
   ensure_rust_target
   ensure_nightly
@@ -261,7 +281,7 @@ build_variant() {
 
 # ---------------------------------------------------------------- tests
 # ./build.sh test [SUITE...]: the named suites (default: all, in this order).
-TEST_SUITES=(lint rust wasm node browser consumer bundlers)
+TEST_SUITES=(lint rust wasm node litert browser consumer bundlers)
 run_tests() {
   local suites=("$@") s
   [ ${#suites[@]} -gt 0 ] || suites=("${TEST_SUITES[@]}")
@@ -301,6 +321,12 @@ test_node() {
   ensure_wabt
   stage "Node tests (the WebAssembly build: API, golden outputs, CLI)"
   node --test --test-reporter=spec tests/node/
+}
+
+test_litert() {
+  ensure_litert
+  stage "LiteRT tests (exported .tflite files in ai-edge-litert's reference kernels)"
+  MOBILENET_PYTHON="$LITERT_VENV/bin/python" node --test --test-reporter=spec tests/litert/
 }
 
 test_browser() {

@@ -464,3 +464,35 @@ export function topK(scores: ArrayLike<number>, k: number): number[];
 
 /** The 1001 ImageNet labels (index 0 = "background"). */
 export const LABELS: readonly string[];
+
+/** A taught linear classifier over the embedding `embed` returns, logits = weights · e + bias, as
+ *  exportTflite takes it (a {@link LinearHead} from `classifier.head()` is one). */
+export interface ExportHead {
+  classes: number;
+  /** The embedding's length (1024·α). */
+  features: number;
+  /** classes × features values, row-major (one row per class). */
+  weights: Float32Array | ArrayLike<number>;
+  /** classes values. */
+  bias: Float32Array | ArrayLike<number>;
+  /** One label per class (no line breaks), written into the file's metadata as `labels`. */
+  labels?: string[];
+}
+
+/**
+ * The bytes of a `.tflite`: `model` (the original file's bytes) with its 1001-class logits
+ * replaced by `head` — float32 weights in a float model, uint8 weights (int32 bias) in a uint8
+ * one. `calibration` (uint8 models): embeddings the head will see, e.g. its examples, which set
+ * the logits' quantization range (without it the range covers any embedding, more coarsely).
+ * Errors: MODEL_UNSUPPORTED (no AVERAGE_POOL_2D → CONV_2D 1×1 → RESHAPE → SOFTMAX classifier),
+ * INPUT_INVALID (sizes that do not match the model or each other, non-finite values, labels),
+ * MODEL_MALFORMED (not a model), LIMITS_EXCEEDED (over 100 000 classes).
+ */
+export function exportTflite(
+  model: Uint8Array | ArrayBuffer,
+  head: ExportHead,
+  options?: { calibration?: Float32Array | ArrayLike<number>[] },
+): Promise<Uint8Array>;
+
+/** The labels an exported `.tflite` carries in its metadata (`labels`), or null. */
+export function embeddedLabels(model: Uint8Array | ArrayBuffer): Promise<string[] | null>;

@@ -288,3 +288,30 @@ impl Engine {
 pub fn cost_model(alpha: f64, resolution: usize, classes: usize) -> Result<String, JsValue> {
     json(&cost::mobilenet_v1(alpha, resolution, classes).map_err(to_js)?)
 }
+
+/// `model` (a MobileNet `.tflite`) with its classifier replaced by a taught linear head
+/// (`classes × features` weights, row-major, and `classes` bias values; `labels` one per line,
+/// or empty; `calibration` whole embeddings, or empty), as the bytes of a new `.tflite`. See
+/// [`crate::tflite::export`].
+#[wasm_bindgen(js_name = exportTflite)]
+pub fn export_tflite(
+    model: &[u8],
+    classes: usize,
+    features: usize,
+    weights: &[f32],
+    bias: &[f32],
+    labels: &str,
+    calibration: &[f32],
+) -> Result<Vec<u8>, JsValue> {
+    let labels: Vec<String> =
+        if labels.is_empty() { Vec::new() } else { labels.split('\n').map(str::to_string).collect() };
+    let head = crate::tflite::export::Head { classes, features, weights, bias, labels: &labels };
+    let calibration = (!calibration.is_empty()).then_some(calibration);
+    crate::tflite::export::export_tflite(model, &head, calibration).map_err(to_js)
+}
+
+/// The labels an exported `.tflite` carries in its metadata, one per line (`undefined` if none).
+#[wasm_bindgen(js_name = embeddedLabels)]
+pub fn embedded_labels(model: &[u8]) -> Option<String> {
+    crate::tflite::export::embedded_labels(model).map(|l| l.join("\n"))
+}

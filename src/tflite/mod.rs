@@ -6,6 +6,7 @@
 //! engine implements. Anything else is a typed [`Error`] that names what was wrong — never a
 //! panic.
 
+pub mod export;
 mod schema;
 
 use crate::error::{Error, Result, malformed, unsupported};

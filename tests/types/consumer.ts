@@ -1,6 +1,7 @@
 // Type-checks a typical use of the public API against pkg/*.d.ts (tsc --noEmit, strict).
 import { MobileNet, MobileNetError, cost, topK, LABELS, ZOO, zooFileName, threadsSupported, capabilities, setAssetBase, MobileNetClassifier } from 'mobilenet-wasm';
-import type { Classification, ModelInfo, ErrorCode, Cost, Capabilities, LiveVideo, VideoResult, VideoState, Prediction, TrainStats, LinearHead, SavedClassifier } from 'mobilenet-wasm';
+import type { Classification, ModelInfo, ErrorCode, Cost, Capabilities, LiveVideo, VideoResult, VideoState, Prediction, TrainStats, LinearHead, SavedClassifier, ExportHead } from 'mobilenet-wasm';
+import { exportTflite, embeddedLabels } from 'mobilenet-wasm';
 import { decodeImage } from 'mobilenet-wasm/decode';
 import { fetchModels, archiveUrl } from 'mobilenet-wasm/fetch';
 
@@ -61,4 +62,12 @@ export async function main(bytes: Uint8Array, video: HTMLVideoElement): Promise<
   return top.length + features.length + layers.length + c.macs + image.width + files.length + best.length
     + LABELS.length + zooFileName(1, 224, true).length + archiveUrl(1, 224, true).length + Number(threadsSupported())
     + info.threads + (info.backend === 'simd128' ? 1 : 0);
+}
+
+// exportTflite: a taught head in place of the ImageNet logits.
+export async function exported(bytes: Uint8Array, examples: Float32Array[]): Promise<number> {
+  const head: ExportHead = { classes: 2, features: 256, weights: new Float32Array(512), bias: [0, 0], labels: ['a', 'b'] };
+  const file: Uint8Array = await exportTflite(bytes, head, { calibration: examples });
+  const labels: string[] | null = await embeddedLabels(file.buffer as ArrayBuffer);
+  return file.length + (labels?.length ?? 0);
 }

@@ -1,0 +1,72 @@
+// exportTflite through the package (the WebAssembly build): a head taught on crops of the sample
+// photos, exported from a uint8 and a float model, loads with MobileNet.load, has the taught
+// classes, and on held-back crops gives the class the head gives on the original model's
+// embedding (and the right photo); the labels travel in the file; bad input is a typed error.
+// (tests/litert/ runs the same exported files in LiteRT.)
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MobileNet, MobileNetError, embeddedLabels, exportTflite } from '../../pkg/node.js';
+import { model } from './data.mjs';
+import { heldBack, photos, predict, rawInput, teach } from './export-head.mjs';
+
+async function rejects(promise, code, pattern) {
+  await assert.rejects(promise, (e) => {
+    assert.ok(e instanceof MobileNetError, `not a MobileNetError: ${e}`);
+    assert.equal(e.code, code, e.message);
+    if (pattern) assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+for (const name of ['mobilenet_v1_0.25_128_quant', 'mobilenet_v1_0.25_128_float', 'mobilenet_v1_1.0_224_quant']) {
+  test(`${name}: the exported model loads here and gives the taught classes on held-back crops`, async () => {
+    const bytes = await model(name);
+    const net = await MobileNet.load(bytes);
+    const images = await photos();
+    const { head, examples } = await teach(net, images);
+    const size = net.info.resolution;
+    for (const calibration of [examples, undefined]) {
+      const file = await exportTflite(bytes, head, { calibration });
+      assert.ok(file instanceof Uint8Array);
+      assert.deepEqual(await embeddedLabels(file), head.labels);
+      const taught = await MobileNet.load(file);
+      assert.equal(taught.info.classes, 3);
+      assert.equal(taught.info.dtype, net.info.dtype);
+      for (const { truth, crop, frame } of heldBack(images, size)) {
+        const e = await net.embed(frame);
+        assert.deepEqual(await taught.embed(frame), e, 'the embedding is the original model\'s');
+        const { best, logits } = predict(head, e);
+        assert.equal(best, truth, `${crop}: the head itself (logits ${logits})`);
+        const out = await taught.infer(rawInput(frame, net.info.dtype));
+        assert.equal(out.length, 3);
+        const top = [...out.keys()].sort((a, b) => out[b] - out[a] || a - b)[0];
+        assert.equal(top, best, `${images[truth].label} ${crop} (${calibration ? '' : 'un'}calibrated): outputs ${out}, head logits ${logits}`);
+        const [first] = await taught.classify(frame, { topK: 1 });
+        assert.equal(first.index, best);
+      }
+      taught.dispose();
+    }
+    net.dispose();
+  });
+}
+
+test('exportTflite: typed errors for a bad head, bad labels and a bad model', async () => {
+  const bytes = await model('mobilenet_v1_0.25_128_float');
+  const ok = { classes: 2, features: 256, weights: new Float32Array(512).fill(0.1), bias: [0, 0], labels: ['a', 'b'] };
+  assert.equal((await MobileNet.load(await exportTflite(bytes, ok))).info.classes, 2);
+  await rejects(exportTflite(bytes, { ...ok, features: 1024, weights: new Float32Array(2048) }), 'INPUT_INVALID', /embedding has 256/);
+  await rejects(exportTflite(bytes, { ...ok, weights: new Float32Array(100) }), 'INPUT_INVALID', /100 weights/);
+  await rejects(exportTflite(bytes, { ...ok, bias: [0] }), 'INPUT_INVALID', /1 bias values for 2 classes/);
+  const nan = new Float32Array(512).fill(0.1);
+  nan[7] = NaN;
+  await rejects(exportTflite(bytes, { ...ok, weights: nan }), 'INPUT_INVALID', /weight 7 .* NaN/);
+  await rejects(exportTflite(bytes, { ...ok, labels: ['a'] }), 'INPUT_INVALID', /1 labels for 2 classes/);
+  await rejects(exportTflite(bytes, { ...ok, labels: ['a', 'b\nc'] }), 'INPUT_INVALID', /line break/);
+  await rejects(exportTflite(bytes, { ...ok, classes: 0 }), 'INPUT_INVALID', /classes/);
+  await rejects(exportTflite(bytes, null), 'INPUT_INVALID');
+  await rejects(exportTflite(bytes, ok, { calibration: [new Float32Array(10)] }), 'INPUT_INVALID', /calibration\[0\] has 10 values/);
+  await rejects(exportTflite('a path', ok), 'INPUT_INVALID', /bytes/);
+  await rejects(exportTflite(new TextEncoder().encode('not a model'), ok), 'MODEL_MALFORMED');
+  await rejects(exportTflite(bytes.slice(0, 5000), ok), 'MODEL_MALFORMED');
+  assert.equal(await embeddedLabels(bytes), null);
+});
