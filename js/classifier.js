@@ -5,6 +5,7 @@
 // softmax head train() fits there. A copy of the examples is kept here, so toJSON() is
 // synchronous and a restarted Worker gets them back.
 import { MobileNetError, wrap } from './errors.js';
+import { exportTflite } from './export.js';
 import { frameToRgba } from './frames.js';
 
 export const FORMAT = 'mobilenet-wasm/classifier';
@@ -127,15 +128,17 @@ export class MobileNetClassifier {
   #head = null;
   #restarts;
   #disposed = false;
+  #modelBytes;
 
   /** @private Use net.createClassifier() or MobileNetClassifier.fromJSON(). */
-  constructor(token, run, id, model, k, restarts) {
+  constructor(token, run, id, model, k, restarts, modelBytes) {
     if (token !== TOKEN) throw new TypeError('use net.createClassifier() or MobileNetClassifier.fromJSON()');
     this.#run = run;
     this.#id = id;
     this.#model = model;
     this.#k = k;
     this.#restarts = restarts;
+    this.#modelBytes = modelBytes;
   }
 
   /** @private Called by MobileNet#createClassifier. */
@@ -150,7 +153,7 @@ export class MobileNetClassifier {
       return [{ alpha: info.alpha, dtype: info.dtype, resolution: info.resolution, trainedResolution: info.trained_resolution,
         features, sha256: hash }, d.restarts];
     });
-    return new MobileNetClassifier(TOKEN, run, id, model, k, restarts);
+    return new MobileNetClassifier(TOKEN, run, id, model, k, restarts, () => net.modelBytes());
   }
 
   /** The model this classifier is bound to: { alpha, dtype, resolution, trainedResolution,
@@ -374,6 +377,26 @@ export class MobileNetClassifier {
       bias: this.#head.bias.slice(),
       labels: [...this.#labels],
     };
+  }
+
+  /**
+   * The taught classifier as a `.tflite` file for any TFLite runtime: the model it is bound to
+   * with its 1001 ImageNet logits replaced by the trained head (train() first; k-NN has no
+   * TFLite form), uint8 logits calibrated on the stored examples, the labels in the file's
+   * metadata (see exportTflite). It runs at the file's own input size, so the examples must have
+   * been taken at that size.
+   * @returns {Promise<Uint8Array>}
+   */
+  async exportTflite() {
+    if (this.#disposed) throw new MobileNetError('INVALID_STATE', 'this classifier has been disposed');
+    const head = this.head();
+    if (!head) throw new MobileNetError('INVALID_STATE', 'no trained head to export: call train() first (k-NN has no .tflite form)');
+    const { resolution, trainedResolution } = this.#model;
+    if (resolution !== trainedResolution) {
+      throw new MobileNetError('MODEL_UNSUPPORTED', `the examples were taken at ${resolution}×${resolution} and the file runs at `
+        + `${trainedResolution}×${trainedResolution}: teach at the file's own size to export`);
+    }
+    return exportTflite(this.#modelBytes(), head, { calibration: this.#vectors });
   }
 
   /** The classifier as JSON-ready data (see the README's persistence format). */

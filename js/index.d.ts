@@ -432,6 +432,10 @@ export class MobileNetClassifier {
   train(options?: TrainOptions): Promise<TrainStats>;
   /** The trained head, or null. */
   head(): LinearHead | null;
+  /** The model with the trained head in place of its ImageNet logits, as `.tflite` bytes (see
+   *  exportTflite); INVALID_STATE before train(), MODEL_UNSUPPORTED if the examples were taken
+   *  at another size than the file's own. */
+  exportTflite(): Promise<Uint8Array>;
   toJSON(): SavedClassifier;
   /** Restores a classifier on the model it was taught on (else MODEL_MISMATCH). */
   static fromJSON(net: MobileNet, json: SavedClassifier | string): Promise<MobileNetClassifier>;

@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { MobileNet, exportTflite } from '../../pkg/node.js';
 import { REFERENCE, ROOT, data, model } from '../node/data.mjs';
-import { heldBack, photos, predict, rawInput, teach } from '../node/export-head.mjs';
+import * as variants from '../common/augment.mjs';
+import { heldBack, photos, predict, rawInput, squareFrame, teach } from '../node/export-head.mjs';
 
 const PYTHON = process.env.MOBILENET_PYTHON ?? join(ROOT, 'target/litert-venv/bin/python');
 
@@ -80,6 +81,53 @@ for (const name of ['mobilenet_v1_0.25_128_quant', 'mobilenet_v1_0.25_128_float'
         }
       }
       if (dtype === 'uint8') assert.equal(identical, cases.length);
+      taught.dispose();
+      net.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+// The whole hand-off: net.createClassifier() taught on variants of the photos, train(), then
+// classifier.exportTflite(); LiteRT's label on held-back variants is predict()'s.
+for (const name of ['mobilenet_v1_0.25_128_quant', 'mobilenet_v1_0.25_128_float']) {
+  test(`${name}: classifier.exportTflite() in LiteRT gives predict()'s labels, uint8 byte for byte`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mnw-litert-'));
+    try {
+      const net = await MobileNet.load(await model(name));
+      const { dtype, resolution } = net.info;
+      const clf = await net.createClassifier();
+      const images = await photos();
+      for (const { label, image } of images) for (const v of variants.taught(image)) await clf.addExample(v, label);
+      await clf.train();
+      const exported = await clf.exportTflite();
+      const file = join(dir, 'taught.tflite');
+      writeFileSync(file, exported);
+      const taught = await MobileNet.load(exported);
+      const cases = [];
+      for (const { label, image } of images) {
+        for (const v of variants.heldBack(image)) {
+          const frame = squareFrame(v, resolution);
+          cases.push({ label, frame, input: rawInput(frame, dtype), predicted: (await clf.predict(frame)).label });
+        }
+      }
+      const paths = cases.map((c, i) => {
+        const p = join(dir, `input${i}.bin`);
+        writeFileSync(p, Buffer.from(c.input.buffer, c.input.byteOffset, c.input.byteLength));
+        return p;
+      });
+      const lr = litert(file, paths);
+      assert.deepEqual(lr.labels, clf.labels);
+      for (const [i, c] of cases.entries()) {
+        const theirs = lr.results[i].output;
+        assert.equal(c.predicted, c.label, `predict() on a held-back ${c.label}`);
+        assert.equal(lr.labels[argmax(theirs)], c.predicted, `LiteRT on a held-back ${c.label}: outputs ${theirs}`);
+        const ours = await taught.infer(c.input);
+        if (dtype === 'uint8') assert.deepEqual([...ours], theirs, `${c.label}: uint8 outputs`);
+        else ours.forEach((p, k) => assert.ok(Math.abs(p - theirs[k]) <= 1e-4, `${c.label}: p[${k}] ${p} vs LiteRT ${theirs[k]}`));
+      }
+      clf.dispose();
       taught.dispose();
       net.dispose();
     } finally {

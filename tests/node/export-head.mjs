@@ -28,6 +28,12 @@ function crop({ data: px, width, height }, [fx, fy, fs]) {
   return { data: out, width: side, height: side };
 }
 
+/** The centered square of any RGBA frame, box-resized to size × size (a frame the engine then
+ *  takes as it is). */
+export function squareFrame(frame, size) {
+  return resize(crop(frame, [0, 0, 1]), size);
+}
+
 /** Box-filter resize of a square RGBA frame to size × size (each output pixel averages its source area). */
 function resize({ data: px, width }, size) {
   const out = new Uint8Array(size * size * 4);

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MobileNet, MobileNetError, embeddedLabels, exportTflite } from '../../pkg/node.js';
 import { model } from './data.mjs';
-import { heldBack, photos, predict, rawInput, teach } from './export-head.mjs';
+import * as variants from '../common/augment.mjs';
+import { heldBack, photos, predict, rawInput, squareFrame, teach } from './export-head.mjs';
 
 async function rejects(promise, code, pattern) {
   await assert.rejects(promise, (e) => {
@@ -69,4 +70,36 @@ test('exportTflite: typed errors for a bad head, bad labels and a bad model', as
   await rejects(exportTflite(new TextEncoder().encode('not a model'), ok), 'MODEL_MALFORMED');
   await rejects(exportTflite(bytes.slice(0, 5000), ok), 'MODEL_MALFORMED');
   assert.equal(await embeddedLabels(bytes), null);
+});
+
+test('classifier.exportTflite(): the trained head as a .tflite that loads here with predict()\'s labels; typed errors', async () => {
+  const net = await MobileNet.load(await model('mobilenet_v1_0.25_128_quant'));
+  const clf = await net.createClassifier();
+  const images = await photos();
+  for (const { label, image } of images) for (const v of variants.taught(image)) await clf.addExample(v, label);
+  await rejects(clf.exportTflite(), 'INVALID_STATE', /train\(\) first/);
+  await clf.train();
+  const file = await clf.exportTflite();
+  assert.deepEqual(await embeddedLabels(file), ['cat', 'bird', 'parrot']);
+  const taught = await MobileNet.load(file);
+  assert.equal(taught.info.classes, 3);
+  for (const { label, image } of images) {
+    for (const v of variants.heldBack(image)) {
+      const frame = squareFrame(v, 128);
+      const p = await clf.predict(frame);
+      assert.equal(p.label, label);
+      const out = await taught.infer(rawInput(frame, 'uint8'));
+      assert.equal(clf.labels[[...out.keys()].sort((a, b) => out[b] - out[a] || a - b)[0]], p.label, `${label}: ${out}`);
+    }
+  }
+  await net.setResolution(160);
+  const other = await net.createClassifier();
+  await other.addExample(images[0].image, 'a');
+  await other.addExample(images[1].image, 'b');
+  await other.train();
+  await rejects(other.exportTflite(), 'MODEL_UNSUPPORTED', /taken at 160×160 and the file runs at 128×128/);
+  clf.dispose();
+  await rejects(clf.exportTflite(), 'INVALID_STATE');
+  taught.dispose();
+  net.dispose();
 });

@@ -51,6 +51,8 @@ export async function main(bytes: Uint8Array, video: HTMLVideoElement): Promise<
   void p.mixed?.[0]?.source; void p.imagenet?.[0]?.index;
   const stats: TrainStats = await clf.train({ epochs: 10, seed: 1 });
   const head: LinearHead | null = clf.head();
+  const exportedFile: Uint8Array = await clf.exportTflite();
+  void exportedFile;
   const saved: SavedClassifier = clf.toJSON();
   const again: MobileNetClassifier = await MobileNetClassifier.fromJSON(net, JSON.stringify(saved));
   await clf.save('mine');
