@@ -107,7 +107,8 @@ export class VideoFrameGrabber {
   }
 }
 
-/** The video tracks of a video element's MediaStream (none for a file or URL source). */
+/** The video tracks of a video element's MediaStream (none for a file or URL source).
+ *  @param {HTMLVideoElement} video @returns {MediaStreamTrack[]} */
 function videoTracks(video) {
   const s = video.srcObject;
   return s && typeof s.getVideoTracks === 'function' ? s.getVideoTracks() : [];
@@ -115,6 +116,7 @@ function videoTracks(video) {
 
 const LIVE_OPTIONS = ['topK', 'scoreThreshold', 'allow', 'deny', 'onError', 'pauseWhenHidden', 'resize'];
 
+/** Validates classifyVideo's options. @param {object} options */
 function checkOptions(options) {
   if (options === null || typeof options !== 'object') {
     throw new MobileNetError('INPUT_INVALID', 'classifyVideo options must be an object');
@@ -162,6 +164,12 @@ export class LiveVideo {
   #dropped = 0;
   #cleanup = [];
 
+  /**
+   * @param {import('./index.js').MobileNet} net
+   * @param {HTMLVideoElement} video
+   * @param {(result: object) => void} onResult
+   * @param {object} [options] see index.d.ts (ClassifyVideoOptions)
+   */
   constructor(net, video, onResult, options = {}) {
     if (typeof HTMLVideoElement === 'undefined' || !(video instanceof HTMLVideoElement)) {
       throw new MobileNetError('INPUT_INVALID',
@@ -261,7 +269,8 @@ export class LiveVideo {
     this.#finish('stopped', null);
   }
 
-  /** Sends the next frames to another model (e.g. another α); the camera keeps running. */
+  /** Sends the next frames to another model (e.g. another α); the camera keeps running.
+   *  @param {import('./index.js').MobileNet} net */
   setModel(net) {
     if (!net || typeof net[LIVE_FRAME] !== 'function') {
       throw new MobileNetError('INPUT_INVALID', 'setModel needs a MobileNet');
@@ -269,7 +278,8 @@ export class LiveVideo {
     this.#net = net;
   }
 
-  /** Changes the result options (topK, scoreThreshold, allow, deny) from the next frame on. */
+  /** Changes the result options (topK, scoreThreshold, allow, deny) from the next frame on.
+   *  @param {{ topK?: number, scoreThreshold?: number, allow?: (string|number)[], deny?: (string|number)[] }} options */
   setOptions(options) {
     const o = resultOptions(options);
     this.#opts = { ...this.#opts, result: o };

@@ -65,7 +65,12 @@ export class LocalDriver {
   }
 
   /** classify() of the live loop: the same, with the time of the copy into the engine and of
-   *  the engine's work (preprocessing and inference). */
+   *  the engine's work (preprocessing and inference).
+   * @param {{ data: Uint8Array, width: number, height: number } | { planes: true, data: Uint8Array, size: number,
+   *   format: string, width: number, height: number, layout: { offset: number, stride: number }[] }} frame
+   *   RGBA pixels, or a video frame's planes (yuv.js)
+   * @param {object} options from resultOptions()
+   * @returns {{ classes: { index: number, label: string, score: number }[], copyMs: number, inferMs: number }} */
   classifyTimed(frame, options) {
     const e = this.engine;
     const t0 = performance.now();
@@ -86,6 +91,7 @@ export class LocalDriver {
     return { classes, copyMs: t1 - t0, inferMs: t2 - t1 };
   }
 
+  /** @returns {number} the current input size */
   resolution() {
     return this.engine.resolution;
   }

@@ -128,11 +128,15 @@ export class WorkerDriver {
     return this.call('classify', { frame: { data, width: frame.width, height: frame.height }, options }, [data.buffer]);
   }
 
-  /** The live loop's frames: always fresh buffers, transferred. */
+  /** The live loop's frames (see LocalDriver.classifyTimed): their buffer is transferred, and
+   *  comes back as `buffer` in the result.
+   * @param {{ data: Uint8Array }} frame @param {object} options
+   * @returns {Promise<{ classes: object[], copyMs: number, inferMs: number, buffer: ArrayBuffer }>} */
   classifyTimed(frame, options) {
     return this.call('classifyTimed', { frame, options }, [frame.data.buffer]);
   }
 
+  /** @returns {number} the current input size */
   resolution() {
     return this.cachedInfo.resolution;
   }

@@ -18,7 +18,11 @@ function grow(n) {
     c0: new Int32Array(n), c1: new Int32Array(n), wc: new Float32Array(n) };
 }
 
-/** Fills i0/i1/w for `size` outputs over `extent` source pixels (scale: source px per output). */
+/**
+ * Fills i0/i1/w for `size` outputs over `extent` source pixels (scale: source px per output).
+ * @param {number} size @param {number} extent @param {number} scale
+ * @param {Int32Array} i0 @param {Int32Array} i1 @param {Float32Array} w
+ */
 function axis(size, extent, scale, i0, i1, w) {
   const max = extent - 1;
   for (let o = 0; o < size; o++) {
@@ -31,7 +35,10 @@ function axis(size, extent, scale, i0, i1, w) {
   }
 }
 
-/** The YUV → RGB coefficients of a VideoColorSpace matrix and range. */
+/**
+ * The YUV → RGB coefficients of a VideoColorSpace matrix and range.
+ * @param {string | null | undefined} matrix @param {boolean | null | undefined} fullRange
+ */
 function coefficients(matrix, fullRange) {
   const bt709 = matrix === 'bt709';
   const [kr, kb] = bt709 ? [0.2126, 0.0722] : [0.299, 0.114];
@@ -52,6 +59,12 @@ function coefficients(matrix, fullRange) {
  * Writes `size` × `size` RGBA pixels into `dst` from a square frame copied by VideoFrame.copyTo:
  * `src` the bytes, `frame` = { format, width, height, layout: [{ offset, stride }, …], matrix,
  * fullRange }.
+ * @param {Uint8Array} src the frame's bytes as copyTo wrote them
+ * @param {{ format: string, width: number, height: number, layout: { offset: number, stride: number }[],
+ *   matrix?: string | null, fullRange?: boolean | null }} frame
+ * @param {number} size output side in pixels
+ * @param {Uint8Array | Uint8ClampedArray} dst size × size × 4 bytes
+ * @returns {void}
  */
 export function planesToRgba(src, frame, size, dst) {
   const { format, width, height, layout } = frame;
