@@ -425,12 +425,16 @@ fuzz() {
 
 # ./build.sh mutants [FILE...]: cargo-mutants (installed once) over the portable arithmetic —
 # each mutant rebuilds the crate, so it is budgeted: one job, the unoptimised `mutants` profile,
-# only the tests that cover these files (the library's unit tests and tests/kernels.rs), a
-# 60-second timeout. The report lands in target/mutants-report/mutants.out/ (caught.txt,
+# only the tests that cover these files (the library's unit tests, tests/kernels.rs and
+# tests/softmax_litert.rs), a 60-second timeout. The report lands in
+# target/mutants-report/mutants.out/ (caught.txt,
 # missed.txt, unviable.txt, timeout.txt). The SIMD128 kernels (wasm only) are out of its reach:
 # README lists the hand-made mutants that check their tests.
 MUTANTS_VERSION=27.1.0
-MUTANT_FILES=(src/kernels/requantize.rs src/kernels/reference.rs src/kernels/scalar.rs src/kernels/mod.rs src/image/mod.rs)
+MUTANT_FILES=(src/kernels/requantize.rs src/kernels/reference.rs src/kernels/scalar.rs src/kernels/arith.rs
+  src/kernels/mod.rs src/image/mod.rs)
+# The tests each mutant runs ($MUTANT_TESTS overrides, e.g. "--test kernels" for the kernels alone).
+MUTANT_TESTS=${MUTANT_TESTS:---lib --test kernels --test softmax_litert}
 mutants() {
   if [ "$(cargo mutants --version 2>/dev/null | awk '{print $2}')" != "$MUTANTS_VERSION" ]; then
     stage "installing cargo-mutants $MUTANTS_VERSION (a few minutes, once)"
@@ -441,7 +445,7 @@ mutants() {
   for f in "${files[@]}"; do args+=(--file "$f"); done
   stage "cargo-mutants over ${files[*]}"
   cargo mutants "${args[@]}" --jobs 1 --profile mutants --timeout 60 --output target/mutants-report \
-    --exclude-re 'impl Debug' -- --lib --test kernels
+    --exclude-re 'impl Debug' -- $MUTANT_TESTS
 }
 
 case "${1:-build}" in

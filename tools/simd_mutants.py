@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Hand-made mutants of the wasm-only SIMD128 kernels (cargo-mutants cannot reach them: it
+builds natively). For each: apply it to the source, run tests/kernels.rs compiled to wasm32 in
+Node (`wasm-pack test --node`), record which tests fail, restore the file. A mutant whose text
+is no longer in the source is reported SKIPPED (update the list when the kernels change).
+
+Run from the repository root: python3 tools/simd_mutants.py [LOG]
+(about a minute per mutant). README's Tests section lists the last results."""
+import subprocess, sys, re, os
+M = [
+ ("requant.rs: multiplier > 1 left shift deleted", "src/kernels/simd128/requant.rs",
+  "let x = i32x4_shl(acc, self.left);", "let x = acc;"),
+ ("requant.rs: float formulation drops its offset c", "src/kernels/simd128/requant.rs",
+  "let y = f32x4_add(f32x4_mul(f32x4_convert_i32x4(acc), self.m), self.c);",
+  "let y = f32x4_mul(f32x4_convert_i32x4(acc), self.m);"),
+ ("requant.rs: the sign term of the signed single rounding dropped", "src/kernels/simd128/requant.rs",
+  "        if SIGNED {\n", "        if false {\n"),
+ ("requant.rs: activation clamp dropped", "src/kernels/simd128/requant.rs",
+  "u8x16_min(u8x16_max(u8x16_narrow_i16x8(w, w), self.min), self.max)", "u8x16_narrow_i16x8(w, w)"),
+ ("gemm.rs: uint8 tile stores one channel too few in a partial block (tail length)", "src/kernels/simd128/gemm.rs",
+  "    let valid = (n - c0).min(NR);\n    for (r, acc) in acc.iter().enumerate() {\n        let bytes",
+  "    let valid = (n - c0).min(NR);\n    let valid = if valid < NR { valid - 1 } else { valid };\n    for (r, acc) in acc.iter().enumerate() {\n        let bytes"),
+ ("gemm.rs: float tile stores one channel too few in a partial block", "src/kernels/simd128/gemm.rs",
+  "    let valid = (n - c0).min(NR);\n    for (r, acc) in acc.iter().enumerate() {\n        let v0",
+  "    let valid = (n - c0).min(NR);\n    let valid = if valid < NR { valid - 1 } else { valid };\n    for (r, acc) in acc.iter().enumerate() {\n        let v0"),
+ ("gemm.rs: uint8 remainder pixels (band not a multiple of 4) skipped", "src/kernels/simd128/gemm.rs",
+  "                while p < end {\n                    let acc = tile_u8::<1>",
+  "                while p + 1 < end {\n                    let acc = tile_u8::<1>"),
+ ("gemm.rs: pack_u8 forgets the filter zero point", "src/kernels/simd128/gemm.rs",
+  "= (i32::from(v) - zero_point) as i16;", "= i32::from(v) as i16;"),
+ ("depthwise.rs: off-by-one tap (the 9th tap reads the 8th's input)", "src/kernels/simd128/depthwise.rs",
+  "let last = origin.add(offsets3[8]);", "let last = origin.add(offsets3[7]);"),
+ ("depthwise.rs: the ring's right border left unzeroed", "src/kernels/simd128/depthwise.rs",
+  "        dst[(g.pad_left + g.in_w) * c8..].fill(zero);\n", ""),
+ ("mod.rs: widen_sub skips the last element of its scalar tail", "src/kernels/simd128/mod.rs",
+  "    for j in i..n {", "    for j in i..n.saturating_sub(1) {"),
+ ("pool.rs: uint8 average truncates instead of rounding", "src/kernels/simd128/pool.rs",
+  "(a + n / 2) / n", "a / n"),
+]
+log = open(sys.argv[1] if len(sys.argv) > 1 else "/dev/stdout", "w")
+env = dict(os.environ)
+env["PATH"] = os.path.expanduser("~/.cargo/bin") + ":" + os.path.join(os.getcwd(), "node_modules/.bin") + ":" + env["PATH"]
+for name, path, old, new in M:
+    src = open(path).read()
+    if src.count(old) != 1:
+        print(f"SKIPPED (the code changed: {old!r} found {src.count(old)} times)  {name}", file=log, flush=True)
+        continue
+    open(path, "w").write(src.replace(old, new))
+    try:
+        r = subprocess.run(["wasm-pack", "test", "--node", "--mode", "no-install", "--", "--test", "kernels"],
+                           capture_output=True, text=True, env=env)
+    finally:
+        open(path, "w").write(src)
+    out = r.stdout + r.stderr
+    failed = sorted(set(re.findall(r"^test (\w+) \.\.\. FAIL", out, re.M)))
+    if r.returncode == 0:
+        verdict = "SURVIVED"
+    elif failed:
+        verdict = "caught by " + ", ".join(failed)
+    else:
+        verdict = "BUILD FAILED? " + out[-300:].replace("\n", " ")
+    print(f"{verdict:60}  {name}", file=log, flush=True)
