@@ -6,8 +6,9 @@
 #   ./build.sh test [SUITE...]  build, then the test suites: lint rust wasm node litert browser
 #                       consumer bundlers (default: all)
 #   ./build.sh demo     build, then serve www/ on http://127.0.0.1:8080/ (foreground)
-#   ./build.sh bench    benchmark against tfjs-tflite in headless Chromium, plus Node, a
-#                       per-layer profile and the live loop; results in bench/results/ (not a test)
+#   ./build.sh bench    benchmark against tfjs-tflite and LiteRT.js in headless Chromium (warm
+#                       and cold start), plus Node, a per-layer profile and the live loop;
+#                       results in bench/results/ (not a test)
 #   ./build.sh soak     10,000 frames per model, a model-switch storm, 1,000 load/dispose cycles
 #   ./build.sh mutate   the full one-byte mutation sweep over every model (long; CI runs a sample)
 #   ./build.sh fuzz [S] cargo-fuzz each fuzz target for S seconds (default 60)
@@ -368,8 +369,10 @@ bench() {
   build_pkg
   ensure_chromium
   export_data_dirs
-  stage "browser benchmark: ours vs tfjs-tflite, 1 and 2 threads, all 8 models"
+  stage "browser benchmark: ours vs tfjs-tflite and LiteRT.js, 1 and 2 threads, all 8 models"
   node bench/browser.mjs --runs "${RUNS:-50}"
+  stage "cold start: page load to first result, ours vs tfjs-tflite and LiteRT.js (bench/results/coldstart-latest.*)"
+  node bench/coldstart.mjs --runs "${COLD_RUNS:-3}"
   ensure_firefox
   stage "browser benchmark in Firefox ESR: ours vs tfjs-tflite, 1 and 2 threads, all 8 models"
   node bench/browser.mjs --browser firefox --runs "${RUNS:-50}" \
