@@ -7,7 +7,7 @@ import { MobileNetError, wrap } from './errors.js';
 import { frameToRgba, resultOptions } from './frames.js';
 import { capabilities, initVariant, setAssetBase, singleVariant } from './loader.js';
 import { LIVE_FRAME, LIVE_SIZE, LiveVideo } from './live.js';
-import { loadLocal } from './local.js';
+import { loadLocal, warmLocal } from './local.js';
 import { inWorker, platform } from './platform.js';
 import { sha256 } from './sha256.js';
 import { cachedFetch, readSource } from './source.js';
@@ -86,23 +86,31 @@ export class MobileNet {
       throw new MobileNetError('INPUT_INVALID',
         'worker: true needs a browser page (module Workers); in Node and inside a Worker the model runs in place');
     }
-    const cacheable = options.cache && typeof caches !== 'undefined' && (typeof source === 'string' || source instanceof URL);
-    const src = cacheable ? await cachedFetch(new URL(String(source), globalThis.location?.href).href) : source;
     const limits = checkLimits(options.limits);
-    const bytes = await readSource(src, options.onProgress);
-    if (limits.maxModelBytes && bytes.length > limits.maxModelBytes) {
-      throw new MobileNetError('LIMITS_EXCEEDED', `the model is ${bytes.length} bytes, the limit is ${limits.maxModelBytes}`);
-    }
     singleVariant(); // NO_SIMD before anything starts
+    // The model downloads while the engine starts (its .wasm fetched and compiled, its threads
+    // started): neither waits for the other.
+    const cacheable = options.cache && typeof caches !== 'undefined' && (typeof source === 'string' || source instanceof URL);
+    const bytesPromise = (async () => {
+      const src = cacheable ? await cachedFetch(new URL(String(source), globalThis.location?.href).href) : source;
+      const bytes = await readSource(src, options.onProgress);
+      if (limits.maxModelBytes && bytes.length > limits.maxModelBytes) {
+        throw new MobileNetError('LIMITS_EXCEEDED', `the model is ${bytes.length} bytes, the limit is ${limits.maxModelBytes}`);
+      }
+      return bytes;
+    })();
+    bytesPromise.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
     if (useWorker) {
       const assetBase = options.assetBase == null ? null : new URL(String(options.assetBase), globalThis.location?.href).href;
-      const driver = new WorkerDriver({ bytes, threads: threaded ? threads : 1, limits, assetBase }, options.onRestart);
+      const driver = new WorkerDriver({ bytes: null, threads: threaded ? threads : 1, limits, assetBase }, options.onRestart);
       try {
-        await driver.start();
-        return new MobileNet(driver, bytes);
+        await driver.start(bytesPromise);
+        return new MobileNet(driver, await bytesPromise);
       } catch (e) {
         driver.worker?.terminate();
         const err = wrap(e);
+        // The model itself could not be had: that is the error.
+        const bytes = await bytesPromise;
         // Asked for the Worker form: say why it cannot be had. Only wanted threads: run on
         // one thread here, and say why threads are off.
         if (options.worker || err.code !== 'NETWORK') throw err;
@@ -110,6 +118,8 @@ export class MobileNet {
         return new MobileNet(await MobileNet.#local(bytes, 1, limits, reason), bytes);
       }
     }
+    warmLocal(threaded ? threads : 1);
+    const bytes = await bytesPromise;
     // Why one thread: said unless one thread is what the caller asked for.
     return new MobileNet(await MobileNet.#local(bytes, threaded ? threads : 1, limits,
       !threaded && options.threads !== 1 ? caps.reason : null), bytes);

@@ -155,6 +155,19 @@ async function engineIn(backend, threads, bytes, limits, threadsReason) {
  * Loads a model into a build in this thread: the threaded build when `threads` > 1 and the
  * context allows it, else (or if the threads cannot start) the single-threaded one.
  */
+/** Starts instantiating the build `loadLocal(…, threads, …)` will use (its .wasm fetched and
+ *  compiled, its threads started) before the model is there. Failures are left for loadLocal
+ *  to report (a failed start is not kept). */
+export function warmLocal(threads) {
+  try {
+    const single = singleVariant();
+    const name = threads > 1 && capabilities().reason === null ? threadedVariant(single) : single;
+    initVariant(name, threads).catch(() => {});
+  } catch {
+    // NO_SIMD: loadLocal says so.
+  }
+}
+
 export async function loadLocal(bytes, threads, limits) {
   const single = singleVariant();
   let reason = threads > 1 ? capabilities().reason : null;

@@ -35,8 +35,9 @@ export class WorkerDriver {
     this.restarts = 0;
   }
 
-  /** Starts the Worker and loads the model in it. */
-  async start() {
+  /** Starts the Worker and loads the model in it. `bytesPromise` (first start): the model,
+   *  still downloading — the Worker starts the engine meanwhile. */
+  async start(bytesPromise) {
     const base = getAssetBase();
     const url = base ? new URL('worker.js', base) : new URL('./worker.js', import.meta.url);
     let worker;
@@ -81,6 +82,10 @@ export class WorkerDriver {
       if (pending.length) for (const p of pending) p.crash(e.message ?? String(e));
       else this.restart(e.message ?? String(e)).catch(() => {});
     };
+    if (bytesPromise) {
+      this.call('warm', { threads: this.load.threads, assetBase: this.load.assetBase }).catch(() => {});
+      this.load.bytes = await bytesPromise;
+    }
     this.cachedInfo = await this.call('load', this.load);
   }
 

@@ -3,7 +3,7 @@
 // may do) and answers {id, ok, result | error} messages. Frames and outputs are transferred.
 // It imports the engine driver only (not the Worker form), so bundlers see no Worker inside it
 // but the threads' own.
-import { loadLocal } from './local.js';
+import { loadLocal, warmLocal } from './local.js';
 import { setAssetBase } from './loader.js';
 import { transferables } from './teach-engine.js';
 
@@ -17,6 +17,13 @@ async function handle(msg) {
       setAssetBase(msg.assetBase ?? null);
       driver = await loadLocal(msg.bytes, msg.threads, msg.limits);
       return [driver.info()];
+    case 'warm':
+      // The engine starts while the page still downloads the model.
+      if (!driver) {
+        setAssetBase(msg.assetBase ?? null);
+        warmLocal(msg.threads);
+      }
+      return [null];
     case 'infer': {
       const out = driver.infer(msg.input);
       return [out, [out.buffer]];
@@ -55,7 +62,7 @@ async function handle(msg) {
 
 self.onmessage = async ({ data }) => {
   try {
-    if (!driver && data.type !== 'load' && data.type !== 'dispose') {
+    if (!driver && data.type !== 'load' && data.type !== 'warm' && data.type !== 'dispose') {
       throw Object.assign(new Error('no model is loaded in this worker'), { code: 'INVALID_STATE' });
     }
     const [result, transfer = []] = await handle(data);
