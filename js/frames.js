@@ -73,10 +73,11 @@ export function topK(scores, k) {
 /**
  * Validates classify's result options once, on the caller's side: `topK` (integer ≥ 0, default
  * 5), `scoreThreshold` (0..1, default 0: keep scores ≥ it), `allow` / `deny` (class labels or
- * indices). Returns a structured-cloneable form ({ topK, scoreThreshold, allow, deny } with
+ * indices; labels are the model's own, `labels`). Returns a structured-cloneable form ({ topK, scoreThreshold, allow, deny } with
  * index arrays or null) for the engine's side.
  */
-export function resultOptions(options = {}, classes = LABELS.length) {
+export function resultOptions(options = {}, labels = LABELS) {
+  const classes = labels.length;
   if (options === null || typeof options !== 'object') {
     throw new MobileNetError('INPUT_INVALID', 'classify options must be an object');
   }
@@ -92,7 +93,7 @@ export function resultOptions(options = {}, classes = LABELS.length) {
     if (!Array.isArray(list)) throw new MobileNetError('INPUT_INVALID', `${name} must be an array of labels or class indices`);
     return list.map((c) => {
       if (Number.isInteger(c) && c >= 0 && c < classes) return c;
-      const i = typeof c === 'string' ? LABELS.indexOf(c) : -1;
+      const i = typeof c === 'string' ? labels.indexOf(c) : -1;
       if (i < 0 || i >= classes) {
         throw new MobileNetError('INPUT_INVALID', `${name}: ${JSON.stringify(c)} is neither a label nor a class index 0..${classes - 1}`);
       }
@@ -102,9 +103,10 @@ export function resultOptions(options = {}, classes = LABELS.length) {
   return { topK: k, scoreThreshold, allow: indices(allow, 'allow'), deny: indices(deny, 'deny') };
 }
 
-/** The ranked classes of `scores` under result options from resultOptions(). */
-export function toClasses(scores, { topK: k, scoreThreshold = 0, allow = null, deny = null }) {
-  const label = (index) => LABELS[index] ?? `class ${index}`;
+/** The ranked classes of `scores` under result options from resultOptions(), named by the
+ *  model's labels (ImageNet's, or those a taught-and-exported file carries in its metadata). */
+export function toClasses(scores, { topK: k, scoreThreshold = 0, allow = null, deny = null }, labels = LABELS) {
+  const label = (index) => labels[index] ?? `class ${index}`;
   if (!allow && !deny && scoreThreshold === 0) {
     return topK(scores, k).map((index) => ({ index, label: label(index), score: scores[index] }));
   }

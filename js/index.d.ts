@@ -84,6 +84,8 @@ export interface ModelInfo {
   backend: 'simd128' | 'relaxed-simd' | 'threads' | 'threads-relaxed-simd';
   /** Why this model runs on one thread although more were asked for (null otherwise). */
   threadsReason: string | null;
+  /** The labels in the file's metadata (a file from `exportTflite()`), or null: ImageNet's. */
+  labels: string[] | null;
   /** What the context running the engine offers (see {@link MobileNet.capabilities}). */
   capabilities: Capabilities;
 }
@@ -289,6 +291,8 @@ export class MobileNet {
   static fromZoo(options?: ZooOptions): Promise<MobileNet>;
   /** Model facts at the current resolution. */
   readonly info: ModelInfo;
+  /** The class names results carry: ImageNet's 1001, or the taught labels of an exported file. */
+  readonly labels: readonly string[];
   /** Raw HWC input tensor → raw output (1001 values). */
   infer(input: Uint8Array): Promise<Uint8Array>;
   infer(input: Float32Array): Promise<Float32Array>;

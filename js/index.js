@@ -8,6 +8,7 @@ import { frameToRgba, resultOptions } from './frames.js';
 import { capabilities, initVariant, setAssetBase, singleVariant } from './loader.js';
 import { LIVE_FRAME, LIVE_SIZE, LiveVideo } from './live.js';
 import { loadLocal, warmLocal } from './local.js';
+import { LABELS } from './labels.js';
 import { inWorker, platform } from './platform.js';
 import { sha256 } from './sha256.js';
 import { cachedFetch, readSource } from './source.js';
@@ -188,6 +189,12 @@ export class MobileNet {
     }
   }
 
+  /** The class names results carry: ImageNet's 1001, or the taught labels a file exported by
+   *  `exportTflite()` records in its metadata. */
+  get labels() {
+    return this.info.labels ?? LABELS;
+  }
+
   /** Runs the model on a raw HWC input tensor (Uint8Array for uint8 models, Float32Array for
    *  float ones); resolves to the raw output. */
   infer(input) {
@@ -203,7 +210,7 @@ export class MobileNet {
    *   classes in `allow` / none in `deny` (labels or indices)
    */
   classify(frame, options = {}) {
-    return this.#runWith(() => [frameToRgba(frame), resultOptions(options)], (d, [rgba, o]) => d.classify(rgba, o));
+    return this.#runWith(() => [frameToRgba(frame), resultOptions(options, this.labels)], (d, [rgba, o]) => d.classify(rgba, o));
   }
 
   /**

@@ -117,7 +117,7 @@ function videoTracks(video) {
 const LIVE_OPTIONS = ['topK', 'scoreThreshold', 'allow', 'deny', 'onError', 'pauseWhenHidden', 'resize'];
 
 /** Validates classifyVideo's options. @param {object} options */
-function checkOptions(options) {
+function checkOptions(options, labels) {
   if (options === null || typeof options !== 'object') {
     throw new MobileNetError('INPUT_INVALID', 'classifyVideo options must be an object');
   }
@@ -136,7 +136,7 @@ function checkOptions(options) {
   if (resize !== 'browser' && resize !== 'engine') {
     throw new MobileNetError('INPUT_INVALID', `resize must be 'browser' or 'engine', not ${JSON.stringify(resize)}`);
   }
-  return { result: resultOptions(options), onError, pauseWhenHidden, resize };
+  return { result: resultOptions(options, labels), onError, pauseWhenHidden, resize };
 }
 
 /**
@@ -179,7 +179,7 @@ export class LiveVideo {
     if (typeof onResult !== 'function') {
       throw new MobileNetError('INPUT_INVALID', 'classifyVideo needs an onResult callback function');
     }
-    this.#opts = checkOptions(options);
+    this.#opts = checkOptions(options, net.labels);
     if (!video.srcObject && !video.currentSrc && !video.src) {
       throw new MobileNetError('INPUT_INVALID',
         'the video has no source: set video.srcObject to the camera\'s MediaStream (getUserMedia) first');
@@ -281,7 +281,7 @@ export class LiveVideo {
   /** Changes the result options (topK, scoreThreshold, allow, deny) from the next frame on.
    *  @param {{ topK?: number, scoreThreshold?: number, allow?: (string|number)[], deny?: (string|number)[] }} options */
   setOptions(options) {
-    const o = resultOptions(options);
+    const o = resultOptions(options, this.#net.labels);
     this.#opts = { ...this.#opts, result: o };
   }
 

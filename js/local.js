@@ -3,14 +3,17 @@
 // its memory). Used directly on a page's main thread or in Node, and by worker.js.
 import { MobileNetError, wrap } from './errors.js';
 import { toClasses } from './frames.js';
+import { LABELS } from './labels.js';
 import { planesToRgba } from './yuv.js';
 import { capabilities, initVariant, noteThreadFailure, singleVariant, threadedVariant } from './loader.js';
 import { teachOp } from './teach-engine.js';
 
 /** Runs the engine in this thread. */
 export class LocalDriver {
-  constructor(engine, glue, backend, threadsReason) {
+  constructor(engine, glue, backend, threadsReason, labels = LABELS) {
     this.engine = engine;
+    /** The class names: ImageNet's, or those in the file's metadata (an exported taught model). */
+    this.labels = labels;
     this.glue = glue;
     this.backend = backend;
     this.threadsReason = threadsReason;
@@ -26,6 +29,7 @@ export class LocalDriver {
       backend: this.backend,
       threadsReason: this.threadsReason,
       capabilities: capabilities(),
+      labels: this.labels === LABELS ? null : this.labels,
     };
   }
 
@@ -61,7 +65,7 @@ export class LocalDriver {
     const e = this.engine;
     this.loadFrame(frame);
     const scores = new Float32Array(this.memory.buffer, e.classifyInPlace(frame.width, frame.height), e.outputLength);
-    return toClasses(scores, options);
+    return toClasses(scores, options, this.labels);
   }
 
   /** classify() of the live loop: the same, with the time of the copy into the engine and of
@@ -87,7 +91,7 @@ export class LocalDriver {
     const t1 = performance.now();
     const at = e.classifyInPlace(frame.width, frame.height);
     const t2 = performance.now();
-    const classes = toClasses(new Float32Array(this.memory.buffer, at, e.outputLength), options);
+    const classes = toClasses(new Float32Array(this.memory.buffer, at, e.outputLength), options, this.labels);
     return { classes, copyMs: t1 - t0, inferMs: t2 - t1 };
   }
 
@@ -145,7 +149,9 @@ async function engineIn(backend, threads, bytes, limits, threadsReason) {
     const l = limits;
     const engine = glue.Engine.withLimits(bytes, l.maxModelBytes ?? 0, l.maxTensorElements ?? 0, l.maxResolution ?? 0,
       l.maxMacs ?? 0, l.maxFramePixels ?? 0);
-    return new LocalDriver(engine, glue, backend, threadsReason);
+    const embedded = glue.embeddedLabels(bytes);
+    const labels = embedded != null && embedded.split('\n').length === engine.outputLength ? embedded.split('\n') : LABELS;
+    return new LocalDriver(engine, glue, backend, threadsReason, labels);
   } catch (e) {
     throw wrap(e);
   }

@@ -44,6 +44,7 @@ for (const name of ['mobilenet_v1_0.25_128_quant', 'mobilenet_v1_0.25_128_float'
         assert.equal(top, best, `${images[truth].label} ${crop} (${calibration ? '' : 'un'}calibrated): outputs ${out}, head logits ${logits}`);
         const [first] = await taught.classify(frame, { topK: 1 });
         assert.equal(first.index, best);
+        assert.equal(first.label, head.labels[best], 'classify names the taught class, not ImageNet\'s');
       }
       taught.dispose();
     }
@@ -83,6 +84,11 @@ test('classifier.exportTflite(): the trained head as a .tflite that loads here w
   assert.deepEqual(await embeddedLabels(file), ['cat', 'bird', 'parrot']);
   const taught = await MobileNet.load(file);
   assert.equal(taught.info.classes, 3);
+  assert.deepEqual(taught.labels, ['cat', 'bird', 'parrot']);
+  assert.deepEqual(taught.info.labels, ['cat', 'bird', 'parrot']);
+  assert.equal(net.info.labels, null, 'an ImageNet file has no labels of its own');
+  assert.equal(net.labels.length, 1001);
+  await rejects(taught.classify(squareFrame(images[0].image, 128), { allow: ['tabby'] }), 'INPUT_INVALID', /neither a label/);
   for (const { label, image } of images) {
     for (const v of variants.heldBack(image)) {
       const frame = squareFrame(v, 128);
@@ -90,6 +96,10 @@ test('classifier.exportTflite(): the trained head as a .tflite that loads here w
       assert.equal(p.label, label);
       const out = await taught.infer(rawInput(frame, 'uint8'));
       assert.equal(clf.labels[[...out.keys()].sort((a, b) => out[b] - out[a] || a - b)[0]], p.label, `${label}: ${out}`);
+      const [top] = await taught.classify(frame, { topK: 1 });
+      assert.equal(top.label, label, `classify() of the exported file: ${label}`);
+      const only = await taught.classify(frame, { allow: [label === 'cat' ? 'bird' : 'cat'] });
+      assert.equal(only.length, 1, 'allow takes the taught labels');
     }
   }
   await net.setResolution(160);
