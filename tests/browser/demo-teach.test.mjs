@@ -2,7 +2,8 @@
 // a fake camera that switches between two scenes: getUserMedia answers with a canvas's
 // captureStream() drawing cat.bmp or bird.bmp (the test picks the scene). Two classes are
 // added and recorded by holding their buttons, the live bars follow the scene (k-NN, then the
-// trained head, and mixed with ImageNet's top 3), the JSON downloads, the save survives a
+// trained head, and mixed with ImageNet's top 3), the JSON and the .tflite download (the
+// .tflite loads in this package with the taught labels), the save survives a
 // reload, ImageNet comes back, and the
 // track ending in Teach mode shows the camera's own state. Screenshots: target/screenshots/.
 import assert from 'node:assert/strict';
@@ -11,7 +12,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { browser, serve } from '../../tools/chromium.mjs';
 import { browsersUnderTest } from '../../tools/browsers.mjs';
-import { ROOT } from '../node/data.mjs';
+import { IMAGES, ROOT } from '../node/data.mjs';
+import { MobileNet } from '../../pkg/node.js';
+import { decodeImage } from '../../pkg/decode.js';
 
 const ARTIFACTS = join(ROOT, 'target', 'screenshots');
 const skip = browsersUnderTest().includes('chromium') ? false : 'MOBILENET_BROWSERS does not include chromium';
@@ -123,6 +126,21 @@ test('[chromium] Teach mode: two classes recorded from a two-scene camera, live 
   assert.match(saved.model.sha256, /^[0-9a-f]{64}$/);
   assert.ok(saved.head, 'the trained head is in the JSON');
   assert.match(dl.suggestedFilename(), /^taught-mobilenet_v1_1\.0_224_quant/);
+
+  // Download the .tflite: the taught model, which this package (here in Node) loads with the
+  // taught labels and which names the scenes right.
+  assert.equal(await page.locator('#teach-tflite').isVisible(), true);
+  const [tf] = await Promise.all([page.waitForEvent('download'), page.locator('#teach-tflite').click()]);
+  assert.match(tf.suggestedFilename(), /^taught-mobilenet_v1_1\.0_224_quant\.tflite$/);
+  const file = new Uint8Array(await readFile(await tf.path()));
+  assert.equal(new TextDecoder().decode(file.subarray(4, 8)), 'TFL3', 'a TFLite flatbuffer');
+  const taught = await MobileNet.load(file, { threads: 1 });
+  assert.deepEqual(taught.labels, ['my cat', 'my bird']);
+  for (const [image, label] of [['cat.bmp', 'my cat'], ['bird.bmp', 'my bird']]) {
+    const [top] = await taught.classify(decodeImage(await readFile(join(IMAGES, image)), image), { topK: 1 });
+    assert.equal(top.label, label, `the exported file on ${image}`);
+  }
+  taught.dispose();
 
   await page.locator('#teach-save').click();
   await page.waitForFunction(() => document.getElementById('teach-status').dataset.saved === 'true', null, { timeout: 30000 });
