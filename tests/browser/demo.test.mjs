@@ -78,12 +78,15 @@ test('[chromium] live camera: Egyptian cat with the 1.0 uint8 model; α = 0.25 c
   await page.waitForFunction(() => document.getElementById('camera-state').dataset.state === 'live', null, { timeout: 30000 });
   await page.waitForFunction(() => document.getElementById('top').dataset.top1 === 'Egyptian cat', null, { timeout: 30000 });
   assert.equal(await status(page).getAttribute('data-file'), 'mobilenet_v1_1.0_224_quant.tflite');
-  await page.waitForFunction(() => document.getElementById('latency').dataset.ms);
+  // Medians over at least three frames: the first frame after a (re)load runs cold.
+  await page.waitForFunction(() => document.getElementById('infer').dataset.ms && Number(document.getElementById('fps').textContent) >= 3,
+    null, { timeout: 30000 });
   const before = {
     macs: await page.textContent('#macs'),
     params: await page.textContent('#params'),
     accuracy: await page.textContent('#accuracy'),
     latency: Number(await page.getAttribute('#latency', 'data-ms')),
+    infer: Number(await page.getAttribute('#infer', 'data-ms')),
   };
   assert.equal(before.macs, '568.7 M');
   assert.match(before.accuracy, /^69\.7% \/ 89\.5% as published for 1\.0×224$/);
@@ -97,15 +100,18 @@ test('[chromium] live camera: Egyptian cat with the 1.0 uint8 model; α = 0.25 c
   // α = 0.25: another file, another cost, another latency; the camera keeps running.
   await page.selectOption('#alpha', '0.25');
   await page.waitForFunction(() => document.getElementById('model-status').dataset.file === 'mobilenet_v1_0.25_128_quant.tflite');
-  await page.waitForFunction(() => document.getElementById('latency').dataset.ms && document.getElementById('latency').textContent !== '–');
+  await page.waitForFunction(() => document.getElementById('infer').dataset.ms && Number(document.getElementById('fps').textContent) >= 3,
+    null, { timeout: 30000 });
   assert.equal(await page.textContent('#macs'), '41.0 M');
   assert.notEqual(await page.textContent('#params'), before.params);
   assert.match(await status(page).textContent(), /running at 224×224 \(trained at 128\)/);
   assert.match(await page.textContent('#accuracy'), /^48\.2% \/ 73\.8% as published for 0\.25×224 — the running file was trained at 128/);
   assert.equal(await page.getAttribute('#chart circle.current', 'data-current'), '0.25_224');
   assert.equal(await page.getAttribute('#camera-state', 'data-state'), 'live', 'the camera kept running');
-  const after = Number(await page.getAttribute('#latency', 'data-ms'));
-  assert.ok(after < before.latency, `α 0.25 is faster than α 1 (${after} vs ${before.latency} ms)`);
+  // The model's own time (14× fewer multiply-adds), not frame-to-result, which the camera's
+  // frame pacing and the machine's load can dominate.
+  const after = Number(await page.getAttribute('#infer', 'data-ms'));
+  assert.ok(after < before.infer, `α 0.25 infers faster than α 1 (${after} vs ${before.infer} ms)`);
   await page.screenshot({ path: join(ARTIFACTS, 'demo-live-0.25.png'), fullPage: true });
 
   // Auto: an easy target picks the most accurate configuration; an impossible one the fastest.
