@@ -4,12 +4,13 @@
 // pattern — neither can play a file): the live camera loop. $MOBILENET_BROWSERS picks browsers.
 // Screenshots: target/screenshots/.
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { decodeImage } from '../../pkg/decode.js';
 import { browser, serve } from '../../tools/chromium.mjs';
 import { browsersUnderTest, openBrowser } from '../../tools/browsers.mjs';
+import { writeY4m } from '../../tools/y4m.mjs';
 import { IMAGES, ROOT } from '../node/data.mjs';
 
 const ARTIFACTS = join(ROOT, 'target', 'screenshots');
@@ -18,37 +19,6 @@ const skip = CHROMIUM ? false : 'MOBILENET_BROWSERS does not include chromium';
 let server;
 let camera; // a Chromium whose fake webcam shows the cat
 let plain; // a Chromium without a camera
-
-/** Writes a Y4M (C420) file of the RGBA image, cropped to even dimensions. */
-async function writeY4m(image, path, frames = 3) {
-  const w = image.width & ~1;
-  const h = image.height & ~1;
-  const px = (x, y) => image.data.subarray((y * image.width + x) * 4, (y * image.width + x) * 4 + 3);
-  const Y = Buffer.alloc(w * h);
-  const U = Buffer.alloc((w / 2) * (h / 2));
-  const V = Buffer.alloc((w / 2) * (h / 2));
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const [r, g, b] = px(x, y);
-      Y[y * w + x] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
-    }
-  }
-  for (let y = 0; y < h; y += 2) {
-    for (let x = 0; x < w; x += 2) {
-      let [r, g, b] = [0, 0, 0];
-      for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
-        const p = px(x + dx, y + dy);
-        r += p[0] / 4; g += p[1] / 4; b += p[2] / 4;
-      }
-      const i = (y / 2) * (w / 2) + x / 2;
-      U[i] = Math.max(0, Math.min(255, Math.round(-0.169 * r - 0.331 * g + 0.5 * b + 128)));
-      V[i] = Math.max(0, Math.min(255, Math.round(0.5 * r - 0.419 * g - 0.081 * b + 128)));
-    }
-  }
-  const parts = [Buffer.from(`YUV4MPEG2 W${w} H${h} F30:1 Ip A1:1 C420jpeg\n`)];
-  for (let f = 0; f < frames; f++) parts.push(Buffer.from('FRAME\n'), Y, U, V);
-  await writeFile(path, Buffer.concat(parts));
-}
 
 before(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
