@@ -149,8 +149,8 @@ async function engineIn(backend, threads, bytes, limits, threadsReason) {
     const l = limits;
     const engine = glue.Engine.withLimits(bytes, l.maxModelBytes ?? 0, l.maxTensorElements ?? 0, l.maxResolution ?? 0,
       l.maxMacs ?? 0, l.maxFramePixels ?? 0);
-    const embedded = glue.embeddedLabels(bytes);
-    const labels = embedded != null && embedded.split('\n').length === engine.outputLength ? embedded.split('\n') : LABELS;
+    const names = glue.embeddedLabels(bytes)?.split('\n');
+    const labels = names?.length === engine.outputLength ? names : LABELS;
     return new LocalDriver(engine, glue, backend, threadsReason, labels);
   } catch (e) {
     throw wrap(e);
