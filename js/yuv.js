@@ -55,6 +55,17 @@ function coefficients(matrix, fullRange) {
   };
 }
 
+/** One channel of a packed-RGB frame, interpolated between rows `row0`/`row1` (offsets of the
+ *  channel in those rows) at columns `a`/`c` with weights `wx`, `wy`; rounded. (A plain function,
+ *  not a closure per pixel: this is the live loop's hot path.)
+ * @param {Uint8Array} src @param {number} row0 @param {number} row1 @param {number} a
+ * @param {number} c @param {number} wx @param {number} wy @returns {number} */
+function bilerp(src, row0, row1, a, c, wx, wy) {
+  const top = src[row0 + a] + (src[row0 + c] - src[row0 + a]) * wx;
+  const bottom = src[row1 + a] + (src[row1 + c] - src[row1 + a]) * wx;
+  return (top + (bottom - top) * wy + 0.5) | 0;
+}
+
 /**
  * Writes `size` × `size` RGBA pixels into `dst` from a square frame copied by VideoFrame.copyTo:
  * `src` the bytes, `frame` = { format, width, height, layout: [{ offset, stride }, …], matrix,
@@ -88,14 +99,9 @@ export function planesToRgba(src, frame, size, dst) {
         const a = t.x0[x] * 4;
         const c = t.x1[x] * 4;
         const wx = t.wx[x];
-        const lerp2 = (ch) => {
-          const top = src[row0 + a + ch] + (src[row0 + c + ch] - src[row0 + a + ch]) * wx;
-          const bottom = src[row1 + a + ch] + (src[row1 + c + ch] - src[row1 + a + ch]) * wx;
-          return (top + (bottom - top) * wy + 0.5) | 0;
-        };
-        dst[o] = lerp2(r);
-        dst[o + 1] = lerp2(1);
-        dst[o + 2] = lerp2(b);
+        dst[o] = bilerp(src, row0 + r, row1 + r, a, c, wx, wy);
+        dst[o + 1] = bilerp(src, row0 + 1, row1 + 1, a, c, wx, wy);
+        dst[o + 2] = bilerp(src, row0 + b, row1 + b, a, c, wx, wy);
         dst[o + 3] = 255;
         o += 4;
       }
