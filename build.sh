@@ -446,6 +446,7 @@ mutants() {
   local files=("$@") f args=()
   [ ${#files[@]} -gt 0 ] || files=("${MUTANT_FILES[@]}")
   for f in "${files[@]}"; do args+=(--file "$f"); done
+  mkdir -p target
   stage "cargo-mutants over ${files[*]}"
   cargo mutants "${args[@]}" --jobs 1 --profile mutants --timeout 60 --output target/mutants-report \
     --exclude-re 'impl Debug' -- $MUTANT_TESTS
