@@ -523,6 +523,9 @@ const DEPTHWISE: &[Case] = &[
     case("dw 2x2 window (even tap count)", [5, 6, 11], 11, 2, 1, false),
     case("dw 1x1 window", [3, 3, 13], 13, 1, 1, true),
     case("dw one channel", [5, 5, 1], 1, 3, 1, true),
+    // Past the portable set's 64-channel block, with a partial last block (cargo-mutants found
+    // the second block's length and input offset unchecked).
+    case("dw 100 channels (two 64-channel blocks)", [5, 4, 100], 100, 3, 2, true),
 ];
 
 #[test]
@@ -788,6 +791,7 @@ fn average_pool() {
         pool_geom(7, 8, 21, 3, 1, true),  // padding on all sides, 5 channels past 16
         pool_geom(9, 9, 20, 2, 2, false),
         pool_geom(2, 3, 7, 2, 1, false), // tails only
+        pool_geom(5, 4, 100, 3, 2, true), // two 64-channel blocks of the portable set, the last partial
     ];
     for g in &cases {
         let input: Vec<u8> = (0..g.in_h * g.in_w * g.in_c).map(|_| rng.u8()).collect();
