@@ -21,7 +21,7 @@ export { MobileNetError } from './errors.js';
 export { topK } from './frames.js';
 export { capabilities, setAssetBase } from './loader.js';
 export { embeddedLabels, exportTflite } from './export.js';
-export { ZOO, zooFileName } from './zoo.js';
+export { ZOO, parseZooFileName, zooAlphaName, zooFileName, zooUrl } from './zoo.js';
 
 /** Whether this context can run the threaded build (shared memory needs cross-origin isolation). */
 export function threadsSupported() {
