@@ -16,7 +16,8 @@ let dir;
 before(async () => {
   // Inside the repository (target/), so the copy finds node_modules as js/ does.
   dir = await mkdtemp(join(ROOT, 'target', 'typecheck-'));
-  await cp(join(ROOT, 'js'), dir, { recursive: true, filter: (f) => !f.includes('/bin') });
+  const bin = join(ROOT, 'js', 'bin');
+  await cp(join(ROOT, 'js'), dir, { recursive: true, filter: (f) => f !== bin && !f.startsWith(`${bin}/`) });
   // js/tsconfig.json's options, with the copy in place of js/ (the generated glue and labels
   // still come from pkg/).
   await writeFile(join(dir, 'tsconfig.check.json'), JSON.stringify({
