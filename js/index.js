@@ -78,14 +78,7 @@ export { ZOO, parseZooFileName, zooAlphaName, zooFileName, zooUrl } from './zoo.
  *   (esbuild, Rollup) or a CDN copy; the same as calling {@link setAssetBase} first.
  */
 
-/**
- * @typedef {object} ZooOptionsOwn
- * @property {number} [alpha] Width multiplier: 1, 0.75, 0.5 or 0.25 (default 1).
- * @property {number} [resolution] Input size: 224, 192, 160 or 128 (default 224).
- * @property {boolean} [quantized] The uint8 model (default) or the float one.
- * @property {string | URL} [baseUrl] Folder or URL holding the official file names (default "models/").
- */
-/** @typedef {LoadOptions & ZooOptionsOwn} ZooOptions */
+/** @typedef {LoadOptions & import('./zoo.js').ZooChoice} ZooOptions */
 /** @import { Driver, Pixels, Planes, TimedClasses } from './types.js' */
 
 // (Functions of loader.js are wrapped, not re-exported: the published types must not reach

@@ -53,6 +53,15 @@ export function zooFileName(alpha, resolution, quantized) {
  *   named `…_float.tflite` is not: TensorFlow's float files have no suffix).
  */
 
+/**
+ * Which official model fromZoo loads, and from where (with the load options: ZooOptions).
+ * @typedef {object} ZooChoice
+ * @property {number} [alpha] Width multiplier: 1, 0.75, 0.5 or 0.25 (default 1).
+ * @property {number} [resolution] Input size: 224, 192, 160 or 128 (default 224).
+ * @property {boolean} [quantized] The uint8 model (default) or the float one.
+ * @property {string | URL} [baseUrl] Folder or URL holding the official file names (default "models/").
+ */
+
 const NAME = /^mobilenet_v1_(1\.0|0\.75|0\.5|0\.25)_(\d+)(_quant|_float)?\.tflite$/;
 
 /**
