@@ -10,6 +10,7 @@ import { MobileNetError } from './errors.js';
  * Decodes BMP, PNG or JPEG bytes to `{ data: Uint8Array (RGBA), width, height }`.
  * @param {Uint8Array} bytes
  * @param {string} [name] file name for error messages
+ * @returns {import('./frames.js').RgbaFrame & { data: Uint8Array }}
  */
 export function decodeImage(bytes, name = 'image') {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -36,7 +37,7 @@ export function decodeImage(bytes, name = 'image') {
       return { data: img.data, width: img.width, height: img.height };
     }
   } catch (e) {
-    throw new MobileNetError('INPUT_INVALID', `${name}: cannot decode the image (${e.message ?? e})`);
+    throw new MobileNetError('INPUT_INVALID', `${name}: cannot decode the image (${/** @type {Error} */ (e).message ?? e})`);
   }
   throw new MobileNetError('INPUT_INVALID', `${name}: not a BMP, PNG or JPEG file`);
 }

@@ -4,8 +4,22 @@
 import { MobileNetError, wrap } from './errors.js';
 import { initVariant, singleVariant } from './loader.js';
 
+/**
+ * A taught linear classifier over the embedding `embed` returns, logits = weights · e + bias, as
+ * exportTflite takes it (a {@link LinearHead} from `classifier.head()` is one).
+ * @typedef {object} ExportHead
+ * @property {number} classes
+ * @property {number} features The embedding's length (1024·α).
+ * @property {Float32Array | ArrayLike<number>} weights classes × features values, row-major (one row per class).
+ * @property {Float32Array | ArrayLike<number>} bias classes values.
+ * @property {string[]} [labels] One label per class (no line breaks), written into the file's metadata as `labels`.
+ */
+/** @import { LinearHead } from './classifier.js' */
+
+/** @param {string} message */
 const invalid = (message) => new MobileNetError('INPUT_INVALID', message);
 
+/** @param {unknown} model @returns {Uint8Array} */
 function bytesOf(model) {
   if (model instanceof Uint8Array) return model;
   if (model instanceof ArrayBuffer) return new Uint8Array(model);
@@ -13,9 +27,10 @@ function bytesOf(model) {
   throw invalid('exportTflite takes the original model\'s bytes (a Uint8Array or an ArrayBuffer)');
 }
 
+/** @param {unknown} v @param {string} name @returns {Float32Array} */
 function floats(v, name) {
   if (v instanceof Float32Array) return v;
-  if (Array.isArray(v) || ArrayBuffer.isView(v)) return Float32Array.from(v);
+  if (Array.isArray(v) || ArrayBuffer.isView(v)) return Float32Array.from(/** @type {ArrayLike<number>} */ (v));
   throw invalid(`head.${name} must be a Float32Array or an array of numbers`);
 }
 
@@ -27,6 +42,12 @@ function floats(v, name) {
  * taught on: an array of Float32Arrays, or one Float32Array of whole embeddings) sets the
  * logits' quantization range; without it the range covers every embedding possible (coarser).
  * The labels go into the file's metadata (`labels`, one per line).
+ * Errors: MODEL_UNSUPPORTED (no AVERAGE_POOL_2D → CONV_2D 1×1 → RESHAPE → SOFTMAX classifier),
+ * INPUT_INVALID (sizes that do not match the model or each other, non-finite values, labels),
+ * MODEL_MALFORMED (not a model), LIMITS_EXCEEDED (over 100 000 classes).
+ * @param {Uint8Array | ArrayBuffer} model
+ * @param {ExportHead} head
+ * @param {{ calibration?: Float32Array | ArrayLike<number>[] }} [options]
  * @returns {Promise<Uint8Array>}
  */
 export async function exportTflite(model, head, options = {}) {
@@ -40,6 +61,7 @@ export async function exportTflite(model, head, options = {}) {
   if (!Array.isArray(labels) || labels.some((l) => typeof l !== 'string')) throw invalid('head.labels must be an array of strings');
   if (labels.some((l) => /[\n\r]/.test(l))) throw invalid('a label must not contain a line break');
   if (labels.some((l) => l === '')) throw invalid('a label must not be empty');
+  /** @type {Float32Array} */
   let calibration = new Float32Array(0);
   if (options.calibration != null) {
     const c = options.calibration;
@@ -62,7 +84,8 @@ export async function exportTflite(model, head, options = {}) {
   }
 }
 
-/** The labels an exported .tflite carries in its metadata, or null. */
+/** The labels an exported .tflite carries in its metadata (`labels`), or null.
+ *  @param {Uint8Array | ArrayBuffer} model @returns {Promise<string[] | null>} */
 export async function embeddedLabels(model) {
   const glue = await initVariant(singleVariant(), 1);
   const text = glue.embeddedLabels(bytesOf(model));

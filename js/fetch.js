@@ -1,47 +1,25 @@
 // Fetching the official MobileNet v1 models (Node): TensorFlow's .tgz archives, with progress,
-// the .tflite extracted under its official name into a folder to self-host (for fromZoo).
+// the .tflite extracted under its official name into a folder to self-host (for fromZoo). The
+// names and URLs are zoo.js's; the download is source.js's.
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Parser } from 'tar';
 import { MobileNetError } from './errors.js';
-import { ZOO, zooFileName } from './zoo.js';
+import { download } from './source.js';
+import { OFFICIAL_BASE, ZOO, archiveUrl, zooFileName } from './zoo.js';
 
-/** TensorFlow's download area for the official models. */
-export const OFFICIAL_BASE = 'https://storage.googleapis.com/download.tensorflow.org/models';
+export { OFFICIAL_BASE, archiveUrl } from './zoo.js';
 
-/** The archive URL of one official model. */
-export function archiveUrl(alpha, resolution, quantized, base = OFFICIAL_BASE) {
-  const file = zooFileName(alpha, resolution, quantized).replace(/\.tflite$/, '.tgz');
-  const folder = quantized ? 'mobilenet_v1_2018_08_02' : 'mobilenet_v1_2018_02_22';
-  return `${base.replace(/\/$/, '')}/${folder}/${file}`;
-}
-
-async function download(url, onProgress) {
-  let response;
-  try {
-    response = await fetch(url);
-  } catch (e) {
-    throw new MobileNetError('NETWORK', `cannot download ${url}: ${e.cause?.message ?? e.message}`, { url });
-  }
-  if (!response.ok) {
-    throw new MobileNetError('NETWORK', `downloading ${url} failed: HTTP ${response.status}`, { status: response.status, url });
-  }
-  const total = Number(response.headers.get('content-length')) || 0;
-  const chunks = [];
-  let loaded = 0;
-  for await (const chunk of response.body) {
-    chunks.push(chunk);
-    loaded += chunk.length;
-    onProgress(loaded, total);
-  }
-  return Buffer.concat(chunks);
-}
-
-/** Writes the archive entry named `want` (any folder) to `out`; resolves to whether it was found. */
+/**
+ * Writes the archive entry named `want` (any folder) to `out`; resolves to whether it was found.
+ * @param {Buffer} archive @param {string} want @param {string} out
+ * @returns {Promise<boolean>}
+ */
 function extract(archive, want, out) {
   return new Promise((resolve, reject) => {
     let found = false;
+    /** @type {Promise<void>[]} */
     const writes = [];
     const parser = new Parser({
       onReadEntry(entry) {
@@ -62,9 +40,18 @@ function extract(archive, want, out) {
 }
 
 /**
+ * @typedef {object} FetchOptions
+ * @property {string} out Folder the .tflite files are written to (created if needed).
+ * @property {readonly number[]} [alphas] Default all of ZOO.alphas.
+ * @property {readonly number[]} [resolutions] Default all of ZOO.resolutions.
+ * @property {('quant' | 'float')[]} [types] Default both.
+ * @property {string} [base] Download area (default OFFICIAL_BASE).
+ * @property {(line: string) => void} [log] Progress and status lines.
+ */
+
+/**
  * Downloads and extracts official models into `out`. Files already there are skipped.
- * @param {{out: string, alphas?: number[], resolutions?: number[], types?: ('quant'|'float')[],
- *   base?: string, log?: (line: string) => void}} options
+ * @param {FetchOptions} options
  * @returns {Promise<string[]>} the files written or already present
  */
 export async function fetchModels({ out, alphas = ZOO.alphas, resolutions = ZOO.resolutions, types = ['quant', 'float'],
@@ -84,13 +71,14 @@ export async function fetchModels({ out, alphas = ZOO.alphas, resolutions = ZOO.
         }
         const url = archiveUrl(alpha, resolution, quantized, base);
         let shown = -1;
-        const archive = await download(url, (loaded, total) => {
+        const bytes = await download(url, (loaded, total) => {
           const step = total ? Math.floor((10 * loaded) / total) : Math.floor(loaded / (1 << 20));
           if (step !== shown) {
             shown = step;
             log(`${basename(url)}: ${(loaded / 1e6).toFixed(1)}${total ? ` / ${(total / 1e6).toFixed(1)}` : ''} MB`);
           }
         });
+        const archive = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
         const partial = `${target}.part`;
         if (!(await extract(archive, name, partial))) {
           throw new MobileNetError('MODEL_MALFORMED', `${url} holds no ${name}`, { url });

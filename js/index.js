@@ -2,11 +2,12 @@
 // (the browser entry; node.js is the same API for Node). The engine is Rust compiled to wasm in
 // four builds (see loader.js); the model runs in this thread or in a module Worker
 // (worker-driver.js), the threaded build always in a Worker on a page.
-import { MobileNetClassifier } from './classifier.js';
+import { MobileNetClassifier, createClassifier } from './classifier.js';
 import { MobileNetError, wrap } from './errors.js';
 import { frameToRgba, resultOptions } from './frames.js';
-import { capabilities, initVariant, setAssetBase, singleVariant } from './loader.js';
-import { LIVE_FRAME, LIVE_SIZE, LiveVideo } from './live.js';
+import * as loader from './loader.js';
+import { initVariant, singleVariant } from './loader.js';
+import { LIVE_FRAME, LIVE_SIZE, LiveVideo as LiveLoop } from './live.js';
 import { loadLocal, warmLocal } from './local.js';
 import { LABELS } from './labels.js';
 import { inWorker, platform } from './platform.js';
@@ -19,18 +20,100 @@ export { LABELS } from './labels.js';
 export { MobileNetClassifier } from './classifier.js';
 export { MobileNetError } from './errors.js';
 export { topK } from './frames.js';
-export { capabilities, setAssetBase } from './loader.js';
 export { embeddedLabels, exportTflite } from './export.js';
-export { ZOO, zooFileName } from './zoo.js';
+export { ZOO, parseZooFileName, zooAlphaName, zooFileName, zooUrl } from './zoo.js';
 
-/** Whether this context can run the threaded build (shared memory needs cross-origin isolation). */
+// The public types: declared where their values are made (build.sh generates index.d.ts and the
+// modules' .d.ts from these JSDoc comments), re-exported here under the package's names.
+/** @typedef {import('./errors.js').ErrorCode} ErrorCode */
+/** @typedef {import('./types.js').Quant} Quant */
+/** @typedef {import('./types.js').LayerType} LayerType */
+/** @typedef {import('./types.js').LayerCost} LayerCost */
+/** @typedef {import('./types.js').Cost} Cost */
+/** @typedef {import('./types.js').ModelInfo} ModelInfo */
+/** @typedef {import('./types.js').LayerTiming} LayerTiming */
+/** @typedef {import('./types.js').MemoryStats} MemoryStats */
+/** @typedef {import('./types.js').Capabilities} Capabilities */
+/** @typedef {import('./frames.js').Classification} Classification */
+/** @typedef {import('./frames.js').RgbaFrame} RgbaFrame */
+/** @typedef {import('./frames.js').Frame} Frame */
+/** @typedef {import('./frames.js').ClassifyOptions} ClassifyOptions */
+/** @typedef {import('./live.js').ClassifyVideoOptions} ClassifyVideoOptions */
+/** @typedef {import('./live.js').VideoResult} VideoResult */
+/** @typedef {import('./live.js').VideoState} VideoState */
+/** @typedef {import('./live.js').LiveVideo} LiveVideo */
+/** @typedef {import('./classifier.js').ClassifierOptions} ClassifierOptions */
+/** @typedef {import('./classifier.js').ClassifierModel} ClassifierModel */
+/** @typedef {import('./classifier.js').PredictOptions} PredictOptions */
+/** @typedef {import('./classifier.js').Prediction} Prediction */
+/** @typedef {import('./classifier.js').TrainOptions} TrainOptions */
+/** @typedef {import('./classifier.js').TrainStats} TrainStats */
+/** @typedef {import('./classifier.js').LinearHead} LinearHead */
+/** @typedef {import('./classifier.js').SavedClassifier} SavedClassifier */
+/** @typedef {import('./export.js').ExportHead} ExportHead */
+/** @typedef {import('./zoo.js').ZooFile} ZooFile */
+
+/**
+ * @typedef {object} Limits
+ * @property {number} [maxModelBytes] Largest model file (default 64 MiB).
+ * @property {number} [maxTensorElements] Largest activation tensor in elements (default 16 Mi).
+ * @property {number} [maxResolution] Largest input resolution (default 1024).
+ * @property {number} [maxMacs] Most multiply-adds per inference (default 16 G).
+ * @property {number} [maxFramePixels] Largest frame for classify / embed, in pixels (default 4096 × 4096).
+ */
+
+/**
+ * @typedef {object} LoadOptions
+ * @property {number} [threads] Threads to use (default: navigator.hardwareConcurrency on a
+ *   cross-origin isolated page, else 1). Where threads are unavailable the model runs on one.
+ * @property {boolean} [worker] Run the model in a module Worker (default: when threads > 1 on a page's main thread).
+ * @property {boolean} [cache] Keep a URL's download in the Cache API (browsers), so a reload does not download again.
+ * @property {Limits} [limits] Size limits; beyond them calls fail with LIMITS_EXCEEDED.
+ * @property {(reason: string) => void} [onRestart] Worker form: called after the engine trapped or
+ *   ran out of memory and its Worker was replaced (same model and resolution, ready again).
+ * @property {(loaded: number, total: number) => void} [onProgress] Called during downloads with
+ *   the bytes loaded so far and the total (0 if unknown).
+ * @property {string | URL | null} [assetBase] Where the package's files (its .wasm builds and
+ *   worker.js, in the package's folder layout) are served, for bundlers that do not copy them
+ *   (esbuild, Rollup) or a CDN copy; the same as calling {@link setAssetBase} first.
+ */
+
+/** @typedef {LoadOptions & import('./zoo.js').ZooChoice} ZooOptions */
+/** @import { Driver, Pixels, Planes, TimedClasses } from './types.js' */
+
+// (Functions of loader.js are wrapped, not re-exported: the published types must not reach
+// loader.d.ts, which names the builds' wasm-bindgen glue.)
+
+/**
+ * What this context gives the engine and, when threads are off, why (= MobileNet.capabilities()).
+ * @returns {Capabilities}
+ */
+export function capabilities() {
+  return loader.capabilities();
+}
+
+/**
+ * Where the package's files (the `.wasm` builds and `worker.js`, in the package's own folder
+ * layout) are served, for tools that do not copy `new URL(…, import.meta.url)` assets (esbuild)
+ * or a copy of the package on a CDN. `null` (the default) finds them next to the package's
+ * modules.
+ * @param {string | URL | null} base
+ * @returns {void}
+ */
+export function setAssetBase(base) {
+  loader.setAssetBase(base);
+}
+
+/** Whether this context can run the threaded build (shared memory needs cross-origin isolation).
+ *  @returns {boolean} */
 export function threadsSupported() {
   return capabilities().threads;
 }
 
 const LIMIT_NAMES = ['maxModelBytes', 'maxTensorElements', 'maxResolution', 'maxMacs', 'maxFramePixels'];
 
-/** Validates `options.limits`: positive integers, known names. */
+/** Validates `options.limits`: positive integers, known names.
+ *  @param {Limits} [limits] @returns {Limits} */
 function checkLimits(limits = {}) {
   if (typeof limits !== 'object' || limits === null) {
     throw new MobileNetError('INPUT_INVALID', 'limits must be an object');
@@ -48,11 +131,18 @@ function checkLimits(limits = {}) {
 
 /** A loaded MobileNet model. */
 export class MobileNet {
+  /** @type {Driver | null} */
   #driver;
+  /** @type {Uint8Array} */
   #bytes;
+  /** @type {Promise<string> | null} */
   #hash = null;
 
-  /** @private Use MobileNet.load(). */
+  /**
+   * Use MobileNet.load().
+   * @private
+   * @param {Driver} driver @param {Uint8Array} bytes
+   */
   constructor(driver, bytes) {
     this.#driver = driver;
     this.#bytes = bytes;
@@ -61,15 +151,16 @@ export class MobileNet {
   /**
    * What this context gives the engine (SIMD128, relaxed SIMD, threads) and, when threads are
    * off, why — in words that say what to change.
+   * @returns {Capabilities}
    */
   static capabilities() {
     return capabilities();
   }
 
   /**
-   * Loads a `.tflite` MobileNet v1 model.
-   * @param {string|URL|Response|ArrayBuffer|Uint8Array} source
-   * @param {object} [options] see index.d.ts (LoadOptions)
+   * Loads a `.tflite` MobileNet v1 model from a URL, a path (Node), a Response or bytes.
+   * @param {string | URL | Response | ArrayBuffer | Uint8Array} source
+   * @param {LoadOptions} [options]
    * @returns {Promise<MobileNet>}
    */
   static async load(source, options = {}) {
@@ -116,20 +207,14 @@ export class MobileNet {
         // one thread here, and say why threads are off.
         if (options.worker || err.code !== 'NETWORK') throw err;
         const reason = `the engine's Worker could not start, so threads are off: ${err.message}`;
-        return new MobileNet(await MobileNet.#local(bytes, 1, limits, reason), bytes);
+        return new MobileNet(await localDriver(bytes, 1, limits, reason), bytes);
       }
     }
     warmLocal(threaded ? threads : 1);
     const bytes = await bytesPromise;
     // Why one thread: said unless one thread is what the caller asked for.
-    return new MobileNet(await MobileNet.#local(bytes, threaded ? threads : 1, limits,
+    return new MobileNet(await localDriver(bytes, threaded ? threads : 1, limits,
       !threaded && options.threads !== 1 ? caps.reason : null), bytes);
-  }
-
-  static async #local(bytes, threads, limits, reason) {
-    const driver = await loadLocal(bytes, threads, limits);
-    if (reason && !driver.threadsReason) driver.threadsReason = reason;
-    return driver;
   }
 
   /**
@@ -138,6 +223,7 @@ export class MobileNet {
    * `mobilenet_v1_<α>_<ρ>.tflite`). In browsers the download is kept in the Cache API, so a
    * reload does not download again. `mobilenet fetch-models` puts the files in a folder to host.
    * Defaults: alpha 1, resolution 224, quantized true, baseUrl "models/".
+   * @param {ZooOptions} [options]
    * @returns {Promise<MobileNet>}
    */
   static async fromZoo(options = {}) {
@@ -148,8 +234,14 @@ export class MobileNet {
   // Calls on one model run one at a time, in the order they were made (FIFO): each waits for
   // the one before it. A call made after dispose(), or still queued when dispose() runs, rejects
   // with INVALID_STATE.
+  /** @type {Promise<unknown>} */
   #queue = Promise.resolve();
 
+  /**
+   * @template R
+   * @param {(d: Driver) => R | Promise<R>} f
+   * @returns {Promise<R>}
+   */
   #run(f) {
     if (!this.#driver) return Promise.reject(new MobileNetError('INVALID_STATE', 'this model has been disposed'));
     const run = async () => {
@@ -166,9 +258,16 @@ export class MobileNet {
     return p;
   }
 
-  /** Runs `prepare()` now (the frame as it is at the call, its errors as a rejection), then
-   *  queues `f(driver, prepared)`. */
+  /**
+   * Runs `prepare()` now (the frame as it is at the call, its errors as a rejection), then
+   * queues `f(driver, prepared)`.
+   * @template P, R
+   * @param {() => P} prepare
+   * @param {(d: Driver, prepared: P) => R | Promise<R>} f
+   * @returns {Promise<R>}
+   */
   #runWith(prepare, f) {
+    /** @type {P} */
     let prepared;
     try {
       prepared = prepare();
@@ -179,7 +278,8 @@ export class MobileNet {
   }
 
   /** Model facts at the current resolution: alpha, resolution, dtype, cost, threads, backend,
-   *  capabilities and, when threads are off, threadsReason. */
+   *  capabilities and, when threads are off, threadsReason.
+   *  @returns {ModelInfo} */
   get info() {
     if (!this.#driver) throw new MobileNetError('INVALID_STATE', 'this model has been disposed');
     try {
@@ -190,27 +290,47 @@ export class MobileNet {
   }
 
   /** The class names results carry: ImageNet's 1001, or the taught labels a file exported by
-   *  `exportTflite()` records in its metadata. */
+   *  `exportTflite()` records in its metadata.
+   *  @returns {readonly string[]} */
   get labels() {
     return this.info.labels ?? LABELS;
   }
 
-  /** Runs the model on a raw HWC input tensor (Uint8Array for uint8 models, Float32Array for
-   *  float ones); resolves to the raw output. */
+  /**
+   * Runs the model on a raw HWC input tensor (Uint8Array for uint8 models); resolves to the raw
+   * output (1001 values).
+   * @overload
+   * @param {Uint8Array} input
+   * @returns {Promise<Uint8Array>}
+   */
+  /**
+   * Runs the model on a raw HWC input tensor (Float32Array for float models); resolves to the
+   * raw output (1001 values).
+   * @overload
+   * @param {Float32Array} input
+   * @returns {Promise<Float32Array>}
+   */
+  /**
+   * @param {Uint8Array | Float32Array} input
+   * @returns {Promise<Uint8Array | Float32Array>}
+   */
   infer(input) {
     return this.#run((d) => d.infer(input));
   }
 
   /**
    * Classifies an image: center crop, resize, run; the top classes with their probabilities.
-   * @param {*} frame ImageData, ImageBitmap, a video/canvas element, OffscreenCanvas,
+   * The top classes, score descending (ties by lower index).
+   * @param {Frame} frame ImageData, ImageBitmap, a video/canvas element, OffscreenCanvas,
    *   VideoFrame or {data, width, height} (RGBA)
-   * @param {{topK?: number, scoreThreshold?: number, allow?: (string|number)[], deny?: (string|number)[]}} [options]
+   * @param {ClassifyOptions} [options]
    *   topK (default 5) classes, those with a score ≥ scoreThreshold (default 0), only the
    *   classes in `allow` / none in `deny` (labels or indices)
+   * @returns {Promise<Classification[]>}
    */
   classify(frame, options = {}) {
-    return this.#runWith(() => [frameToRgba(frame), resultOptions(options, this.labels)], (d, [rgba, o]) => d.classify(rgba, o));
+    return this.#runWith(() => /** @type {const} */ ([frameToRgba(frame), resultOptions(options, this.labels)]),
+      (d, [rgba, o]) => d.classify(rgba, o));
   }
 
   /**
@@ -219,45 +339,55 @@ export class MobileNet {
    * the page is hidden, the camera track ending reported to `onError` (a CAMERA error).
    * `onResult` gets `{ classes, timestamp, frameToResultMs, inferMs, prepareMs, transferMs, … }`.
    * @param {HTMLVideoElement} video
-   * @param {(result: object) => void} onResult
-   * @param {object} [options] result options (topK, scoreThreshold, allow, deny), onError,
+   * @param {(result: VideoResult) => void} onResult
+   * @param {ClassifyVideoOptions} [options] result options (topK, scoreThreshold, allow, deny), onError,
    *   pauseWhenHidden (default true), resize ('browser', default, or 'engine')
    * @returns {LiveVideo} { stop(), pause(), resume(), setModel(net), setOptions(o), state, running, error, stats }
    */
   classifyVideo(video, onResult, options = {}) {
     if (!this.#driver) throw new MobileNetError('INVALID_STATE', 'this model has been disposed');
-    return new LiveVideo(this, video, onResult, options);
+    return new LiveLoop(this, video, onResult, options);
   }
 
-  /** @private The live loop's call: one grabbed frame ({ data, width, height }, owned), with timings. */
+  /**
+   * The live loop's call: one grabbed frame ({ data, width, height }, owned), with timings.
+   * @internal
+   * @param {Pixels | Planes} pixels
+   * @param {import('./frames.js').ResultOptions} options
+   * @returns {Promise<TimedClasses>}
+   */
   [LIVE_FRAME](pixels, options) {
     return this.#run((d) => d.classifyTimed(pixels, options));
   }
 
-  /** @private The input size frames are scaled to. */
+  /** The input size frames are scaled to. @internal @returns {number} */
   [LIVE_SIZE]() {
     if (!this.#driver) throw new MobileNetError('INVALID_STATE', 'this model has been disposed');
     return this.#driver.resolution();
   }
 
   /** The feature vector of an image — the output of the final average pool, before the
-   *  classifier (1024·α values) — for transfer learning or nearest-neighbour classifiers. */
+   *  classifier (1024·α values) — for transfer learning or nearest-neighbour classifiers.
+   *  @param {Frame} frame @returns {Promise<Float32Array>} */
   embed(frame) {
     return this.#runWith(() => frameToRgba(frame), (d, rgba) => d.embed(rgba));
   }
 
-  /** Runs the model once on a raw input and times every layer (for benchmarks and tuning). */
+  /** Runs the model once on a raw input and times every layer (for benchmarks and tuning).
+   *  @param {Uint8Array | Float32Array} input @returns {Promise<LayerTiming[]>} */
   profile(input) {
     return this.#run((d) => d.profile(input));
   }
 
   /** Diagnostics of the engine instance: its wasm memory size, the bytes it has allocated, and
-   *  how many allocations it has made (running a frame makes none). */
+   *  how many allocations it has made (running a frame makes none).
+   *  @returns {Promise<MemoryStats>} */
   memoryStats() {
     return this.#run((d) => d.memoryStats());
   }
 
-  /** Runs the model at another input resolution (re-plans; does not reload). */
+  /** Runs the model at another input resolution (re-plans; does not reload).
+   *  @param {number} resolution @returns {Promise<void>} */
   setResolution(resolution) {
     if (!Number.isInteger(resolution)) {
       return Promise.reject(new MobileNetError('INPUT_INVALID', `resolution must be an integer, not ${resolution}`));
@@ -268,11 +398,11 @@ export class MobileNet {
   /**
    * A classifier of your own classes on this model's embeddings (k-NN by cosine similarity,
    * and an optional trained softmax head), computed in the engine.
-   * @param {{k?: number}} [options] neighbours that vote (default 3)
+   * @param {ClassifierOptions} [options] neighbours that vote (default 3)
    * @returns {Promise<MobileNetClassifier>}
    */
   createClassifier(options = {}) {
-    return MobileNetClassifier.create(this, (prepare, f) => this.#runWith(prepare, f), options);
+    return createClassifier(this, (prepare, f) => this.#runWith(prepare, f), options);
   }
 
   /** A copy of the `.tflite` file this model was loaded from. @returns {Uint8Array} */
@@ -288,7 +418,7 @@ export class MobileNet {
     return this.#hash;
   }
 
-  /** Frees the model's memory; any later call throws INVALID_STATE. */
+  /** Frees the model's memory; any later call throws INVALID_STATE. @returns {void} */
   dispose() {
     if (this.#driver) {
       this.#driver.dispose();
@@ -298,8 +428,19 @@ export class MobileNet {
 }
 
 /**
+ * The engine in this thread; `reason`: why it runs on one thread (kept unless the engine says).
+ * @param {Uint8Array} bytes @param {number} threads @param {Limits} limits @param {string | null} reason
+ */
+async function localDriver(bytes, threads, limits, reason) {
+  const driver = await loadLocal(bytes, threads, limits);
+  if (reason && !driver.threadsReason) driver.threadsReason = reason;
+  return driver;
+}
+
+/**
  * The cost model of the plain MobileNet v1 architecture (the paper's count).
- * @param {{alpha?: number, resolution?: number, classes?: number}} [options]
+ * @param {{ alpha?: number, resolution?: number, classes?: number }} [options]
+ * @returns {Promise<Cost>}
  */
 export async function cost({ alpha = 1, resolution = 224, classes = 1000 } = {}) {
   const glue = await initVariant(singleVariant(), 1);

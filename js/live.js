@@ -20,9 +20,20 @@ export const LIVE_SIZE = Symbol('mobilenet-wasm live size');
 
 const now = () => performance.now();
 
+/** @import { Classification, ClassifyOptions, ResultOptions } from './frames.js' */
+/** @import { MobileNetError as MobileNetErrorType } from './errors.js' */
+/** @import { MobileNet } from './index.js' */
+/**
+ * A grabbed frame: RGBA pixels (canvas path) or the frame's planes (VideoFrame path).
+ * @typedef {{ data: Uint8Array, width: number, height: number, owned: true }} GrabbedPixels
+ * @typedef {import('./types.js').Planes & { matrix: string, fullRange: boolean }} GrabbedPlanes
+ */
+
 /** Draws frames of a video into one reused canvas: center crop, scaled to `size` × `size`. */
 export class FrameGrabber {
+  /** @type {OffscreenCanvas | HTMLCanvasElement | null} */
   #canvas = null;
+  /** @type {OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D | null} */
   #ctx = null;
 
   /**
@@ -42,13 +53,13 @@ export class FrameGrabber {
       this.#canvas = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(d, d)
         : Object.assign(document.createElement('canvas'), { width: d, height: d });
       // CPU-backed: its pixels are read back every frame.
-      this.#ctx = this.#canvas.getContext('2d', { willReadFrequently: true });
+      this.#ctx = /** @type {OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D} */ (this.#canvas.getContext('2d', { willReadFrequently: true }));
     } else if (this.#canvas.width !== d) {
       this.#canvas.width = d;
       this.#canvas.height = d;
     }
-    this.#ctx.drawImage(video, sx, sy, side, side, 0, 0, d, d);
-    const img = this.#ctx.getImageData(0, 0, d, d);
+    /** @type {OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D} */ (this.#ctx).drawImage(video, sx, sy, side, side, 0, 0, d, d);
+    const img = /** @type {OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D} */ (this.#ctx).getImageData(0, 0, d, d);
     return { data: new Uint8Array(img.data.buffer), width: d, height: d, owned: true };
   }
 }
@@ -60,13 +71,15 @@ export class FrameGrabber {
  * back with the result). The engine's side converts only the model's size² pixels (yuv.js).
  */
 export class VideoFrameGrabber {
+  /** @type {ArrayBuffer | null} */
   #buffer = null;
 
+  /** @returns {boolean} */
   static supported() {
     return typeof VideoFrame === 'function';
   }
 
-  /** Gives back the buffer of a frame (the Worker returned it). */
+  /** Gives back the buffer of a frame (the Worker returned it). @param {ArrayBufferLike} buffer */
   recycle(buffer) {
     if (buffer instanceof ArrayBuffer && buffer.byteLength > 0 && !this.#buffer) this.#buffer = buffer;
   }
@@ -74,16 +87,16 @@ export class VideoFrameGrabber {
   /**
    * @param {HTMLVideoElement} video
    * @param {number} size the model's input size
-   * @returns {Promise<object>} { planes: true, data, format, width, height, layout, matrix, fullRange, size }
+   * @returns {Promise<GrabbedPlanes>} { planes: true, data, format, width, height, layout, matrix, fullRange, size }
    */
   async grab(video, size) {
     const frame = new VideoFrame(video);
     try {
-      const { format } = frame;
+      const { format } = /** @type {{ format: string }} */ (frame); // null only for a closed frame
       if (!FRAME_FORMATS.includes(format)) {
         throw new MobileNetError('INPUT_INVALID', `video frames in format ${format} are not read directly`);
       }
-      const vr = frame.visibleRect;
+      const vr = /** @type {DOMRectReadOnly} */ (frame.visibleRect);
       const side = Math.min(vr.width, vr.height) & ~1;
       // Even offsets: chroma planes are subsampled by two.
       const rect = { x: vr.x + (((vr.width - side) >> 1) & ~1), y: vr.y + (((vr.height - side) >> 1) & ~1), width: side, height: side };
@@ -93,6 +106,7 @@ export class VideoFrameGrabber {
       if (!buffer || buffer.byteLength < n) buffer = new ArrayBuffer(n);
       const data = new Uint8Array(buffer, 0, n);
       const layout = await frame.copyTo(data, { rect });
+      /** @type {{ matrix?: string | null, fullRange?: boolean | null }} */
       const cs = frame.colorSpace ?? {};
       return { planes: true, data, format, width: side, height: side, layout: layout.map((p) => ({ offset: p.offset, stride: p.stride })),
         matrix: cs.matrix ?? 'bt470bg', fullRange: cs.fullRange ?? false, size };
@@ -101,7 +115,8 @@ export class VideoFrameGrabber {
     }
   }
 
-  /** The local form keeps its buffer: the engine copied what it needed. */
+  /** The local form keeps its buffer: the engine copied what it needed.
+   *  @param {{ data?: Uint8Array } | null} pixels */
   keep(pixels) {
     if (pixels?.data?.buffer) this.recycle(pixels.data.buffer);
   }
@@ -110,13 +125,16 @@ export class VideoFrameGrabber {
 /** The video tracks of a video element's MediaStream (none for a file or URL source).
  *  @param {HTMLVideoElement} video @returns {MediaStreamTrack[]} */
 function videoTracks(video) {
-  const s = video.srcObject;
+  const s = /** @type {MediaStream | null} */ (video.srcObject);
   return s && typeof s.getVideoTracks === 'function' ? s.getVideoTracks() : [];
 }
 
 const LIVE_OPTIONS = ['topK', 'scoreThreshold', 'allow', 'deny', 'onError', 'pauseWhenHidden', 'resize'];
 
-/** Validates classifyVideo's options. @param {object} options */
+/** Validates classifyVideo's options.
+ *  @param {ClassifyVideoOptions} options @param {readonly string[]} labels
+ *  @returns {{ result: ResultOptions, onError: ((error: MobileNetErrorType) => void) | null, pauseWhenHidden: boolean,
+ *    resize: 'browser' | 'engine' }} */
 function checkOptions(options, labels) {
   if (options === null || typeof options !== 'object') {
     throw new MobileNetError('INPUT_INVALID', 'classifyVideo options must be an object');
@@ -140,40 +158,104 @@ function checkOptions(options, labels) {
 }
 
 /**
+ * Options of {@link MobileNet.classifyVideo}: the result options, and how the loop runs.
+ * @typedef {object} ClassifyVideoOwnOptions
+ * @property {(error: MobileNetErrorType) => void} [onError] Called once when the loop ends by
+ *   itself: a CAMERA error (the track ended) or the model's error (e.g. INVALID_STATE,
+ *   disposed). Without it the error goes to console.error.
+ * @property {boolean} [pauseWhenHidden] Pause while the page is hidden and resume on the newest frame (default true).
+ * @property {'browser' | 'engine'} [resize] 'browser' (default): each frame is center-cropped and
+ *   scaled to the model's input size on its way — from the frame's own planes (VideoFrame) where
+ *   the browser has WebCodecs, else drawn into a canvas (the cheapest path). 'engine': the
+ *   browser only crops (a canvas), the engine resizes, as classify(video) does.
+ */
+/** @typedef {ClassifyOptions & ClassifyVideoOwnOptions} ClassifyVideoOptions */
+
+/**
+ * One frame's result from {@link MobileNet.classifyVideo}.
+ * @typedef {object} VideoResult
+ * @property {Classification[]} classes The ranked classes (the result options applied).
+ * @property {number} timestamp When the loop got the frame (requestVideoFrameCallback's time, performance.now() clock).
+ * @property {number} mediaTime The frame's media time in seconds.
+ * @property {number | null} captureTime When the camera captured the frame (performance.now() clock), where the browser says.
+ * @property {number} frameToResultMs From `timestamp` to this result, in ms.
+ * @property {number} inferMs The engine's work: its preprocessing (crop and resize of what it got) and the inference.
+ * @property {number} prepareMs Taking the frame from the video (draw, crop, scale, read back) and copying it into the engine.
+ * @property {number} transferMs The rest: the call queue, the Worker round trip (Worker form), the result's conversion.
+ * @property {number} waitMs How long the frame waited for the frame before it (0 unless the model is slower than the camera).
+ * @property {number} grabMs Of prepareMs: taking the frame from the video on the calling thread.
+ * @property {number} copyMs Of prepareMs: putting it into the engine's frame buffer (the
+ *   VideoFrame path: converting size² pixels from its planes).
+ * @property {number} startTime When this frame's processing started (performance.now() clock).
+ * @property {number} endTime When its result came (performance.now() clock).
+ * @property {'videoframe' | 'canvas'} framePath 'videoframe' (the frame's own planes, WebCodecs) or 'canvas' (drawn into a canvas).
+ * @property {number} width The video's width.
+ * @property {number} height The video's height.
+ * @property {number} inputSize The side of the square the engine got.
+ * @property {number} frame This result's number (1, 2, …).
+ * @property {number} dropped The frames dropped so far.
+ */
+
+/** @typedef {'running' | 'paused' | 'hidden' | 'stopped' | 'ended' | 'error'} VideoState */
+
+/**
+ * @typedef {object} LiveStats
+ * @property {number} frames Frames classified.
+ * @property {number} dropped Frames dropped (they arrived while one was in flight).
+ * @property {boolean} inFlight Whether one is in flight.
+ * @property {'videoframe' | 'canvas'} framePath
+ * @property {string | null} fallbackReason Why the VideoFrame path was given up, if it was.
+ */
+
+/**
  * The loop behind net.classifyVideo(). States: 'running' (frames are classified), 'paused'
  * (pause()), 'hidden' (the page is hidden; resumes by itself), 'stopped' (stop()), 'ended' (the
  * camera track ended: onError got a CAMERA error), 'error' (a model call failed: onError got it).
  */
 export class LiveVideo {
+  /** @type {MobileNet} */
   #net;
+  /** @type {HTMLVideoElement} */
   #video;
+  /** @type {(result: VideoResult) => void} */
   #onResult;
+  /** @type {ReturnType<typeof checkOptions>} */
   #opts;
   #grabber = new FrameGrabber();
+  /** @type {VideoFrameGrabber | null} */
   #planes = null; // a VideoFrameGrabber while that path works
+  /** @type {'videoframe' | 'canvas'} */
   #framePath = 'canvas';
+  /** @type {string | null} */
   #fallbackReason = null;
+  /** @type {VideoState} */
   #state = 'running';
   #paused = false;
   #busy = false;
+  /** @typedef {{ time: number, presented: number, meta: { mediaTime: number, captureTime?: number } }} LoopFrame */
+  /** @type {LoopFrame | null} */
   #pending = null; // the newest frame that arrived while one was in flight: { time, meta }
   #requested = false;
+  /** @type {MobileNetErrorType | null} */
   #error = null;
+  /** @type {[MediaStreamTrack, () => void][]} */
   #tracks = [];
   #frames = 0;
   #dropped = 0;
+  /** @type {(() => void)[]} */
   #cleanup = [];
 
   /**
-   * @param {import('./index.js').MobileNet} net
+   * Use net.classifyVideo() (the package exports LiveVideo as a type only).
+   * @param {MobileNet} net
    * @param {HTMLVideoElement} video
-   * @param {(result: object) => void} onResult
-   * @param {object} [options] see index.d.ts (ClassifyVideoOptions)
+   * @param {(result: VideoResult) => void} onResult
+   * @param {ClassifyVideoOptions} [options]
    */
   constructor(net, video, onResult, options = {}) {
     if (typeof HTMLVideoElement === 'undefined' || !(video instanceof HTMLVideoElement)) {
       throw new MobileNetError('INPUT_INVALID',
-        `classifyVideo needs a <video> element (HTMLVideoElement), not ${video?.constructor?.name ?? typeof video}; `
+        `classifyVideo needs a <video> element (HTMLVideoElement), not ${/** @type {any} */ (video)?.constructor?.name ?? typeof video}; `
         + 'for a single frame use classify()');
     }
     if (typeof onResult !== 'function') {
@@ -185,7 +267,7 @@ export class LiveVideo {
         'the video has no source: set video.srcObject to the camera\'s MediaStream (getUserMedia) first');
     }
     const tracks = videoTracks(video);
-    if (video.srcObject && typeof video.srcObject.getVideoTracks === 'function' && tracks.length === 0) {
+    if (video.srcObject && typeof /** @type {MediaStream} */ (video.srcObject).getVideoTracks === 'function' && tracks.length === 0) {
       throw new MobileNetError('INPUT_INVALID', 'the video\'s MediaStream has no video track');
     }
     if (tracks.length > 0 && tracks.every((t) => t.readyState === 'ended')) {
@@ -200,6 +282,7 @@ export class LiveVideo {
     }
     this.#onResult = onResult;
     this.#watchTracks();
+    /** @param {EventTarget} target @param {string} type @param {() => void} f */
     const listen = (target, type, f) => {
       target.addEventListener(type, f);
       this.#cleanup.push(() => target.removeEventListener(type, f));
@@ -220,42 +303,44 @@ export class LiveVideo {
     this.#request();
   }
 
-  /** 'running' | 'paused' | 'hidden' | 'stopped' | 'ended' | 'error' */
+  /** 'running' | 'paused' | 'hidden' | 'stopped' | 'ended' | 'error' @returns {VideoState} */
   get state() {
     return this.#state;
   }
 
-  /** Whether frames are being classified now. */
+  /** Whether frames are being classified now (state === 'running'). @returns {boolean} */
   get running() {
     return this.#state === 'running';
   }
 
-  /** The error that ended the loop (state 'ended' or 'error'), else null. */
+  /** The error that ended the loop (state 'ended' or 'error'), else null.
+   *  @returns {MobileNetErrorType | null} */
   get error() {
     return this.#error;
   }
 
   /** Frames classified and frames dropped (arrived while one was in flight) so far; the frame
    *  path ('videoframe': the frame's own planes; 'canvas': drawn into a canvas) and, when the
-   *  VideoFrame path was given up, why. */
+   *  VideoFrame path was given up, why.
+   *  @returns {LiveStats} */
   get stats() {
     return { frames: this.#frames, dropped: this.#dropped, inFlight: this.#busy, framePath: this.#framePath,
       fallbackReason: this.#fallbackReason };
   }
 
-  /** The model frames go to. */
+  /** The model frames go to. @returns {MobileNet} */
   get model() {
     return this.#net;
   }
 
-  /** Stops classifying until resume(); a frame in flight still reports its result. */
+  /** Stops classifying until resume(); a frame in flight still reports its result. @returns {void} */
   pause() {
     if (this.#over()) return;
     this.#paused = true;
     this.#setState('paused');
   }
 
-  /** Resumes with the newest frame. */
+  /** Resumes with the newest frame. @returns {void} */
   resume() {
     if (this.#over()) return;
     this.#paused = false;
@@ -263,14 +348,14 @@ export class LiveVideo {
     this.#request();
   }
 
-  /** Ends the loop for good; a result still in flight is not reported. */
+  /** Ends the loop for good; a result still in flight is not reported. @returns {void} */
   stop() {
     if (this.#over()) return;
     this.#finish('stopped', null);
   }
 
   /** Sends the next frames to another model (e.g. another α); the camera keeps running.
-   *  @param {import('./index.js').MobileNet} net */
+   *  @param {MobileNet} net @returns {void} */
   setModel(net) {
     if (!net || typeof net[LIVE_FRAME] !== 'function') {
       throw new MobileNetError('INPUT_INVALID', 'setModel needs a MobileNet');
@@ -279,7 +364,7 @@ export class LiveVideo {
   }
 
   /** Changes the result options (topK, scoreThreshold, allow, deny) from the next frame on.
-   *  @param {{ topK?: number, scoreThreshold?: number, allow?: (string|number)[], deny?: (string|number)[] }} options */
+   *  @param {ClassifyOptions} options @returns {void} */
   setOptions(options) {
     const o = resultOptions(options, this.#net.labels);
     this.#opts = { ...this.#opts, result: o };
@@ -289,10 +374,12 @@ export class LiveVideo {
     return this.#state === 'stopped' || this.#state === 'ended' || this.#state === 'error';
   }
 
+  /** @param {VideoState} s */
   #setState(s) {
     if (!this.#over()) this.#state = s;
   }
 
+  /** @param {VideoState} state @param {MobileNetErrorType | null} error */
   #finish(state, error) {
     this.#state = state;
     this.#error = error;
@@ -320,10 +407,11 @@ export class LiveVideo {
     this.#tracks = videoTracks(this.#video).map((t) => {
       const f = () => this.#trackEnded(t);
       t.addEventListener('ended', f);
-      return [t, f];
+      return /** @type {[MediaStreamTrack, () => void]} */ ([t, f]);
     });
   }
 
+  /** @param {MediaStreamTrack} track */
   #trackEnded(track) {
     if (this.#over()) return;
     this.#finish('ended', new MobileNetError('CAMERA',
@@ -356,6 +444,7 @@ export class LiveVideo {
     } else {
       // No requestVideoFrameCallback: poll on animation frames for a new currentTime.
       const last = v.currentTime;
+      /** @param {number} t */
       const poll = (t) => {
         if (this.#state !== 'running') { this.#requested = false; return; }
         if (v.currentTime !== last && v.readyState >= 2) this.#onFrame(t, { mediaTime: v.currentTime });
@@ -365,6 +454,7 @@ export class LiveVideo {
     }
   }
 
+  /** @param {number} time @param {LoopFrame['meta']} meta */
   #onFrame(time, meta) {
     this.#requested = false;
     if (this.#state !== 'running') return;
@@ -385,16 +475,20 @@ export class LiveVideo {
     this.#process(frame);
   }
 
+  /** @param {LoopFrame} frame */
   async #process(frame) {
     const v = this.#video;
     if (!(v.readyState >= 2 && v.videoWidth > 0)) return;
     this.#busy = true;
     const net = this.#net;
     const t0 = now();
+    /** @type {VideoResult | null} */
     let result = null;
+    /** @type {any} */
     let error = null;
     try {
       const size = net[LIVE_SIZE]();
+      /** @type {GrabbedPixels | GrabbedPlanes | null} */
       let pixels = null;
       if (this.#planes) {
         try {
@@ -403,7 +497,7 @@ export class LiveVideo {
           // This browser or this video cannot hand its frames over: the canvas from now on.
           this.#planes = null;
           this.#framePath = 'canvas';
-          this.#fallbackReason = String(e?.message ?? e);
+          this.#fallbackReason = String(/** @type {any} */ (e)?.message ?? e);
         }
       }
       if (!pixels) pixels = this.#grabber.grab(v, this.#opts.resize === 'engine' ? 0 : size);
@@ -431,7 +525,7 @@ export class LiveVideo {
         endTime: t1,
         width: v.videoWidth,
         height: v.videoHeight,
-        inputSize: pixels.size ?? pixels.width,
+        inputSize: 'size' in pixels ? pixels.size : pixels.width,
         grabMs, copyMs: r.copyMs,
         framePath: this.#framePath,
         frame: this.#frames + 1,
@@ -453,7 +547,7 @@ export class LiveVideo {
     }
     this.#frames++;
     try {
-      this.#onResult(result);
+      this.#onResult(/** @type {VideoResult} */ (result));
     } catch (e) {
       queueMicrotask(() => { throw e; });
     }

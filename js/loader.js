@@ -14,7 +14,21 @@ import * as threadsRelaxed from './threads-relaxed/mobilenet_wasm.js';
 import { setSpawner as setThreadsSpawner } from './threads/start.js';
 import { setSpawner as setThreadsRelaxedSpawner } from './threads-relaxed/start.js';
 
-/** The builds. The paths are literals on purpose (bundlers follow only literals). */
+/**
+ * A build's wasm-bindgen glue: the API the four builds share (the threaded builds add
+ * initThreadPool; their init takes more).
+ * @typedef {Omit<typeof simd128, 'default' | 'initSync'> & {
+ *   default: (init: { module_or_path: Response | Uint8Array | URL }) => Promise<unknown>,
+ *   initThreadPool?: (threads: number) => Promise<unknown> }} Glue
+ */
+/** @typedef {'simd128' | 'relaxed-simd' | 'threads' | 'threads-relaxed-simd'} Backend */
+
+/** @import { Capabilities } from './types.js' */
+
+/**
+ * The builds. The paths are literals on purpose (bundlers follow only literals).
+ * @type {Record<Backend, { glue: Glue, path: string, url: () => URL }>}
+ */
 const VARIANTS = {
   simd128: {
     glue: simd128,
@@ -38,6 +52,7 @@ const VARIANTS = {
   },
 };
 
+/** @type {URL | null} */
 let assetBase = null;
 
 // How each threaded build starts a thread: the literal new Worker(new URL(…, import.meta.url))
@@ -72,7 +87,7 @@ export function setAssetBase(base) {
   assetBase = url;
 }
 
-/** The URL of a build's .wasm file. */
+/** The URL of a build's .wasm file. @param {Backend} name */
 function wasmUrl(name) {
   return assetBase ? new URL(VARIANTS[name].path, assetBase) : VARIANTS[name].url();
 }
@@ -80,13 +95,14 @@ function wasmUrl(name) {
 const ASSET_HINT = 'If your bundler does not copy the package\'s .wasm files (esbuild does not), copy the '
   + 'package folder to your site and call setAssetBase(\'/path/to/it/\') or pass { assetBase } to MobileNet.load.';
 
-/** Fetches a build's .wasm in a browser, checking that what arrives is WebAssembly. */
+/** Fetches a build's .wasm in a browser, checking that what arrives is WebAssembly.
+ *  @param {URL} url @returns {Promise<Response | Uint8Array>} */
 async function fetchWasm(url) {
   let response;
   try {
     response = await fetch(url);
   } catch (e) {
-    throw new MobileNetError('NETWORK', `cannot download the engine file ${url.href}: ${e.message}. ${ASSET_HINT}`,
+    throw new MobileNetError('NETWORK', `cannot download the engine file ${url.href}: ${/** @type {Error} */ (e).message}. ${ASSET_HINT}`,
       { url: url.href });
   }
   if (!response.ok) {
@@ -138,7 +154,9 @@ function threadsBlocked() {
 
 // The last reason a thread start-up failed (a blocked or missing Worker script), for
 // capabilities() after the fact.
+/** @type {string | null} */
 let threadStartFailure = null;
+/** @param {string} reason */
 export function noteThreadFailure(reason) {
   threadStartFailure = reason;
 }
@@ -146,8 +164,7 @@ export function noteThreadFailure(reason) {
 /**
  * What this JavaScript context gives the engine: SIMD128, relaxed SIMD, threads — and, when
  * threads are off, why, in words that say what to change.
- * @returns {{simd128: boolean, relaxedSimd: boolean, threads: boolean, maxThreads: number,
- *   crossOriginIsolated: boolean, sharedArrayBuffer: boolean, reason: string|null}}
+ * @returns {Capabilities}
  */
 export function capabilities() {
   const simd128 = WebAssembly.validate(SIMD_PROBE);
@@ -167,7 +184,7 @@ export function capabilities() {
   };
 }
 
-/** The single-threaded build for this engine. */
+/** The single-threaded build for this engine. @returns {Backend} */
 export function singleVariant() {
   if (!WebAssembly.validate(SIMD_PROBE)) {
     throw new MobileNetError('NO_SIMD',
@@ -177,11 +194,13 @@ export function singleVariant() {
   return WebAssembly.validate(RELAXED_PROBE) ? 'relaxed-simd' : 'simd128';
 }
 
-/** The threaded twin of a single-threaded build. */
+/** The threaded twin of a single-threaded build. @param {Backend} single @returns {Backend} */
 export const threadedVariant = (single) => (single === 'relaxed-simd' ? 'threads-relaxed-simd' : 'threads');
 
+/** @type {Map<Backend, Promise<Glue>>} */
 const loaded = new Map();
-/** Instantiates one build once; resolves to its glue module. */
+/** Instantiates one build once; resolves to its glue module.
+ *  @param {Backend} name @param {number} threads @returns {Promise<Glue>} */
 export function initVariant(name, threads) {
   if (!loaded.has(name)) {
     const p = (async () => {
@@ -196,5 +215,5 @@ export function initVariant(name, threads) {
     p.catch(() => loaded.delete(name));
     loaded.set(name, p);
   }
-  return loaded.get(name);
+  return /** @type {Promise<Glue>} */ (loaded.get(name));
 }

@@ -8,8 +8,17 @@ import { planesToRgba } from './yuv.js';
 import { capabilities, initVariant, noteThreadFailure, singleVariant, threadedVariant } from './loader.js';
 import { teachOp } from './teach-engine.js';
 
+/** @import { Backend, Glue } from './loader.js' */
+/** @import { Classification, ResultOptions, RgbaPixels } from './frames.js' */
+/** @import { LayerTiming, MemoryStats, ModelInfo, Pixels, Planes } from './types.js' */
+/** @typedef {import('./mobilenet_wasm.js').Engine} Engine */
+
 /** Runs the engine in this thread. */
 export class LocalDriver {
+  /**
+   * @param {Engine} engine @param {Glue} glue @param {Backend} backend
+   * @param {string | null} threadsReason @param {readonly string[]} [labels]
+   */
   constructor(engine, glue, backend, threadsReason, labels = LABELS) {
     this.engine = engine;
     /** The class names: ImageNet's, or those in the file's metadata (an exported taught model). */
@@ -20,8 +29,11 @@ export class LocalDriver {
     // Fetched once: each of these calls allocates inside the engine.
     this.memory = glue.wasmMemory();
     this.dtype = engine.dtype;
+    /** The classifiers' engine objects (teach-engine.js), by id. @type {Map<number, import('./mobilenet_wasm.js').Teacher> | undefined} */
+    this.teachers;
   }
 
+  /** @returns {ModelInfo} */
   info() {
     return {
       ...JSON.parse(this.engine.info()),
@@ -34,13 +46,14 @@ export class LocalDriver {
   }
 
   /** Zero-copy: the input is written straight into the engine's input buffer and the output
-   *  copied once out of wasm memory; nothing is allocated inside the engine. */
+   *  copied once out of wasm memory; nothing is allocated inside the engine.
+   *  @param {Uint8Array | Float32Array} input @returns {Uint8Array | Float32Array} */
   infer(input) {
     const e = this.engine;
     const want = this.dtype === 'uint8' ? Uint8Array : Float32Array;
     if (!(input instanceof want)) {
       throw new MobileNetError('INPUT_INVALID',
-        `a ${this.dtype} model takes a ${want.name}, not ${input?.constructor?.name ?? typeof input}`);
+        `a ${this.dtype} model takes a ${want.name}, not ${/** @type {any} */ (input)?.constructor?.name ?? typeof input}`);
     }
     if (input.length !== e.inputLength) {
       throw new MobileNetError('INPUT_INVALID',
@@ -51,7 +64,7 @@ export class LocalDriver {
     return new want(this.memory.buffer, out, e.outputLength).slice();
   }
 
-  /** Copies an RGBA frame into the engine's frame buffer. */
+  /** Copies an RGBA frame into the engine's frame buffer. @param {Pixels} frame */
   loadFrame({ data, width, height }) {
     if (!(width > 0 && height > 0 && data.length === width * height * 4)) {
       throw new MobileNetError('INPUT_INVALID',
@@ -61,6 +74,7 @@ export class LocalDriver {
     new Uint8Array(this.memory.buffer, at, data.length).set(data);
   }
 
+  /** @param {Pixels} frame @param {ResultOptions} options @returns {Classification[]} */
   classify(frame, options) {
     const e = this.engine;
     this.loadFrame(frame);
@@ -70,21 +84,19 @@ export class LocalDriver {
 
   /** classify() of the live loop: the same, with the time of the copy into the engine and of
    *  the engine's work (preprocessing and inference).
-   * @param {{ data: Uint8Array, width: number, height: number } | { planes: true, data: Uint8Array, size: number,
-   *   format: string, width: number, height: number, layout: { offset: number, stride: number }[] }} frame
-   *   RGBA pixels, or a video frame's planes (yuv.js)
-   * @param {object} options from resultOptions()
-   * @returns {{ classes: { index: number, label: string, score: number }[], copyMs: number, inferMs: number }} */
+   * @param {Pixels | Planes} frame RGBA pixels, or a video frame's planes (yuv.js)
+   * @param {ResultOptions} options from resultOptions()
+   * @returns {{ classes: Classification[], copyMs: number, inferMs: number }} */
   classifyTimed(frame, options) {
     const e = this.engine;
     const t0 = performance.now();
-    if (frame.planes) {
+    if ('planes' in frame) {
       // A video frame's own planes (yuv.js): converted straight into the engine's frame buffer
       // at the model's input size.
       const n = frame.size * frame.size * 4;
       const at = e.frameBuffer(n);
       planesToRgba(frame.data, frame, frame.size, new Uint8Array(this.memory.buffer, at, n));
-      frame = { width: frame.size, height: frame.size };
+      frame = { data: frame.data, width: frame.size, height: frame.size };
     } else {
       this.loadFrame(frame);
     }
@@ -100,6 +112,7 @@ export class LocalDriver {
     return this.engine.resolution;
   }
 
+  /** @param {Pixels} frame @returns {Float32Array} */
   embed(frame) {
     const e = this.engine;
     if (e.embeddingLength === 0) {
@@ -109,11 +122,12 @@ export class LocalDriver {
     return new Float32Array(this.memory.buffer, e.embedInPlace(frame.width, frame.height), e.embeddingLength).slice();
   }
 
+  /** @param {Uint8Array | Float32Array} input @returns {LayerTiming[]} */
   profile(input) {
     const e = this.engine;
     const want = e.dtype === 'uint8' ? Uint8Array : Float32Array;
     if (!(input instanceof want)) throw new MobileNetError('INPUT_INVALID', `a ${e.dtype} model takes a ${want.name}`);
-    const times = want === Uint8Array ? e.profileU8(input) : e.profileF32(input);
+    const times = input instanceof Uint8Array ? e.profileU8(input) : e.profileF32(input);
     const info = this.info();
     const costs = [...info.cost.layers];
     return info.operators.map((op, index) => {
@@ -122,15 +136,18 @@ export class LocalDriver {
     });
   }
 
+  /** @param {number} r */
   setResolution(r) {
     this.engine.setResolution(r);
   }
 
-  /** A MobileNetClassifier request (see teach-engine.js). */
+  /** A MobileNetClassifier request (see teach-engine.js).
+   *  @param {Parameters<typeof teachOp>[1]} op @returns {any} */
   teach(op) {
     return teachOp(this, op);
   }
 
+  /** @returns {MemoryStats} */
   memoryStats() {
     const g = this.glue;
     return { wasmMemoryBytes: this.memory.buffer.byteLength, liveBytes: g.liveBytes(), allocations: g.allocationCount() };
@@ -143,6 +160,11 @@ export class LocalDriver {
   }
 }
 
+/**
+ * @param {Backend} backend @param {number} threads @param {Uint8Array} bytes
+ * @param {import('./index.js').Limits} limits @param {string | null} threadsReason
+ * @returns {Promise<LocalDriver>}
+ */
 async function engineIn(backend, threads, bytes, limits, threadsReason) {
   const glue = await initVariant(backend, threads);
   try {
@@ -163,7 +185,8 @@ async function engineIn(backend, threads, bytes, limits, threadsReason) {
  */
 /** Starts instantiating the build `loadLocal(…, threads, …)` will use (its .wasm fetched and
  *  compiled, its threads started) before the model is there. Failures are left for loadLocal
- *  to report (a failed start is not kept). */
+ *  to report (a failed start is not kept).
+ *  @param {number} threads */
 export function warmLocal(threads) {
   try {
     const single = singleVariant();
@@ -174,6 +197,8 @@ export function warmLocal(threads) {
   }
 }
 
+/** @param {Uint8Array} bytes @param {number} threads @param {import('./index.js').Limits} limits
+ *  @returns {Promise<LocalDriver>} */
 export async function loadLocal(bytes, threads, limits) {
   const single = singleVariant();
   let reason = threads > 1 ? capabilities().reason : null;
@@ -182,7 +207,7 @@ export async function loadLocal(bytes, threads, limits) {
     try {
       glue = await initVariant(threadedVariant(single), threads);
     } catch (e) {
-      reason = `the threads could not start (${e.message}); the engine runs on one thread.`;
+      reason = `the threads could not start (${/** @type {Error} */ (e).message}); the engine runs on one thread.`;
       noteThreadFailure(reason);
     }
     if (glue) return engineIn(threadedVariant(single), threads, bytes, limits, null);
@@ -191,6 +216,6 @@ export async function loadLocal(bytes, threads, limits) {
     return await engineIn(single, 1, bytes, limits, reason);
   } catch (e) {
     if (e instanceof MobileNetError) throw e;
-    throw new MobileNetError('INVALID_STATE', `cannot start the ${single} build: ${e.message}`);
+    throw new MobileNetError('INVALID_STATE', `cannot start the ${single} build: ${/** @type {Error} */ (e).message}`);
   }
 }

@@ -10,14 +10,14 @@ platform.wasmSource = async (url) => {
   try {
     return await readFile(url.protocol === 'file:' ? fileURLToPath(url) : url);
   } catch (e) {
-    throw new MobileNetError('NETWORK', `cannot read the engine file ${url.href}: ${e.message}`, { url: url.href });
+    throw new MobileNetError('NETWORK', `cannot read the engine file ${url.href}: ${/** @type {Error} */ (e).message}`, { url: url.href });
   }
 };
 platform.readPath = async (s) => {
   try {
     return new Uint8Array(await readFile(s.startsWith('file:') ? new URL(s) : s));
   } catch (e) {
-    throw new MobileNetError('NETWORK', `cannot read ${s}: ${e.message}`, { url: s });
+    throw new MobileNetError('NETWORK', `cannot read ${s}: ${/** @type {Error} */ (e).message}`, { url: s });
   }
 };
 

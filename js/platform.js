@@ -2,6 +2,10 @@
 // read. The browser entry (index.js) uses these defaults; the Node entry (node.js) replaces them
 // with file-system readers, so nothing reachable from the browser entry imports a `node:` module.
 
+/**
+ * @type {{ node: boolean, wasmSource: (url: URL) => Promise<URL | Uint8Array>,
+ *   readPath: ((path: string) => Promise<Uint8Array>) | null }}
+ */
 export const platform = {
   /** True under the Node entry. */
   node: false,
@@ -12,4 +16,6 @@ export const platform = {
   readPath: null,
 };
 
-export const inWorker = typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope;
+/** Whether this context is a Worker (WorkerGlobalScope: not in the DOM library's types). */
+const WorkerScope = /** @type {any} */ (globalThis).WorkerGlobalScope;
+export const inWorker = typeof WorkerScope !== 'undefined' && globalThis instanceof WorkerScope;

@@ -13,6 +13,7 @@ const K = new Uint32Array([
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ]);
 
+/** @param {Uint8Array} bytes */
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
 /**
@@ -32,6 +33,7 @@ export function sha256Js(bytes) {
   view.setUint32(msg.length - 4, (n * 8) >>> 0);
   const h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
   const w = new Uint32Array(64);
+  /** @param {number} x @param {number} r */
   const rotr = (x, r) => (x >>> r) | (x << (32 - r));
   for (let off = 0; off < msg.length; off += 64) {
     for (let t = 0; t < 16; t++) w[t] = view.getUint32(off + 4 * t);
@@ -70,7 +72,8 @@ export async function sha256(bytes) {
   const subtle = globalThis.crypto?.subtle;
   if (subtle) {
     try {
-      return hex(new Uint8Array(await subtle.digest('SHA-256', bytes)));
+      // (A view of shared memory is refused at run time: caught below.)
+      return hex(new Uint8Array(await subtle.digest('SHA-256', /** @type {Uint8Array<ArrayBuffer>} */ (bytes))));
     } catch {
       // Fall through (e.g. a SharedArrayBuffer-backed view, which digest() refuses).
     }

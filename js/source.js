@@ -1,9 +1,17 @@
 // Model sources: a URL (with download progress and, on request, the Cache API), a path (Node),
-// a Response, or bytes.
+// a Response, or bytes. The one download-with-progress of the package: MobileNet.load and
+// `mobilenet fetch-models` (fetch.js) both read through download().
 import { MobileNetError } from './errors.js';
 import { platform } from './platform.js';
 
-/** Reads a model source into bytes. */
+/** @typedef {(loaded: number, total: number) => void} Progress bytes so far, and the total (0 if unknown) */
+
+/**
+ * Reads a model source into bytes.
+ * @param {string | URL | Response | ArrayBuffer | ArrayBufferView} source
+ * @param {Progress} [onProgress]
+ * @returns {Promise<Uint8Array>}
+ */
 export async function readSource(source, onProgress) {
   if (source instanceof Uint8Array) return source;
   if (source instanceof ArrayBuffer) return new Uint8Array(source);
@@ -16,23 +24,60 @@ export async function readSource(source, onProgress) {
   if (typeof source === 'string' || source instanceof URL) {
     const s = String(source);
     if (platform.readPath && !/^(https?|data|blob):/i.test(s)) return platform.readPath(s);
-    let response;
-    try {
-      response = await fetch(s);
-    } catch (e) {
-      throw new MobileNetError('NETWORK', `cannot download ${s}: ${e.message}`, { url: s });
-    }
-    return readResponse(response, s, onProgress);
+    return download(s, onProgress);
   }
   throw new MobileNetError('INPUT_INVALID',
     'model source must be a URL, a path (Node), a Response, an ArrayBuffer or a Uint8Array');
 }
 
-async function readResponse(response, url, onProgress) {
+/**
+ * Downloads `url` into bytes, telling `onProgress` as the bytes arrive. NETWORK errors name the
+ * URL (and the HTTP status when the server answered).
+ * @param {string} url
+ * @param {Progress} [onProgress]
+ * @returns {Promise<Uint8Array>}
+ */
+export async function download(url, onProgress) {
+  return readResponse(await fetchOk(url), url, onProgress);
+}
+
+/**
+ * fetch(url) with its failures as NETWORK errors: unreachable, or an HTTP error status.
+ * @param {string} url
+ * @returns {Promise<Response>}
+ */
+async function fetchOk(url) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    // Node's fetch says only "fetch failed"; the reason is its cause.
+    const err = /** @type {Error & { cause?: Error }} */ (e);
+    throw new MobileNetError('NETWORK', `cannot download ${url}: ${err.cause?.message ?? err.message}`, { url });
+  }
+  return checkStatus(response, url);
+}
+
+/**
+ * @param {Response} response
+ * @param {string} url
+ */
+function checkStatus(response, url) {
   if (!response.ok) {
     throw new MobileNetError('NETWORK', `downloading ${url} failed: HTTP ${response.status}`,
       { status: response.status, url });
   }
+  return response;
+}
+
+/**
+ * @param {Response} response
+ * @param {string} url
+ * @param {Progress} [onProgress]
+ * @returns {Promise<Uint8Array>}
+ */
+async function readResponse(response, url, onProgress) {
+  checkStatus(response, url);
   const total = Number(response.headers.get('content-length')) || 0;
   if (!response.body || !onProgress) {
     const bytes = new Uint8Array(await response.arrayBuffer());
@@ -55,7 +100,12 @@ async function readResponse(response, url, onProgress) {
   return bytes;
 }
 
-/** Downloads `url`, keeping the response in the Cache API where there is one. */
+/**
+ * Downloads `url`, keeping the response in the Cache API where there is one.
+ * @param {string} url
+ * @returns {Promise<string | Response>} the cached or fresh Response, or `url` itself where
+ *   there is no cache to use (readSource then downloads it)
+ */
 export async function cachedFetch(url) {
   if (typeof caches === 'undefined' || !/^https?:/i.test(url)) return url;
   let cache;
@@ -66,15 +116,7 @@ export async function cachedFetch(url) {
   } catch {
     return url; // no usable cache (e.g. opaque origin): just download
   }
-  let response;
-  try {
-    response = await fetch(url);
-  } catch (e) {
-    throw new MobileNetError('NETWORK', `cannot download ${url}: ${e.message}`, { url });
-  }
-  if (!response.ok) {
-    throw new MobileNetError('NETWORK', `downloading ${url} failed: HTTP ${response.status}`, { status: response.status, url });
-  }
+  const response = await fetchOk(url);
   try {
     await cache.put(url, response.clone());
   } catch {

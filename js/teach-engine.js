@@ -5,7 +5,8 @@
 import { MobileNetError } from './errors.js';
 import { toClasses } from './frames.js';
 
-/** The typed arrays of a result, to transfer from a Worker. */
+/** The typed arrays of a result, to transfer from a Worker.
+ *  @param {any} result @returns {ArrayBufferLike[]} */
 export function transferables(result) {
   return result ? Object.values(result).filter((v) => ArrayBuffer.isView(v)).map((v) => v.buffer) : [];
 }
@@ -14,10 +15,11 @@ export function transferables(result) {
  * Runs one classifier request on `driver` (a LocalDriver).
  * @param {import('./local.js').LocalDriver} driver
  * @param {{type: string, id: number, [k: string]: any}} op
- * @returns {object|null}
+ * @returns {any} the request's result (a plain object of numbers and typed arrays), or null
  */
 export function teachOp(driver, op) {
   const e = driver.engine;
+  /** @type {Map<number, import('./mobilenet_wasm.js').Teacher>} */
   const teachers = (driver.teachers ??= new Map());
   if (op.type === 'create') {
     if (e.embeddingLength === 0) {
@@ -47,6 +49,7 @@ export function teachOp(driver, op) {
       return null;
     case 'predict': {
       embed();
+      /** @type {{ head?: Float32Array, knn?: Float32Array, imagenet?: import('./frames.js').Classification[] }} */
       const r = op.method === 'head'
         ? { head: new Float32Array(mem(), t.predictHead(e), op.classes).slice() }
         : { knn: new Float32Array(mem(), t.predictKnn(e, op.k, op.classes), 2 * op.classes).slice() };

@@ -17,30 +17,36 @@ const START_TIMEOUT_MS = 15000;
 
 // Kept so that Firefox does not collect Workers that share the memory but are not referenced
 // (https://bugzilla.mozilla.org/show_bug.cgi?id=1702191).
+/** @type {Worker[]} */
 let workers = [];
 
+/** @type {(() => Worker) | null} */
 let spawner = null;
 
-/** Registers the function that starts one thread's Worker (the loader's literal). */
+/** Registers the function that starts one thread's Worker (the loader's literal).
+ *  @param {() => Worker} f */
 export function setSpawner(f) {
   spawner = f;
 }
 
+/** @param {object} init the init message @returns {Promise<Worker>} */
 function spawn(init) {
   const where = 'thread.js of the threaded build';
   return new Promise((resolve, reject) => {
+    /** @type {Worker} */
     let worker;
     try {
       if (!spawner) throw new Error('no thread spawner registered (the threaded build was loaded without loader.js)');
       worker = spawner();
     } catch (e) {
-      reject(new Error(`cannot start a thread (${where}): ${e.message}`));
+      reject(new Error(`cannot start a thread (${where}): ${/** @type {Error} */ (e).message}`));
       return;
     }
     const timer = setTimeout(() => {
       worker.terminate();
       reject(new Error(`a thread did not start within ${START_TIMEOUT_MS / 1000} s (${where})`));
     }, START_TIMEOUT_MS);
+    /** @param {string} why */
     const fail = (why) => {
       clearTimeout(timer);
       worker.terminate();
@@ -61,6 +67,13 @@ function spawn(init) {
   });
 }
 
+/**
+ * wasm-bindgen-rayon's entry: starts `builder.numThreads()` threads on the shared `memory`.
+ * @param {WebAssembly.Module} module
+ * @param {WebAssembly.Memory} memory
+ * @param {{ numThreads(): number, receiver(): number, build(): void }} builder
+ * @returns {Promise<void>}
+ */
 export async function startWorkers(module, memory, builder) {
   if (builder.numThreads() === 0) throw new Error('num_threads must be > 0.');
   const init = { type: 'wasm_bindgen_worker_init', init: { module_or_path: module, memory }, receiver: builder.receiver() };
@@ -70,6 +83,6 @@ export async function startWorkers(module, memory, builder) {
     for (const s of started) if (s.status === 'fulfilled') s.value.terminate();
     throw failed.reason;
   }
-  workers = started.map((s) => s.value);
+  workers = started.map((s) => /** @type {PromiseFulfilledResult<Worker>} */ (s).value);
   builder.build();
 }

@@ -4,9 +4,14 @@
 // literal path (no dynamic import(): Vite's classic-script Workers cannot be split).
 import * as glue from './mobilenet_wasm.js';
 
+/** @typedef {typeof import('./threads/mobilenet_wasm.js')} ThreadsGlue (for the type check, which sees this file in js/) */
+/**
+ * @param {EventTarget} target @param {string} type
+ * @returns {Promise<any>} the message's data
+ */
 function waitForMsgType(target, type) {
   return new Promise((resolve) => {
-    target.addEventListener('message', function onMsg({ data }) {
+    target.addEventListener('message', /** @param {any} event */ function onMsg({ data }) {
       if (data?.type !== type) return;
       target.removeEventListener('message', onMsg);
       resolve(data);
@@ -16,11 +21,11 @@ function waitForMsgType(target, type) {
 
 waitForMsgType(self, 'wasm_bindgen_worker_init').then(async ({ init, receiver }) => {
   try {
-    await glue.default(init);
+    await /** @type {ThreadsGlue} */ (/** @type {unknown} */ (glue)).default(init);
   } catch (e) {
-    postMessage({ type: 'wasm_bindgen_worker_failed', message: String(e?.message ?? e) });
+    postMessage({ type: 'wasm_bindgen_worker_failed', message: String(/** @type {any} */ (e)?.message ?? e) });
     return;
   }
   postMessage({ type: 'wasm_bindgen_worker_ready' });
-  glue.wbg_rayon_start_worker(receiver);
+  /** @type {ThreadsGlue} */ (/** @type {unknown} */ (glue)).wbg_rayon_start_worker(receiver);
 });

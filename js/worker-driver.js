@@ -8,7 +8,16 @@ import { getAssetBase } from './loader.js';
 
 const START_TIMEOUT_MS = 20000;
 
-/** Says why a Worker script did not start: missing (HTTP status) or refused. */
+/** @import { Classification, ResultOptions, RgbaPixels } from './frames.js' */
+/** @import { LayerTiming, MemoryStats, ModelInfo } from './types.js' */
+/**
+ * What a Worker is started with (kept to start again after a crash).
+ * @typedef {{ bytes: Uint8Array | null, threads: number, limits: import('./index.js').Limits, assetBase: string | null }} WorkerLoad
+ */
+/** @typedef {{ resolve: (v: any) => void, reject: (e: unknown) => void, crash: (reason: string) => void }} Pending */
+
+/** Says why a Worker script did not start: missing (HTTP status) or refused.
+ *  @param {URL} url @param {string} detail @returns {Promise<MobileNetError>} */
 async function whyNoStart(url, detail) {
   const hint = 'If your bundler does not emit the package\'s worker.js, copy the package folder to your site and '
     + 'call setAssetBase(\'/path/to/it/\') (or pass { assetBase }).';
@@ -26,17 +35,23 @@ async function whyNoStart(url, detail) {
 }
 
 export class WorkerDriver {
+  /** @param {WorkerLoad} load @param {((reason: string) => void) | undefined} onRestart */
   constructor(load, onRestart) {
     this.load = load; // { bytes, threads, limits, assetBase }: kept to start again after a crash
     this.onRestart = onRestart;
+    /** @type {Map<number, Pending>} */
     this.pending = new Map();
     this.next = 1;
+    /** @type {ModelInfo | null} */
     this.cachedInfo = null;
     this.restarts = 0;
+    /** @type {Worker | undefined} */
+    this.worker;
   }
 
   /** Starts the Worker and loads the model in it. `bytesPromise` (first start): the model,
-   *  still downloading — the Worker starts the engine meanwhile. */
+   *  still downloading — the Worker starts the engine meanwhile.
+   *  @param {Promise<Uint8Array>} [bytesPromise] */
   async start(bytesPromise) {
     const base = getAssetBase();
     const url = base ? new URL('worker.js', base) : new URL('./worker.js', import.meta.url);
@@ -47,12 +62,12 @@ export class WorkerDriver {
       worker = base ? new Worker(url, { type: 'module' })
         : new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
     } catch (e) {
-      throw await whyNoStart(url, e.message); // e.g. a SecurityError from the page's CSP
+      throw await whyNoStart(url, /** @type {Error} */ (e).message); // e.g. a SecurityError from the page's CSP
     }
     this.worker = worker;
     // The Worker says "ready" once its modules are evaluated; until then an error event means
     // it could not start at all.
-    await new Promise((resolve, reject) => {
+    await /** @type {Promise<void>} */ (new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new MobileNetError('NETWORK',
         `the engine's Worker ${url.href} did not start within ${START_TIMEOUT_MS / 1000} s`, { url: url.href })), START_TIMEOUT_MS);
       worker.onmessage = ({ data }) => {
@@ -63,7 +78,7 @@ export class WorkerDriver {
         clearTimeout(timer);
         whyNoStart(url, e.message || 'error event').then(reject);
       };
-    }).catch((e) => {
+    })).catch((e) => {
       worker.terminate();
       throw e;
     });
@@ -89,23 +104,29 @@ export class WorkerDriver {
     this.cachedInfo = await this.call('load', this.load);
   }
 
-  /** Replaces a crashed Worker: same model, same resolution. */
+  /** Replaces a crashed Worker: same model, same resolution. @param {string} reason */
   async restart(reason) {
     const resolution = this.cachedInfo?.resolution;
-    this.worker.terminate();
+    /** @type {Worker} */ (this.worker).terminate();
     for (const p of this.pending.values()) p.reject(new MobileNetError('INVALID_STATE', 'the inference worker was restarted'));
     this.pending.clear();
     this.restarts++;
     await this.start();
-    if (resolution && resolution !== this.cachedInfo.resolution) {
+    if (resolution && resolution !== /** @type {ModelInfo} */ (this.cachedInfo).resolution) {
       this.cachedInfo = await this.call('setResolution', { resolution });
     }
     this.onRestart?.(reason);
   }
 
+  /**
+   * One request to the Worker; resolves to its answer.
+   * @param {string} type @param {object} [payload] @param {Transferable[]} [transfer]
+   * @returns {Promise<any>}
+   */
   call(type, payload = {}, transfer = []) {
     const id = this.next++;
     return new Promise((resolve, reject) => {
+      /** @param {string} reason */
       const crash = (reason) => {
         this.restart(reason).then(
           () => reject(new MobileNetError('INVALID_STATE',
@@ -114,20 +135,23 @@ export class WorkerDriver {
         );
       };
       this.pending.set(id, { resolve, reject, crash });
-      this.worker.postMessage({ id, type, ...payload }, transfer);
+      /** @type {Worker} */ (this.worker).postMessage({ id, type, ...payload }, transfer);
     });
   }
 
+  /** @returns {ModelInfo} */
   info() {
-    return this.cachedInfo;
+    return /** @type {ModelInfo} */ (this.cachedInfo);
   }
 
+  /** @param {Uint8Array | Float32Array} input @returns {Promise<Uint8Array | Float32Array>} */
   infer(input) {
     // Copy: the caller keeps its input; the copy is transferred, not cloned again.
     const copy = input.slice();
     return this.call('infer', { input: copy }, [copy.buffer]);
   }
 
+  /** @param {RgbaPixels} frame @param {ResultOptions} options @returns {Promise<Classification[]>} */
   classify(frame, options) {
     const data = frame.owned ? frame.data : frame.data.slice();
     return this.call('classify', { frame: { data, width: frame.width, height: frame.height }, options }, [data.buffer]);
@@ -135,37 +159,43 @@ export class WorkerDriver {
 
   /** The live loop's frames (see LocalDriver.classifyTimed): their buffer is transferred, and
    *  comes back as `buffer` in the result.
-   * @param {{ data: Uint8Array }} frame @param {object} options
-   * @returns {Promise<{ classes: object[], copyMs: number, inferMs: number, buffer: ArrayBuffer }>} */
+   * @param {import('./types.js').Pixels | import('./types.js').Planes} frame @param {ResultOptions} options
+   * @returns {Promise<{ classes: Classification[], copyMs: number, inferMs: number, buffer: ArrayBuffer }>} */
   classifyTimed(frame, options) {
     return this.call('classifyTimed', { frame, options }, [frame.data.buffer]);
   }
 
   /** @returns {number} the current input size */
   resolution() {
-    return this.cachedInfo.resolution;
+    return /** @type {ModelInfo} */ (this.cachedInfo).resolution;
   }
 
+  /** @param {RgbaPixels} frame @returns {Promise<Float32Array>} */
   embed(frame) {
     const data = frame.owned ? frame.data : frame.data.slice();
     return this.call('embed', { frame: { data, width: frame.width, height: frame.height } }, [data.buffer]);
   }
 
+  /** @param {Uint8Array | Float32Array} input @returns {Promise<LayerTiming[]>} */
   profile(input) {
     return this.call('profile', { input: input.slice() });
   }
 
+  /** @param {number} r */
   async setResolution(r) {
     this.cachedInfo = await this.call('setResolution', { resolution: r });
   }
 
+  /** @returns {Promise<MemoryStats>} */
   memoryStats() {
     return this.call('memoryStats');
   }
 
   /** A MobileNetClassifier request, run in the Worker (see teach-engine.js); a frame's pixels
-   *  and typed arrays are transferred (frames copied first unless they are the call's own). */
+   *  and typed arrays are transferred (frames copied first unless they are the call's own).
+   *  @param {Parameters<typeof import('./teach-engine.js').teachOp>[1]} op @returns {Promise<any>} */
   teach(op) {
+    /** @type {Transferable[]} */
     const transfer = [];
     let msg = op;
     if (op.frame) {
@@ -176,7 +206,7 @@ export class WorkerDriver {
     }
     for (const k of ['vectors', 'labels', 'weights', 'bias']) {
       if (ArrayBuffer.isView(op[k])) {
-        msg = { ...msg, [k]: op[k].slice() };
+        msg = { ...msg, [k]: /** @type {Float32Array | Uint32Array} */ (op[k]).slice() };
         transfer.push(msg[k].buffer);
       }
     }
@@ -184,6 +214,6 @@ export class WorkerDriver {
   }
 
   dispose() {
-    this.call('dispose').finally(() => this.worker.terminate());
+    this.call('dispose').finally(() => /** @type {Worker} */ (this.worker).terminate());
   }
 }

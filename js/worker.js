@@ -7,9 +7,17 @@ import { loadLocal, warmLocal } from './local.js';
 import { setAssetBase } from './loader.js';
 import { transferables } from './teach-engine.js';
 
+/** @type {import('./local.js').LocalDriver | null} */
 let driver = null;
 
+/**
+ * One request from the page: resolves to [result, transferables].
+ * @param {any} msg { id, type, … }
+ * @returns {Promise<[unknown, Transferable[]?]>}
+ */
 async function handle(msg) {
+  // Set for every request but load, warm and dispose (onmessage refuses the others before a load).
+  const d = /** @type {import('./local.js').LocalDriver} */ (driver);
   switch (msg.type) {
     case 'load':
       driver?.dispose();
@@ -25,32 +33,32 @@ async function handle(msg) {
       }
       return [null];
     case 'infer': {
-      const out = driver.infer(msg.input);
+      const out = d.infer(msg.input);
       return [out, [out.buffer]];
     }
     case 'classify':
-      return [driver.classify(msg.frame, msg.options)];
+      return [d.classify(msg.frame, msg.options)];
     case 'classifyTimed': {
       // The frame's buffer goes back to the page, which fills it with the next frame.
-      const r = driver.classifyTimed(msg.frame, msg.options);
+      const r = /** @type {ReturnType<import('./local.js').LocalDriver['classifyTimed']> & { buffer: ArrayBuffer }} */ (d.classifyTimed(msg.frame, msg.options));
       r.buffer = msg.frame.data.buffer;
       return [r, [r.buffer]];
     }
     case 'embed': {
-      const features = driver.embed(msg.frame);
+      const features = d.embed(msg.frame);
       return [features, [features.buffer]];
     }
     case 'profile':
-      return [driver.profile(msg.input)];
+      return [d.profile(msg.input)];
     case 'setResolution':
-      driver.setResolution(msg.resolution);
-      return [driver.info()];
+      d.setResolution(msg.resolution);
+      return [d.info()];
     case 'teach': {
-      const result = driver.teach(msg.op);
+      const result = d.teach(msg.op);
       return [result, transferables(result)];
     }
     case 'memoryStats':
-      return [driver.memoryStats()];
+      return [d.memoryStats()];
     case 'dispose':
       driver?.dispose();
       driver = null;
@@ -66,13 +74,16 @@ self.onmessage = async ({ data }) => {
       throw Object.assign(new Error('no model is loaded in this worker'), { code: 'INVALID_STATE' });
     }
     const [result, transfer = []] = await handle(data);
-    self.postMessage({ id: data.id, ok: true, result }, transfer);
-  } catch (e) {
+    /** @type {Worker} */ (/** @type {unknown} */ (self)).postMessage({ id: data.id, ok: true, result }, transfer);
+  } catch (err) {
+    /** @type {any} */
+    const e = err;
     // A trap leaves the wasm instance unusable: tell the page, which replaces this Worker.
     const crashed = e.crashed === true || e instanceof WebAssembly.RuntimeError || !(typeof e?.code === 'string');
+    /** @type {Record<string, unknown>} */
     const extra = {};
     for (const k of ['url', 'status']) if (e?.[k] !== undefined) extra[k] = e[k];
-    self.postMessage({ id: data.id, ok: false, crashed, error: { code: e.code ?? 'INVALID_STATE', message: e.message ?? String(e), extra } });
+    /** @type {Worker} */ (/** @type {unknown} */ (self)).postMessage({ id: data.id, ok: false, crashed, error: { code: e.code ?? 'INVALID_STATE', message: e.message ?? String(e), extra } });
   }
 };
 

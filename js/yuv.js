@@ -12,6 +12,7 @@ export const FRAME_FORMATS = ['I420', 'I420A', 'NV12', 'RGBA', 'RGBX', 'BGRA', '
 let tables = { n: 0, x0: new Int32Array(0), x1: new Int32Array(0), wx: new Float32Array(0),
   c0: new Int32Array(0), c1: new Int32Array(0), wc: new Float32Array(0) };
 
+/** @param {number} n */
 function grow(n) {
   if (tables.n >= n) return;
   tables = { n, x0: new Int32Array(n), x1: new Int32Array(n), wx: new Float32Array(n),

@@ -4,14 +4,14 @@
 // (served under /pkg/). This module wires the others: camera.js (the camera and its states),
 // models.js (model selection), results.js (the top 5 and the live figures), chart.js, auto.js,
 // teach.js.
-import { MobileNet, MobileNetError, cost } from '/pkg/index.js';
+import { MobileNet, MobileNetError, ZOO, cost, parseZooFileName, zooAlphaName } from '/pkg/index.js';
 import { autoPick } from './auto.js';
 import { Camera } from './camera.js';
 import { drawChart } from './chart.js';
 import { Models } from './models.js';
 import { LiveStats, renderTop } from './results.js';
 import { TeachMode } from './teach.js';
-import { ALPHAS, RESOLUTIONS, alphaName, published } from './zoo.js';
+import { published } from './accuracy.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -63,7 +63,7 @@ function redrawChart() {
 function showModel(c, target) {
   const info = models.net.info;
   const trainedNote = target.trained !== c.resolution ? ` (trained at ${target.trained})` : '';
-  ui.status.textContent = `${target.file}: α ${alphaName(info.alpha)}, ${info.dtype}, running at `
+  ui.status.textContent = `${target.file}: α ${zooAlphaName(info.alpha)}, ${info.dtype}, running at `
     + `${info.resolution}×${info.resolution}${trainedNote}`;
   ui.status.dataset.file = target.file;
   $('macs').textContent = millions(info.macs);
@@ -73,10 +73,10 @@ function showModel(c, target) {
   $('backend').textContent = `${info.backend}, ${info.threads} thread${info.threads > 1 ? 's' : ''}`;
   showCapabilities(info);
   const acc = published(c.alpha, c.resolution, c.dtype);
-  const floatNote = c.dtype === 'float32' && !/^mobilenet_v1_[\d.]+_\d+\.tflite$/.test(target.file)
+  const floatNote = c.dtype === 'float32' && !parseZooFileName(target.file)?.official
     ? '; the float file here is a rewrite of the uint8 model, not the published float one' : '';
   $('accuracy').textContent = acc
-    ? `${acc.top1}% / ${acc.top5}% as published for ${alphaName(c.alpha)}×${c.resolution}`
+    ? `${acc.top1}% / ${acc.top5}% as published for ${zooAlphaName(c.alpha)}×${c.resolution}`
       + `${target.trained !== c.resolution ? ` — the running file was trained at ${target.trained}, so it is less accurate here` : ''}${floatNote}`
     : '–';
   stats.reset();
@@ -87,7 +87,7 @@ async function applyConfig() {
   const c = config();
   showError(null);
   if (!models.fileFor(c)) {
-    ui.status.textContent = `no ${c.dtype} model file for α ${alphaName(c.alpha)} on this server`;
+    ui.status.textContent = `no ${c.dtype} model file for α ${zooAlphaName(c.alpha)} on this server`;
     return;
   }
   if (models.file !== models.fileFor(c).file) ui.status.textContent = `loading ${models.fileFor(c).file}…`;
@@ -223,7 +223,7 @@ async function runAuto() {
   ui.alpha.value = String(pick.alpha);
   ui.resolution.value = String(pick.resolution);
   await applyConfig();
-  ui.autoStatus.textContent = `auto: α ${alphaName(pick.alpha)} × ${pick.resolution} — ${pick.acc}% published top-1, `
+  ui.autoStatus.textContent = `auto: α ${zooAlphaName(pick.alpha)} × ${pick.resolution} — ${pick.acc}% published top-1, `
     + `${pick.ms.toFixed(1)} ms here ${fitting.length ? `(fits ${target} frames/s)` : `(the fastest; nothing reaches ${target} frames/s)`}`;
   ui.autoStatus.dataset.measured = JSON.stringify(candidates.map((m) => [`${m.alpha}_${m.resolution}`, m.ms]));
   ui.autoStatus.dataset.pick = `${pick.alpha}_${pick.resolution}`;
@@ -238,8 +238,8 @@ async function init() {
   }
   // Start with the 1.0 uint8 model where there is one.
   if (!models.fileFor(config())) ui.alpha.value = '0.25';
-  for (const alpha of ALPHAS) {
-    for (const resolution of RESOLUTIONS) {
+  for (const alpha of ZOO.alphas) {
+    for (const resolution of ZOO.resolutions) {
       const c = await cost({ alpha, resolution, classes: 1001 });
       state.costs.set(`${alpha}_${resolution}`, { macs: c.macs, params: c.params });
     }

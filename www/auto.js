@@ -1,6 +1,7 @@
 // The demo's auto mode: measures every α×ρ of the current type on one frame, then picks the most
 // accurate configuration whose latency meets the frame-rate target (the fastest when none does).
-import { ALPHAS, RESOLUTIONS, published } from './zoo.js';
+import { ZOO } from '/pkg/index.js';
+import { published } from './accuracy.js';
 
 /**
  * `models`: the Models; `frame`: an ImageBitmap to measure on; `dtype`; `target` (frames/s);
@@ -9,12 +10,12 @@ import { ALPHAS, RESOLUTIONS, published } from './zoo.js';
 export async function autoPick({ models, frame, dtype, target, record }) {
   const budget = 1000 / target;
   const candidates = [];
-  for (const alpha of ALPHAS) {
+  for (const alpha of ZOO.alphas) {
     const f = models.fileFor({ alpha, resolution: 224, dtype });
     if (!f) continue;
     const net = await models.load(f.file);
     try {
-      for (const resolution of RESOLUTIONS) {
+      for (const resolution of ZOO.resolutions) {
         await net.setResolution(resolution);
         await net.classify(frame); // warm-up
         const times = [];

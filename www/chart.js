@@ -1,7 +1,8 @@
 // The demo's chart: published ImageNet top-1 against multiply-adds (log scale) for the 16 α×ρ
 // configurations, as in the paper's Figure 4, the running one ringed, latencies measured here
 // beside the points.
-import { ALPHAS, RESOLUTIONS, alphaName, published } from './zoo.js';
+import { ZOO, zooAlphaName } from '/pkg/index.js';
+import { published } from './accuracy.js';
 
 const millions = (n) => `${(n / 1e6).toFixed(1)} M`;
 
@@ -26,8 +27,8 @@ export function drawChart(svg, { costs, measured, current }) {
   for (const m of [10e6, 30e6, 100e6, 300e6]) nodes.push(el('text', { x: x(m) - 10, y: H - B + 12 }, `${m / 1e6}M`));
   for (const a of [40, 50, 60, 70]) nodes.push(el('text', { x: 4, y: y(a) + 3 }, `${a}%`));
   nodes.push(el('text', { x: W / 2 - 40, y: H - 4 }, 'multiply-adds (log)'));
-  for (const alpha of ALPHAS) {
-    for (const resolution of RESOLUTIONS) {
+  for (const alpha of ZOO.alphas) {
+    for (const resolution of ZOO.resolutions) {
       const cc = costs.get(`${alpha}_${resolution}`);
       const acc = published(alpha, resolution, c.dtype);
       if (!cc || !acc) continue;
@@ -35,7 +36,7 @@ export function drawChart(svg, { costs, measured, current }) {
       const ms = measured(alpha, resolution);
       const point = el('circle', { class: `point ${c.dtype}`, cx: px, cy: py, r: 4,
         'data-config': `${alpha}_${resolution}`, ...(ms ? { 'data-ms': ms.toFixed(3) } : {}) });
-      point.append(el('title', {}, `α ${alphaName(alpha)} × ${resolution}: ${acc.top1}% top-1, ${millions(cc.macs)} `
+      point.append(el('title', {}, `α ${zooAlphaName(alpha)} × ${resolution}: ${acc.top1}% top-1, ${millions(cc.macs)} `
         + `multiply-adds${ms ? `, ${ms.toFixed(1)} ms here` : ''}`));
       nodes.push(point);
       if (ms) {

@@ -2,8 +2,7 @@
 // (the official one for exactly α×ρ, else that α's file trained at another size, run at ρ), and
 // loading it (download progress, the Cache API) or re-planning the one loaded. The camera keeps
 // running meanwhile; the newest pick wins when picks overlap.
-import { MobileNet } from '/pkg/index.js';
-import { alphaName } from './zoo.js';
+import { MobileNet, parseZooFileName, zooAlphaName } from '/pkg/index.js';
 
 export class Models {
   /** `progress`: a <progress> element; `onRestart(reason)`: the Worker of a model restarted. */
@@ -23,16 +22,16 @@ export class Models {
     return this.files.length > 0;
   }
 
-  /** { file, bytes, trained } to run for { alpha, resolution, dtype }, or null. */
+  /** { file, bytes, trained } to run for { alpha, resolution, dtype }, or null: the file of that
+   *  α and type trained at ρ (official name first), else one trained at another size. */
   fileFor({ alpha, resolution, dtype }) {
-    const a = alphaName(alpha);
-    const quant = dtype === 'uint8';
-    const exact = `mobilenet_v1_${a}_${resolution}${quant ? '_quant' : ''}.tflite`;
-    const pattern = quant ? new RegExp(`^mobilenet_v1_${a}_(\\d+)_quant\\.tflite$`)
-      : new RegExp(`^mobilenet_v1_${a}_(\\d+)(_float)?\\.tflite$`);
-    const hit = this.files.find((f) => f.file === exact) ?? this.files.find((f) => pattern.test(f.file));
-    if (!hit) return null;
-    return { ...hit, trained: Number(hit.file.match(/_(\d+)(_quant|_float)?\.tflite$/)[1]) };
+    const quantized = dtype === 'uint8';
+    const candidates = this.files.map((f) => ({ f, z: parseZooFileName(f.file) }))
+      .filter(({ z }) => z && z.alpha === alpha && z.quantized === quantized)
+      .sort((a, b) => Number(b.z.resolution === resolution) - Number(a.z.resolution === resolution) || Number(b.z.official) - Number(a.z.official));
+    if (candidates.length === 0) return null;
+    const { f, z } = candidates[0];
+    return { ...f, trained: z.resolution };
   }
 
   /** Loads a file into a Worker of its own (the threaded build when the page is isolated). */
@@ -48,7 +47,7 @@ export class Models {
   async apply(c) {
     const pick = ++this.picks;
     const target = this.fileFor(c);
-    if (!target) throw Object.assign(new Error(`no ${c.dtype} model file for α ${alphaName(c.alpha)} on this server`), { target: null });
+    if (!target) throw Object.assign(new Error(`no ${c.dtype} model file for α ${zooAlphaName(c.alpha)} on this server`), { target: null });
     let previous = null;
     try {
       if (this.file !== target.file) {

@@ -5,7 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MobileNet, MobileNetError, cost } from '../node.js';
+import { MobileNet, MobileNetError, ZOO, cost } from '../node.js';
 import { decodeImage } from '../decode.js';
 import { OFFICIAL_BASE, fetchModels } from '../fetch.js';
 
@@ -27,14 +27,21 @@ commands:
 
 class UsageError extends Error {}
 
+/** Parsed options of one command (node:util parseArgs). @typedef {Record<string, string | string[] | boolean | undefined>} Values */
+
 /** A runtime failure tied to a file. */
 class FileError extends Error {
+  /** @param {string} file @param {any} err */
   constructor(file, err) {
     const code = err instanceof MobileNetError ? err.code : 'IO';
     super(`${file}: ${code}: ${err.message}`);
   }
 }
 
+/**
+ * @type {Record<string, { options: import('node:util').ParseArgsConfig['options'], positionals?: boolean,
+ *   run: (values: any, positionals: string[]) => Promise<void> }>}
+ */
 const COMMANDS = {
   infer: {
     options: { model: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' }, resolution: { type: 'string' } },
@@ -66,13 +73,21 @@ const COMMANDS = {
   },
 };
 
+/** @param {Values} values @param {string} name @returns {string} */
 function required(values, name) {
   if (values[name] === undefined) throw new UsageError(`--${name} is required`);
-  return values[name];
+  return /** @type {string} */ (values[name]);
 }
 
+/**
+ * @overload @param {Values} values @param {string} name @param {{ integer?: boolean, fallback: number }} options @returns {number}
+ */
+/**
+ * @overload @param {Values} values @param {string} name @param {{ integer?: boolean }} [options] @returns {number | undefined}
+ */
+/** @param {Values} values @param {string} name @param {{ integer?: boolean, fallback?: number }} [options] */
 function number(values, name, { integer = false, fallback } = {}) {
-  const raw = values[name];
+  const raw = /** @type {string | undefined} */ (values[name]);
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
@@ -81,14 +96,16 @@ function number(values, name, { integer = false, fallback } = {}) {
   return n;
 }
 
+/** @param {string} file */
 async function readOrFail(file) {
   try {
     return new Uint8Array(await readFile(file));
   } catch (e) {
-    throw new FileError(file, e.code === 'ENOENT' ? new Error('no such file') : e);
+    throw new FileError(file, /** @type {NodeJS.ErrnoException} */ (e).code === 'ENOENT' ? new Error('no such file') : e);
   }
 }
 
+/** @param {string} file @param {number} [resolution] */
 async function loadModel(file, resolution) {
   const bytes = await readOrFail(file);
   let net;
@@ -107,6 +124,7 @@ async function loadModel(file, resolution) {
   return net;
 }
 
+/** @param {Values} values */
 async function infer(values) {
   const modelFile = required(values, 'model');
   const inputFile = required(values, 'input');
@@ -114,6 +132,7 @@ async function infer(values) {
   const net = await loadModel(modelFile, number(values, 'resolution', { integer: true }));
   const raw = await readOrFail(inputFile);
   const { dtype } = net.info;
+  /** @type {Uint8Array | Float32Array} */
   let input;
   if (dtype === 'uint8') {
     input = raw;
@@ -123,9 +142,10 @@ async function infer(values) {
     }
     input = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   }
+  /** @type {Uint8Array | Float32Array} */
   let out;
   try {
-    out = await net.infer(input);
+    out = await (input instanceof Uint8Array ? net.infer(input) : net.infer(input));
   } catch (e) {
     throw new FileError(inputFile, e);
   }
@@ -136,6 +156,7 @@ async function infer(values) {
   }
 }
 
+/** @param {Values} values @param {string[]} positionals */
 async function classify(values, positionals) {
   const modelFile = required(values, 'model');
   const k = number(values, 'top', { integer: true, fallback: 5 });
@@ -163,10 +184,12 @@ async function classify(values, positionals) {
   }
 }
 
+/** @param {number} n */
 function millions(n) {
   return `${(n / 1e6).toFixed(2)} M`;
 }
 
+/** @param {Values} values */
 async function costCommand(values) {
   const alpha = number(values, 'alpha', { fallback: 1 });
   const resolution = number(values, 'resolution', { integer: true, fallback: 224 });
@@ -189,6 +212,7 @@ async function costCommand(values) {
   }
 }
 
+/** @param {Values} values */
 async function info(values) {
   const modelFile = required(values, 'model');
   const net = await loadModel(modelFile);
@@ -211,36 +235,41 @@ async function info(values) {
   }
   console.log(`${out.file}: MobileNet v1 alpha ${out.alpha}, input ${out.resolution}x${out.resolution}x3 ${out.dtype}, ${out.classes} classes`);
   console.log(`multiply-adds ${millions(out.macs)}   parameters ${millions(out.params)}`);
+  /** @type {Record<string, number>} */
   const counts = {};
   for (const op of out.operators) counts[op] = (counts[op] ?? 0) + 1;
   console.log(`operators (${out.operators.length}): ${Object.entries(counts).map(([k, v]) => `${k} x${v}`).join(', ')}`);
 }
 
-/** `--x 1,2 --x 3` → [1, 2, 3]. */
+/** `--x 1,2 --x 3` → [1, 2, 3].
+ *  @param {Values} values @param {string} name @param {readonly number[]} allowed @returns {readonly number[]} */
 function list(values, name, allowed) {
   if (values[name] === undefined) return allowed;
-  const items = values[name].flatMap((v) => v.split(',')).map((v) => Number(v.trim()));
+  const items = /** @type {string[]} */ (values[name]).flatMap((v) => v.split(',')).map((v) => Number(v.trim()));
   for (const v of items) {
     if (!allowed.includes(v)) throw new UsageError(`--${name} must be among ${allowed.join(', ')}`);
   }
   return [...new Set(items)];
 }
 
+/** @param {Values} values */
 async function fetchModelsCommand(values) {
   const out = required(values, 'out');
   if (values.quantized && values.float) throw new UsageError('--quantized and --float exclude each other');
+  /** @type {('quant' | 'float')[]} */
   const types = values.quantized ? ['quant'] : values.float ? ['float'] : ['quant', 'float'];
   const files = await fetchModels({
     out,
-    alphas: list(values, 'alpha', [1, 0.75, 0.5, 0.25]),
-    resolutions: list(values, 'resolution', [224, 192, 160, 128]),
+    alphas: list(values, 'alpha', ZOO.alphas),
+    resolutions: list(values, 'resolution', ZOO.resolutions),
     types,
-    base: values['base-url'] ?? OFFICIAL_BASE,
+    base: /** @type {string | undefined} */ (values['base-url']) ?? OFFICIAL_BASE,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   console.log(`${files.length} model(s) in ${out}`);
 }
 
+/** @param {string[]} argv @returns {Promise<number>} */
 async function main(argv) {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
@@ -253,7 +282,7 @@ async function main(argv) {
   try {
     parsed = parseArgs({ args: rest, options: spec.options, allowPositionals: !!spec.positionals, strict: true });
   } catch (e) {
-    throw new UsageError(e.message);
+    throw new UsageError(/** @type {Error} */ (e).message);
   }
   await spec.run(parsed.values, parsed.positionals);
   return 0;

@@ -22,6 +22,10 @@ test('topK: score descending, ties by lower index, any k', () => {
   const scores = new Float32Array(1001).map(() => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return (seed % 20) / 20; });
   const all = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b);
   for (const k of [0, 1, 2, 5, 16, 17, 100, 1001, 5000]) assert.deepEqual(topK(scores, k), all.slice(0, k), `k = ${k}`);
+  // Any ArrayLike<number>, as the types say (not only arrays and typed arrays with keys()).
+  const arrayLike = { length: scores.length };
+  scores.forEach((v, i) => { arrayLike[i] = v; });
+  for (const k of [5, 17, 1001]) assert.deepEqual(topK(arrayLike, k), all.slice(0, k), `array-like, k = ${k}`);
 });
 
 test('labels: 1001 ImageNet classes', () => {

@@ -212,6 +212,7 @@ test('removeLabel, clear, counts; typed errors for bad use', async () => {
   await rejects(clf.predict(imgs.cat, { method: 'svm' }), 'INPUT_INVALID');
   await rejects(clf.train({ epochs: 0 }), 'INPUT_INVALID');
   await rejects(clf.train({ rate: 1 }), 'INPUT_INVALID');
+  await rejects(clf.train({ toString: 1 }), 'INPUT_INVALID'); // a name of Object.prototype is no option either
   await rejects(clf.removeLabel('dog'), 'INPUT_INVALID');
   await rejects(net.createClassifier({ k: -1 }), 'INPUT_INVALID');
   await rejects(MobileNetClassifier.fromJSON(net, '{"format":"something else"}'), 'INPUT_INVALID');

@@ -73,3 +73,117 @@ export async function exported(bytes: Uint8Array, examples: Float32Array[]): Pro
   const labels: string[] | null = await embeddedLabels(file.buffer as ArrayBuffer);
   return file.length + (labels?.length ?? 0);
 }
+
+// The rest of the public surface (what the hand-written declarations had and main() does not
+// use), and the mistakes the types must refuse (each `@ts-expect-error` fails the check if the
+// line below it compiles: the types must not get looser).
+import type {
+  Quant, LayerType, LayerCost, LayerTiming, RgbaFrame, Frame, ClassifyOptions, ClassifyVideoOptions, Limits, LoadOptions,
+  ZooOptions, ClassifierOptions, ClassifierModel, PredictOptions, TrainOptions, ZooFile,
+} from 'mobilenet-wasm';
+import { parseZooFileName, zooAlphaName, zooUrl } from 'mobilenet-wasm';
+import { OFFICIAL_BASE } from 'mobilenet-wasm/fetch';
+import type { FetchOptions } from 'mobilenet-wasm/fetch';
+
+export async function surface(net: MobileNet, clf: MobileNetClassifier, frames: {
+  image: ImageData; bitmap: ImageBitmap; canvas: HTMLCanvasElement; img: HTMLImageElement; offscreen: OffscreenCanvas;
+  videoFrame: VideoFrame; video: HTMLVideoElement;
+}): Promise<number> {
+  const codes: ErrorCode[] = ['MODEL_MALFORMED', 'MODEL_UNSUPPORTED', 'INPUT_INVALID', 'LIMITS_EXCEEDED', 'INVALID_STATE',
+    'NETWORK', 'NO_SIMD', 'CAMERA', 'MODEL_MISMATCH'];
+  // @ts-expect-error: not an error code
+  const notACode: ErrorCode = 'TIMEOUT';
+  const err = new MobileNetError('NETWORK', 'x', { url: 'u', status: 404 });
+  const name: 'MobileNetError' = err.name;
+  const status: number | undefined = err.status;
+  const url: string | undefined = err.url;
+  const reason: 'ended' | undefined = err.reason;
+  const expected: ClassifierModel | undefined = err.expected;
+  const actualSha: string | undefined = err.actual?.sha256;
+  // @ts-expect-error: the model is made by MobileNet.load
+  new MobileNet();
+  // @ts-expect-error: … and a classifier by createClassifier / fromJSON
+  new MobileNetClassifier();
+
+  const info: ModelInfo = net.info;
+  const q: Quant | null = info.input_quant ?? info.output_quant;
+  const shape: [number, number, number] = info.input_shape;
+  const dtype: 'uint8' | 'float32' = info.dtype;
+  const ops: string[] = info.operators;
+  const layer: LayerCost | undefined = info.cost.layers[0];
+  const byType: { macs: number; params: number } = info.cost.by_type.depthwise;
+  const layerType: LayerType | undefined = layer?.type;
+  // @ts-expect-error: not a layer type
+  const notALayer: LayerType = 'dense';
+  const labels: string[] | null = info.labels;
+  const caps: Capabilities = info.capabilities;
+  const flags: boolean[] = [caps.simd128, caps.relaxedSimd, caps.threads, caps.crossOriginIsolated, caps.sharedArrayBuffer, caps.inWorker];
+  const names: readonly string[] = net.labels;
+  const timings: LayerTiming[] = await net.profile(new Float32Array(3));
+  const timing: [number, string, LayerType | null, number, number] | null = timings[0]
+    ? [timings[0].index, timings[0].op, timings[0].type, timings[0].ms, timings[0].macs] : null;
+  const mem: { wasmMemoryBytes: number; liveBytes: number; allocations: number } = await net.memoryStats();
+  // @ts-expect-error: a uint8 input gives a uint8 output
+  const wrongOut: Float32Array = await net.infer(new Uint8Array(3));
+  // @ts-expect-error: only typed arrays are inputs
+  await net.infer([1, 2, 3]);
+
+  const rgba: RgbaFrame = { data: new Uint8ClampedArray(4), width: 1, height: 1 };
+  const all: Frame[] = [rgba, frames.image, frames.bitmap, frames.canvas, frames.img, frames.offscreen, frames.videoFrame, frames.video];
+  // @ts-expect-error: not a frame
+  await net.classify('cat.jpg');
+  const options: ClassifyOptions = { topK: 1, scoreThreshold: 0.5, allow: ['cat', 1], deny: [2] };
+  const videoOptions: ClassifyVideoOptions = { ...options, pauseWhenHidden: false, resize: 'browser' };
+  // @ts-expect-error: resize is 'browser' or 'engine'
+  const badResize: ClassifyVideoOptions = { resize: 'gpu' };
+  const live = net.classifyVideo(frames.video, (r) => {
+    const times: number[] = [r.mediaTime, r.frameToResultMs, r.inferMs, r.prepareMs, r.transferMs, r.waitMs, r.grabMs, r.copyMs,
+      r.startTime, r.endTime, r.width, r.height, r.inputSize, r.frame, r.dropped];
+    const capture: number | null = r.captureTime;
+    const path: 'videoframe' | 'canvas' = r.framePath;
+    void times; void capture; void path;
+  }, videoOptions);
+  const liveError: MobileNetError | null = live.error;
+  const liveModel: MobileNet = live.model;
+  const stats: { frames: number; inFlight: boolean; framePath: 'videoframe' | 'canvas'; fallbackReason: string | null } = live.stats;
+
+  const limits: Limits = { maxModelBytes: 1, maxTensorElements: 2, maxResolution: 3, maxMacs: 4, maxFramePixels: 5 };
+  const load: LoadOptions = { cache: true, limits, onRestart: (why: string) => void why, assetBase: new URL('https://cdn.example/') };
+  // @ts-expect-error: threads is a number
+  const badLoad: LoadOptions = { threads: 'auto' };
+  const zoo: ZooOptions = { ...load, alpha: 0.5, resolution: 160, quantized: false, baseUrl: new URL('https://models.example/') };
+  await MobileNet.load(new ArrayBuffer(8), load);
+  await MobileNet.load('https://models.example/m.tflite');
+  await MobileNet.load(new Response(new Uint8Array(8)));
+
+  const copts: ClassifierOptions = { k: 5 };
+  const model: ClassifierModel = clf.model;
+  const popts: PredictOptions = { k: 1, method: 'knn', topK: 1, imagenet: 0 };
+  // @ts-expect-error: not a method
+  const badMethod: PredictOptions = { method: 'svm' };
+  const p = await clf.predict(frames.image, popts);
+  const pm: 'knn' | 'head' = p.method;
+  const topts: Required<TrainOptions> = { epochs: 1, batchSize: 2, learningRate: 0.1, l2: 0, seed: 3 };
+  const saved = clf.toJSON();
+  const format: 'mobilenet-wasm/classifier' = saved.format;
+  const version: 1 = saved.version;
+  const headOptions: Required<TrainOptions> | undefined = saved.head?.options;
+  const savedEmbeddings: string = saved.examples.embeddings;
+  const counts: Record<string, number> = clf.counts();
+  const removed: number = await clf.removeLabel('mine');
+  await clf.clear();
+  const restored: MobileNetClassifier = await MobileNetClassifier.load(net, 'mine');
+  await MobileNetClassifier.remove('mine');
+  clf.dispose();
+
+  const official: ZooFile | null = parseZooFileName('mobilenet_v1_0.25_128_quant.tflite');
+  const fetchOptions: FetchOptions = { out: 'models', resolutions: [128], base: OFFICIAL_BASE, log: (line: string) => void line };
+
+  void notACode; void name; void status; void url; void reason; void expected; void actualSha; void q; void shape; void dtype;
+  void ops; void byType; void layerType; void notALayer; void labels; void flags; void names; void timing; void mem; void wrongOut;
+  void all; void badResize; void liveError; void liveModel; void stats; void badLoad; void zoo; void copts; void model;
+  void badMethod; void pm; void topts; void format; void version; void headOptions; void savedEmbeddings; void counts; void removed;
+  void restored; void fetchOptions;
+  return codes.length + clf.labels.length + clf.size + clf.k + Number(clf.trained) + (official?.alpha ?? 0)
+    + zooAlphaName(1).length + zooUrl(1, 224, true, '/models/').length + caps.maxThreads + (caps.reason?.length ?? 0);
+}

@@ -1,8 +1,7 @@
-// Published ImageNet accuracy of TensorFlow's MobileNet v1 models (top-1 / top-5, single crop;
-// shared/docs/PAPER.md), by width multiplier α and input size ρ. These belong to models trained
-// at that size; a model run at another size is somewhat less accurate.
-export const ALPHAS = [1, 0.75, 0.5, 0.25];
-export const RESOLUTIONS = [224, 192, 160, 128];
+// Published ImageNet accuracy of TensorFlow's MobileNet v1 models (top-1 / top-5, single crop),
+// by width multiplier α and input size ρ. These belong to models trained at that size; a model
+// run at another size is somewhat less accurate. (The α and ρ lists and the file names are the
+// package's: ZOO, zooAlphaName, parseZooFileName.)
 
 // [α, ρ, float top-1, float top-5, uint8 top-1, uint8 top-5]
 const TABLE = [
@@ -22,6 +21,3 @@ export function published(alpha, resolution, dtype) {
   if (!row) return null;
   return dtype === 'uint8' ? { top1: row[4], top5: row[5] } : { top1: row[2], top5: row[3] };
 }
-
-/** Display name of α as in the file names ("1.0", "0.75", …). */
-export const alphaName = (a) => (a === 1 ? '1.0' : String(a));
