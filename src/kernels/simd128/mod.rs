@@ -22,7 +22,7 @@ mod gemm;
 mod pool;
 pub mod requant;
 
-use super::KernelSet;
+use super::{KernelSet, Kernels};
 use core::arch::wasm32::*;
 
 /// `dst[i] = src[i] − zp` widened to i16 (the uint8 kernels' operand form): 16 values per step,
@@ -94,16 +94,20 @@ unsafe fn store8_f32(lo: v128, hi: v128, dst: *mut f32, valid: usize) {
 /// The SIMD128 implementation of every kernel.
 pub const KERNELS: KernelSet = KernelSet {
     name: if cfg!(target_feature = "relaxed-simd") { "relaxed-simd" } else { "simd128" },
-    pack_conv2d_u8: gemm::pack_u8,
-    pack_conv2d_f32: gemm::pack_f32,
-    pack_depthwise_u8: depthwise::pack_u8,
-    pack_depthwise_f32: depthwise::pack_f32,
-    conv2d_u8: gemm::conv2d_u8,
-    conv2d_f32: gemm::conv2d_f32,
-    depthwise_u8: depthwise::depthwise_u8,
-    depthwise_f32: depthwise::depthwise_f32,
-    avg_pool_u8: pool::avg_pool_u8,
-    avg_pool_f32: pool::avg_pool_f32,
-    softmax_u8: super::softmax_u8_common,
-    softmax_f32: super::softmax_f32_common,
+    u8: Kernels {
+        pack_conv2d: gemm::pack_u8,
+        pack_depthwise: depthwise::pack_u8,
+        conv2d: gemm::conv2d_u8,
+        depthwise: depthwise::depthwise_u8,
+        avg_pool: pool::avg_pool_u8,
+        softmax: super::softmax_u8_common,
+    },
+    f32: Kernels {
+        pack_conv2d: gemm::pack_f32,
+        pack_depthwise: depthwise::pack_f32,
+        conv2d: gemm::conv2d_f32,
+        depthwise: depthwise::depthwise_f32,
+        avg_pool: pool::avg_pool_f32,
+        softmax: super::softmax_f32_common,
+    },
 };
