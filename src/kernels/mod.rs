@@ -11,8 +11,9 @@
 //!
 //! [`reference`] holds naive loops kept as the test oracle; [`scalar`] holds the portable fast
 //! path; `simd128` (wasm32 only) holds the WebAssembly SIMD kernels. Each exports a
-//! [`KernelSet`] with identical signatures, so a session can run any of them; weights are packed
-//! once by the set's own `pack_*` functions into the layout its kernels read.
+//! [`KernelSet`]: one [`Kernels`] table per [`Element`] type, every kernel of a kind with the one
+//! signature of its kind ([`Conv`], [`Pool`], [`Pack`], [`Softmax`]), so a session can run any
+//! set; weights are packed once by the set's own packers into the layout its kernels read.
 
 mod arith;
 pub mod parallel;
@@ -149,7 +150,7 @@ pub struct FilterShape {
 }
 
 /// Weights prepared once, when a session is created, in the layout one kernel set wants
-/// (its `pack_*` functions fill the fields it uses). Biases travel with the weights because a
+/// (its packers fill the fields it uses). Biases travel with the weights because a
 /// kernel set may fold corrections into them.
 #[derive(Clone, Default, PartialEq)]
 pub struct Packed {
