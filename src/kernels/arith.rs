@@ -4,29 +4,14 @@
 //! where the file-layout weights sit in a [`Packed`].
 
 use super::{
-    ConvGeom, Element, FloatRange, KernelSet, Kernels, Pack, Packed, QuantParams, Scratch, Softmax,
-    requantize_u8,
+    ConvGeom, Element, FloatRange, KernelSet, Kernels, Pack, Packed, QuantParams, Softmax, requantize_u8,
 };
 
 /// The kernels of a portable set ([`super::reference`], [`super::scalar`]): each one loop
 /// generic over the element type. [`portable_set`] makes the set's table.
 pub(crate) trait Portable {
-    fn conv2d<T: Arith>(
-        g: &ConvGeom,
-        p: &T::Params,
-        input: &[T],
-        packed: &Packed,
-        output: &mut [T],
-        _: Scratch<'_>,
-    );
-    fn depthwise<T: Arith>(
-        g: &ConvGeom,
-        p: &T::Params,
-        input: &[T],
-        packed: &Packed,
-        output: &mut [T],
-        _: Scratch<'_>,
-    );
+    fn conv2d<T: Arith>(g: &ConvGeom, p: &T::Params, input: &[T], packed: &Packed, output: &mut [T]);
+    fn depthwise<T: Arith>(g: &ConvGeom, p: &T::Params, input: &[T], packed: &Packed, output: &mut [T]);
     fn avg_pool<T: Arith>(g: &ConvGeom, clamp: &T::PoolClamp, input: &[T], output: &mut [T]);
 }
 
@@ -37,8 +22,9 @@ pub(crate) const fn portable_set<S: Portable>(name: &'static str) -> KernelSet {
         Kernels {
             pack_conv2d: T::PACK_FILE_LAYOUT,
             pack_depthwise: T::PACK_FILE_LAYOUT,
-            conv2d: S::conv2d::<T>,
-            depthwise: S::depthwise::<T>,
+            // They use no scratch memory.
+            conv2d: |g, p, x, w, out, _| S::conv2d::<T>(g, p, x, w, out),
+            depthwise: |g, p, x, w, out, _| S::depthwise::<T>(g, p, x, w, out),
             avg_pool: S::avg_pool::<T>,
             softmax: T::SOFTMAX,
         }

@@ -8,7 +8,7 @@
 //! real models (`tests/golden.rs`).
 
 use super::arith::{Arith, Portable, portable_set};
-use super::{ConvGeom, KernelSet, Packed, Scratch};
+use super::{ConvGeom, KernelSet, Packed};
 
 /// The reference implementation of every kernel.
 pub const KERNELS: KernelSet = portable_set::<Reference>("reference");
@@ -18,14 +18,7 @@ struct Reference;
 
 impl Portable for Reference {
     /// CONV_2D over the output pixels `g.band()`: filter `[out_c][kh][kw][in_c]`.
-    fn conv2d<T: Arith>(
-        g: &ConvGeom,
-        p: &T::Params,
-        input: &[T],
-        packed: &Packed,
-        output: &mut [T],
-        _: Scratch<'_>,
-    ) {
+    fn conv2d<T: Arith>(g: &ConvGeom, p: &T::Params, input: &[T], packed: &Packed, output: &mut [T]) {
         let (filter, bias) = T::file_layout(packed, g.out_c);
         for (i, px) in g.band().enumerate() {
             let (oy, ox) = (px / g.out_w, px % g.out_w);
@@ -52,14 +45,7 @@ impl Portable for Reference {
     }
 
     /// DEPTHWISE_CONV_2D (multiplier 1) over the output pixels `g.band()`: filter `[kh][kw][c]`.
-    fn depthwise<T: Arith>(
-        g: &ConvGeom,
-        p: &T::Params,
-        input: &[T],
-        packed: &Packed,
-        output: &mut [T],
-        _: Scratch<'_>,
-    ) {
+    fn depthwise<T: Arith>(g: &ConvGeom, p: &T::Params, input: &[T], packed: &Packed, output: &mut [T]) {
         let (filter, bias) = T::file_layout(packed, g.out_c);
         for (i, px) in g.band().enumerate() {
             let (oy, ox) = (px / g.out_w, px % g.out_w);

@@ -12,7 +12,7 @@
 //!   memory, accumulating [`CHUNK`] channels at a time on the stack.
 
 use super::arith::{Arith, Portable, portable_set};
-use super::{ConvGeom, KernelSet, Packed, Scratch, tap_range};
+use super::{ConvGeom, KernelSet, Packed, tap_range};
 
 /// The portable implementation of every kernel.
 pub const KERNELS: KernelSet = portable_set::<Scalar>("scalar");
@@ -21,14 +21,7 @@ pub const KERNELS: KernelSet = portable_set::<Scalar>("scalar");
 struct Scalar;
 
 impl Portable for Scalar {
-    fn conv2d<T: Arith>(
-        g: &ConvGeom,
-        p: &T::Params,
-        input: &[T],
-        packed: &Packed,
-        output: &mut [T],
-        _: Scratch<'_>,
-    ) {
+    fn conv2d<T: Arith>(g: &ConvGeom, p: &T::Params, input: &[T], packed: &Packed, output: &mut [T]) {
         let (filter, bias) = T::file_layout(packed, g.out_c);
         let (oc_n, ic) = (g.out_c, g.in_c);
         if g.is_pointwise() {
@@ -63,14 +56,7 @@ impl Portable for Scalar {
         }
     }
 
-    fn depthwise<T: Arith>(
-        g: &ConvGeom,
-        p: &T::Params,
-        input: &[T],
-        packed: &Packed,
-        output: &mut [T],
-        _: Scratch<'_>,
-    ) {
+    fn depthwise<T: Arith>(g: &ConvGeom, p: &T::Params, input: &[T], packed: &Packed, output: &mut [T]) {
         let (filter, bias) = T::file_layout(packed, g.out_c);
         let c_n = g.out_c;
         for (i, px) in g.band().enumerate() {

@@ -18,7 +18,8 @@
 //! - float: `f32` `[kh·kw][C8]`, then bias `[C8]`.
 
 use super::gemm::madd;
-use super::requant::{Requantize, with_requant};
+use super::requant::with_requant;
+use super::{Clamped, OutputStage, Requantized};
 use crate::kernels::{ConvGeom, FilterShape, FloatRange, Packed, QuantParams, Scratch};
 use core::arch::wasm32::*;
 
@@ -92,8 +93,6 @@ trait Channels {
     /// An element of the ring (`x − zp_x` as i16, or f32) and of its zero border.
     type Ring: Copy;
     const ZERO: Self::Ring;
-    /// An output element.
-    type Out;
     /// An element of the packed weights.
     type W;
     /// Converts input values into the ring.
@@ -116,24 +115,21 @@ trait Channels {
         offsets3: &[usize; 9],
         tap: &impl Fn(usize) -> usize,
     );
-    /// The output stage of 8 channels, storing the first `valid` at `dst`.
-    ///
-    /// # Safety
-    /// `dst` is valid for `valid` (≤ 8) writes.
-    unsafe fn store(&self, acc: [v128; 2], dst: *mut Self::Out, valid: usize);
 }
 
-/// The depthwise convolution of the output pixels `g.band()`, with the ring in `buf`.
+/// The depthwise convolution of the output pixels `g.band()`, with the ring in `buf`, through
+/// the output stage `stage`.
 ///
 /// # Safety
 /// `input`, `output` and `buf` hold what the geometry implies (the entry points check it), the
 /// packed weights hold every channel block.
 #[inline(always)]
-unsafe fn depthwise<K: Channels>(
+unsafe fn depthwise<K: Channels, S: OutputStage>(
     k: &K,
+    stage: &S,
     g: &ConvGeom,
     input: &[K::In],
-    output: &mut [K::Out],
+    output: &mut [S::Out],
     buf: &mut [K::Ring],
 ) {
     let (c, c8, taps) = (g.out_c, g.out_c.next_multiple_of(LANES), g.kh * g.kw);
@@ -166,7 +162,7 @@ unsafe fn depthwise<K: Channels>(
                     let mut acc = bias;
                     k.window(&mut acc, origin, w, &offsets3, &tap);
                     let dst = out_base.add((oy * g.out_w + ox - g.band_start) * c + c0);
-                    k.store(acc, dst, valid);
+                    stage.store(acc, dst, valid);
                 }
             }
         }
@@ -232,13 +228,12 @@ pub fn depthwise_u8(
     let zp = q.input_zero_point;
     // SAFETY: the lengths checked above.
     with_requant!(q, |rq| unsafe {
-        depthwise(&U8 { rq: &rq, packed, zp, taps, pairs }, g, input, output, buf)
+        depthwise(&U8 { packed, zp, taps, pairs }, &Requantized(&rq), g, input, output, buf)
     })
 }
 
-/// The uint8 depthwise kernel: taps two at a time with `i32x4.dot_i16x8_s`, requantized by `rq`.
-struct U8<'a, R> {
-    rq: &'a R,
+/// The uint8 depthwise kernel: taps two at a time with `i32x4.dot_i16x8_s`.
+struct U8<'a> {
     packed: &'a Packed,
     /// The input zero point.
     zp: i32,
@@ -247,11 +242,10 @@ struct U8<'a, R> {
     pairs: usize,
 }
 
-impl<R: Requantize> Channels for U8<'_, R> {
+impl Channels for U8<'_> {
     type In = u8;
     type Ring = i16;
     const ZERO: i16 = 0;
-    type Out = u8;
     type W = i16;
 
     #[inline(always)]
@@ -297,12 +291,6 @@ impl<R: Requantize> Channels for U8<'_, R> {
             }
         }
     }
-
-    #[inline(always)]
-    unsafe fn store(&self, acc: [v128; 2], dst: *mut u8, valid: usize) {
-        // SAFETY: guaranteed by the caller.
-        unsafe { super::store8_u8(self.rq.bytes(acc[0], acc[1]), dst, valid) }
-    }
 }
 
 // ---------------------------------------------------------------------------------- float32
@@ -336,26 +324,22 @@ pub fn depthwise_f32(
         "depthwise_f32: buffers do not match the geometry"
     );
     let buf = &mut scratch.f32[..ring_len(g)];
-    let k = F32 { packed, c8, taps, lo: f32x4_splat(act.min), hi: f32x4_splat(act.max) };
     // SAFETY: the lengths checked above.
-    unsafe { depthwise(&k, g, input, output, buf) }
+    unsafe { depthwise(&F32 { packed, c8, taps }, &Clamped::new(act), g, input, output, buf) }
 }
 
-/// The float depthwise kernel: one multiply-add per tap and 4 channels, clamped.
+/// The float depthwise kernel: one multiply-add per tap and 4 channels.
 struct F32<'a> {
     packed: &'a Packed,
     /// Channels rounded up to 8.
     c8: usize,
     taps: usize,
-    lo: v128,
-    hi: v128,
 }
 
 impl Channels for F32<'_> {
     type In = f32;
     type Ring = f32;
     const ZERO: f32 = 0.0;
-    type Out = f32;
     type W = f32;
 
     #[inline(always)]
@@ -403,13 +387,5 @@ impl Channels for F32<'_> {
             }
         }
         *acc = [lo, hi];
-    }
-
-    #[inline(always)]
-    unsafe fn store(&self, acc: [v128; 2], dst: *mut f32, valid: usize) {
-        let lo = f32x4_min(f32x4_max(acc[0], self.lo), self.hi);
-        let hi = f32x4_min(f32x4_max(acc[1], self.lo), self.hi);
-        // SAFETY: guaranteed by the caller.
-        unsafe { super::store8_f32(lo, hi, dst, valid) }
     }
 }

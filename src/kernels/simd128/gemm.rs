@@ -12,7 +12,8 @@
 //! pixels × 8 channels (8 accumulator vectors) and then one pixel at a time for the band's
 //! remainder. Each type's [`Microkernel`] supplies the tile's arithmetic and its output stage.
 
-use super::requant::{Requantize, with_requant};
+use super::requant::with_requant;
+use super::{Clamped, OutputStage, Requantized};
 use crate::kernels::{ConvGeom, FilterShape, FloatRange, Packed, QuantParams, Scratch};
 use core::arch::wasm32::*;
 use core::ops::Range;
@@ -29,32 +30,34 @@ fn chunk_rows(row_bytes: usize) -> usize {
     (CHUNK_BYTES / row_bytes.max(1)).max(MR) / MR * MR
 }
 
-/// What differs between the uint8 and the float GEMM: the arithmetic of a tile and the output
-/// stage.
+/// What differs between the uint8 and the float GEMM: the arithmetic of a tile (the output
+/// stage is an [`OutputStage`]).
 trait Microkernel {
     /// An element of A: `x − zp_x` as i16, or f32.
     type A;
-    /// An output element.
-    type Out;
     /// `R` pixels × the 8 channels of block `nb`, A's rows starting at `a`.
     ///
     /// # Safety
     /// `a` points to `R` rows of A, `nb` is a block of the packed weights.
     unsafe fn tile<const R: usize>(&self, a: *const Self::A, nb: usize) -> [[v128; 2]; R];
-    /// The output stage of one pixel's 8 channels, storing the first `valid` at `dst`.
-    ///
-    /// # Safety
-    /// `dst` is valid for `valid` (≤ 8) writes.
-    unsafe fn store(&self, acc: [v128; 2], dst: *mut Self::Out, valid: usize);
 }
 
-/// The GEMM over `m` rows of A (`row` elements each) and `n` output channels into `out`.
+/// The GEMM over `m` rows of A (`row` elements each) and `n` output channels into `out`,
+/// through the output stage `stage`.
 ///
 /// # Safety
 /// `a` holds `m` rows of `row` elements, `k` the weights of `n` channels (rounded up to 8),
 /// `out` points to `m × n` outputs.
 #[inline(always)]
-unsafe fn gemm<K: Microkernel>(k: &K, a: &[K::A], row: usize, m: usize, n: usize, out: *mut K::Out) {
+unsafe fn gemm<K: Microkernel, S: OutputStage>(
+    k: &K,
+    stage: &S,
+    a: &[K::A],
+    row: usize,
+    m: usize,
+    n: usize,
+    out: *mut S::Out,
+) {
     let chunk = chunk_rows(row * size_of::<K::A>());
     for start in (0..m).step_by(chunk) {
         let end = (start + chunk).min(m);
@@ -64,12 +67,12 @@ unsafe fn gemm<K: Microkernel>(k: &K, a: &[K::A], row: usize, m: usize, n: usize
                 let mut p = start;
                 while p + MR <= end {
                     let acc = k.tile::<MR>(a.as_ptr().add(p * row), nb);
-                    store(k, &acc, out, p, n, nb);
+                    store(stage, &acc, out, p, n, nb);
                     p += MR;
                 }
                 while p < end {
                     let acc = k.tile::<1>(a.as_ptr().add(p * row), nb);
-                    store(k, &acc, out, p, n, nb);
+                    store(stage, &acc, out, p, n, nb);
                     p += 1;
                 }
             }
@@ -82,10 +85,10 @@ unsafe fn gemm<K: Microkernel>(k: &K, a: &[K::A], row: usize, m: usize, n: usize
 /// # Safety
 /// `out` points to an `m × n` output (the band's pixels) with `p + R ≤ m` and `nb · 8 < n`.
 #[inline(always)]
-unsafe fn store<K: Microkernel, const R: usize>(
-    k: &K,
+unsafe fn store<S: OutputStage, const R: usize>(
+    stage: &S,
     acc: &[[v128; 2]; R],
-    out: *mut K::Out,
+    out: *mut S::Out,
     p: usize,
     n: usize,
     nb: usize,
@@ -94,7 +97,7 @@ unsafe fn store<K: Microkernel, const R: usize>(
     let valid = (n - c0).min(NR);
     for (r, acc) in acc.iter().enumerate() {
         // SAFETY: guaranteed by the caller.
-        unsafe { k.store(*acc, out.add((p + r) * n + c0), valid) };
+        unsafe { stage.store(*acc, out.add((p + r) * n + c0), valid) };
     }
 }
 
@@ -200,20 +203,18 @@ pub fn conv2d_u8(
     im2col_u8(g, q.input_zero_point, input, g.band(), a, row);
     let out = output.as_mut_ptr();
     // SAFETY: the lengths checked above cover every offset the tiles use.
-    with_requant!(q, |rq| unsafe { gemm(&U8 { rq: &rq, packed, k2 }, a, row, m, n, out) })
+    with_requant!(q, |rq| unsafe { gemm(&U8 { packed, k2 }, &Requantized(&rq), a, row, m, n, out) })
 }
 
-/// The uint8 microkernel: `i32x4.dot_i16x8_s` over pairs of k, requantized by `rq`.
-struct U8<'a, R> {
-    rq: &'a R,
+/// The uint8 microkernel: `i32x4.dot_i16x8_s` over pairs of k.
+struct U8<'a> {
     packed: &'a Packed,
     /// Pairs of k.
     k2: usize,
 }
 
-impl<R: Requantize> Microkernel for U8<'_, R> {
+impl Microkernel for U8<'_> {
     type A = i16;
-    type Out = u8;
 
     #[inline(always)]
     unsafe fn tile<const T: usize>(&self, a: *const i16, nb: usize) -> [[v128; 2]; T] {
@@ -237,12 +238,6 @@ impl<R: Requantize> Microkernel for U8<'_, R> {
             }
             acc
         }
-    }
-
-    #[inline(always)]
-    unsafe fn store(&self, acc: [v128; 2], dst: *mut u8, valid: usize) {
-        // SAFETY: guaranteed by the caller.
-        unsafe { super::store8_u8(self.rq.bytes(acc[0], acc[1]), dst, valid) }
     }
 }
 
@@ -301,24 +296,20 @@ pub fn conv2d_f32(
         im2col(g, input, g.band(), a, k, 0f32, |src, dst| dst.copy_from_slice(src));
         a
     };
-    let (lo, hi) = (f32x4_splat(act.min), f32x4_splat(act.max));
     // SAFETY: the lengths checked above cover every offset the tiles use.
-    unsafe { gemm(&F32 { packed, k, n8, lo, hi }, a, k, m, n, output.as_mut_ptr()) }
+    unsafe { gemm(&F32 { packed, k, n8 }, &Clamped::new(act), a, k, m, n, output.as_mut_ptr()) }
 }
 
-/// The float microkernel: a broadcast A value times two 4-lane weight vectors, clamped.
+/// The float microkernel: a broadcast A value times two 4-lane weight vectors.
 struct F32<'a> {
     packed: &'a Packed,
     k: usize,
     /// Output channels rounded up to 8 (the bias follows the `n8 · k` weights).
     n8: usize,
-    lo: v128,
-    hi: v128,
 }
 
 impl Microkernel for F32<'_> {
     type A = f32;
-    type Out = f32;
 
     #[inline(always)]
     unsafe fn tile<const T: usize>(&self, a: *const f32, nb: usize) -> [[v128; 2]; T] {
@@ -342,13 +333,5 @@ impl Microkernel for F32<'_> {
             }
             acc
         }
-    }
-
-    #[inline(always)]
-    unsafe fn store(&self, acc: [v128; 2], dst: *mut f32, valid: usize) {
-        let v0 = f32x4_min(f32x4_max(acc[0], self.lo), self.hi);
-        let v1 = f32x4_min(f32x4_max(acc[1], self.lo), self.hi);
-        // SAFETY: guaranteed by the caller.
-        unsafe { super::store8_f32(v0, v1, dst, valid) }
     }
 }
