@@ -37,11 +37,11 @@ fn main() {
                 match s.model().dtype() {
                     DType::U8 => {
                         let input = vec![(i * 37 % 256) as u8; s.input_len()];
-                        std::hint::black_box(s.run_u8(&input).unwrap());
+                        std::hint::black_box(s.run(&input).unwrap());
                     }
                     DType::F32 => {
                         let input = vec![(i as f32 * 0.01) - 0.5; s.input_len()];
-                        std::hint::black_box(s.run_f32(&input).unwrap());
+                        std::hint::black_box(s.run(&input).unwrap());
                     }
                 }
                 if i > 0 {

@@ -5,7 +5,7 @@
 //! let bytes = std::fs::read("mobilenet_v1_1.0_224_quant.tflite")?;
 //! let mut session = Session::new(Model::from_tflite(&bytes)?)?;
 //! let input = ndarray::Array3::<u8>::zeros((224, 224, 3));
-//! let scores = session.infer_u8(input.view())?;
+//! let scores: &[u8] = session.run(input.view())?;
 //! println!("{} classes", scores.len());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -33,5 +33,5 @@ pub use wasm_bindgen_rayon::init_thread_pool;
 
 pub use error::{Error, Result};
 pub use model::graph::DType;
-pub use model::session::Session;
-pub use model::{Limits, Model};
+pub use model::session::{Input, Session};
+pub use model::{Activation, Limits, Model};

@@ -35,7 +35,7 @@ fn tiny_model_loads_and_runs() {
     assert_eq!(m.trained_resolution(), 32);
     let mut s = Session::new(m).unwrap();
     let input: Vec<u8> = (0..32 * 32 * 3).map(|i| (i * 7 % 256) as u8).collect();
-    let out = s.run_u8(&input).unwrap().to_vec();
+    let out = s.run(&input).unwrap().to_vec();
     assert_eq!(out.len(), 4);
     let sum: u32 = out.iter().map(|&v| u32::from(v)).sum();
     assert!((250..=260).contains(&sum), "probabilities sum to {sum}/256");
@@ -230,9 +230,9 @@ fn resolutions_out_of_range_are_typed_errors_and_keep_the_session() {
     assert!(matches!(s.set_resolution(100_000), Err(Error::LimitsExceeded(_))));
     assert_eq!(s.resolution(), 32);
     let input = vec![0u8; 32 * 32 * 3];
-    assert!(s.run_u8(&input).is_ok());
-    assert!(matches!(s.run_u8(&input[1..]), Err(Error::InputInvalid(_))));
-    assert!(matches!(s.run_f32(&[0.0; 3072]), Err(Error::InputInvalid(_))));
+    assert!(s.run(&input).is_ok());
+    assert!(matches!(s.run(&input[1..]), Err(Error::InputInvalid(_))));
+    assert!(matches!(s.run(&[0.0f32; 3072]), Err(Error::InputInvalid(_))));
 }
 
 #[test]

@@ -138,9 +138,9 @@ fn check(name: &str) {
                 match s.model().dtype() {
                     DType::U8 => {
                         // The input tensor the session built from the frame, run again to see the logits.
-                        let input = s.input_u8_mut().unwrap().to_vec();
+                        let input = s.input_mut::<u8>().unwrap().to_vec();
                         let mut raw_logits = Vec::new();
-                        s.run_u8_observed(&input, &mut |i, out| {
+                        s.run_observed(&input, &mut |i, out| {
                             if i == logits_layer {
                                 raw_logits = out.to_vec();
                             }
@@ -219,7 +219,7 @@ fn an_exported_model_exports_again_and_the_original_has_no_labels() {
     assert_eq!(embedded_labels(&twice), Some(labels));
     // Equal weights: the bias decides (class 0).
     let mut s = Session::new(Model::from_tflite(&twice).unwrap()).unwrap();
-    let out = s.run_u8(&vec![128u8; 128 * 128 * 3]).unwrap().to_vec();
+    let out = s.run(&vec![128u8; 128 * 128 * 3]).unwrap().to_vec();
     assert_eq!(top_k(&out, 1), [0], "{out:?}");
     assert!(out[0] > out[1] && out[1] > out[2], "{out:?}");
     // The file is smaller than the original: 1001×256 weights became 3×256.

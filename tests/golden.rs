@@ -36,7 +36,7 @@ fn check_model(name: &str, kernels: &'static KernelSet) {
                 let mut mismatches = Vec::new();
                 let mut compared = 0;
                 let out = s
-                    .run_u8_observed(&input, &mut |i, out| {
+                    .run_observed(&input, &mut |i, out| {
                         if let Some(l) = layers.iter().find(|l| l["op_index"] == i) {
                             compared += 1;
                             let want = read(&reference_dir().join(l["file"].as_str().unwrap()));
@@ -60,7 +60,7 @@ fn check_model(name: &str, kernels: &'static KernelSet) {
             DType::F32 => {
                 let input = f32s(&input);
                 let expected = f32s(&expected);
-                let out = s.run_f32(&input).unwrap().to_vec();
+                let out = s.run(&input).unwrap().to_vec();
                 let worst = out.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
                 assert!(worst <= 1e-4, "{name} {cname} [{}]: max |Δp| = {worst}", kernels.name);
                 assert_eq!(top_k(&out, 5), top5, "{name} {cname} [{}]", kernels.name);
@@ -118,10 +118,10 @@ fn every_model_at_every_resolution_sees_a_cat() {
             assert_eq!(s.resolution(), r);
             let resized = resize_rgb(&src, trained, r);
             let top = match s.model().dtype() {
-                DType::U8 => top_k(s.run_u8(&resized).unwrap(), 1)[0],
+                DType::U8 => top_k(s.run(&resized).unwrap(), 1)[0],
                 DType::F32 => {
                     let f: Vec<f32> = resized.iter().map(|&v| (f32::from(v) - 128.0) / 128.0).collect();
-                    top_k(s.run_f32(&f).unwrap(), 1)[0]
+                    top_k(s.run(&f).unwrap(), 1)[0]
                 }
             };
             assert!((282..=286).contains(&top), "{name} at {r}: top-1 is class {top}");

@@ -390,11 +390,11 @@ fn check_u8(c: &Case, depthwise: bool, seed: u64, scenarios: &[Scenario]) {
         assert_spread(&want, &acc, &q, s, &what);
         for k in sets() {
             let packed = if depthwise {
-                (k.pack_depthwise_u8)(&shape, &d.filter, zw, &d.bias)
+                (k.u8.pack_depthwise)(&shape, &d.filter, zw, &d.bias)
             } else {
-                (k.pack_conv2d_u8)(&shape, &d.filter, zw, &d.bias)
+                (k.u8.pack_conv2d)(&shape, &d.filter, zw, &d.bias)
             };
-            let f = if depthwise { k.depthwise_u8 } else { k.conv2d_u8 };
+            let f = if depthwise { k.u8.depthwise } else { k.u8.conv2d };
             for (split, sentinel) in [(false, 0x55u8), (true, 0xaa)] {
                 let got = banded(
                     &g,
@@ -438,18 +438,18 @@ fn check_f32(c: &Case, depthwise: bool, seed: u64) {
         let want = oracle_f32(&g, depthwise, &d, act);
         for k in sets() {
             let packed = if depthwise {
-                (k.pack_depthwise_f32)(&shape, &d.filter, &d.bias)
+                (k.f32.pack_depthwise)(&shape, &d.filter, (), &d.bias)
             } else {
-                (k.pack_conv2d_f32)(&shape, &d.filter, &d.bias)
+                (k.f32.pack_conv2d)(&shape, &d.filter, (), &d.bias)
             };
-            let f = if depthwise { k.depthwise_f32 } else { k.conv2d_f32 };
+            let f = if depthwise { k.f32.depthwise } else { k.f32.conv2d };
             for split in [false, true] {
                 let got = banded(
                     &g,
                     split,
                     f32::NAN,
                     |a, b| a.to_bits() == b.to_bits(),
-                    |band, out, scratch| f(band, act, &d.input, &packed, out, scratch),
+                    |band, out, scratch| f(band, &act, &d.input, &packed, out, scratch),
                 );
                 if let Err(e) = close(&got, &want) {
                     panic!("{} float {} {act:?} split {split}: {e} ({g:?})", k.name, c.name);
@@ -608,13 +608,13 @@ fn requantization_edge_cases() {
             );
         }
         for k in sets() {
-            let packed = (k.pack_conv2d_u8)(&shape, &vec![9; biases.len()], 9, &biases);
+            let packed = (k.u8.pack_conv2d)(&shape, &vec![9; biases.len()], 9, &biases);
             let got = banded(
                 &g,
                 false,
                 0x55,
                 |a, b| a == b,
-                |band, out, scratch| (k.conv2d_u8)(band, &q, &[7], &packed, out, scratch),
+                |band, out, scratch| (k.u8.conv2d)(band, &q, &[7], &packed, out, scratch),
             );
             assert_eq!(got, want, "{} multiplier {m} zero point {zo}", k.name);
         }
@@ -639,10 +639,10 @@ fn packers_write_the_documented_layouts() {
         let dfilter: Vec<u8> = (0..kh * kw * out_c).map(|_| rng.u8()).collect();
         let dffilter: Vec<f32> = (0..kh * kw * out_c).map(|_| rng.f32(-1.0, 1.0)).collect();
         for set in sets() {
-            let conv = (set.pack_conv2d_u8)(&s, &filter, zp, &bias);
-            let fconv = (set.pack_conv2d_f32)(&s, &ffilter, &fbias);
-            let dw = (set.pack_depthwise_u8)(&ds, &dfilter, zp, &bias);
-            let fdw = (set.pack_depthwise_f32)(&ds, &dffilter, &fbias);
+            let conv = (set.u8.pack_conv2d)(&s, &filter, zp, &bias);
+            let fconv = (set.f32.pack_conv2d)(&s, &ffilter, (), &fbias);
+            let dw = (set.u8.pack_depthwise)(&ds, &dfilter, zp, &bias);
+            let fdw = (set.f32.pack_depthwise)(&ds, &dffilter, (), &fbias);
             let (want_conv, want_fconv, want_dw, want_fdw) = match set.name {
                 "reference" | "scalar" => {
                     let file = |f: &[u8]| Packed { u8: f.to_vec(), i32: bias.clone(), ..Packed::default() };
@@ -654,10 +654,10 @@ fn packers_write_the_documented_layouts() {
                 }
                 other => panic!("no documented layout for kernel set {other}"),
             };
-            assert_eq!(conv, want_conv, "{} pack_conv2d_u8 {s:?}", set.name);
-            assert_eq!(fconv, want_fconv, "{} pack_conv2d_f32 {s:?}", set.name);
-            assert_eq!(dw, want_dw, "{} pack_depthwise_u8 {ds:?}", set.name);
-            assert_eq!(fdw, want_fdw, "{} pack_depthwise_f32 {ds:?}", set.name);
+            assert_eq!(conv, want_conv, "{} u8.pack_conv2d {s:?}", set.name);
+            assert_eq!(fconv, want_fconv, "{} f32.pack_conv2d {s:?}", set.name);
+            assert_eq!(dw, want_dw, "{} u8.pack_depthwise {ds:?}", set.name);
+            assert_eq!(fdw, want_fdw, "{} f32.pack_depthwise {ds:?}", set.name);
         }
     }
 }
@@ -807,7 +807,7 @@ fn average_pool() {
             for k in sets() {
                 for sentinel in [0x55u8, 0xaa] {
                     let mut got = vec![sentinel; n + GUARD];
-                    (k.avg_pool_u8)(g, act_min, act_max, &input, &mut got[..n]);
+                    (k.u8.avg_pool)(g, &(act_min, act_max), &input, &mut got[..n]);
                     assert!(got[n..].iter().all(|&v| v == sentinel), "{} pool wrote past its output", k.name);
                     assert_eq!(got[..n], want[..], "{} uint8 pool {act_min}..{act_max} {g:?}", k.name);
                 }
@@ -819,7 +819,7 @@ fn average_pool() {
             let want: Vec<f32> = fexact.iter().map(|&v| (v as f32).clamp(range.min, range.max)).collect();
             for k in sets() {
                 let mut got = vec![f32::NAN; n + GUARD];
-                (k.avg_pool_f32)(g, range, &finput, &mut got[..n]);
+                (k.f32.avg_pool)(g, &range, &finput, &mut got[..n]);
                 assert!(got[n..].iter().all(|v| v.is_nan()), "{} float pool wrote past its output", k.name);
                 close(&got[..n], &want)
                     .unwrap_or_else(|e| panic!("{} float pool {range:?} {g:?}: {e}", k.name));
@@ -859,26 +859,26 @@ fn softmax() {
         let fwant: Vec<f32> = fe.iter().map(|&v| (v / fsum) as f32).collect();
         for k in sets() {
             let mut got = vec![0x55u8; len];
-            (k.softmax_u8)(beta_scale, &input, &mut got);
+            (k.u8.softmax)(beta_scale, &input, &mut got);
             for (i, (&g, &(w, near))) in got.iter().zip(&want).enumerate() {
                 let ok = if near { g.abs_diff(w) <= 1 } else { g == w };
                 assert!(ok, "{} softmax uint8 len {len}: output {i} is {g}, oracle {w}", k.name);
             }
             let mut fgot = vec![f32::NAN; len];
-            (k.softmax_f32)(1.0, &finput, &mut fgot);
+            (k.f32.softmax)(1.0, &finput, &mut fgot);
             close(&fgot, &fwant).unwrap_or_else(|e| panic!("{} softmax float len {len}: {e}", k.name));
         }
     }
     // Known values: equal logits share the probability; one logit is certain (255, not 256).
     for k in sets() {
         let mut out = [0u8; 4];
-        (k.softmax_u8)(0.1, &[9, 9, 9, 9], &mut out);
+        (k.u8.softmax)(0.1, &[9, 9, 9, 9], &mut out);
         assert_eq!(out, [64; 4], "{}", k.name);
         let mut one = [0u8; 1];
-        (k.softmax_u8)(0.1, &[200], &mut one);
+        (k.u8.softmax)(0.1, &[200], &mut one);
         assert_eq!(one, [255], "{}", k.name);
         let mut f = [0f32; 2];
-        (k.softmax_f32)(2.0, &[0.0, 1.0], &mut f);
+        (k.f32.softmax)(2.0, &[0.0, 1.0], &mut f);
         close(&f, &[1.0 / (1.0 + 2f32.exp()), 1.0 / (1.0 + (-2f32).exp())]).unwrap();
     }
 }

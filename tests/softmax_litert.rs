@@ -27,7 +27,7 @@ fn softmax_u8_equals_litert_reference_kernel() {
     for set in [&reference::KERNELS, &scalar::KERNELS] {
         for (i, c) in cases.cases.iter().enumerate() {
             let mut out = vec![0u8; c.input.len()];
-            (set.softmax_u8)(c.scale as f32, &c.input, &mut out);
+            (set.u8.softmax)(c.scale as f32, &c.input, &mut out);
             assert_eq!(
                 out, c.output,
                 "{} kernels, case {i} (scale {}, logits {:?})",

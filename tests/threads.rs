@@ -21,8 +21,8 @@ enum Input {
 
 fn run(s: &mut Session, input: &Input) -> Vec<u8> {
     match input {
-        Input::U8(x) => s.run_u8(x).unwrap().to_vec(),
-        Input::F32(x) => s.run_f32(x).unwrap().iter().flat_map(|v| v.to_le_bytes()).collect(),
+        Input::U8(x) => s.run(x).unwrap().to_vec(),
+        Input::F32(x) => s.run(x).unwrap().iter().flat_map(|v| v.to_le_bytes()).collect(),
     }
 }
 

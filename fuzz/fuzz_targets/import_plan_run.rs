@@ -13,11 +13,11 @@ fuzz_target!(|data: &[u8]| {
     match session.model().dtype() {
         DType::U8 => {
             let input: Vec<u8> = (0..n).map(|i| (i * 31 % 256) as u8).collect();
-            let _ = session.run_u8(&input);
+            let _ = session.run(&input);
         }
         DType::F32 => {
             let input: Vec<f32> = (0..n).map(|i| (i % 17) as f32 / 8.0 - 1.0).collect();
-            let _ = session.run_f32(&input);
+            let _ = session.run(&input);
         }
     }
 });

@@ -4,7 +4,7 @@
 //! [`crate::Error::code`]); the package's JavaScript wraps them in `MobileNetError`.
 
 use crate::model::cost;
-use crate::{Error, Limits, Model, Session};
+use crate::{Error, Input, Limits, Model, Session};
 use wasm_bindgen::prelude::*;
 
 mod alloc;
@@ -161,9 +161,9 @@ impl Engine {
     /// Address of the input buffer.
     #[wasm_bindgen(js_name = inputPtr)]
     pub fn input_ptr(&mut self) -> usize {
-        match self.session.input_u8_mut() {
+        match self.session.input_mut::<u8>() {
             Some(b) => b.as_mut_ptr() as usize,
-            None => self.session.input_f32_mut().map_or(0, |b| b.as_mut_ptr() as usize),
+            None => self.session.input_mut::<f32>().map_or(0, |b| b.as_mut_ptr() as usize),
         }
     }
 
@@ -171,9 +171,9 @@ impl Engine {
     #[wasm_bindgen(js_name = runInPlace)]
     pub fn run_in_place(&mut self) -> Result<usize, JsValue> {
         if self.session.model().dtype() == crate::DType::U8 {
-            Ok(self.session.run_u8_in_place().map_err(to_js)?.as_ptr() as usize)
+            Ok(self.session.run(Input::<u8>::InPlace).map_err(to_js)?.as_ptr() as usize)
         } else {
-            Ok(self.session.run_f32_in_place().map_err(to_js)?.as_ptr() as usize)
+            Ok(self.session.run(Input::<f32>::InPlace).map_err(to_js)?.as_ptr() as usize)
         }
     }
 
@@ -266,7 +266,7 @@ impl Engine {
     #[wasm_bindgen(js_name = profileU8)]
     pub fn profile_u8(&mut self, input: &[u8]) -> Result<Vec<f64>, JsValue> {
         self.session.set_clock(Some(now));
-        let r = self.session.run_u8(input).map(|_| ());
+        let r = self.session.run(input).map(|_| ());
         self.session.set_clock(None);
         r.map_err(to_js)?;
         Ok(self.session.layer_times().to_vec())
@@ -276,7 +276,7 @@ impl Engine {
     #[wasm_bindgen(js_name = profileF32)]
     pub fn profile_f32(&mut self, input: &[f32]) -> Result<Vec<f64>, JsValue> {
         self.session.set_clock(Some(now));
-        let r = self.session.run_f32(input).map(|_| ());
+        let r = self.session.run(input).map(|_| ());
         self.session.set_clock(None);
         r.map_err(to_js)?;
         Ok(self.session.layer_times().to_vec())

@@ -3,14 +3,41 @@
 //! how an accumulator becomes an output (the per-dtype output stage), how a pool averages, and
 //! where the file-layout weights sit in a [`Packed`].
 
-use super::{FloatRange, Packed, QuantParams, requantize_u8};
+use super::{
+    ConvGeom, Element, FloatRange, KernelSet, Kernels, Pack, Packed, QuantParams, Softmax, requantize_u8,
+};
+
+/// The kernels of a portable set ([`super::reference`], [`super::scalar`]): each one loop
+/// generic over the element type. [`portable_set`] makes the set's table.
+pub(crate) trait Portable {
+    fn conv2d<T: Arith>(g: &ConvGeom, p: &T::Params, input: &[T], packed: &Packed, output: &mut [T]);
+    fn depthwise<T: Arith>(g: &ConvGeom, p: &T::Params, input: &[T], packed: &Packed, output: &mut [T]);
+    fn avg_pool<T: Arith>(g: &ConvGeom, clamp: &T::PoolClamp, input: &[T], output: &mut [T]);
+}
+
+/// The table of a portable set: its generic kernels at both element types, with the file-layout
+/// packers and the shared softmax.
+pub(crate) const fn portable_set<S: Portable>(name: &'static str) -> KernelSet {
+    const fn kernels<S: Portable, T: Arith>() -> Kernels<T> {
+        Kernels {
+            pack_conv2d: T::PACK_FILE_LAYOUT,
+            pack_depthwise: T::PACK_FILE_LAYOUT,
+            // They use no scratch memory.
+            conv2d: |g, p, x, w, out, _| S::conv2d::<T>(g, p, x, w, out),
+            depthwise: |g, p, x, w, out, _| S::depthwise::<T>(g, p, x, w, out),
+            avg_pool: S::avg_pool::<T>,
+            softmax: T::SOFTMAX,
+        }
+    }
+    KernelSet { name, u8: kernels::<S, u8>(), f32: kernels::<S, f32>() }
+}
 
 /// An activation element type: uint8 (TFLite's integer arithmetic) or float32.
-pub(crate) trait Arith: Copy + 'static {
-    /// The accumulator: int32 (wrapping) or float32.
-    type Acc: Copy;
-    /// What the output stage needs: the requantization, or the activation clamp.
-    type Params: Copy;
+pub(crate) trait Arith: Element {
+    /// Packing that keeps the file layout (what [`Arith::file_layout`] reads back).
+    const PACK_FILE_LAYOUT: Pack<Self>;
+    /// The softmax every set shares.
+    const SOFTMAX: Softmax<Self>;
 
     /// The filter and bias of a file-layout pack ([`super::pack_file_layout_u8`] /
     /// [`super::pack_file_layout_f32`]) with `out_c` output channels.
@@ -29,9 +56,6 @@ pub(crate) trait Arith: Copy + 'static {
     /// The output stage: requantize and clamp, or clamp.
     fn output(acc: Self::Acc, p: &Self::Params) -> Self;
 
-    /// The clamp of an average pool: `(act_min, act_max)` or the float range.
-    type PoolClamp: Copy;
-
     /// The zero of a window sum.
     const ZERO: Self::Acc;
 
@@ -44,8 +68,8 @@ pub(crate) trait Arith: Copy + 'static {
 }
 
 impl Arith for u8 {
-    type Acc = i32;
-    type Params = QuantParams;
+    const PACK_FILE_LAYOUT: Pack<u8> = super::pack_file_layout_u8;
+    const SOFTMAX: Softmax<u8> = super::softmax_u8_common;
 
     #[inline(always)]
     fn file_layout(p: &Packed, _: usize) -> (&[u8], &[i32]) {
@@ -62,7 +86,6 @@ impl Arith for u8 {
         requantize_u8(acc, q)
     }
 
-    type PoolClamp = (i32, i32);
     const ZERO: i32 = 0;
 
     #[inline(always)]
@@ -78,8 +101,8 @@ impl Arith for u8 {
 }
 
 impl Arith for f32 {
-    type Acc = f32;
-    type Params = FloatRange;
+    const PACK_FILE_LAYOUT: Pack<f32> = super::pack_file_layout_f32;
+    const SOFTMAX: Softmax<f32> = super::softmax_f32_common;
 
     #[inline(always)]
     fn file_layout(p: &Packed, out_c: usize) -> (&[f32], &[f32]) {
@@ -114,7 +137,6 @@ impl Arith for f32 {
         acc.clamp(act.min, act.max)
     }
 
-    type PoolClamp = FloatRange;
     const ZERO: f32 = 0.0;
 
     #[inline(always)]

@@ -11,8 +11,9 @@
 //!
 //! [`reference`] holds naive loops kept as the test oracle; [`scalar`] holds the portable fast
 //! path; `simd128` (wasm32 only) holds the WebAssembly SIMD kernels. Each exports a
-//! [`KernelSet`] with identical signatures, so a session can run any of them; weights are packed
-//! once by the set's own `pack_*` functions into the layout its kernels read.
+//! [`KernelSet`]: one [`Kernels`] table per [`Element`] type, every kernel of a kind with the one
+//! signature of its kind ([`Conv`], [`Pool`], [`Pack`], [`Softmax`]), so a session can run any
+//! set; weights are packed once by the set's own packers into the layout its kernels read.
 
 mod arith;
 pub mod parallel;
@@ -149,7 +150,7 @@ pub struct FilterShape {
 }
 
 /// Weights prepared once, when a session is created, in the layout one kernel set wants
-/// (its `pack_*` functions fill the fields it uses). Biases travel with the weights because a
+/// (its packers fill the fields it uses). Biases travel with the weights because a
 /// kernel set may fold corrections into them.
 #[derive(Clone, Default, PartialEq)]
 pub struct Packed {
@@ -193,47 +194,92 @@ pub fn scratch_len(g: &ConvGeom) -> usize {
     ring.max(im2col)
 }
 
-pub type PackU8 = fn(&FilterShape, &[u8], i32, &[i32]) -> Packed;
-pub type PackF32 = fn(&FilterShape, &[f32], &[f32]) -> Packed;
-pub type ConvU8 = fn(&ConvGeom, &QuantParams, &[u8], &Packed, &mut [u8], Scratch<'_>);
-pub type ConvF32 = fn(&ConvGeom, FloatRange, &[f32], &Packed, &mut [f32], Scratch<'_>);
-pub type PoolU8 = fn(&ConvGeom, i32, i32, &[u8], &mut [u8]);
-pub type PoolF32 = fn(&ConvGeom, FloatRange, &[f32], &mut [f32]);
-pub type SoftmaxU8 = fn(f32, &[u8], &mut [u8]);
-pub type SoftmaxF32 = fn(f32, &[f32], &mut [f32]);
+/// An activation element type (uint8 or float32) and what its kernels take besides the data.
+/// One kernel signature per kind of kernel ([`Pack`], [`Conv`], [`Pool`], [`Softmax`]) serves
+/// both types.
+pub trait Element: Copy + Send + Sync + 'static {
+    /// The bias and accumulator type: int32 (wrapping) or float32.
+    type Acc: Copy;
+    /// What a convolution's output stage needs: the requantization ([`QuantParams`]) or the
+    /// activation clamp ([`FloatRange`]).
+    type Params: Copy + std::fmt::Debug;
+    /// The clamp of an average pool: `(act_min, act_max)` or the float range.
+    type PoolClamp: Copy + std::fmt::Debug;
+    /// What a packer needs besides filter and bias: the filter's zero point (uint8), nothing
+    /// (float).
+    type FilterZeroPoint: Copy;
 
-/// One implementation of every kernel. Implementations overwrite slots of another set where
-/// they have nothing better, so every slot is always filled.
+    /// This type's kernels in `set`.
+    fn kernels(set: &KernelSet) -> &Kernels<Self>;
+}
+
+impl Element for u8 {
+    type Acc = i32;
+    type Params = QuantParams;
+    type PoolClamp = (i32, i32);
+    type FilterZeroPoint = i32;
+
+    fn kernels(set: &KernelSet) -> &Kernels<u8> {
+        &set.u8
+    }
+}
+
+impl Element for f32 {
+    type Acc = f32;
+    type Params = FloatRange;
+    type PoolClamp = FloatRange;
+    type FilterZeroPoint = ();
+
+    fn kernels(set: &KernelSet) -> &Kernels<f32> {
+        &set.f32
+    }
+}
+
+/// Packs a filter (CONV_2D `[oc][kh][kw][ic]`, DEPTHWISE_CONV_2D `[kh][kw][c]`), its zero point
+/// and its bias into the layout a kernel set reads.
+pub type Pack<T> = fn(&FilterShape, &[T], <T as Element>::FilterZeroPoint, &[<T as Element>::Acc]) -> Packed;
+/// A convolution: `(geom, params, input, packed, output, scratch)`; computes the output pixels
+/// `geom.band()` into `output`, which holds exactly those pixels.
+pub type Conv<T> = fn(&ConvGeom, &<T as Element>::Params, &[T], &Packed, &mut [T], Scratch<'_>);
+/// An average pool: `(geom, clamp, input, output)`.
+pub type Pool<T> = fn(&ConvGeom, &<T as Element>::PoolClamp, &[T], &mut [T]);
+/// A softmax over the whole vector: `(beta · input scale, input, output)` (uint8 output: scale
+/// 1/256, zero point 0; float: `(beta, input, output)`).
+pub type Softmax<T> = fn(f32, &[T], &mut [T]);
+
+/// Every kernel of one element type.
+pub struct Kernels<T: Element> {
+    /// Packs a CONV_2D filter and bias.
+    pub pack_conv2d: Pack<T>,
+    /// Packs a DEPTHWISE_CONV_2D filter and bias.
+    pub pack_depthwise: Pack<T>,
+    /// CONV_2D.
+    pub conv2d: Conv<T>,
+    /// DEPTHWISE_CONV_2D (multiplier 1).
+    pub depthwise: Conv<T>,
+    /// AVERAGE_POOL_2D.
+    pub avg_pool: Pool<T>,
+    /// SOFTMAX.
+    pub softmax: Softmax<T>,
+}
+
+// Function pointers are Copy whatever `T` is (a derive would ask `T: Copy` only).
+impl<T: Element> Clone for Kernels<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: Element> Copy for Kernels<T> {}
+
+/// One implementation of every kernel, for both element types.
 #[derive(Clone, Copy)]
 pub struct KernelSet {
     /// Short name reported to users (`"reference"`, `"scalar"`, `"simd128"`, …).
     pub name: &'static str,
-    /// Packs a CONV_2D uint8 filter (file layout `[oc][kh][kw][ic]`, its zero point, int32 bias).
-    pub pack_conv2d_u8: PackU8,
-    /// Packs a CONV_2D float32 filter and bias.
-    pub pack_conv2d_f32: PackF32,
-    /// Packs a DEPTHWISE_CONV_2D uint8 filter (file layout `[kh][kw][c]`).
-    pub pack_depthwise_u8: PackU8,
-    /// Packs a DEPTHWISE_CONV_2D float32 filter.
-    pub pack_depthwise_f32: PackF32,
-    /// CONV_2D, uint8: `(geom, quant, input, packed, output, scratch)`; computes the output
-    /// pixels `geom.band()` into `output`, which holds exactly those pixels.
-    pub conv2d_u8: ConvU8,
-    /// CONV_2D, float32.
-    pub conv2d_f32: ConvF32,
-    /// DEPTHWISE_CONV_2D (multiplier 1), uint8.
-    pub depthwise_u8: ConvU8,
-    /// DEPTHWISE_CONV_2D (multiplier 1), float32.
-    pub depthwise_f32: ConvF32,
-    /// AVERAGE_POOL_2D, uint8: `(geom, act_min, act_max, input, output)`.
-    pub avg_pool_u8: PoolU8,
-    /// AVERAGE_POOL_2D, float32.
-    pub avg_pool_f32: PoolF32,
-    /// SOFTMAX, uint8 in, uint8 out with scale 1/256 and zero point 0:
-    /// `(beta · input_scale, input, output)`.
-    pub softmax_u8: SoftmaxU8,
-    /// SOFTMAX, float32: `(beta, input, output)`.
-    pub softmax_f32: SoftmaxF32,
+    /// The uint8 kernels (TFLite's integer arithmetic).
+    pub u8: Kernels<u8>,
+    /// The float32 kernels.
+    pub f32: Kernels<f32>,
 }
 
 /// Packing that keeps the file layout: what the reference and scalar kernels read
@@ -243,7 +289,7 @@ pub(crate) fn pack_file_layout_u8(_: &FilterShape, filter: &[u8], _: i32, bias: 
 }
 
 /// Float counterpart of [`pack_file_layout_u8`]: filter then bias in `f32`.
-pub(crate) fn pack_file_layout_f32(s: &FilterShape, filter: &[f32], bias: &[f32]) -> Packed {
+pub(crate) fn pack_file_layout_f32(s: &FilterShape, filter: &[f32], (): (), bias: &[f32]) -> Packed {
     let mut f32 = Vec::with_capacity(filter.len() + bias.len());
     f32.extend_from_slice(filter);
     f32.extend_from_slice(bias);

@@ -1,11 +1,13 @@
 //! The model: a validated graph, its planning and its cost.
 
 pub mod cost;
+mod exec;
 pub mod graph;
 pub(crate) mod plan;
 pub mod session;
 
 use crate::error::{Error, Result};
+pub use exec::Activation;
 use graph::{DType, Graph, Op};
 pub use plan::{Limits, MIN_RESOLUTION};
 

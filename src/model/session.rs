@@ -1,29 +1,51 @@
-//! A session: a model planned for one resolution, with every activation buffer allocated once.
-//!
-//! Running a frame allocates nothing: the input is copied into the session's input buffer and
-//! the layers ping-pong between two buffers sized for the largest activation. With threads
-//! (see [`crate::kernels::parallel`]) each convolution is cut into chunks of output pixels that
-//! the calling thread and the helper threads claim from a shared counter; the session's
-//! [`Executor`] measures whether the team or the caller alone is faster and uses that.
+//! A session: a model planned for one resolution, with every buffer allocated once — the
+//! public API. How a plan runs (the arena, the layers on the thread team, the packed weights)
+//! is [`super::exec`].
 
 use super::Model;
-use super::graph::{Bias, DType, Filter, Op};
-use super::plan::{Plan, Step, plan};
+use super::exec::{self, Activation, Arena, Mode, Observer};
+use super::graph::{DType, Op};
+use super::plan::{Plan, plan};
 use crate::error::{Error, Result, invalid_input};
-use crate::kernels::parallel::{
-    DEPTHWISE_WEIGHT, ExecStats, Executor, Layers, MAX_CHUNKS, MIN_CHUNK_WORK, SharedMut, Split, threads,
-};
-use crate::kernels::{self, ConvGeom, FilterShape, FloatRange, KernelSet, Packed, QuantParams, Scratch};
-use ndarray::{ArrayView1, ArrayView3};
+use crate::kernels::parallel::{ExecStats, Executor};
+use crate::kernels::{self, KernelSet, Packed};
+use ndarray::ArrayView3;
 
-/// A callback that sees every layer's output: `(layer, output)`.
-type Observer<'a, T> = &'a mut dyn FnMut(usize, &[T]);
+/// What [`Session::run`] runs on: HWC values of the model's element type (`u8` for uint8
+/// models, `f32` for float32 ones). Made with `.into()` from a slice, a `Vec` or an
+/// [`ArrayView3`].
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a, T> {
+    /// Flat HWC values, [`Session::input_len`] of them.
+    Flat(&'a [T]),
+    /// An array of shape [`Session::input_shape`].
+    Array(ArrayView3<'a, T>),
+    /// What the input buffer already holds (filled through [`Session::input_mut`]): no copy.
+    InPlace,
+}
 
-/// The activation buffers: `[input, ping, pong]`.
-#[derive(Debug)]
-enum Arena {
-    U8([Vec<u8>; 3]),
-    F32([Vec<f32>; 3]),
+impl<'a, T> From<&'a [T]> for Input<'a, T> {
+    fn from(values: &'a [T]) -> Self {
+        Input::Flat(values)
+    }
+}
+
+impl<'a, T> From<&'a Vec<T>> for Input<'a, T> {
+    fn from(values: &'a Vec<T>) -> Self {
+        Input::Flat(values)
+    }
+}
+
+impl<'a, T, const N: usize> From<&'a [T; N]> for Input<'a, T> {
+    fn from(values: &'a [T; N]) -> Self {
+        Input::Flat(values)
+    }
+}
+
+impl<'a, T> From<ArrayView3<'a, T>> for Input<'a, T> {
+    fn from(values: ArrayView3<'a, T>) -> Self {
+        Input::Array(values)
+    }
 }
 
 /// A loaded model, planned for one input resolution, ready to run frames.
@@ -35,213 +57,11 @@ pub struct Session {
     /// Per layer, the weights packed for `kernels` (empty for layers without weights).
     packed: Vec<Packed>,
     arena: Arena,
-    /// Kernel scratch memory: one equal partition per thread.
-    scratch_i16: Vec<i16>,
-    scratch_f32: Vec<f32>,
-    /// Threads the buffers were sized for.
-    parts: usize,
     /// Optional clock (milliseconds) and the per-layer durations of the last run.
     clock: Option<fn() -> f64>,
     times: Vec<f64>,
     /// Chooses between the threads and the caller alone, from measured run times.
     executor: Executor,
-}
-
-/// Which buffer a layer reads and which it writes: layer 0 reads the input buffer, then the
-/// two others alternate.
-fn slots(layer: usize) -> (usize, usize) {
-    match layer {
-        0 => (0, 1),
-        l if l % 2 == 1 => (1, 2),
-        _ => (2, 1),
-    }
-}
-
-/// The element type of a model's activations, with its kernels.
-trait Element: Copy + Send + Sync + 'static {
-    fn scratch<'a>(i16: &'a mut [i16], f32: &'a mut [f32]) -> Scratch<'a> {
-        Scratch { i16, f32 }
-    }
-    #[allow(clippy::too_many_arguments)]
-    fn conv(
-        k: &KernelSet,
-        depthwise: bool,
-        g: &ConvGeom,
-        q: &QuantParams,
-        range: FloatRange,
-        src: &[Self],
-        packed: &Packed,
-        out: &mut [Self],
-        scratch: Scratch<'_>,
-    );
-    /// Pooling, reshape and softmax.
-    fn other(k: &KernelSet, step: &Step, src: &[Self], dst: &mut [Self]);
-}
-
-impl Element for u8 {
-    fn conv(
-        k: &KernelSet,
-        depthwise: bool,
-        g: &ConvGeom,
-        q: &QuantParams,
-        _: FloatRange,
-        src: &[u8],
-        packed: &Packed,
-        out: &mut [u8],
-        scratch: Scratch<'_>,
-    ) {
-        let f = if depthwise { k.depthwise_u8 } else { k.conv2d_u8 };
-        f(g, q, src, packed, out, scratch)
-    }
-    fn other(k: &KernelSet, step: &Step, src: &[u8], dst: &mut [u8]) {
-        match step {
-            Step::Pool { geom, act_min, act_max, .. } => (k.avg_pool_u8)(geom, *act_min, *act_max, src, dst),
-            Step::Softmax { beta_scale } => (k.softmax_u8)(*beta_scale, src, dst),
-            Step::Copy | Step::Conv { .. } => dst.copy_from_slice(src),
-        }
-    }
-}
-
-impl Element for f32 {
-    fn conv(
-        k: &KernelSet,
-        depthwise: bool,
-        g: &ConvGeom,
-        _: &QuantParams,
-        range: FloatRange,
-        src: &[f32],
-        packed: &Packed,
-        out: &mut [f32],
-        scratch: Scratch<'_>,
-    ) {
-        let f = if depthwise { k.depthwise_f32 } else { k.conv2d_f32 };
-        f(g, range, src, packed, out, scratch)
-    }
-    fn other(k: &KernelSet, step: &Step, src: &[f32], dst: &mut [f32]) {
-        match step {
-            Step::Pool { geom, range, .. } => (k.avg_pool_f32)(geom, *range, src, dst),
-            Step::Softmax { beta_scale } => (k.softmax_f32)(*beta_scale, src, dst),
-            Step::Copy | Step::Conv { .. } => dst.copy_from_slice(src),
-        }
-    }
-}
-
-/// One inference's memory as raw views that the threads share. While a layer runs, each chunk
-/// reads the layer's input and writes only its own band of the layer's output and the scratch
-/// partition of the thread running it.
-struct Exec<'a, T> {
-    plan: &'a Plan,
-    packed: &'a [Packed],
-    kernels: &'static KernelSet,
-    bufs: [SharedMut<T>; 3],
-    scratch_i16: SharedMut<i16>,
-    scratch_f32: SharedMut<f32>,
-    i16_per_part: usize,
-    f32_per_part: usize,
-    /// Scratch partitions (threads the buffers were sized for).
-    parts: usize,
-    /// Layers to run (all of them, or up to the embedding).
-    count: usize,
-}
-
-impl<T: Element> Exec<'_, T> {
-    fn len(&self, layer: usize) -> usize {
-        self.plan.shapes[layer].iter().product()
-    }
-
-    /// How layer `i` is cut for `threads` threads: only convolutions with at least twice
-    /// [`MIN_CHUNK_WORK`] are cut, into bands of output pixels of at least that much work each.
-    fn split(&self, i: usize, threads: usize) -> Split {
-        match &self.plan.steps[i] {
-            Step::Conv { geom, depthwise, .. } => {
-                let m = geom.out_h * geom.out_w;
-                let per_pixel =
-                    geom.out_c * geom.kh * geom.kw * if *depthwise { DEPTHWISE_WEIGHT } else { geom.in_c };
-                let threads = if m * per_pixel < 2 * MIN_CHUNK_WORK { 1 } else { threads };
-                // The GEMM computes 4 pixels at a time: bands of multiples of 4 pixels. A
-                // depthwise band re-reads the input rows above its first output row: whole rows
-                // (its kernel computes every pixel on its own, so any cut gives the same bytes).
-                let align = if *depthwise { geom.out_w } else { 4 };
-                Split { n: m, threads, min: MIN_CHUNK_WORK.div_ceil(per_pixel.max(1)), align }
-                    .at_most(MAX_CHUNKS)
-            }
-            _ => Split { n: 1, threads: 1, min: 1, align: 1 },
-        }
-    }
-
-    /// Chunk `chunk` of layer `i` as cut for `threads` threads, with scratch partition `slot`.
-    fn layer(&self, i: usize, chunk: usize, threads: usize, slot: usize) {
-        let (r, w) = slots(i);
-        let n_in = if i == 0 { self.plan.input_shape.iter().product() } else { self.len(i - 1) };
-        // SAFETY: buffer r holds at least n_in elements (the plan sized every buffer for the
-        // largest activation) and nothing writes it during this layer.
-        let src = unsafe { core::slice::from_raw_parts(self.bufs[r].get(), n_in) };
-        let step = &self.plan.steps[i];
-        match step {
-            Step::Conv { geom, quant, range, depthwise } => {
-                let band = self.split(i, threads).band(chunk);
-                if band.is_empty() {
-                    return;
-                }
-                assert!(slot < self.parts, "scratch partition {slot} of {}", self.parts);
-                // SAFETY: the bands of a layer's chunks are disjoint and inside the output
-                // (buffer w holds the layer's whole output, and w != r), each chunk runs once,
-                // and the executor gives each running chunk a slot no other running chunk has,
-                // so the scratch partition is this call's alone.
-                let (out, scratch) = unsafe {
-                    (
-                        core::slice::from_raw_parts_mut(
-                            self.bufs[w].get().add(band.start * geom.out_c),
-                            band.len() * geom.out_c,
-                        ),
-                        T::scratch(
-                            core::slice::from_raw_parts_mut(
-                                self.scratch_i16.get().add(slot * self.i16_per_part),
-                                self.i16_per_part,
-                            ),
-                            core::slice::from_raw_parts_mut(
-                                self.scratch_f32.get().add(slot * self.f32_per_part),
-                                self.f32_per_part,
-                            ),
-                        ),
-                    )
-                };
-                let g = geom.with_band(band);
-                T::conv(self.kernels, *depthwise, &g, quant, *range, src, &self.packed[i], out, scratch);
-            }
-            _ => {
-                debug_assert_eq!(chunk, 0);
-                // SAFETY: layers other than convolutions are never split: this is the only
-                // call writing this layer's output.
-                let dst = unsafe { core::slice::from_raw_parts_mut(self.bufs[w].get(), self.len(i)) };
-                T::other(self.kernels, step, src, dst);
-            }
-        }
-    }
-
-    /// All layers on this thread, calling `observe` with each layer's output.
-    fn run_observed(&self, observe: &mut dyn FnMut(usize, &[T])) -> usize {
-        for i in 0..self.count {
-            self.layer(i, 0, 1, 0);
-            // SAFETY: the layer is complete and nothing writes its output until the next one.
-            observe(i, unsafe { core::slice::from_raw_parts(self.bufs[slots(i).1].get(), self.len(i)) });
-        }
-        slots(self.count - 1).1
-    }
-}
-
-impl<T: Element> Layers for Exec<'_, T> {
-    fn count(&self) -> usize {
-        self.count
-    }
-
-    fn chunks(&self, i: usize, threads: usize) -> usize {
-        self.split(i, threads).count()
-    }
-
-    fn run(&self, layer: usize, chunk: usize, threads: usize, slot: usize) {
-        self.layer(layer, chunk, threads, slot);
-    }
 }
 
 impl Session {
@@ -262,45 +82,17 @@ impl Session {
     pub fn with_resolution(model: Model, resolution: usize) -> Result<Session> {
         let plan = plan(&model.graph, resolution, resolution, &model.limits)?;
         let kernels = kernels::best();
-        let packed = pack(&model, kernels);
-        let mut s = Session {
-            model,
-            plan,
-            kernels,
-            packed,
-            arena: Arena::U8(Default::default()),
-            scratch_i16: Vec::new(),
-            scratch_f32: Vec::new(),
-            parts: 1,
-            clock: None,
-            times: Vec::new(),
-            executor: Executor::new(),
-        };
-        s.allocate();
-        Ok(s)
+        let packed = exec::pack(&model.graph, kernels);
+        let arena = Arena::new(&plan, model.graph.dtype);
+        let times = vec![0.0; plan.steps.len()];
+        Ok(Session { model, plan, kernels, packed, arena, clock: None, times, executor: Executor::new() })
     }
 
     /// Allocates every buffer the plan needs (the only allocation besides planning).
     fn allocate(&mut self) {
-        let plan = &self.plan;
-        let n = plan.max_elements;
-        let input: usize = plan.input_shape.iter().product();
-        self.parts = threads();
+        self.arena = Arena::new(&self.plan, self.model.graph.dtype);
+        self.times = vec![0.0; self.plan.steps.len()];
         self.executor.reset();
-        let scratch = plan.scratch_elements * self.parts;
-        self.times = vec![0.0; plan.steps.len()];
-        match self.model.graph.dtype {
-            DType::U8 => {
-                self.arena = Arena::U8([vec![0; input], vec![0; n], vec![0; n]]);
-                self.scratch_i16 = vec![0; scratch];
-                self.scratch_f32 = Vec::new();
-            }
-            DType::F32 => {
-                self.arena = Arena::F32([vec![0.0; input], vec![0.0; n], vec![0.0; n]]);
-                self.scratch_i16 = Vec::new();
-                self.scratch_f32 = vec![0.0; scratch];
-            }
-        }
     }
 
     /// Re-plans for another input resolution without reloading the model. On error the
@@ -321,7 +113,7 @@ impl Session {
     /// weights for it.
     pub fn set_kernels(&mut self, kernels: &'static KernelSet) {
         if !std::ptr::eq(kernels, self.kernels) {
-            self.packed = pack(&self.model, kernels);
+            self.packed = exec::pack(&self.model.graph, kernels);
             self.kernels = kernels;
             self.executor.reset();
         }
@@ -387,128 +179,86 @@ impl Session {
         &self.plan.shapes
     }
 
-    /// Runs a uint8 model on an HWC input.
+    /// Runs the model on `input` (see [`Input`]: a slice, a `Vec`, an [`ArrayView3`] or
+    /// [`Input::InPlace`]) and returns the output: `u8` values for a uint8 model, `f32` for a
+    /// float32 one. Uses every thread the build has when that is measured to be faster (see
+    /// [`Session::set_threads`]).
+    ///
+    /// ```no_run
+    /// # use mobilenet_wasm::{Model, Session};
+    /// # let mut session = Session::new(Model::from_tflite(&[])?)?;
+    /// let scores: &[u8] = session.run(&vec![128u8; session.input_len()])?;
+    /// # Ok::<(), mobilenet_wasm::Error>(())
+    /// ```
     ///
     /// # Errors
-    /// [`Error::InputInvalid`] if the model is not uint8 or the shape differs from
-    /// [`Session::input_shape`].
-    pub fn infer_u8(&mut self, input: ArrayView3<'_, u8>) -> Result<ArrayView1<'_, u8>> {
-        self.check_shape(input.shape())?;
-        let Arena::U8(b) = &mut self.arena else { return Err(self.wrong_dtype(DType::U8)) };
-        for (d, v) in b[0].iter_mut().zip(input.iter()) {
-            *d = *v;
+    /// [`Error::InputInvalid`] if `T` is not the model's element type, the input's length or
+    /// shape is not [`Session::input_shape`]'s, or (float) a value is not finite.
+    pub fn run<'a, T: Activation>(&mut self, input: impl Into<Input<'a, T>>) -> Result<&[T]> {
+        self.load(input.into())?;
+        self.execute(self.plan.steps.len(), None)
+    }
+
+    /// As [`Session::run`], on the calling thread alone, calling `observe(layer, output)` after
+    /// every layer.
+    ///
+    /// # Errors
+    /// As [`Session::run`].
+    pub fn run_observed<'a, T: Activation>(
+        &mut self,
+        input: impl Into<Input<'a, T>>,
+        observe: &mut dyn FnMut(usize, &[T]),
+    ) -> Result<&[T]> {
+        self.load(input.into())?;
+        self.execute(self.plan.steps.len(), Some(observe))
+    }
+
+    /// The input buffer ([`Session::input_len`] values), to fill before running
+    /// [`Input::InPlace`]; `None` if `T` is not the model's element type.
+    pub fn input_mut<T: Activation>(&mut self) -> Option<&mut [T]> {
+        self.arena.input::<T>()
+    }
+
+    /// Checks `input` and copies it into the input buffer.
+    fn load<T: Activation>(&mut self, input: Input<'_, T>) -> Result<()> {
+        let shape = self.plan.input_shape;
+        match input {
+            Input::Flat(values) if values.len() != self.input_len() => {
+                return Err(invalid_input(format!(
+                    "input of {} values, the model expects {} ({shape:?})",
+                    values.len(),
+                    self.input_len(),
+                )));
+            }
+            Input::Array(a) if a.shape() != shape => {
+                return Err(invalid_input(format!(
+                    "input of shape {:?}, the model expects {shape:?}",
+                    a.shape()
+                )));
+            }
+            _ => {}
         }
-        Ok(ArrayView1::from(self.execute::<u8>(None)?))
-    }
-
-    /// Runs a float32 model on an HWC input.
-    ///
-    /// # Errors
-    /// As [`Session::infer_u8`], and for non-finite input values.
-    pub fn infer_f32(&mut self, input: ArrayView3<'_, f32>) -> Result<ArrayView1<'_, f32>> {
-        self.check_shape(input.shape())?;
-        check_finite(input.iter())?;
-        let Arena::F32(b) = &mut self.arena else { return Err(self.wrong_dtype(DType::F32)) };
-        for (d, v) in b[0].iter_mut().zip(input.iter()) {
-            *d = *v;
+        let wrong_dtype = || {
+            invalid_input(format!(
+                "{} input given to a {} model",
+                T::DTYPE.name(),
+                self.model.graph.dtype.name()
+            ))
+        };
+        let buffer = self.arena.input::<T>().ok_or_else(wrong_dtype)?;
+        match input {
+            Input::Flat(values) => {
+                T::check(values)?;
+                buffer.copy_from_slice(values);
+            }
+            Input::Array(a) => {
+                for (d, v) in buffer.iter_mut().zip(a.iter()) {
+                    *d = *v;
+                }
+                T::check(buffer)?;
+            }
+            Input::InPlace => T::check(buffer)?,
         }
-        Ok(ArrayView1::from(self.execute::<f32>(None)?))
-    }
-
-    fn check_shape(&self, shape: &[usize]) -> Result<()> {
-        if shape != self.plan.input_shape {
-            return Err(invalid_input(format!(
-                "input of shape {shape:?}, the model expects {:?}",
-                self.plan.input_shape
-            )));
-        }
-        Ok(())
-    }
-
-    fn check_len(&self, len: usize) -> Result<()> {
-        if len != self.input_len() {
-            return Err(invalid_input(format!(
-                "input of {len} values, the model expects {} ({:?})",
-                self.input_len(),
-                self.plan.input_shape
-            )));
-        }
-        Ok(())
-    }
-
-    fn wrong_dtype(&self, want: DType) -> Error {
-        invalid_input(format!("{} input given to a {} model", want.name(), self.model.graph.dtype.name()))
-    }
-
-    /// Runs a uint8 model on a flat HWC input, on every thread the build has.
-    ///
-    /// # Errors
-    /// [`Error::InputInvalid`] if the model is not uint8 or `input` has the wrong length.
-    pub fn run_u8(&mut self, input: &[u8]) -> Result<&[u8]> {
-        self.load_u8(input)?;
-        self.execute::<u8>(None)
-    }
-
-    /// Runs a float32 model on a flat HWC input, on every thread the build has.
-    ///
-    /// # Errors
-    /// As [`Session::run_u8`], and for non-finite input values.
-    pub fn run_f32(&mut self, input: &[f32]) -> Result<&[f32]> {
-        self.load_f32(input)?;
-        self.execute::<f32>(None)
-    }
-
-    /// Runs a uint8 model on one thread, calling `observe(layer, output)` after every layer.
-    ///
-    /// # Errors
-    /// As [`Session::run_u8`].
-    pub fn run_u8_observed(&mut self, input: &[u8], observe: &mut dyn FnMut(usize, &[u8])) -> Result<&[u8]> {
-        self.load_u8(input)?;
-        self.execute::<u8>(Some(observe))
-    }
-
-    /// The input buffer of a uint8 model (`input_len` values), to fill before
-    /// [`Session::run_u8_in_place`]; `None` for a float model.
-    pub fn input_u8_mut(&mut self) -> Option<&mut [u8]> {
-        Buffers::<u8>::buffers(&mut self.arena).map(|b| &mut b[0][..])
-    }
-
-    /// The input buffer of a float32 model, to fill before [`Session::run_f32_in_place`].
-    pub fn input_f32_mut(&mut self) -> Option<&mut [f32]> {
-        Buffers::<f32>::buffers(&mut self.arena).map(|b| &mut b[0][..])
-    }
-
-    /// Runs a uint8 model on what its input buffer holds (no copy of the input).
-    ///
-    /// # Errors
-    /// [`Error::InputInvalid`] if the model is not uint8.
-    pub fn run_u8_in_place(&mut self) -> Result<&[u8]> {
-        self.execute::<u8>(None)
-    }
-
-    /// Runs a float32 model on what its input buffer holds (no copy of the input).
-    ///
-    /// # Errors
-    /// [`Error::InputInvalid`] if the model is not float32 or the input holds a non-finite value.
-    pub fn run_f32_in_place(&mut self) -> Result<&[f32]> {
-        if let Some(b) = Buffers::<f32>::buffers(&mut self.arena) {
-            check_finite(b[0].iter())?;
-        }
-        self.execute::<f32>(None)
-    }
-
-    fn load_u8(&mut self, input: &[u8]) -> Result<()> {
-        self.check_len(input.len())?;
-        let Arena::U8(b) = &mut self.arena else { return Err(self.wrong_dtype(DType::U8)) };
-        b[0].copy_from_slice(input);
-        Ok(())
-    }
-
-    fn load_f32(&mut self, input: &[f32]) -> Result<()> {
-        self.check_len(input.len())?;
-        check_finite(input.iter())?;
-        let Arena::F32(b) = &mut self.arena else { return Err(self.wrong_dtype(DType::F32)) };
-        b[0].copy_from_slice(input);
         Ok(())
     }
 
@@ -521,9 +271,13 @@ impl Session {
             )));
         }
         let size = self.resolution();
-        match &mut self.arena {
-            Arena::U8(b) => crate::image::rgba_to_u8(rgba, width, height, size, &mut b[0]),
-            Arena::F32(b) => crate::image::rgba_to_f32(rgba, width, height, size, &mut b[0]),
+        match self.model.graph.dtype {
+            DType::U8 => {
+                crate::image::rgba_to_u8(rgba, width, height, size, self.arena.input().unwrap_or_default())
+            }
+            DType::F32 => {
+                crate::image::rgba_to_f32(rgba, width, height, size, self.arena.input().unwrap_or_default())
+            }
         }
     }
 
@@ -538,12 +292,12 @@ impl Session {
             DType::U8 => {
                 let q = self.model.graph.layers[count - 1].output.quant;
                 let q = q.unwrap_or(super::graph::Quant { scale: 1.0, zero_point: 0 });
-                let values = self.execute_layers::<u8>(count, None)?;
+                let values = self.execute::<u8>(count, None)?;
                 for (o, &v) in out.iter_mut().zip(values) {
                     *o = q.scale * (i32::from(v) - q.zero_point) as f32;
                 }
             }
-            DType::F32 => out.copy_from_slice(self.execute_layers::<f32>(count, None)?),
+            DType::F32 => out.copy_from_slice(self.execute::<f32>(count, None)?),
         }
         Ok(())
     }
@@ -598,130 +352,19 @@ impl Session {
         self.run_real(layer + 1, features)
     }
 
-    /// Runs every layer on whatever the input buffer holds and returns the output.
-    fn execute<T: Element>(&mut self, observe: Option<Observer<'_, T>>) -> Result<&[T]>
-    where
-        Arena: Buffers<T>,
-    {
-        self.execute_layers(self.plan.steps.len(), observe)
-    }
-
-    /// Runs the first `count` layers and returns the last one's output.
-    fn execute_layers<T: Element>(&mut self, count: usize, observe: Option<Observer<'_, T>>) -> Result<&[T]>
-    where
-        Arena: Buffers<T>,
-    {
-        if self.parts != threads() {
+    /// Runs the first `count` layers on what the input buffer holds and returns the last one's
+    /// output.
+    fn execute<T: Activation>(&mut self, count: usize, observe: Option<Observer<'_, T>>) -> Result<&[T]> {
+        if !self.arena.fits_threads() {
             // The thread pool changed size since planning: re-size the per-thread scratch.
             self.allocate();
         }
-        let Some(bufs) = Buffers::<T>::buffers(&mut self.arena) else {
-            return Err(invalid_input(format!(
-                "wrong element type for a {} model",
-                self.model.graph.dtype.name()
-            )));
+        let mode = match observe {
+            Some(f) => Mode::Observed(f),
+            None => Mode::Team { executor: &mut self.executor, clock: self.clock, times: &mut self.times },
         };
-        let exec = Exec {
-            plan: &self.plan,
-            packed: &self.packed,
-            kernels: self.kernels,
-            bufs: [
-                SharedMut(bufs[0].as_mut_ptr()),
-                SharedMut(bufs[1].as_mut_ptr()),
-                SharedMut(bufs[2].as_mut_ptr()),
-            ],
-            scratch_i16: SharedMut(self.scratch_i16.as_mut_ptr()),
-            scratch_f32: SharedMut(self.scratch_f32.as_mut_ptr()),
-            i16_per_part: self.scratch_i16.len() / self.parts,
-            f32_per_part: self.scratch_f32.len() / self.parts,
-            parts: self.parts,
-            count,
-        };
-        let last = match observe {
-            Some(f) => exec.run_observed(f),
-            None => {
-                let clock = self.clock;
-                let times = &mut self.times;
-                let t0 = clock.map(|c| c());
-                self.executor.run(&exec, self.parts, &mut |i| {
-                    if let Some(c) = clock {
-                        times[i] = c();
-                    }
-                });
-                if let Some(t0) = t0 {
-                    // Timestamps into durations.
-                    let mut last = t0;
-                    for t in &mut times[..count] {
-                        (*t, last) = (*t - last, *t);
-                    }
-                }
-                slots(count - 1).1
-            }
-        };
-        let n: usize = self.plan.shapes[count - 1].iter().product();
-        Ok(&bufs[last][..n])
-    }
-}
-
-/// The activation buffers of one element type.
-trait Buffers<T> {
-    fn buffers(&mut self) -> Option<&mut [Vec<T>; 3]>;
-}
-
-impl Buffers<u8> for Arena {
-    fn buffers(&mut self) -> Option<&mut [Vec<u8>; 3]> {
-        match self {
-            Arena::U8(b) => Some(b),
-            Arena::F32(_) => None,
-        }
-    }
-}
-
-impl Buffers<f32> for Arena {
-    fn buffers(&mut self) -> Option<&mut [Vec<f32>; 3]> {
-        match self {
-            Arena::F32(b) => Some(b),
-            Arena::U8(_) => None,
-        }
-    }
-}
-
-fn check_finite<'a>(mut values: impl Iterator<Item = &'a f32>) -> Result<()> {
-    match values.find(|v| !v.is_finite()) {
-        Some(v) => Err(invalid_input(format!("input value {v} is not finite"))),
-        None => Ok(()),
-    }
-}
-
-/// Packs every layer's weights for `kernels`.
-fn pack(model: &Model, kernels: &KernelSet) -> Vec<Packed> {
-    model
-        .graph
-        .layers
-        .iter()
-        .map(|layer| match &layer.op {
-            Op::Conv2d(c) => {
-                let shape = FilterShape { out_c: c.out_c, kh: c.window.kh, kw: c.window.kw, in_c: c.in_c };
-                match (&c.filter, &c.bias) {
-                    (Filter::U8 { data, quant }, Bias::I32(b)) => {
-                        (kernels.pack_conv2d_u8)(&shape, data, quant.zero_point, b)
-                    }
-                    (Filter::F32(f), Bias::F32(b)) => (kernels.pack_conv2d_f32)(&shape, f, b),
-                    _ => Packed::default(),
-                }
-            }
-            Op::Depthwise(d) => {
-                let shape =
-                    FilterShape { out_c: d.channels, kh: d.window.kh, kw: d.window.kw, in_c: d.channels };
-                match (&d.filter, &d.bias) {
-                    (Filter::U8 { data, quant }, Bias::I32(b)) => {
-                        (kernels.pack_depthwise_u8)(&shape, data, quant.zero_point, b)
-                    }
-                    (Filter::F32(f), Bias::F32(b)) => (kernels.pack_depthwise_f32)(&shape, f, b),
-                    _ => Packed::default(),
-                }
-            }
-            _ => Packed::default(),
+        exec::run(&mut self.arena, &self.plan, &self.packed, self.kernels, count, mode).ok_or_else(|| {
+            invalid_input(format!("wrong element type for a {} model", self.model.graph.dtype.name()))
         })
-        .collect()
+    }
 }

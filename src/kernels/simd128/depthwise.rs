@@ -9,12 +9,17 @@
 //! interleaved channel by channel (`[x_a,c0, x_b,c0, x_a,c1, …]`) against weights packed the same
 //! way — one multiply-add instruction per 8 products, where widening multiplies need three.
 //!
+//! One driver loop ([`depthwise`]) serves both types: for each output row of the band it fills
+//! the ring, then runs every 8-channel block over the row's pixels; each type's [`Channels`]
+//! supplies the conversion into the ring, the taps' arithmetic and the output stage.
+//!
 //! Packed layouts (P = ⌈kh·kw / 2⌉ tap pairs; the second tap of an odd last pair has weight 0):
 //! - uint8: `i16` `[C8/8][P][2 halves][4 channels][2 taps]` (`w − zp_w`), `i32` bias `[C8]`.
 //! - float: `f32` `[kh·kw][C8]`, then bias `[C8]`.
 
 use super::gemm::madd;
-use super::requant::{Requantize, with_requant};
+use super::requant::with_requant;
+use super::{Clamped, OutputStage, Requantized};
 use crate::kernels::{ConvGeom, FilterShape, FloatRange, Packed, QuantParams, Scratch};
 use core::arch::wasm32::*;
 
@@ -81,6 +86,89 @@ fn ring_len(g: &ConvGeom) -> usize {
     g.kh * padded_cols(g) * g.in_c.next_multiple_of(LANES)
 }
 
+/// What differs between the uint8 and the float depthwise convolution.
+trait Channels {
+    /// An input element.
+    type In: Copy;
+    /// An element of the ring (`x − zp_x` as i16, or f32) and of its zero border.
+    type Ring: Copy;
+    const ZERO: Self::Ring;
+    /// An element of the packed weights.
+    type W;
+    /// Converts input values into the ring.
+    fn convert(&self, src: &[Self::In], dst: &mut [Self::Ring]);
+    /// The weights and the bias (the accumulators' start) of channel block `cb`.
+    ///
+    /// # Safety
+    /// `cb` is a block of the packed weights.
+    unsafe fn block(&self, cb: usize) -> (*const Self::W, [v128; 2]);
+    /// Adds the window's taps (at `tap(t)` from `origin`; `offsets3` holds them for a 3×3
+    /// window) times the block's weights `w` to `acc`.
+    ///
+    /// # Safety
+    /// Every tap of the window lies inside the ring; `w` is from [`Channels::block`].
+    unsafe fn window(
+        &self,
+        acc: &mut [v128; 2],
+        origin: *const Self::Ring,
+        w: *const Self::W,
+        offsets3: &[usize; 9],
+        tap: &impl Fn(usize) -> usize,
+    );
+}
+
+/// The depthwise convolution of the output pixels `g.band()`, with the ring in `buf`, through
+/// the output stage `stage`.
+///
+/// # Safety
+/// `input`, `output` and `buf` hold what the geometry implies (the entry points check it), the
+/// packed weights hold every channel block.
+#[inline(always)]
+unsafe fn depthwise<K: Channels, S: OutputStage>(
+    k: &K,
+    stage: &S,
+    g: &ConvGeom,
+    input: &[K::In],
+    output: &mut [S::Out],
+    buf: &mut [K::Ring],
+) {
+    let (c, c8, taps) = (g.out_c, g.out_c.next_multiple_of(LANES), g.kh * g.kw);
+    let convert = |s: &[K::In], d: &mut [K::Ring]| k.convert(s, d);
+    let out_base = output.as_mut_ptr();
+    let mut ring = Ring::new(g);
+    let row_len = ring.row_len;
+    let first_row = g.band_start / g.out_w;
+    let last_row = g.band_end.div_ceil(g.out_w);
+    for oy in first_row..last_row {
+        // The band's columns in this row.
+        let x0 = g.band_start.saturating_sub(oy * g.out_w).min(g.out_w);
+        let x1 = (g.band_end - oy * g.out_w).min(g.out_w);
+        for ky in 0..g.kh {
+            ring.fill(g, oy * g.stride_h + ky, input, buf, K::ZERO, &convert);
+        }
+        let ring_ptr = buf.as_ptr();
+        // Offset of tap t (row ky, column kx) from an output's window origin.
+        let tap = |t: usize| ((oy * g.stride_h + t / g.kw) % g.kh) * row_len + (t % g.kw) * c8;
+        let offsets3: [usize; 9] = core::array::from_fn(|t| if taps == 9 { tap(t) } else { 0 });
+        for cb in 0..c8 / LANES {
+            let c0 = cb * LANES;
+            let valid = (c - c0).min(LANES);
+            // SAFETY: the ring holds kh rows of padded_cols·C8 values and every window lies inside
+            // it; the weights hold every channel block; outputs are inside `output`.
+            unsafe {
+                let (w, bias) = k.block(cb);
+                for ox in x0..x1 {
+                    let origin = ring_ptr.add(ox * g.stride_w * c8 + c0);
+                    let mut acc = bias;
+                    k.window(&mut acc, origin, w, &offsets3, &tap);
+                    let dst = out_base.add((oy * g.out_w + ox - g.band_start) * c + c0);
+                    stage.store(acc, dst, valid);
+                }
+            }
+        }
+    }
+}
+
 // ------------------------------------------------------------------------------------ uint8
 
 pub fn pack_u8(s: &FilterShape, filter: &[u8], zero_point: i32, bias: &[i32]) -> Packed {
@@ -125,20 +213,6 @@ pub fn depthwise_u8(
     output: &mut [u8],
     scratch: Scratch<'_>,
 ) {
-    with_requant!(q, |rq| depthwise_u8_with(&rq, g, q, input, packed, output, scratch))
-}
-
-/// [`depthwise_u8`] with the layer's requantization `rq`.
-#[inline(always)]
-fn depthwise_u8_with<R: Requantize>(
-    rq: &R,
-    g: &ConvGeom,
-    q: &QuantParams,
-    input: &[u8],
-    packed: &Packed,
-    output: &mut [u8],
-    scratch: Scratch<'_>,
-) {
     let (c, c8, taps) = (g.out_c, g.out_c.next_multiple_of(LANES), g.kh * g.kw);
     let pairs = taps.div_ceil(2);
     assert!(
@@ -150,56 +224,69 @@ fn depthwise_u8_with<R: Requantize>(
             && scratch.i16.len() >= ring_len(g),
         "depthwise_u8: buffers do not match the geometry"
     );
-    let zp = q.input_zero_point;
-    let convert = |s: &[u8], d: &mut [i16]| super::widen_sub(s, zp, d);
     let buf = &mut scratch.i16[..ring_len(g)];
-    let out_base = output.as_mut_ptr();
-    let mut ring = Ring::new(g);
-    let row_len = ring.row_len;
-    let first_row = g.band_start / g.out_w;
-    let last_row = g.band_end.div_ceil(g.out_w);
-    {
-        for oy in first_row..last_row {
-            // The band's columns in this row.
-            let x0 = g.band_start.saturating_sub(oy * g.out_w).min(g.out_w);
-            let x1 = (g.band_end - oy * g.out_w).min(g.out_w);
-            for ky in 0..g.kh {
-                ring.fill(g, oy * g.stride_h + ky, input, buf, 0i16, &convert);
-            }
-            let ring_ptr = buf.as_ptr();
-            // Offset of tap t (row ky, column kx) from an output's window origin.
-            let tap = |t: usize| ((oy * g.stride_h + t / g.kw) % g.kh) * row_len + (t % g.kw) * c8;
-            let offsets3: [usize; 9] = core::array::from_fn(|t| if taps == 9 { tap(t) } else { 0 });
-            for cb in 0..c8 / LANES {
-                let c0 = cb * LANES;
-                let valid = (c - c0).min(LANES);
-                // SAFETY: the ring holds kh rows of padded_cols·C8 values and every window lies inside
-                // it; the weights hold `pairs` pairs per channel block; outputs are inside `output`.
-                unsafe {
-                    let w = packed.i16.as_ptr().add(cb * pairs * 16);
-                    let b0 = v128_load(packed.i32.as_ptr().add(c0) as *const v128);
-                    let b1 = v128_load(packed.i32.as_ptr().add(c0 + 4) as *const v128);
-                    for ox in x0..x1 {
-                        let origin = ring_ptr.add(ox * g.stride_w * c8 + c0);
-                        let mut acc = [b0, b1];
-                        if taps == 9 {
-                            for p in 0..4 {
-                                let (a, b) = (offsets3[2 * p], offsets3[2 * p + 1]);
-                                pair(&mut acc, origin.add(a), origin.add(b), w.add(p * 16));
-                            }
-                            let last = origin.add(offsets3[8]);
-                            pair(&mut acc, last, last, w.add(4 * 16));
-                        } else {
-                            for p in 0..pairs {
-                                let a = tap(2 * p);
-                                let b = if 2 * p + 1 < taps { tap(2 * p + 1) } else { a };
-                                pair(&mut acc, origin.add(a), origin.add(b), w.add(p * 16));
-                            }
-                        }
-                        let bytes = rq.bytes(acc[0], acc[1]);
-                        let dst = out_base.add((oy * g.out_w + ox - g.band_start) * c + c0);
-                        super::store8_u8(bytes, dst, valid);
-                    }
+    let zp = q.input_zero_point;
+    // SAFETY: the lengths checked above.
+    with_requant!(q, |rq| unsafe {
+        depthwise(&U8 { packed, zp, taps, pairs }, &Requantized(&rq), g, input, output, buf)
+    })
+}
+
+/// The uint8 depthwise kernel: taps two at a time with `i32x4.dot_i16x8_s`.
+struct U8<'a> {
+    packed: &'a Packed,
+    /// The input zero point.
+    zp: i32,
+    taps: usize,
+    /// Tap pairs (⌈taps / 2⌉).
+    pairs: usize,
+}
+
+impl Channels for U8<'_> {
+    type In = u8;
+    type Ring = i16;
+    const ZERO: i16 = 0;
+    type W = i16;
+
+    #[inline(always)]
+    fn convert(&self, src: &[u8], dst: &mut [i16]) {
+        super::widen_sub(src, self.zp, dst)
+    }
+
+    #[inline(always)]
+    unsafe fn block(&self, cb: usize) -> (*const i16, [v128; 2]) {
+        let c0 = cb * LANES;
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            let b0 = v128_load(self.packed.i32.as_ptr().add(c0) as *const v128);
+            let b1 = v128_load(self.packed.i32.as_ptr().add(c0 + 4) as *const v128);
+            (self.packed.i16.as_ptr().add(cb * self.pairs * 16), [b0, b1])
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn window(
+        &self,
+        acc: &mut [v128; 2],
+        origin: *const i16,
+        w: *const i16,
+        offsets3: &[usize; 9],
+        tap: &impl Fn(usize) -> usize,
+    ) {
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            if self.taps == 9 {
+                for p in 0..4 {
+                    let (a, b) = (offsets3[2 * p], offsets3[2 * p + 1]);
+                    pair(acc, origin.add(a), origin.add(b), w.add(p * 16));
+                }
+                let last = origin.add(offsets3[8]);
+                pair(acc, last, last, w.add(4 * 16));
+            } else {
+                for p in 0..self.pairs {
+                    let a = tap(2 * p);
+                    let b = if 2 * p + 1 < self.taps { tap(2 * p + 1) } else { a };
+                    pair(acc, origin.add(a), origin.add(b), w.add(p * 16));
                 }
             }
         }
@@ -208,7 +295,7 @@ fn depthwise_u8_with<R: Requantize>(
 
 // ---------------------------------------------------------------------------------- float32
 
-pub fn pack_f32(s: &FilterShape, filter: &[f32], bias: &[f32]) -> Packed {
+pub fn pack_f32(s: &FilterShape, filter: &[f32], (): (), bias: &[f32]) -> Packed {
     let (c, taps) = (s.out_c, s.kh * s.kw);
     let c8 = c.next_multiple_of(LANES);
     let mut w = vec![0f32; taps * c8 + c8];
@@ -221,7 +308,7 @@ pub fn pack_f32(s: &FilterShape, filter: &[f32], bias: &[f32]) -> Packed {
 
 pub fn depthwise_f32(
     g: &ConvGeom,
-    act: FloatRange,
+    act: &FloatRange,
     input: &[f32],
     packed: &Packed,
     output: &mut [f32],
@@ -236,62 +323,69 @@ pub fn depthwise_f32(
             && scratch.f32.len() >= ring_len(g),
         "depthwise_f32: buffers do not match the geometry"
     );
-    let convert = |s: &[f32], d: &mut [f32]| d.copy_from_slice(s);
-    let (lo_clamp, hi_clamp) = (f32x4_splat(act.min), f32x4_splat(act.max));
     let buf = &mut scratch.f32[..ring_len(g)];
-    let out_base = output.as_mut_ptr();
-    let mut ring = Ring::new(g);
-    let row_len = ring.row_len;
-    let first_row = g.band_start / g.out_w;
-    let last_row = g.band_end.div_ceil(g.out_w);
-    {
-        for oy in first_row..last_row {
-            // The band's columns in this row.
-            let x0 = g.band_start.saturating_sub(oy * g.out_w).min(g.out_w);
-            let x1 = (g.band_end - oy * g.out_w).min(g.out_w);
-            for ky in 0..g.kh {
-                ring.fill(g, oy * g.stride_h + ky, input, buf, 0f32, &convert);
+    // SAFETY: the lengths checked above.
+    unsafe { depthwise(&F32 { packed, c8, taps }, &Clamped::new(act), g, input, output, buf) }
+}
+
+/// The float depthwise kernel: one multiply-add per tap and 4 channels.
+struct F32<'a> {
+    packed: &'a Packed,
+    /// Channels rounded up to 8.
+    c8: usize,
+    taps: usize,
+}
+
+impl Channels for F32<'_> {
+    type In = f32;
+    type Ring = f32;
+    const ZERO: f32 = 0.0;
+    type W = f32;
+
+    #[inline(always)]
+    fn convert(&self, src: &[f32], dst: &mut [f32]) {
+        dst.copy_from_slice(src)
+    }
+
+    #[inline(always)]
+    unsafe fn block(&self, cb: usize) -> (*const f32, [v128; 2]) {
+        let (c0, bias) = (cb * LANES, self.taps * self.c8 + cb * LANES);
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            let b0 = v128_load(self.packed.f32.as_ptr().add(bias) as *const v128);
+            let b1 = v128_load(self.packed.f32.as_ptr().add(bias + 4) as *const v128);
+            (self.packed.f32.as_ptr().add(c0), [b0, b1])
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn window(
+        &self,
+        acc: &mut [v128; 2],
+        origin: *const f32,
+        w: *const f32,
+        offsets3: &[usize; 9],
+        tap: &impl Fn(usize) -> usize,
+    ) {
+        let [mut lo, mut hi] = *acc;
+        let mut step = |off: usize, t: usize| {
+            // SAFETY: guaranteed by the caller.
+            unsafe {
+                let x = origin.add(off);
+                let wv = w.add(t * self.c8);
+                lo = madd(v128_load(x as *const v128), v128_load(wv as *const v128), lo);
+                hi = madd(v128_load(x.add(4) as *const v128), v128_load(wv.add(4) as *const v128), hi);
             }
-            let ring_ptr = buf.as_ptr();
-            let tap = |t: usize| ((oy * g.stride_h + t / g.kw) % g.kh) * row_len + (t % g.kw) * c8;
-            let offsets3: [usize; 9] = core::array::from_fn(|t| if taps == 9 { tap(t) } else { 0 });
-            for cb in 0..c8 / LANES {
-                let c0 = cb * LANES;
-                let valid = (c - c0).min(LANES);
-                // SAFETY: as in depthwise_u8.
-                unsafe {
-                    let w = packed.f32.as_ptr().add(c0);
-                    let b0 = v128_load(packed.f32.as_ptr().add(taps * c8 + c0) as *const v128);
-                    let b1 = v128_load(packed.f32.as_ptr().add(taps * c8 + c0 + 4) as *const v128);
-                    for ox in x0..x1 {
-                        let origin = ring_ptr.add(ox * g.stride_w * c8 + c0);
-                        let (mut lo, mut hi) = (b0, b1);
-                        let mut step = |off: usize, t: usize| {
-                            let x = origin.add(off);
-                            let wv = w.add(t * c8);
-                            lo = madd(v128_load(x as *const v128), v128_load(wv as *const v128), lo);
-                            hi = madd(
-                                v128_load(x.add(4) as *const v128),
-                                v128_load(wv.add(4) as *const v128),
-                                hi,
-                            );
-                        };
-                        if taps == 9 {
-                            for (t, &off) in offsets3.iter().enumerate() {
-                                step(off, t);
-                            }
-                        } else {
-                            for t in 0..taps {
-                                step(tap(t), t);
-                            }
-                        }
-                        let lo = f32x4_min(f32x4_max(lo, lo_clamp), hi_clamp);
-                        let hi = f32x4_min(f32x4_max(hi, lo_clamp), hi_clamp);
-                        let dst = out_base.add((oy * g.out_w + ox - g.band_start) * c + c0);
-                        super::store8_f32(lo, hi, dst, valid);
-                    }
-                }
+        };
+        if self.taps == 9 {
+            for (t, &off) in offsets3.iter().enumerate() {
+                step(off, t);
+            }
+        } else {
+            for t in 0..self.taps {
+                step(tap(t), t);
             }
         }
+        *acc = [lo, hi];
     }
 }

@@ -7,11 +7,13 @@
 //!   of 8 lanes feeds `i32x4.dot_i16x8_s` for 4 channels; `i32` bias `[N8]`.
 //! - float32: `f32` `[N8/8][K][8]`, then the bias `[N8]`.
 //!
-//! The microkernel computes 4 pixels × 8 channels (8 accumulator vectors); pixels are processed
-//! in chunks sized so the chunk's rows of A stay in cache while every weight block passes over
-//! them.
+//! One driver loop ([`gemm`]) serves both types: pixels are processed in chunks sized so the
+//! chunk's rows of A stay in cache while every weight block passes over them, in tiles of 4
+//! pixels × 8 channels (8 accumulator vectors) and then one pixel at a time for the band's
+//! remainder. Each type's [`Microkernel`] supplies the tile's arithmetic and its output stage.
 
-use super::requant::{Requantize, with_requant};
+use super::requant::with_requant;
+use super::{Clamped, OutputStage, Requantized};
 use crate::kernels::{ConvGeom, FilterShape, FloatRange, Packed, QuantParams, Scratch};
 use core::arch::wasm32::*;
 use core::ops::Range;
@@ -23,13 +25,80 @@ const MR: usize = 4;
 /// Bytes of A a pixel chunk may occupy.
 const CHUNK_BYTES: usize = 64 * 1024;
 
-fn is_pointwise(g: &ConvGeom) -> bool {
-    g.kh == 1 && g.kw == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 && g.pad_left == 0
-}
-
 /// Pixels per chunk: a multiple of [`MR`], at least one tile.
 fn chunk_rows(row_bytes: usize) -> usize {
     (CHUNK_BYTES / row_bytes.max(1)).max(MR) / MR * MR
+}
+
+/// What differs between the uint8 and the float GEMM: the arithmetic of a tile (the output
+/// stage is an [`OutputStage`]).
+trait Microkernel {
+    /// An element of A: `x − zp_x` as i16, or f32.
+    type A;
+    /// `R` pixels × the 8 channels of block `nb`, A's rows starting at `a`.
+    ///
+    /// # Safety
+    /// `a` points to `R` rows of A, `nb` is a block of the packed weights.
+    unsafe fn tile<const R: usize>(&self, a: *const Self::A, nb: usize) -> [[v128; 2]; R];
+}
+
+/// The GEMM over `m` rows of A (`row` elements each) and `n` output channels into `out`,
+/// through the output stage `stage`.
+///
+/// # Safety
+/// `a` holds `m` rows of `row` elements, `k` the weights of `n` channels (rounded up to 8),
+/// `out` points to `m × n` outputs.
+#[inline(always)]
+unsafe fn gemm<K: Microkernel, S: OutputStage>(
+    k: &K,
+    stage: &S,
+    a: &[K::A],
+    row: usize,
+    m: usize,
+    n: usize,
+    out: *mut S::Out,
+) {
+    let chunk = chunk_rows(row * size_of::<K::A>());
+    for start in (0..m).step_by(chunk) {
+        let end = (start + chunk).min(m);
+        for nb in 0..n.div_ceil(NR) {
+            // SAFETY: guaranteed by the caller.
+            unsafe {
+                let mut p = start;
+                while p + MR <= end {
+                    let acc = k.tile::<MR>(a.as_ptr().add(p * row), nb);
+                    store(stage, &acc, out, p, n, nb);
+                    p += MR;
+                }
+                while p < end {
+                    let acc = k.tile::<1>(a.as_ptr().add(p * row), nb);
+                    store(stage, &acc, out, p, n, nb);
+                    p += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Stores a tile's valid channels through the output stage.
+///
+/// # Safety
+/// `out` points to an `m × n` output (the band's pixels) with `p + R ≤ m` and `nb · 8 < n`.
+#[inline(always)]
+unsafe fn store<S: OutputStage, const R: usize>(
+    stage: &S,
+    acc: &[[v128; 2]; R],
+    out: *mut S::Out,
+    p: usize,
+    n: usize,
+    nb: usize,
+) {
+    let c0 = nb * NR;
+    let valid = (n - c0).min(NR);
+    for (r, acc) in acc.iter().enumerate() {
+        // SAFETY: guaranteed by the caller.
+        unsafe { stage.store(*acc, out.add((p + r) * n + c0), valid) };
+    }
 }
 
 // ------------------------------------------------------------------------------------ uint8
@@ -54,7 +123,7 @@ pub fn pack_u8(s: &FilterShape, filter: &[u8], zero_point: i32, bias: &[i32]) ->
 /// then zero padding) for a uint8 conv.
 fn im2col_u8(g: &ConvGeom, zp: i32, input: &[u8], pixels: Range<usize>, a: &mut [i16], row: usize) {
     let k = g.kh * g.kw * g.in_c;
-    if is_pointwise(g) {
+    if g.is_pointwise() {
         for (src, dst) in input[pixels.start * k..pixels.end * k].chunks_exact(k).zip(a.chunks_exact_mut(row))
         {
             super::widen_sub(src, zp, &mut dst[..k]);
@@ -134,106 +203,47 @@ pub fn conv2d_u8(
     im2col_u8(g, q.input_zero_point, input, g.band(), a, row);
     let out = output.as_mut_ptr();
     // SAFETY: the lengths checked above cover every offset the tiles use.
-    with_requant!(q, |rq| unsafe { gemm_u8(&rq, a, row, k2, m, n, packed, out) })
+    with_requant!(q, |rq| unsafe { gemm(&U8 { packed, k2 }, &Requantized(&rq), a, row, m, n, out) })
 }
 
-/// The tiles of a uint8 GEMM over `m` rows of A, requantized by `rq`.
-///
-/// # Safety
-/// `a` holds `m` rows of `row` i16, `packed` the weights and bias of `n` channels (rounded up to
-/// 8), `out` points to `m × n` bytes.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn gemm_u8<R: Requantize>(
-    rq: &R,
-    a: &[i16],
-    row: usize,
+/// The uint8 microkernel: `i32x4.dot_i16x8_s` over pairs of k.
+struct U8<'a> {
+    packed: &'a Packed,
+    /// Pairs of k.
     k2: usize,
-    m: usize,
-    n: usize,
-    packed: &Packed,
-    out: *mut u8,
-) {
-    let n8 = n.next_multiple_of(NR);
-    let chunk = chunk_rows(row * 2);
-    for start in (0..m).step_by(chunk) {
-        let end = (start + chunk).min(m);
-        for nb in 0..n8 / NR {
-            // SAFETY: guaranteed by the caller.
-            unsafe {
-                let w = packed.i16.as_ptr().add(nb * k2 * 2 * NR);
-                let bias = packed.i32.as_ptr().add(nb * NR);
-                let mut p = start;
-                while p + MR <= end {
-                    let acc = tile_u8::<MR>(a.as_ptr().add(p * row), row, w, k2, bias);
-                    store_u8(&acc, rq, out, p, n, nb);
-                    p += MR;
-                }
-                while p < end {
-                    let acc = tile_u8::<1>(a.as_ptr().add(p * row), row, w, k2, bias);
-                    store_u8(&acc, rq, out, p, n, nb);
-                    p += 1;
+}
+
+impl Microkernel for U8<'_> {
+    type A = i16;
+
+    #[inline(always)]
+    unsafe fn tile<const T: usize>(&self, a: *const i16, nb: usize) -> [[v128; 2]; T] {
+        let (k2, row) = (self.k2, self.k2 * 2);
+        // SAFETY: A's rows hold 2·k2 i16, block nb of the weights k2 · 16 i16 and of the bias 8
+        // i32 (guaranteed by the caller).
+        unsafe {
+            let w = self.packed.i16.as_ptr().add(nb * k2 * 2 * NR);
+            let bias = self.packed.i32.as_ptr().add(nb * NR);
+            let b0 = v128_load(bias as *const v128);
+            let b1 = v128_load(bias.add(4) as *const v128);
+            let mut acc = [[b0, b1]; T];
+            for kp in 0..k2 {
+                let w0 = v128_load(w.add(kp * 16) as *const v128);
+                let w1 = v128_load(w.add(kp * 16 + 8) as *const v128);
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let x = v128_load32_splat(a.add(r * row + kp * 2) as *const u32);
+                    acc[0] = i32x4_add(acc[0], i32x4_dot_i16x8(x, w0));
+                    acc[1] = i32x4_add(acc[1], i32x4_dot_i16x8(x, w1));
                 }
             }
+            acc
         }
-    }
-}
-
-/// `R` pixels × 8 channels of int32 accumulators.
-///
-/// # Safety
-/// `a` points to `R` rows of `row` i16 (≥ 2·k2), `w` to `k2 · 16` i16, `bias` to 8 i32.
-#[inline(always)]
-unsafe fn tile_u8<const R: usize>(
-    a: *const i16,
-    row: usize,
-    w: *const i16,
-    k2: usize,
-    bias: *const i32,
-) -> [[v128; 2]; R] {
-    // SAFETY: guaranteed by the caller.
-    unsafe {
-        let b0 = v128_load(bias as *const v128);
-        let b1 = v128_load(bias.add(4) as *const v128);
-        let mut acc = [[b0, b1]; R];
-        for kp in 0..k2 {
-            let w0 = v128_load(w.add(kp * 16) as *const v128);
-            let w1 = v128_load(w.add(kp * 16 + 8) as *const v128);
-            for (r, acc) in acc.iter_mut().enumerate() {
-                let x = v128_load32_splat(a.add(r * row + kp * 2) as *const u32);
-                acc[0] = i32x4_add(acc[0], i32x4_dot_i16x8(x, w0));
-                acc[1] = i32x4_add(acc[1], i32x4_dot_i16x8(x, w1));
-            }
-        }
-        acc
-    }
-}
-
-/// Requantizes a tile and stores its valid channels.
-///
-/// # Safety
-/// `out` points to an `m × n` output (the band's pixels) with `p + R ≤ m` and `nb · 8 < n`.
-#[inline(always)]
-unsafe fn store_u8<const R: usize, Q: Requantize>(
-    acc: &[[v128; 2]; R],
-    rq: &Q,
-    out: *mut u8,
-    p: usize,
-    n: usize,
-    nb: usize,
-) {
-    let c0 = nb * NR;
-    let valid = (n - c0).min(NR);
-    for (r, acc) in acc.iter().enumerate() {
-        let bytes = rq.bytes(acc[0], acc[1]);
-        // SAFETY: guaranteed by the caller.
-        unsafe { super::store8_u8(bytes, out.add((p + r) * n + c0), valid) };
     }
 }
 
 // ---------------------------------------------------------------------------------- float32
 
-pub fn pack_f32(s: &FilterShape, filter: &[f32], bias: &[f32]) -> Packed {
+pub fn pack_f32(s: &FilterShape, filter: &[f32], (): (), bias: &[f32]) -> Packed {
     let (n, k) = (s.out_c, s.kh * s.kw * s.in_c);
     let n8 = n.next_multiple_of(NR);
     let mut w = vec![0f32; n8 * k + n8];
@@ -261,7 +271,7 @@ pub(super) fn madd(a: v128, b: v128, c: v128) -> v128 {
 
 pub fn conv2d_f32(
     g: &ConvGeom,
-    act: FloatRange,
+    act: &FloatRange,
     input: &[f32],
     packed: &Packed,
     output: &mut [f32],
@@ -269,7 +279,7 @@ pub fn conv2d_f32(
 ) {
     let (m, n, k) = (g.band_end - g.band_start, g.out_c, g.kh * g.kw * g.in_c);
     let n8 = n.next_multiple_of(NR);
-    let pointwise = is_pointwise(g);
+    let pointwise = g.is_pointwise();
     assert!(
         g.band_end <= g.out_h * g.out_w
             && input.len() >= g.in_h * g.in_w * g.in_c
@@ -286,82 +296,42 @@ pub fn conv2d_f32(
         im2col(g, input, g.band(), a, k, 0f32, |src, dst| dst.copy_from_slice(src));
         a
     };
-    let (lo, hi) = (f32x4_splat(act.min), f32x4_splat(act.max));
-    let bias = &packed.f32[n8 * k..];
-    let out = output.as_mut_ptr();
-    let chunk = chunk_rows(k * 4);
-    for start in (0..m).step_by(chunk) {
-        let end = (start + chunk).min(m);
-        for nb in 0..n8 / NR {
-            // SAFETY: the lengths checked above cover every offset used by the tiles.
-            unsafe {
-                let w = packed.f32.as_ptr().add(nb * k * NR);
-                let b = bias.as_ptr().add(nb * NR);
-                let mut p = start;
-                while p + MR <= end {
-                    let acc = tile_f32::<MR>(a.as_ptr().add(p * k), k, w, b);
-                    store_f32(&acc, lo, hi, out, p, n, nb);
-                    p += MR;
-                }
-                while p < end {
-                    let acc = tile_f32::<1>(a.as_ptr().add(p * k), k, w, b);
-                    store_f32(&acc, lo, hi, out, p, n, nb);
-                    p += 1;
-                }
-            }
-        }
-    }
+    // SAFETY: the lengths checked above cover every offset the tiles use.
+    unsafe { gemm(&F32 { packed, k, n8 }, &Clamped::new(act), a, k, m, n, output.as_mut_ptr()) }
 }
 
-/// `R` pixels × 8 channels of float accumulators.
-///
-/// # Safety
-/// `a` points to `R` rows of `k` floats, `w` to `k · 8` floats, `bias` to 8 floats.
-#[inline(always)]
-unsafe fn tile_f32<const R: usize>(
-    a: *const f32,
+/// The float microkernel: a broadcast A value times two 4-lane weight vectors.
+struct F32<'a> {
+    packed: &'a Packed,
     k: usize,
-    w: *const f32,
-    bias: *const f32,
-) -> [[v128; 2]; R] {
-    // SAFETY: guaranteed by the caller.
-    unsafe {
-        let b0 = v128_load(bias as *const v128);
-        let b1 = v128_load(bias.add(4) as *const v128);
-        let mut acc = [[b0, b1]; R];
-        for kk in 0..k {
-            let w0 = v128_load(w.add(kk * 8) as *const v128);
-            let w1 = v128_load(w.add(kk * 8 + 4) as *const v128);
-            for (r, acc) in acc.iter_mut().enumerate() {
-                let x = v128_load32_splat(a.add(r * k + kk) as *const u32);
-                acc[0] = madd(x, w0, acc[0]);
-                acc[1] = madd(x, w1, acc[1]);
-            }
-        }
-        acc
-    }
+    /// Output channels rounded up to 8 (the bias follows the `n8 · k` weights).
+    n8: usize,
 }
 
-/// Clamps a tile and stores its valid channels.
-///
-/// # Safety
-/// As [`store_u8`].
-#[inline(always)]
-unsafe fn store_f32<const R: usize>(
-    acc: &[[v128; 2]; R],
-    lo: v128,
-    hi: v128,
-    out: *mut f32,
-    p: usize,
-    n: usize,
-    nb: usize,
-) {
-    let c0 = nb * NR;
-    let valid = (n - c0).min(NR);
-    for (r, acc) in acc.iter().enumerate() {
-        let v0 = f32x4_min(f32x4_max(acc[0], lo), hi);
-        let v1 = f32x4_min(f32x4_max(acc[1], lo), hi);
-        // SAFETY: guaranteed by the caller.
-        unsafe { super::store8_f32(v0, v1, out.add((p + r) * n + c0), valid) };
+impl Microkernel for F32<'_> {
+    type A = f32;
+
+    #[inline(always)]
+    unsafe fn tile<const T: usize>(&self, a: *const f32, nb: usize) -> [[v128; 2]; T] {
+        let k = self.k;
+        // SAFETY: A's rows hold k floats, block nb of the weights k · 8 floats and of the bias 8
+        // (guaranteed by the caller).
+        unsafe {
+            let w = self.packed.f32.as_ptr().add(nb * k * NR);
+            let bias = self.packed.f32.as_ptr().add(self.n8 * k + nb * NR);
+            let b0 = v128_load(bias as *const v128);
+            let b1 = v128_load(bias.add(4) as *const v128);
+            let mut acc = [[b0, b1]; T];
+            for kk in 0..k {
+                let w0 = v128_load(w.add(kk * 8) as *const v128);
+                let w1 = v128_load(w.add(kk * 8 + 4) as *const v128);
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let x = v128_load32_splat(a.add(r * k + kk) as *const u32);
+                    acc[0] = madd(x, w0, acc[0]);
+                    acc[1] = madd(x, w1, acc[1]);
+                }
+            }
+            acc
+        }
     }
 }

@@ -22,8 +22,9 @@ mod gemm;
 mod pool;
 pub mod requant;
 
-use super::KernelSet;
+use super::{FloatRange, KernelSet, Kernels};
 use core::arch::wasm32::*;
+use requant::Requantize;
 
 /// `dst[i] = src[i] − zp` widened to i16 (the uint8 kernels' operand form): 16 values per step,
 /// then 8, then one at a time.
@@ -54,39 +55,67 @@ fn widen_sub(src: &[u8], zp: i32, dst: &mut [i16]) {
     }
 }
 
-/// Stores the low 8 bytes of `bytes` at `dst`, or only the first `valid` of them.
-///
-/// # Safety
-/// `dst` is valid for `valid` (≤ 8) byte writes, and for 8 when `valid == 8`.
-#[inline(always)]
-unsafe fn store8_u8(bytes: v128, dst: *mut u8, valid: usize) {
-    // SAFETY: guaranteed by the caller.
-    unsafe {
-        if valid == 8 {
-            v128_store64_lane::<0>(bytes, dst as *mut u64);
-        } else {
-            let all = u64x2_extract_lane::<0>(bytes).to_le_bytes();
-            core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
+/// The output stage of the convolutions: 8 channels' accumulators (two vectors) into outputs,
+/// of which the first `valid` are stored.
+trait OutputStage {
+    /// An output element.
+    type Out;
+    /// # Safety
+    /// `dst` is valid for `valid` (≤ 8) writes, and for 8 when `valid == 8`.
+    unsafe fn store(&self, acc: [v128; 2], dst: *mut Self::Out, valid: usize);
+}
+
+/// uint8: int32 accumulators requantized by the layer's formulation.
+struct Requantized<'a, R>(&'a R);
+
+impl<R: Requantize> OutputStage for Requantized<'_, R> {
+    type Out = u8;
+
+    #[inline(always)]
+    unsafe fn store(&self, acc: [v128; 2], dst: *mut u8, valid: usize) {
+        let bytes = self.0.bytes(acc[0], acc[1]);
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            if valid == 8 {
+                v128_store64_lane::<0>(bytes, dst as *mut u64);
+            } else {
+                let all = u64x2_extract_lane::<0>(bytes).to_le_bytes();
+                core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
+            }
         }
     }
 }
 
-/// Stores the 8 floats of `lo` and `hi` at `dst`, or only the first `valid` of them.
-///
-/// # Safety
-/// `dst` is valid for `valid` (≤ 8) float writes, and for 8 when `valid == 8`.
-#[inline(always)]
-unsafe fn store8_f32(lo: v128, hi: v128, dst: *mut f32, valid: usize) {
-    // SAFETY: guaranteed by the caller.
-    unsafe {
-        if valid == 8 {
-            v128_store(dst as *mut v128, lo);
-            v128_store(dst.add(4) as *mut v128, hi);
-        } else {
-            let mut all = [0f32; 8];
-            v128_store(all.as_mut_ptr() as *mut v128, lo);
-            v128_store(all.as_mut_ptr().add(4) as *mut v128, hi);
-            core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
+/// float: accumulators clamped to the activation range.
+struct Clamped {
+    lo: v128,
+    hi: v128,
+}
+
+impl Clamped {
+    fn new(act: &FloatRange) -> Clamped {
+        Clamped { lo: f32x4_splat(act.min), hi: f32x4_splat(act.max) }
+    }
+}
+
+impl OutputStage for Clamped {
+    type Out = f32;
+
+    #[inline(always)]
+    unsafe fn store(&self, acc: [v128; 2], dst: *mut f32, valid: usize) {
+        let lo = f32x4_min(f32x4_max(acc[0], self.lo), self.hi);
+        let hi = f32x4_min(f32x4_max(acc[1], self.lo), self.hi);
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            if valid == 8 {
+                v128_store(dst as *mut v128, lo);
+                v128_store(dst.add(4) as *mut v128, hi);
+            } else {
+                let mut all = [0f32; 8];
+                v128_store(all.as_mut_ptr() as *mut v128, lo);
+                v128_store(all.as_mut_ptr().add(4) as *mut v128, hi);
+                core::ptr::copy_nonoverlapping(all.as_ptr(), dst, valid);
+            }
         }
     }
 }
@@ -94,16 +123,20 @@ unsafe fn store8_f32(lo: v128, hi: v128, dst: *mut f32, valid: usize) {
 /// The SIMD128 implementation of every kernel.
 pub const KERNELS: KernelSet = KernelSet {
     name: if cfg!(target_feature = "relaxed-simd") { "relaxed-simd" } else { "simd128" },
-    pack_conv2d_u8: gemm::pack_u8,
-    pack_conv2d_f32: gemm::pack_f32,
-    pack_depthwise_u8: depthwise::pack_u8,
-    pack_depthwise_f32: depthwise::pack_f32,
-    conv2d_u8: gemm::conv2d_u8,
-    conv2d_f32: gemm::conv2d_f32,
-    depthwise_u8: depthwise::depthwise_u8,
-    depthwise_f32: depthwise::depthwise_f32,
-    avg_pool_u8: pool::avg_pool_u8,
-    avg_pool_f32: pool::avg_pool_f32,
-    softmax_u8: super::softmax_u8_common,
-    softmax_f32: super::softmax_f32_common,
+    u8: Kernels {
+        pack_conv2d: gemm::pack_u8,
+        pack_depthwise: depthwise::pack_u8,
+        conv2d: gemm::conv2d_u8,
+        depthwise: depthwise::depthwise_u8,
+        avg_pool: pool::avg_pool_u8,
+        softmax: super::softmax_u8_common,
+    },
+    f32: Kernels {
+        pack_conv2d: gemm::pack_f32,
+        pack_depthwise: depthwise::pack_f32,
+        conv2d: gemm::conv2d_f32,
+        depthwise: depthwise::depthwise_f32,
+        avg_pool: pool::avg_pool_f32,
+        softmax: super::softmax_f32_common,
+    },
 };

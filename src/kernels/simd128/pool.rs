@@ -12,7 +12,7 @@ fn taps(o: usize, stride: usize, pad: usize, k: usize, size: usize) -> (usize, u
     (start, end.max(start))
 }
 
-pub fn avg_pool_u8(g: &ConvGeom, act_min: i32, act_max: i32, input: &[u8], output: &mut [u8]) {
+pub fn avg_pool_u8(g: &ConvGeom, &(act_min, act_max): &(i32, i32), input: &[u8], output: &mut [u8]) {
     let c = g.in_c;
     assert!(input.len() >= g.in_h * g.in_w * c && output.len() >= g.out_h * g.out_w * c);
     for oy in 0..g.out_h {
@@ -60,7 +60,7 @@ pub fn avg_pool_u8(g: &ConvGeom, act_min: i32, act_max: i32, input: &[u8], outpu
     }
 }
 
-pub fn avg_pool_f32(g: &ConvGeom, act: FloatRange, input: &[f32], output: &mut [f32]) {
+pub fn avg_pool_f32(g: &ConvGeom, act: &FloatRange, input: &[f32], output: &mut [f32]) {
     let c = g.in_c;
     assert!(input.len() >= g.in_h * g.in_w * c && output.len() >= g.out_h * g.out_w * c);
     for oy in 0..g.out_h {
