@@ -180,6 +180,13 @@ export function singleVariant() {
 /** The threaded twin of a single-threaded build. */
 export const threadedVariant = (single) => (single === 'relaxed-simd' ? 'threads-relaxed-simd' : 'threads');
 
+// Told when a build starts its threads and when they are running (worker.js passes it on to
+// the page, whose watchdog bounds that stage: see worker-driver.js).
+let onThreadStage = null;
+export function setThreadStageListener(f) {
+  onThreadStage = f;
+}
+
 const loaded = new Map();
 /** Instantiates one build once; resolves to its glue module. */
 export function initVariant(name, threads) {
@@ -190,7 +197,14 @@ export function initVariant(name, threads) {
       const source = platform.node ? await platform.wasmSource(url) : await fetchWasm(url);
       await glue.default({ module_or_path: source });
       // The calling thread computes too: the pool needs one thread fewer.
-      if (glue.initThreadPool) await glue.initThreadPool(threads - 1);
+      if (glue.initThreadPool) {
+        onThreadStage?.('threads');
+        try {
+          await glue.initThreadPool(threads - 1);
+        } finally {
+          onThreadStage?.('threads-done');
+        }
+      }
       return glue;
     })();
     p.catch(() => loaded.delete(name));
