@@ -197,6 +197,15 @@ export function singleVariant() {
 /** The threaded twin of a single-threaded build. @param {Backend} single @returns {Backend} */
 export const threadedVariant = (single) => (single === 'relaxed-simd' ? 'threads-relaxed-simd' : 'threads');
 
+// Told when a build starts its threads and when they are running (worker.js passes it on to
+// the page, whose watchdog bounds that stage: see worker-driver.js).
+/** @type {((stage: string) => void) | null} */
+let onThreadStage = null;
+/** @param {((stage: string) => void) | null} f */
+export function setThreadStageListener(f) {
+  onThreadStage = f;
+}
+
 /** @type {Map<Backend, Promise<Glue>>} */
 const loaded = new Map();
 /** Instantiates one build once; resolves to its glue module.
@@ -209,7 +218,14 @@ export function initVariant(name, threads) {
       const source = platform.node ? await platform.wasmSource(url) : await fetchWasm(url);
       await glue.default({ module_or_path: source });
       // The calling thread computes too: the pool needs one thread fewer.
-      if (glue.initThreadPool) await glue.initThreadPool(threads - 1);
+      if (glue.initThreadPool) {
+        onThreadStage?.('threads');
+        try {
+          await glue.initThreadPool(threads - 1);
+        } finally {
+          onThreadStage?.('threads-done');
+        }
+      }
       return glue;
     })();
     p.catch(() => loaded.delete(name));

@@ -3,10 +3,20 @@
 // fresh one with the same model and resolution, the failed call rejects, and `onRestart` is told.
 // A Worker that cannot start (its script blocked by a Content-Security-Policy, missing, or slow
 // beyond START_TIMEOUT_MS) rejects `start()` with a typed error instead of waiting forever.
+//
+// A Worker whose threads do not start within THREADS_TIMEOUT_MS is replaced once, then `start()`
+// rejects (NETWORK, `stuck: 'threads'`). The threaded build's threads are Workers created from
+// this Worker, and Firefox (ESR 153, under WebDriver BiDi automation) now and then never returns
+// from that nested `new Worker()`: the Worker is blocked for good, so its own start-up timeout
+// (start.js) cannot fire and nothing but the page can notice. The Worker tells the page when
+// the threads' start-up begins and ends ('stage' messages, from loader.js).
 import { MobileNetError, wrap } from './errors.js';
 import { getAssetBase } from './loader.js';
 
 const START_TIMEOUT_MS = 20000;
+/** Longer than start.js's own 15 s per thread, so that a Worker that can still report a failed
+ *  thread start does so first. */
+const THREADS_TIMEOUT_MS = 20000;
 
 /** @import { Classification, ResultOptions, RgbaPixels } from './frames.js' */
 /** @import { LayerTiming, MemoryStats, ModelInfo } from './types.js' */
@@ -50,9 +60,36 @@ export class WorkerDriver {
   }
 
   /** Starts the Worker and loads the model in it. `bytesPromise` (first start): the model,
-   *  still downloading — the Worker starts the engine meanwhile.
+   *  still downloading — the Worker starts the engine meanwhile. A Worker stuck starting its
+   *  threads is replaced once.
    *  @param {Promise<Uint8Array>} [bytesPromise] */
   async start(bytesPromise) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#startOnce(bytesPromise);
+      } catch (e) {
+        if (e?.stuck !== 'threads' || attempt === 2 || this.disposed) throw e;
+      }
+    }
+  }
+
+  /** The page's watchdog over the Worker's thread start-up (see the top of this file). */
+  #threadStage(stage) {
+    clearTimeout(this.threadsTimer);
+    if (stage !== 'threads') return;
+    const worker = this.worker;
+    this.threadsTimer = setTimeout(() => {
+      if (worker !== this.worker) return;
+      worker.terminate();
+      const err = new MobileNetError('NETWORK', `the engine's threads did not start within ${THREADS_TIMEOUT_MS / 1000} s: `
+        + 'its Worker stopped answering while creating the Worker of a thread', { stuck: 'threads' });
+      const pending = [...this.pending.values()];
+      this.pending.clear();
+      for (const p of pending) p.reject(err);
+    }, THREADS_TIMEOUT_MS);
+  }
+
+  async #startOnce(bytesPromise) {
     const base = getAssetBase();
     const url = base ? new URL('worker.js', base) : new URL('./worker.js', import.meta.url);
     let worker;
@@ -83,6 +120,10 @@ export class WorkerDriver {
       throw e;
     });
     worker.onmessage = ({ data }) => {
+      if (data?.type === 'stage') {
+        this.#threadStage(data.stage);
+        return;
+      }
       const p = this.pending.get(data.id);
       if (!p) return;
       this.pending.delete(data.id);
@@ -92,6 +133,8 @@ export class WorkerDriver {
     };
     worker.onerror = (e) => {
       e.preventDefault?.();
+      // A disposed model's Worker is not brought back (an error while it shuts down).
+      if (this.disposed) return;
       const pending = [...this.pending.values()];
       this.pending.clear();
       if (pending.length) for (const p of pending) p.crash(e.message ?? String(e));
@@ -214,6 +257,8 @@ export class WorkerDriver {
   }
 
   dispose() {
+    this.disposed = true;
+    clearTimeout(this.threadsTimer);
     this.call('dispose').finally(() => /** @type {Worker} */ (this.worker).terminate());
   }
 }

@@ -4,11 +4,15 @@
 // It imports the engine driver only (not the Worker form), so bundlers see no Worker inside it
 // but the threads' own.
 import { loadLocal, warmLocal } from './local.js';
-import { setAssetBase } from './loader.js';
+import { setAssetBase, setThreadStageListener } from './loader.js';
 import { transferables } from './teach-engine.js';
 
 /** @type {import('./local.js').LocalDriver | null} */
 let driver = null;
+
+// The page bounds the threads' start-up (worker-driver.js): creating a thread's Worker from this
+// one can block this thread for good (Firefox), and then nothing here can report it.
+setThreadStageListener((stage) => self.postMessage({ type: 'stage', stage }));
 
 /**
  * One request from the page: resolves to [result, transferables].
