@@ -790,7 +790,7 @@ fn average_pool() {
         pool_geom(6, 5, 3, 3, 2, true),   // padding borders: fewer taps at the edges
         pool_geom(7, 8, 21, 3, 1, true),  // padding on all sides, 5 channels past 16
         pool_geom(9, 9, 20, 2, 2, false),
-        pool_geom(2, 3, 7, 2, 1, false), // tails only
+        pool_geom(2, 3, 7, 2, 1, false),  // tails only
         pool_geom(5, 4, 100, 3, 2, true), // two 64-channel blocks of the portable set, the last partial
     ];
     for g in &cases {
