@@ -57,6 +57,9 @@ export class WorkerDriver {
     this.restarts = 0;
     /** @type {Worker | undefined} */
     this.worker;
+    this.disposed = false;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.threadsTimer = undefined;
   }
 
   /** Starts the Worker and loads the model in it. `bytesPromise` (first start): the model,
@@ -68,18 +71,19 @@ export class WorkerDriver {
       try {
         return await this.#startOnce(bytesPromise);
       } catch (e) {
-        if (e?.stuck !== 'threads' || attempt === 2 || this.disposed) throw e;
+        if (/** @type {{ stuck?: string } | undefined} */ (e)?.stuck !== 'threads' || attempt === 2 || this.disposed) throw e;
       }
     }
   }
 
-  /** The page's watchdog over the Worker's thread start-up (see the top of this file). */
+  /** The page's watchdog over the Worker's thread start-up (see the top of this file).
+   *  @param {string} stage */
   #threadStage(stage) {
     clearTimeout(this.threadsTimer);
     if (stage !== 'threads') return;
     const worker = this.worker;
     this.threadsTimer = setTimeout(() => {
-      if (worker !== this.worker) return;
+      if (!worker || worker !== this.worker) return;
       worker.terminate();
       const err = new MobileNetError('NETWORK', `the engine's threads did not start within ${THREADS_TIMEOUT_MS / 1000} s: `
         + 'its Worker stopped answering while creating the Worker of a thread', { stuck: 'threads' });
@@ -89,6 +93,7 @@ export class WorkerDriver {
     }, THREADS_TIMEOUT_MS);
   }
 
+  /** @param {Promise<Uint8Array>} [bytesPromise] */
   async #startOnce(bytesPromise) {
     const base = getAssetBase();
     const url = base ? new URL('worker.js', base) : new URL('./worker.js', import.meta.url);
