@@ -15,6 +15,30 @@ export type ErrorCode =
    *  classifier used after its model moved to another input resolution. */
   | 'MODEL_MISMATCH';
 
+/** What is wrong and where: the fields of an error raised by the engine (MODEL_MALFORMED,
+ *  MODEL_UNSUPPORTED, INPUT_INVALID, LIMITS_EXCEEDED, INVALID_STATE). Only `what` is always
+ *  there. */
+export interface ErrorDetails {
+  /** A stable snake_case key: `'stride'`, `'frame_size'`, `'model_bytes'`, `'operator'`… */
+  what: string;
+  /** The layer (the operator's position in the model's chain). */
+  layer?: number;
+  /** The operator's name (`'CONV_2D'`, `'MAX_POOL_2D'`, a custom operator's name). */
+  operator?: string;
+  /** The tensor's index in the file. */
+  tensor?: number;
+  /** The tensor's name in the file. */
+  tensorName?: string;
+  /** A byte offset in the model file. */
+  offset?: number;
+  /** The value found. */
+  found?: number | number[] | string;
+  /** What a valid value is. */
+  expected?: number | number[] | string;
+  /** The limit that was exceeded (LIMITS_EXCEEDED). */
+  limit?: number;
+}
+
 /** Every failure of this package. */
 export class MobileNetError extends Error {
   constructor(code: ErrorCode, message: string, extra?: Record<string, unknown>);
@@ -24,6 +48,8 @@ export class MobileNetError extends Error {
   readonly status?: number;
   /** The URL or path, for NETWORK errors. */
   readonly url?: string;
+  /** What is wrong and where, for errors raised by the engine. */
+  readonly details?: ErrorDetails;
   /** What happened to the camera, for CAMERA errors. */
   readonly reason?: 'ended';
   /** MODEL_MISMATCH from fromJSON: the model the classifier was taught on. */

@@ -71,7 +71,7 @@ self.onmessage = async ({ data }) => {
     // A trap leaves the wasm instance unusable: tell the page, which replaces this Worker.
     const crashed = e.crashed === true || e instanceof WebAssembly.RuntimeError || !(typeof e?.code === 'string');
     const extra = {};
-    for (const k of ['url', 'status']) if (e?.[k] !== undefined) extra[k] = e[k];
+    for (const k of ['url', 'status', 'details']) if (e?.[k] !== undefined) extra[k] = e[k];
     self.postMessage({ id: data.id, ok: false, crashed, error: { code: e.code ?? 'INVALID_STATE', message: e.message ?? String(e), extra } });
   }
 };

@@ -9,7 +9,7 @@
 use super::Model;
 use super::graph::{Bias, DType, Filter, Op};
 use super::plan::{Plan, Step, plan};
-use crate::error::{Error, Result, invalid_input};
+use crate::error::{Error, Result, invalid_input, limits_exceeded, unsupported};
 use crate::kernels::parallel::{
     DEPTHWISE_WEIGHT, ExecStats, Executor, Layers, MAX_CHUNKS, MIN_CHUNK_WORK, SharedMut, Split, threads,
 };
@@ -382,6 +382,23 @@ impl Session {
         self.plan.output_len()
     }
 
+    /// The cost of the model at the planned resolution, per layer (from the plan).
+    pub fn cost(&self) -> super::cost::Cost {
+        super::cost::of_plan(&self.model, &self.plan)
+    }
+
+    /// Checks an input of `len` values of type `dtype` for this session, as the runs do.
+    ///
+    /// # Errors
+    /// [`Error::InputInvalid`] for another type than the model's or another length than
+    /// [`Session::input_len`].
+    pub fn check_input(&self, dtype: DType, len: usize) -> Result<()> {
+        if dtype != self.model.graph.dtype {
+            return Err(self.wrong_dtype(dtype));
+        }
+        self.check_len(len)
+    }
+
     /// Output shape of every layer at the planned resolution (batch included).
     pub fn layer_shapes(&self) -> &[Vec<usize>] {
         &self.plan.shapes
@@ -417,27 +434,20 @@ impl Session {
 
     fn check_shape(&self, shape: &[usize]) -> Result<()> {
         if shape != self.plan.input_shape {
-            return Err(invalid_input(format!(
-                "input of shape {shape:?}, the model expects {:?}",
-                self.plan.input_shape
-            )));
+            return Err(invalid_input("input_shape").found(shape).expected(self.plan.input_shape));
         }
         Ok(())
     }
 
     fn check_len(&self, len: usize) -> Result<()> {
         if len != self.input_len() {
-            return Err(invalid_input(format!(
-                "input of {len} values, the model expects {} ({:?})",
-                self.input_len(),
-                self.plan.input_shape
-            )));
+            return Err(invalid_input("input_values").found(len).expected(self.input_len()));
         }
         Ok(())
     }
 
     fn wrong_dtype(&self, want: DType) -> Error {
-        invalid_input(format!("{} input given to a {} model", want.name(), self.model.graph.dtype.name()))
+        invalid_input("input_type").found(want.name()).expected(self.model.graph.dtype.name())
     }
 
     /// Runs a uint8 model on a flat HWC input, on every thread the build has.
@@ -516,9 +526,7 @@ impl Session {
     fn load_rgba(&mut self, rgba: &[u8], width: usize, height: usize) -> Result<()> {
         let max = self.model.limits.max_frame_pixels;
         if width.saturating_mul(height) > max {
-            return Err(Error::LimitsExceeded(format!(
-                "a frame of {width}×{height} pixels (the limit is {max} pixels)"
-            )));
+            return Err(limits_exceeded("frame_pixels", width.saturating_mul(height), max));
         }
         let size = self.resolution();
         match &mut self.arena {
@@ -532,7 +540,7 @@ impl Session {
     fn run_real(&mut self, count: usize, out: &mut [f32]) -> Result<()> {
         let expected: usize = self.plan.shapes[count - 1].iter().product();
         if out.len() != expected {
-            return Err(invalid_input(format!("an output buffer of {} values for {expected}", out.len())));
+            return Err(invalid_input("output_values").found(out.len()).expected(expected));
         }
         match self.model.graph.dtype {
             DType::U8 => {
@@ -592,7 +600,7 @@ impl Session {
         features: &mut [f32],
     ) -> Result<()> {
         let layer = self.embedding_layer().ok_or_else(|| {
-            Error::ModelUnsupported("the model has no average pool to take features from".into())
+            unsupported("no_average_pool").expected("an AVERAGE_POOL_2D to take features from")
         })?;
         self.load_rgba(rgba, width, height)?;
         self.run_real(layer + 1, features)
@@ -616,10 +624,7 @@ impl Session {
             self.allocate();
         }
         let Some(bufs) = Buffers::<T>::buffers(&mut self.arena) else {
-            return Err(invalid_input(format!(
-                "wrong element type for a {} model",
-                self.model.graph.dtype.name()
-            )));
+            return Err(invalid_input("input_type").expected(self.model.graph.dtype.name()));
         };
         let exec = Exec {
             plan: &self.plan,
@@ -688,7 +693,7 @@ impl Buffers<f32> for Arena {
 
 fn check_finite<'a>(mut values: impl Iterator<Item = &'a f32>) -> Result<()> {
     match values.find(|v| !v.is_finite()) {
-        Some(v) => Err(invalid_input(format!("input value {v} is not finite"))),
+        Some(v) => Err(invalid_input("input_value_not_finite").found(*v)),
         None => Ok(()),
     }
 }
