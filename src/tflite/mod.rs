@@ -81,7 +81,7 @@ fn verified_root(bytes: &[u8]) -> Result<schema::Model<'_>> {
     if ident != b"TFL3" {
         return Err(malformed("file_identifier")
             .found(format!("{:?}", String::from_utf8_lossy(ident)))
-            .expected("\"TFL3\" (a TFLite model)")
+            .expected("\"TFL3\"")
             .offset(4));
     }
     let model = schema::root(bytes).map_err(flatbuffer_error)?;
