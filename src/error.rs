@@ -124,25 +124,48 @@ impl Error {
         }
     }
 
+    // The builders below are out of line and cold: errors are rare, and inlined at each of the
+    // ~150 places that make one they would cost the download several kilobytes.
+
     /// Sets the value found.
-    pub(crate) fn found(mut self, v: impl Into<Value>) -> Error {
-        self.details_mut().found = Some(v.into());
+    pub(crate) fn found(self, v: impl Into<Value>) -> Error {
+        self.with_found(v.into())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn with_found(mut self, v: Value) -> Error {
+        self.details_mut().found = Some(v);
         self
     }
 
     /// Sets what a valid value is.
-    pub(crate) fn expected(mut self, v: impl Into<Value>) -> Error {
-        self.details_mut().expected = Some(v.into());
+    pub(crate) fn expected(self, v: impl Into<Value>) -> Error {
+        self.with_expected(v.into())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn with_expected(mut self, v: Value) -> Error {
+        self.details_mut().expected = Some(v);
         self
     }
 
     /// Sets the limit.
-    pub(crate) fn limit(mut self, limit: impl TryInto<u64>) -> Error {
-        self.details_mut().limit = Some(limit.try_into().unwrap_or(u64::MAX));
+    pub(crate) fn limit(self, limit: impl TryInto<u64>) -> Error {
+        self.with_limit(limit.try_into().unwrap_or(u64::MAX))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn with_limit(mut self, limit: u64) -> Error {
+        self.details_mut().limit = Some(limit);
         self
     }
 
     /// Names the tensor (index and name) unless one is already named.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn tensor(mut self, index: usize, name: &str) -> Error {
         let d = self.details_mut();
         if d.tensor.is_none() && d.tensor_name.is_none() {
@@ -153,6 +176,8 @@ impl Error {
     }
 
     /// Names the tensor by name only (for tensors known by name) unless one is already named.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn tensor_named(mut self, name: &str) -> Error {
         let d = self.details_mut();
         if d.tensor.is_none() && d.tensor_name.is_none() {
@@ -162,28 +187,40 @@ impl Error {
     }
 
     /// Places the error at a layer and its operator, unless it is already placed.
-    pub(crate) fn at_layer(mut self, layer: usize, operator: impl Into<String>) -> Error {
+    pub(crate) fn at_layer(self, layer: usize, operator: impl Into<String>) -> Error {
+        self.with_layer(layer, operator.into())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn with_layer(mut self, layer: usize, operator: String) -> Error {
         let d = self.details_mut();
         if d.layer.is_none() {
             d.layer = Some(layer);
-            d.operator = Some(operator.into());
+            d.operator = Some(operator);
         }
         self
     }
 
     /// Places the error at a layer whose operator is not known.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn layer(mut self, layer: usize) -> Error {
         self.details_mut().layer.get_or_insert(layer);
         self
     }
 
     /// Names the operator (without a layer).
-    pub(crate) fn operator(mut self, operator: impl Into<String>) -> Error {
-        self.details_mut().operator = Some(operator.into());
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn operator(mut self, operator: &str) -> Error {
+        self.details_mut().operator = Some(operator.to_string());
         self
     }
 
     /// Sets the byte offset in the file.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn offset(mut self, offset: usize) -> Error {
         self.details_mut().offset = Some(offset);
         self
@@ -297,21 +334,29 @@ impl From<&[i64]> for Value {
     }
 }
 
+#[cold]
+#[inline(never)]
 fn details(what: &'static str) -> Box<Details> {
     Box::new(Details { what, ..Details::default() })
 }
 
 /// A malformed model: `what` is wrong in the file.
+#[cold]
+#[inline(never)]
 pub(crate) fn malformed(what: &'static str) -> Error {
     Error::ModelMalformed(details(what))
 }
 
 /// An unsupported model: `what` is valid but not implemented.
+#[cold]
+#[inline(never)]
 pub(crate) fn unsupported(what: &'static str) -> Error {
     Error::ModelUnsupported(details(what))
 }
 
 /// An invalid input: `what` the caller passed is wrong.
+#[cold]
+#[inline(never)]
 pub(crate) fn invalid_input(what: &'static str) -> Error {
     Error::InputInvalid(details(what))
 }
@@ -326,6 +371,8 @@ pub(crate) fn limits_exceeded(
 }
 
 /// The call is not valid in the current state.
+#[cold]
+#[inline(never)]
 pub(crate) fn invalid_state(what: &'static str) -> Error {
     Error::InvalidState(details(what))
 }
