@@ -10,7 +10,24 @@
  *   | 'NETWORK' | 'NO_SIMD' | 'CAMERA' | 'MODEL_MISMATCH'} ErrorCode
  */
 
-/** Every failure of this package: `code` is one of the stable codes below. */
+/**
+ * The fields of an engine error (codes MODEL_MALFORMED, MODEL_UNSUPPORTED, INPUT_INVALID,
+ * LIMITS_EXCEEDED, INVALID_STATE raised by the engine): what is wrong and where. Only `what` is
+ * always there; the others when they apply.
+ * @typedef {object} ErrorDetails
+ * @property {string} what a stable snake_case key: `'stride'`, `'frame_size'`, `'model_bytes'`…
+ * @property {number} [layer] the layer (the operator's position in the model)
+ * @property {string} [operator] the operator's name (`'CONV_2D'`, a custom operator's name…)
+ * @property {number} [tensor] the tensor's index in the file
+ * @property {string} [tensorName] the tensor's name in the file
+ * @property {number} [offset] a byte offset in the model file
+ * @property {number|number[]|string} [found] the value found
+ * @property {number|number[]|string} [expected] what a valid value is
+ * @property {number} [limit] the limit that was exceeded (LIMITS_EXCEEDED)
+ */
+
+/** Every failure of this package: `code` is one of the stable codes below; errors raised by the
+ *  engine also carry `details` (ErrorDetails). */
 export class MobileNetError extends Error {
   /** @readonly @type {'MobileNetError'} */
   name = 'MobileNetError';
@@ -21,7 +38,7 @@ export class MobileNetError extends Error {
    *   MODEL_MISMATCH (a saved classifier restored on another model, or a classifier used at
    *   another input resolution than it was taught at)
    * @param {string} message
-   * @param {Record<string, unknown>} [extra] extra fields (e.g. `status`, `url` for NETWORK)
+   * @param {Record<string, unknown>} [extra] extra fields (e.g. `status`, `url` for NETWORK; `details` from the engine)
    */
   constructor(code, message, extra = {}) {
     super(message);
@@ -39,6 +56,11 @@ export class MobileNetError extends Error {
     /** MODEL_MISMATCH from fromJSON: the model it was offered.
      *  @readonly @type {Pick<import('./classifier.js').ClassifierModel, 'alpha' | 'dtype' | 'resolution' | 'sha256'> | undefined} */
     this.actual;
+    /** What is wrong and where, for errors raised by the engine. @readonly @type {ErrorDetails | undefined} */
+    this.details;
+    /** Why threads did not start, for the NETWORK error of a Worker stuck starting its threads.
+     *  @readonly @type {'threads' | undefined} */
+    this.stuck;
     Object.assign(this, extra);
   }
 }

@@ -26,6 +26,7 @@ export { ZOO, parseZooFileName, zooAlphaName, zooFileName, zooUrl } from './zoo.
 // The public types: declared where their values are made (build.sh generates index.d.ts and the
 // modules' .d.ts from these JSDoc comments), re-exported here under the package's names.
 /** @typedef {import('./errors.js').ErrorCode} ErrorCode */
+/** @typedef {import('./errors.js').ErrorDetails} ErrorDetails */
 /** @typedef {import('./types.js').Quant} Quant */
 /** @typedef {import('./types.js').LayerType} LayerType */
 /** @typedef {import('./types.js').LayerCost} LayerCost */
@@ -110,25 +111,6 @@ export function threadsSupported() {
   return capabilities().threads;
 }
 
-const LIMIT_NAMES = ['maxModelBytes', 'maxTensorElements', 'maxResolution', 'maxMacs', 'maxFramePixels'];
-
-/** Validates `options.limits`: positive integers, known names.
- *  @param {Limits} [limits] @returns {Limits} */
-function checkLimits(limits = {}) {
-  if (typeof limits !== 'object' || limits === null) {
-    throw new MobileNetError('INPUT_INVALID', 'limits must be an object');
-  }
-  for (const [k, v] of Object.entries(limits)) {
-    if (!LIMIT_NAMES.includes(k)) {
-      throw new MobileNetError('INPUT_INVALID', `unknown limit ${k} (known: ${LIMIT_NAMES.join(', ')})`);
-    }
-    if (!(Number.isSafeInteger(v) && v > 0)) {
-      throw new MobileNetError('INPUT_INVALID', `limit ${k} must be a positive integer, not ${v}`);
-    }
-  }
-  return { ...limits };
-}
-
 /** A loaded MobileNet model. */
 export class MobileNet {
   /** @type {Driver | null} */
@@ -178,18 +160,15 @@ export class MobileNet {
       throw new MobileNetError('INPUT_INVALID',
         'worker: true needs a browser page (module Workers); in Node and inside a Worker the model runs in place');
     }
-    const limits = checkLimits(options.limits);
+    // Checked by the engine (one home for the rule): known names, positive integers.
+    const limits = options.limits ?? {};
     singleVariant(); // NO_SIMD before anything starts
     // The model downloads while the engine starts (its .wasm fetched and compiled, its threads
     // started): neither waits for the other.
     const cacheable = options.cache && typeof caches !== 'undefined' && (typeof source === 'string' || source instanceof URL);
     const bytesPromise = (async () => {
       const src = cacheable ? await cachedFetch(new URL(String(source), globalThis.location?.href).href) : source;
-      const bytes = await readSource(src, options.onProgress);
-      if (limits.maxModelBytes && bytes.length > limits.maxModelBytes) {
-        throw new MobileNetError('LIMITS_EXCEEDED', `the model is ${bytes.length} bytes, the limit is ${limits.maxModelBytes}`);
-      }
-      return bytes;
+      return readSource(src, options.onProgress);
     })();
     bytesPromise.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
     if (useWorker) {

@@ -46,30 +46,23 @@ export class LocalDriver {
   }
 
   /** Zero-copy: the input is written straight into the engine's input buffer and the output
-   *  copied once out of wasm memory; nothing is allocated inside the engine.
+   *  copied once out of wasm memory; nothing is allocated inside the engine. The engine checks
+   *  the input's type and length (inputPtr) before anything is written.
    *  @param {Uint8Array | Float32Array} input @returns {Uint8Array | Float32Array} */
   infer(input) {
     const e = this.engine;
-    const want = this.dtype === 'uint8' ? Uint8Array : Float32Array;
-    if (!(input instanceof want)) {
-      throw new MobileNetError('INPUT_INVALID',
-        `a ${this.dtype} model takes a ${want.name}, not ${/** @type {any} */ (input)?.constructor?.name ?? typeof input}`);
-    }
-    if (input.length !== e.inputLength) {
-      throw new MobileNetError('INPUT_INVALID',
-        `input of ${input.length} values, the model expects ${e.inputLength} (${e.resolution}×${e.resolution}×3)`);
-    }
-    new want(this.memory.buffer, e.inputPtr(), input.length).set(input);
+    const type = input instanceof Uint8Array ? 'uint8' : input instanceof Float32Array ? 'float32'
+      : (/** @type {any} */ (input)?.constructor?.name ?? typeof input);
+    const at = e.inputPtr(type === 'uint8' || type === 'float32' ? input.length : 0, type);
+    const want = type === 'uint8' ? Uint8Array : Float32Array;
+    new want(this.memory.buffer, at, input.length).set(input);
     const out = e.runInPlace();
     return new want(this.memory.buffer, out, e.outputLength).slice();
   }
 
-  /** Copies an RGBA frame into the engine's frame buffer. @param {Pixels} frame */
-  loadFrame({ data, width, height }) {
-    if (!(width > 0 && height > 0 && data.length === width * height * 4)) {
-      throw new MobileNetError('INPUT_INVALID',
-        `a ${width}×${height} RGBA frame needs ${width * height * 4} bytes, got ${data.length}`);
-    }
+  /** Copies an RGBA frame's bytes into the engine's frame buffer; the engine checks them
+   *  against the frame's size when it runs. @param {Pixels} frame */
+  loadFrame({ data }) {
     const at = this.engine.frameBuffer(data.length);
     new Uint8Array(this.memory.buffer, at, data.length).set(data);
   }
@@ -115,9 +108,6 @@ export class LocalDriver {
   /** @param {Pixels} frame @returns {Float32Array} */
   embed(frame) {
     const e = this.engine;
-    if (e.embeddingLength === 0) {
-      throw new MobileNetError('MODEL_UNSUPPORTED', 'the model has no average pool to take features from');
-    }
     this.loadFrame(frame);
     return new Float32Array(this.memory.buffer, e.embedInPlace(frame.width, frame.height), e.embeddingLength).slice();
   }
@@ -125,13 +115,16 @@ export class LocalDriver {
   /** @param {Uint8Array | Float32Array} input @returns {LayerTiming[]} */
   profile(input) {
     const e = this.engine;
-    const want = e.dtype === 'uint8' ? Uint8Array : Float32Array;
-    if (!(input instanceof want)) throw new MobileNetError('INPUT_INVALID', `a ${e.dtype} model takes a ${want.name}`);
-    const times = input instanceof Uint8Array ? e.profileU8(input) : e.profileF32(input);
-    const info = this.info();
-    const costs = [...info.cost.layers];
+    const type = input instanceof Uint8Array ? 'uint8' : input instanceof Float32Array ? 'float32'
+      : (/** @type {any} */ (input)?.constructor?.name ?? typeof input);
+    e.inputPtr(type === 'uint8' || type === 'float32' ? input.length : 0, type); // the engine's checks
+    const times = input instanceof Uint8Array ? e.profileU8(input) : e.profileF32(/** @type {Float32Array} */ (input));
+    /** @type {ModelInfo} */
+    const info = JSON.parse(e.info());
+    // Each cost row names the layer it counts (computed once per resolution, from the plan).
+    const cost = new Map(info.cost.layers.map((c) => [c.layer, c]));
     return info.operators.map((op, index) => {
-      const c = op === 'CONV_2D' || op === 'DEPTHWISE_CONV_2D' ? costs.shift() : null;
+      const c = cost.get(index);
       return { index, op, type: c?.type ?? null, ms: times[index], macs: c?.macs ?? 0 };
     });
   }
@@ -168,9 +161,9 @@ export class LocalDriver {
 async function engineIn(backend, threads, bytes, limits, threadsReason) {
   const glue = await initVariant(backend, threads);
   try {
-    const l = limits;
-    const engine = glue.Engine.withLimits(bytes, l.maxModelBytes ?? 0, l.maxTensorElements ?? 0, l.maxResolution ?? 0,
-      l.maxMacs ?? 0, l.maxFramePixels ?? 0);
+    // The limits object goes to the engine as it is: the engine checks it (known names,
+    // positive integers) and applies it.
+    const engine = new glue.Engine(bytes, limits);
     const names = glue.embeddedLabels(bytes)?.split('\n');
     const labels = names?.length === engine.outputLength ? names : LABELS;
     return new LocalDriver(engine, glue, backend, threadsReason, labels);

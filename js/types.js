@@ -16,6 +16,7 @@
 
 /**
  * @typedef {object} LayerCost
+ * @property {number} [layer] The layer's index in the model (the operator's position).
  * @property {string} name
  * @property {LayerType} type
  * @property {[number, number, number]} output [height, width, channels]

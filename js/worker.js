@@ -86,7 +86,7 @@ self.onmessage = async ({ data }) => {
     const crashed = e.crashed === true || e instanceof WebAssembly.RuntimeError || !(typeof e?.code === 'string');
     /** @type {Record<string, unknown>} */
     const extra = {};
-    for (const k of ['url', 'status']) if (e?.[k] !== undefined) extra[k] = e[k];
+    for (const k of ['url', 'status', 'details']) if (e?.[k] !== undefined) extra[k] = e[k];
     /** @type {Worker} */ (/** @type {unknown} */ (self)).postMessage({ id: data.id, ok: false, crashed, error: { code: e.code ?? 'INVALID_STATE', message: e.message ?? String(e), extra } });
   }
 };

@@ -31,7 +31,7 @@ pub mod bindings;
 #[cfg(all(target_arch = "wasm32", feature = "threads"))]
 pub use wasm_bindgen_rayon::init_thread_pool;
 
-pub use error::{Error, Result};
+pub use error::{Details, Error, Result, Value};
 pub use model::graph::DType;
 pub use model::session::{Input, Session};
 pub use model::{Activation, Limits, Model};

@@ -4,19 +4,22 @@
 mod common;
 use common::tiny::*;
 use common::*;
-use mobilenet_wasm::{Error, Model, Session};
+use mobilenet_wasm::{Details, Error, Model, Session, Value};
 
 fn load(bytes: &[u8]) -> Result<Model, Error> {
     Model::from_tflite(bytes)
 }
 
-fn expect_err(bytes: &[u8], kind: fn(&Error) -> bool, needle: &str) -> Error {
+/// Loads `bytes`, expecting an error of `kind` whose `what` is `what`; returns its details.
+fn expect_err(bytes: &[u8], kind: fn(&Error) -> bool, what: &str) -> Details {
     match load(bytes) {
-        Ok(_) => panic!("expected an error mentioning {needle:?}, the model loaded"),
+        Ok(_) => panic!("expected a {what:?} error, the model loaded"),
         Err(e) => {
             assert!(kind(&e), "wrong error kind: {e:?}");
-            assert!(e.to_string().contains(needle), "{e} does not mention {needle:?}");
-            e
+            assert_eq!(e.what(), what, "{e}");
+            // The message is rendered from the fields: it names what is wrong.
+            assert!(e.to_string().contains(&what.replace('_', " ")), "{e}");
+            e.details().clone()
         }
     }
 }
@@ -27,6 +30,28 @@ fn malformed(e: &Error) -> bool {
 
 fn unsupported(e: &Error) -> bool {
     matches!(e, Error::ModelUnsupported(_))
+}
+
+fn int(v: i64) -> Option<Value> {
+    Some(Value::Int(v))
+}
+
+fn dims(v: &[i64]) -> Option<Value> {
+    Some(Value::Dims(v.to_vec()))
+}
+
+fn text(v: &str) -> Option<Value> {
+    Some(Value::Text(v.into()))
+}
+
+/// (layer, operator) of an error's details.
+fn at(d: &Details) -> (Option<usize>, Option<&str>) {
+    (d.layer, d.operator.as_deref())
+}
+
+/// (tensor index, tensor name) of an error's details.
+fn tensor(d: &Details) -> (Option<usize>, Option<&str>) {
+    (d.tensor, d.tensor_name.as_deref())
 }
 
 #[test]
@@ -43,12 +68,10 @@ fn tiny_model_loads_and_runs() {
 
 #[test]
 fn empty_file() {
-    expect_err(&[], malformed, "too short");
+    let d = expect_err(&[], malformed, "file_bytes");
+    assert_eq!(d.found, int(0));
 }
 
-/// The float files end with the flatbuffer; every cut is a typed error. (The uint8 files carry
-/// a zip of labels appended after the flatbuffer, TFLite's "associated files": cuts inside
-/// that zip leave the model whole, so they are cut only within their first 90%.)
 #[test]
 fn truncated_real_models_at_many_prefixes() {
     for (name, extent) in [("mobilenet_v1_0.25_128_float", 1.0), ("mobilenet_v1_0.25_128_quant", 0.9)] {
@@ -77,76 +100,96 @@ fn truncated_tiny_model_at_every_prefix() {
 fn wrong_file_identifier() {
     let mut bytes = tiny_quant().to_bytes();
     bytes[4..8].copy_from_slice(b"XXXX");
-    expect_err(&bytes, malformed, "identifier");
+    let d = expect_err(&bytes, malformed, "file_identifier");
+    assert_eq!((d.found, d.offset), (text("\"XXXX\""), Some(4)));
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    expect_err(&png, malformed, "identifier");
+    let d = expect_err(&png, malformed, "file_identifier");
+    assert_eq!(d.offset, Some(4));
 }
 
 #[test]
 fn unsupported_operator_is_named() {
     let mut m = tiny_quant();
     m.opcodes[2] = 17; // MAX_POOL_2D instead of AVERAGE_POOL_2D
-    expect_err(&m.to_bytes(), unsupported, "MAX_POOL_2D");
+    let d = expect_err(&m.to_bytes(), unsupported, "operator");
+    assert_eq!(at(&d), (Some(2), Some("MAX_POOL_2D")));
     let mut m = tiny_quant();
     m.opcodes[0] = 9;
-    expect_err(&m.to_bytes(), unsupported, "FULLY_CONNECTED");
+    let d = expect_err(&m.to_bytes(), unsupported, "operator");
+    assert_eq!(at(&d), (Some(0), Some("FULLY_CONNECTED")));
     let mut m = tiny_quant();
     m.opcodes[0] = 32;
     m.custom_code = Some("TFLite_Detection_PostProcess".into());
-    expect_err(&m.to_bytes(), unsupported, "TFLite_Detection_PostProcess");
+    let d = expect_err(&m.to_bytes(), unsupported, "custom_operator");
+    assert_eq!(at(&d), (None, Some("TFLite_Detection_PostProcess")));
 }
 
 #[test]
 fn tensor_index_out_of_range() {
     let mut m = tiny_quant();
     m.ops[1].inputs[1] = 99;
-    expect_err(&m.to_bytes(), malformed, "tensor 99");
+    let d = expect_err(&m.to_bytes(), malformed, "filter_index");
+    assert_eq!((at(&d), d.found.clone()), ((Some(1), Some("DEPTHWISE_CONV_2D")), int(99)));
     let mut m = tiny_quant();
     m.ops[0].inputs[2] = -5;
-    expect_err(&m.to_bytes(), malformed, "-5");
+    let d = expect_err(&m.to_bytes(), malformed, "operator_inputs");
+    assert_eq!((at(&d), d.found.clone()), ((Some(0), Some("CONV_2D")), int(-5)));
     let mut m = tiny_quant();
     m.outputs = vec![42];
-    expect_err(&m.to_bytes(), unsupported, "tensor 42");
+    let d = expect_err(&m.to_bytes(), unsupported, "graph_output");
+    assert_eq!(d.found, int(42));
 }
 
 #[test]
 fn buffer_index_out_of_range() {
     let mut m = tiny_quant();
     m.tensors[1].buffer = 77;
-    expect_err(&m.to_bytes(), malformed, "buffer 77");
+    let d = expect_err(&m.to_bytes(), malformed, "buffer");
+    assert_eq!((tensor(&d), d.found.clone()), ((Some(1), Some("conv/filter")), int(77)));
 }
 
 #[test]
 fn opcode_index_out_of_range() {
     let mut m = tiny_quant();
     m.ops[0].opcode_index = 12;
-    expect_err(&m.to_bytes(), malformed, "operator code 12");
+    let d = expect_err(&m.to_bytes(), malformed, "operator_code_index");
+    assert_eq!((d.layer, d.found), (Some(0), int(12)));
 }
 
 #[test]
 fn weight_buffer_of_wrong_size() {
     let mut m = tiny_quant();
     m.buffers[1].pop();
-    expect_err(&m.to_bytes(), malformed, "holds 11 bytes");
+    let d = expect_err(&m.to_bytes(), malformed, "constant_bytes");
+    assert_eq!(
+        (tensor(&d), d.found.clone(), d.expected.clone()),
+        ((Some(1), Some("conv/filter")), int(11), int(12))
+    );
     let mut m = tiny_quant();
     m.buffers[2].extend([0, 0, 0, 0]);
-    expect_err(&m.to_bytes(), malformed, "conv/bias");
+    let d = expect_err(&m.to_bytes(), malformed, "constant_bytes");
+    assert_eq!(
+        (tensor(&d), d.found.clone(), d.expected.clone()),
+        ((Some(2), Some("conv/bias")), int(20), int(16))
+    );
     let mut m = tiny_quant();
     m.buffers[3].clear();
-    expect_err(&m.to_bytes(), malformed, "no constant data");
+    let d = expect_err(&m.to_bytes(), malformed, "constant_data_missing");
+    assert_eq!((at(&d), tensor(&d)), ((Some(1), Some("DEPTHWISE_CONV_2D")), (Some(4), Some("dw/filter"))));
 }
 
 #[test]
 fn schema_version_and_subgraphs() {
     let mut m = tiny_quant();
     m.version = 2;
-    expect_err(&m.to_bytes(), unsupported, "schema version 2");
-    let mut m = tiny_quant();
-    m.subgraphs = 2;
-    expect_err(&m.to_bytes(), unsupported, "2 subgraphs");
-    let mut m = tiny_quant();
-    m.subgraphs = 0;
-    expect_err(&m.to_bytes(), unsupported, "0 subgraphs");
+    let d = expect_err(&m.to_bytes(), unsupported, "schema_version");
+    assert_eq!((d.found, d.expected), (int(2), int(3)));
+    for n in [2, 0] {
+        let mut m = tiny_quant();
+        m.subgraphs = n;
+        let d = expect_err(&m.to_bytes(), unsupported, "subgraph_count");
+        assert_eq!((d.found, d.expected), (int(n as i64), int(1)));
+    }
 }
 
 #[test]
@@ -154,85 +197,121 @@ fn graph_structure() {
     // An op whose output is its own input.
     let mut m = tiny_quant();
     m.ops[1].outputs = vec![3];
-    expect_err(&m.to_bytes(), malformed, "also reads");
+    let d = expect_err(&m.to_bytes(), malformed, "writes_own_input");
+    assert_eq!((d.layer, d.found), (Some(1), int(3)));
     // An input read before it is produced.
     let mut m = tiny_quant();
     m.ops.swap(1, 2);
-    expect_err(&m.to_bytes(), unsupported, "single chain");
+    let d = expect_err(&m.to_bytes(), unsupported, "reads_tensor");
+    assert_eq!(
+        (at(&d), d.found.clone(), d.expected.clone()),
+        ((Some(1), Some("AVERAGE_POOL_2D")), int(6), int(3))
+    );
 }
 
 #[test]
 fn shapes_and_options() {
     let mut m = tiny_quant();
     m.tensors[3].shape = vec![1, 32, 32, 0];
-    expect_err(&m.to_bytes(), malformed, "dimension 0");
+    let d = expect_err(&m.to_bytes(), malformed, "dimension");
+    assert_eq!((tensor(&d), d.found.clone()), ((Some(3), Some("conv")), int(0)));
     let mut m = tiny_quant();
     m.tensors[1].shape = vec![4, 1, -1, 3];
-    expect_err(&m.to_bytes(), malformed, "dimension -1");
+    let d = expect_err(&m.to_bytes(), malformed, "dimension");
+    assert_eq!((d.tensor, d.found), (Some(1), int(-1)));
     let mut m = tiny_quant();
     m.tensors[6].shape = vec![1, 15, 16, 4];
-    expect_err(&m.to_bytes(), malformed, "declares shape");
+    let d = expect_err(&m.to_bytes(), malformed, "declared_shape");
+    assert_eq!((at(&d), d.tensor_name.as_deref()), ((Some(1), Some("DEPTHWISE_CONV_2D")), Some("dw")));
+    assert_eq!((d.found, d.expected), (dims(&[1, 15, 16, 4]), dims(&[1, 16, 16, 4])));
     let mut m = tiny_quant();
     m.ops[0].options = TOptions::Conv { padding: 0, stride: (0, 1), act: 3, dilation: (1, 1) };
-    expect_err(&m.to_bytes(), malformed, "stride");
+    let d = expect_err(&m.to_bytes(), malformed, "stride");
+    assert_eq!((at(&d), d.found.clone()), ((Some(0), Some("CONV_2D")), dims(&[0, 1])));
     let mut m = tiny_quant();
     m.ops[0].options = TOptions::Conv { padding: 7, stride: (1, 1), act: 3, dilation: (1, 1) };
-    expect_err(&m.to_bytes(), malformed, "padding value 7");
+    assert_eq!(expect_err(&m.to_bytes(), malformed, "padding").found, int(7));
     let mut m = tiny_quant();
     m.ops[0].options = TOptions::Conv { padding: 0, stride: (1, 1), act: 9, dilation: (1, 1) };
-    expect_err(&m.to_bytes(), unsupported, "fused activation 9");
+    assert_eq!(expect_err(&m.to_bytes(), unsupported, "fused_activation").found, int(9));
     let mut m = tiny_quant();
     m.ops[1].options = TOptions::Depthwise { padding: 0, stride: (2, 2), multiplier: 2, act: 3 };
-    expect_err(&m.to_bytes(), unsupported, "depth multiplier 2");
+    let d = expect_err(&m.to_bytes(), unsupported, "depth_multiplier");
+    assert_eq!((d.layer, d.found, d.expected), (Some(1), int(2), int(1)));
     let mut m = tiny_quant();
     m.ops[3].options = TOptions::Reshape(vec![1, 5]);
-    expect_err(&m.to_bytes(), malformed, "reshape");
+    let d = expect_err(&m.to_bytes(), malformed, "reshape_target");
+    assert_eq!((at(&d), d.found.clone()), ((Some(3), Some("RESHAPE")), dims(&[1, 5])));
     let mut m = tiny_quant();
     m.ops[4].options = TOptions::Softmax(f32::NAN);
-    expect_err(&m.to_bytes(), malformed, "beta");
+    let d = expect_err(&m.to_bytes(), malformed, "softmax_beta");
+    assert!(matches!(d.found, Some(Value::Float(b)) if b.is_nan()), "{d:?}");
     let mut m = tiny_quant();
     m.ops[0].options = TOptions::None;
-    expect_err(&m.to_bytes(), malformed, "missing Conv2DOptions");
+    let d = expect_err(&m.to_bytes(), malformed, "options_missing");
+    assert_eq!((d.layer, d.expected), (Some(0), text("Conv2DOptions")));
 }
 
 #[test]
 fn quantization_problems() {
     let mut m = tiny_quant();
     m.tensors[3].quant = None;
-    expect_err(&m.to_bytes(), malformed, "no quantization");
-    let mut m = tiny_quant();
-    m.tensors[1].quant = Some((vec![0.0], vec![120]));
-    expect_err(&m.to_bytes(), malformed, "scale 0");
-    let mut m = tiny_quant();
-    m.tensors[1].quant = Some((vec![f32::NAN], vec![120]));
-    expect_err(&m.to_bytes(), malformed, "scale NaN");
+    let d = expect_err(&m.to_bytes(), malformed, "quantization_missing");
+    assert_eq!(tensor(&d), (Some(3), Some("conv")));
+    for (scale, shown) in [(0.0, "0"), (f32::NAN, "NaN"), (-0.5, "-0.5"), (f32::INFINITY, "inf")] {
+        let mut m = tiny_quant();
+        m.tensors[1].quant = Some((vec![scale], vec![120]));
+        let d = expect_err(&m.to_bytes(), malformed, "quantization_scale");
+        assert_eq!(d.tensor, Some(1));
+        assert!(matches!(d.found, Some(Value::Float(f)) if f.to_string() == shown), "{d:?}");
+    }
     let mut m = tiny_quant();
     m.tensors[3].quant = Some((vec![0.1], vec![300]));
-    expect_err(&m.to_bytes(), malformed, "zero point 300");
+    let d = expect_err(&m.to_bytes(), malformed, "zero_point");
+    assert_eq!((d.tensor, d.found), (Some(3), int(300)));
     let mut m = tiny_quant();
     m.tensors[1].quant = Some((vec![0.1, 0.2, 0.3, 0.4], vec![1, 2, 3, 4]));
-    expect_err(&m.to_bytes(), unsupported, "per-channel");
+    let d = expect_err(&m.to_bytes(), unsupported, "per_channel_quantization");
+    assert_eq!((d.tensor, d.found), (Some(1), int(4)));
     let mut m = tiny_quant();
     m.tensors[1].quant = Some((vec![0.1, 0.2], vec![1]));
-    expect_err(&m.to_bytes(), malformed, "2 quantization scales but 1 zero points");
+    let d = expect_err(&m.to_bytes(), malformed, "quantization_zero_points");
+    assert_eq!((d.found, d.expected), (int(1), int(2)));
     let mut m = tiny_quant();
     m.tensors[1].ttype = 9; // INT8
-    expect_err(&m.to_bytes(), unsupported, "INT8");
+    let d = expect_err(&m.to_bytes(), unsupported, "constant_type");
+    assert_eq!((tensor(&d), d.found.clone()), ((Some(1), Some("conv/filter")), text("INT8")));
     let mut m = tiny_quant();
     m.tensors[3].ttype = FLOAT32;
-    expect_err(&m.to_bytes(), unsupported, "mixed");
+    let d = expect_err(&m.to_bytes(), unsupported, "mixed_tensor_types");
+    assert_eq!((d.tensor, d.found), (Some(3), text("FLOAT32")));
 }
 
 #[test]
 fn resolutions_out_of_range_are_typed_errors_and_keep_the_session() {
     let mut s = Session::new(load(&tiny_quant().to_bytes()).unwrap()).unwrap();
-    assert!(matches!(s.set_resolution(8), Err(Error::InputInvalid(_))));
-    assert!(matches!(s.set_resolution(100_000), Err(Error::LimitsExceeded(_))));
+    let e = s.set_resolution(8).unwrap_err();
+    assert!(
+        matches!(&e, Error::InputInvalid(d) if d.what == "resolution" && d.found == dims(&[8, 8])),
+        "{e:?}"
+    );
+    let e = s.set_resolution(100_000).unwrap_err();
+    assert!(
+        matches!(&e, Error::LimitsExceeded(d) if d.what == "resolution" && d.limit == Some(1024)),
+        "{e:?}"
+    );
     assert_eq!(s.resolution(), 32);
     let input = vec![0u8; 32 * 32 * 3];
     assert!(s.run(&input).is_ok());
-    assert!(matches!(s.run(&input[1..]), Err(Error::InputInvalid(_))));
-    assert!(matches!(s.run(&[0.0f32; 3072]), Err(Error::InputInvalid(_))));
+    let e = s.run(&input[1..]).unwrap_err();
+    assert!(
+        matches!(&e, Error::InputInvalid(d) if d.what == "input_values" && d.found == int(3071) && d.expected == int(3072))
+    );
+    let e = s.run(&[0.0f32; 3072]).unwrap_err();
+    assert!(
+        matches!(&e, Error::InputInvalid(d) if d.what == "input_type" && d.expected == text("uint8")),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -240,16 +319,18 @@ fn structural_bombs_and_offsets() {
     // Root offset pointing outside the file.
     let mut bytes = tiny_quant().to_bytes();
     bytes[0..4].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
-    expect_err(&bytes, malformed, "invalid flatbuffer");
+    let d = expect_err(&bytes, malformed, "flatbuffer");
+    assert!(d.offset.is_some(), "the verifier's offset is kept: {d:?}");
     // A vtable offset pointing outside the file (the root table's soffset).
     let mut bytes = tiny_quant().to_bytes();
     let root = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
     bytes[root..root + 4].copy_from_slice(&i32::MIN.to_le_bytes());
-    expect_err(&bytes, malformed, "invalid flatbuffer");
+    let d = expect_err(&bytes, malformed, "flatbuffer");
+    assert_eq!(d.offset, Some(root), "{d:?}");
     // A table-count bomb: more than the verifier's table budget.
     let mut m = tiny_quant();
     m.opcodes = std::iter::repeat_n(3, 100_001).collect();
-    expect_err(&m.to_bytes(), malformed, "invalid flatbuffer");
+    expect_err(&m.to_bytes(), malformed, "flatbuffer");
 }
 
 #[test]
@@ -269,26 +350,25 @@ fn more_shape_and_option_problems() {
     // Dilation 0 and a filter whose channels do not match its input.
     let mut m = tiny_quant();
     m.ops[0].options = TOptions::Conv { padding: 0, stride: (1, 1), act: 3, dilation: (0, 1) };
-    expect_err(&m.to_bytes(), malformed, "dilation");
+    assert_eq!(expect_err(&m.to_bytes(), malformed, "dilation").found, dims(&[0, 1]));
+    let mut m = tiny_quant();
+    m.ops[0].options = TOptions::Conv { padding: 0, stride: (1, 1), act: 3, dilation: (2, 2) };
+    assert_eq!(expect_err(&m.to_bytes(), unsupported, "dilation").found, dims(&[2, 2]));
     let mut m = tiny_quant();
     m.tensors[1].shape = vec![3, 1, 1, 4];
     m.buffers[1].truncate(12);
-    expect_err(&m.to_bytes(), malformed, "input channels");
+    let d = expect_err(&m.to_bytes(), malformed, "filter_input_channels");
+    assert_eq!((d.tensor, d.found, d.expected), (Some(1), int(4), int(3)));
     // Wrong input rank.
     let mut m = tiny_quant();
     m.tensors[0].shape = vec![32, 32, 3];
-    expect_err(&m.to_bytes(), unsupported, "graph input shape");
+    let d = expect_err(&m.to_bytes(), unsupported, "graph_input_shape");
+    assert_eq!((tensor(&d), d.found.clone()), ((Some(0), Some("input")), dims(&[32, 32, 3])));
     // A requantization multiplier out of range (output scale far smaller than input × filter).
     let mut m = tiny_quant();
     m.tensors[3].quant = Some((vec![1e-30], vec![0]));
-    expect_err(&m.to_bytes(), unsupported, "multiplier");
-    // Negative and infinite scales.
-    let mut m = tiny_quant();
-    m.tensors[1].quant = Some((vec![-0.5], vec![120]));
-    expect_err(&m.to_bytes(), malformed, "scale -0.5");
-    let mut m = tiny_quant();
-    m.tensors[1].quant = Some((vec![f32::INFINITY], vec![120]));
-    expect_err(&m.to_bytes(), malformed, "scale inf");
+    let d = expect_err(&m.to_bytes(), unsupported, "requantization_multiplier");
+    assert_eq!(at(&d), (Some(0), Some("CONV_2D")));
 }
 
 #[test]
@@ -297,20 +377,37 @@ fn limits_are_configurable_and_typed() {
     let bytes = tiny_quant().to_bytes();
     let limited = |l: Limits| Model::from_tflite_with_limits(&bytes, l);
     let d = Limits::default();
-    assert!(matches!(limited(Limits { max_model_bytes: 100, ..d }), Err(Error::LimitsExceeded(_))));
-    assert!(matches!(limited(Limits { max_tensor_elements: 1000, ..d }), Err(Error::LimitsExceeded(_))));
-    assert!(matches!(limited(Limits { max_macs: 1000, ..d }), Err(Error::LimitsExceeded(_))));
+    let exceeded = |l: Limits| match limited(l) {
+        Err(Error::LimitsExceeded(d)) => d,
+        other => panic!("expected LimitsExceeded, got {other:?}"),
+    };
+    let e = exceeded(Limits { max_model_bytes: 100, ..d });
+    assert_eq!((e.what, e.found, e.limit), ("model_bytes", int(bytes.len() as i64), Some(100)));
+    let e = exceeded(Limits { max_tensor_elements: 1000, ..d });
+    assert_eq!((e.what, e.found, e.limit), ("tensor_elements", dims(&[1, 32, 32, 3]), Some(1000)));
+    let e = exceeded(Limits { max_macs: 1000, ..d });
+    assert_eq!((e.what, at(&e), e.limit), ("macs", (Some(0), Some("CONV_2D")), Some(1000)));
+    assert_eq!(e.found, int(32 * 32 * 4 * 3));
     let mut s =
         Session::new(limited(Limits { max_resolution: 48, max_frame_pixels: 100, ..d }).unwrap()).unwrap();
-    assert!(matches!(s.set_resolution(64), Err(Error::LimitsExceeded(_))));
-    assert!(matches!(s.set_resolution(16), Err(Error::InputInvalid(_))));
+    assert!(
+        matches!(s.set_resolution(64), Err(Error::LimitsExceeded(d)) if d.what == "resolution" && d.limit == Some(48))
+    );
+    assert!(matches!(s.set_resolution(16), Err(Error::InputInvalid(d)) if d.what == "resolution"));
     s.set_resolution(48).unwrap();
     let mut scores = vec![0f32; 4];
-    assert!(matches!(s.classify_rgba(&[0; 11 * 11 * 4], 11, 11, &mut scores), Err(Error::LimitsExceeded(_))));
+    let e = s.classify_rgba(&[0; 11 * 11 * 4], 11, 11, &mut scores).unwrap_err();
+    assert!(
+        matches!(&e, Error::LimitsExceeded(d) if d.what == "frame_pixels" && d.found == int(121) && d.limit == Some(100))
+    );
     s.classify_rgba(&[7; 10 * 10 * 4], 10, 10, &mut scores).unwrap();
-    assert!(matches!(
-        s.classify_rgba(&[7; 10 * 10 * 4 - 1], 10, 10, &mut scores),
-        Err(Error::InputInvalid(_))
-    ));
-    assert!(matches!(s.classify_rgba(&[], 0, 10, &mut scores), Err(Error::InputInvalid(_))));
+    let e = s.classify_rgba(&[7; 10 * 10 * 4 - 1], 10, 10, &mut scores).unwrap_err();
+    assert!(
+        matches!(&e, Error::InputInvalid(d) if d.what == "frame_bytes" && d.found == int(399) && d.expected == int(400))
+    );
+    let e = s.classify_rgba(&[], 0, 10, &mut scores).unwrap_err();
+    assert!(
+        matches!(&e, Error::InputInvalid(d) if d.what == "frame_size" && d.found == dims(&[0, 10])),
+        "{e:?}"
+    );
 }

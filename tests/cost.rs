@@ -165,8 +165,12 @@ fn cost_scales_with_alpha_squared_and_rho_squared() {
 #[test]
 fn bad_arguments_are_typed_errors() {
     use mobilenet_wasm::Error;
-    assert!(matches!(mobilenet_v1(0.0, 224, 1000), Err(Error::InputInvalid(_))));
-    assert!(matches!(mobilenet_v1(f64::NAN, 224, 1000), Err(Error::InputInvalid(_))));
-    assert!(matches!(mobilenet_v1(1.0, 0, 1000), Err(Error::InputInvalid(_))));
-    assert!(matches!(mobilenet_v1(1.0, 224, 0), Err(Error::InputInvalid(_))));
+    assert!(
+        matches!(mobilenet_v1(0.0, 224, 1000), Err(Error::InputInvalid(d)) if d.what == "width_multiplier")
+    );
+    assert!(
+        matches!(mobilenet_v1(f64::NAN, 224, 1000), Err(Error::InputInvalid(d)) if d.what == "width_multiplier")
+    );
+    assert!(matches!(mobilenet_v1(1.0, 0, 1000), Err(Error::InputInvalid(d)) if d.what == "resolution"));
+    assert!(matches!(mobilenet_v1(1.0, 224, 0), Err(Error::InputInvalid(d)) if d.what == "classes"));
 }

@@ -9,8 +9,8 @@
 
 mod common;
 use common::*;
-use mobilenet_wasm::tflite::export::{Head, embedded_labels, export_tflite};
-use mobilenet_wasm::{DType, Error, Model, Session};
+use mobilenet_wasm::tflite::export::{Head, MAX_CLASSES, embedded_labels, export_tflite};
+use mobilenet_wasm::{DType, Error, Model, Session, Value};
 
 const IMAGES: [&str; 3] = ["cat", "bird", "parrot"];
 /// Crops (x, y, side) of the 224×224 photos: taught on the first four, tested on the rest.
@@ -233,34 +233,50 @@ fn bad_heads_and_models_are_typed_errors() {
     let b = [0.0f32, 0.0];
     let ok = Head { classes: 2, features: 256, weights: &w, bias: &b, labels: &[] };
     assert!(export_tflite(&original, &ok, None).is_ok());
-    let invalid =
-        |head: Head<'_>, cal: Option<&[f32]>, needle: &str| match export_tflite(&original, &head, cal) {
-            Err(Error::InputInvalid(m)) => assert!(m.contains(needle), "{m:?} should mention {needle:?}"),
-            other => panic!("expected InputInvalid mentioning {needle:?}, got {:?}", other.map(|b| b.len())),
-        };
-    invalid(Head { features: 1024, ..ok }, None, "the model's embedding has 256");
-    invalid(Head { weights: &w[..100], ..ok }, None, "100 weights");
-    invalid(Head { bias: &b[..1], ..ok }, None, "1 bias values for 2 classes");
-    invalid(Head { classes: 0, weights: &[], bias: &[], ..ok }, None, "no classes");
+    // (what, found, expected) of an InputInvalid error.
+    let invalid = |head: Head<'_>, cal: Option<&[f32]>, what: &str| match export_tflite(&original, &head, cal)
+    {
+        Err(Error::InputInvalid(d)) if d.what == what => (d.found, d.expected),
+        other => panic!("expected InputInvalid {what:?}, got {:?}", other.map(|b| b.len())),
+    };
+    let (int, text) = (|v: i64| Some(Value::Int(v)), |v: &str| Some(Value::Text(v.into())));
+    assert_eq!(invalid(Head { features: 1024, ..ok }, None, "head_features"), (int(1024), int(256)));
+    assert_eq!(invalid(Head { weights: &w[..100], ..ok }, None, "head_weights"), (int(100), int(512)));
+    assert_eq!(invalid(Head { bias: &b[..1], ..ok }, None, "head_bias_values"), (int(1), int(2)));
+    assert_eq!(invalid(Head { classes: 0, weights: &[], bias: &[], ..ok }, None, "head_classes").0, int(0));
     let mut nan = w.clone();
     nan[300] = f32::NAN;
-    invalid(Head { weights: &nan, ..ok }, None, "weight 300 (class 1, feature 44) is NaN");
-    invalid(Head { bias: &[0.0, f32::INFINITY], ..ok }, None, "bias 1 is inf");
+    let (found, expected) = invalid(Head { weights: &nan, ..ok }, None, "head_weight_not_finite");
+    assert!(matches!(found, Some(Value::Float(v)) if v.is_nan()));
+    assert_eq!(expected, text("a finite value at weight 300 (class 1, feature 44)"));
+    let (found, _) = invalid(Head { bias: &[0.0, f32::INFINITY], ..ok }, None, "head_bias_not_finite");
+    assert_eq!(found, Some(Value::Float(f64::INFINITY)));
     let one = vec!["a".to_string()];
-    invalid(Head { labels: &one, ..ok }, None, "1 labels for 2 classes");
+    assert_eq!(invalid(Head { labels: &one, ..ok }, None, "label_count"), (int(1), int(2)));
     let newline = vec!["a".to_string(), "b\nc".to_string()];
-    invalid(Head { labels: &newline, ..ok }, None, "line break");
-    invalid(ok, Some(&[0.5; 300]), "not a whole number");
-    invalid(ok, Some(&[f32::NAN; 256]), "calibration value 0 is NaN");
+    assert_eq!(invalid(Head { labels: &newline, ..ok }, None, "label_with_line_break").0, text("\"b\\nc\""));
+    assert_eq!(invalid(ok, Some(&[0.5; 300]), "calibration_values").0, int(300));
+    let (found, expected) = invalid(ok, Some(&[f32::NAN; 256]), "calibration_value_not_finite");
+    assert!(matches!(found, Some(Value::Float(v)) if v.is_nan()));
+    assert_eq!(expected, text("a finite value at 0"));
     assert!(matches!(
         export_tflite(&original, &Head { classes: 200_000, weights: &[], bias: &[], ..ok }, None),
-        Err(Error::LimitsExceeded(_))
+        Err(Error::LimitsExceeded(d)) if d.what == "head_classes" && d.limit == Some(MAX_CLASSES as u64)
     ));
     // Not a model; a model without the 1×1 logits convolution.
-    assert!(matches!(export_tflite(b"not a model at all", &ok, None), Err(Error::ModelMalformed(_))));
+    assert!(matches!(
+        export_tflite(b"not a model at all", &ok, None),
+        Err(Error::ModelMalformed(d)) if d.what == "file_identifier"
+    ));
     let tiny = tiny::tiny_quant().to_bytes();
     match export_tflite(&tiny, &Head { features: 4, weights: &[0.0; 8], ..ok }, None) {
-        Err(Error::ModelUnsupported(m)) => assert!(m.contains("does not end in AVERAGE_POOL_2D"), "{m}"),
+        Err(Error::ModelUnsupported(d)) => {
+            assert_eq!(d.what, "classifier");
+            assert_eq!(
+                d.found,
+                Some(Value::Text("DEPTHWISE_CONV_2D → AVERAGE_POOL_2D → RESHAPE → SOFTMAX".into()))
+            );
+        }
         other => panic!("expected ModelUnsupported, got {:?}", other.map(|b| b.len())),
     }
 }

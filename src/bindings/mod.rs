@@ -1,8 +1,10 @@
 //! The wasm-bindgen facade: the only code that sees JavaScript types.
 //!
 //! Errors become JavaScript `Error`s carrying a stable `code` property (see
-//! [`crate::Error::code`]); the package's JavaScript wraps them in `MobileNetError`.
+//! [`crate::Error::code`]) and a `details` object with the error's fields ([`crate::Details`]);
+//! the package's JavaScript wraps them in `MobileNetError`.
 
+use crate::error::{Value, invalid_input, limits_exceeded};
 use crate::model::cost;
 use crate::{Error, Input, Limits, Model, Session};
 use wasm_bindgen::prelude::*;
@@ -30,9 +32,83 @@ pub fn thread_count() -> usize {
 
 fn to_js(e: Error) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
-    // Setting a property on a fresh Error object cannot fail.
-    let _ = js_sys::Reflect::set(&err, &"code".into(), &e.code().into());
+    // Setting a property on a fresh object cannot fail.
+    let set = |o: &JsValue, k: &str, v: JsValue| {
+        let _ = js_sys::Reflect::set(o, &k.into(), &v);
+    };
+    set(&err, "code", e.code().into());
+    let d = e.details();
+    let details: JsValue = js_sys::Object::new().into();
+    set(&details, "what", d.what.into());
+    let num = |n: usize| JsValue::from_f64(n as f64);
+    let fields = [
+        ("layer", d.layer.map(num)),
+        ("operator", d.operator.as_deref().map(JsValue::from)),
+        ("tensor", d.tensor.map(num)),
+        ("tensorName", d.tensor_name.as_deref().map(JsValue::from)),
+        ("offset", d.offset.map(num)),
+        ("found", d.found.as_ref().map(value)),
+        ("expected", d.expected.as_ref().map(value)),
+        ("limit", d.limit.map(|l| JsValue::from_f64(l as f64))),
+    ];
+    for (k, v) in fields {
+        if let Some(v) = v {
+            set(&details, k, v);
+        }
+    }
+    set(&err, "details", details);
     err.into()
+}
+
+/// A detail value as a JavaScript number, array of numbers or string.
+fn value(v: &Value) -> JsValue {
+    match v {
+        Value::Int(i) => JsValue::from_f64(*i as f64),
+        Value::Float(f) => JsValue::from_f64(*f),
+        Value::Dims(d) => d.iter().map(|&i| JsValue::from_f64(i as f64)).collect::<js_sys::Array>().into(),
+        Value::Text(t) => JsValue::from(t.as_str()),
+    }
+}
+
+/// Sets one field of [`Limits`].
+type SetLimit = fn(&mut Limits, u64);
+
+/// The names of [`Limits`] in JavaScript, each with its setter.
+const LIMITS: [(&str, SetLimit); 5] = [
+    ("maxModelBytes", |l, v| l.max_model_bytes = usize::try_from(v).unwrap_or(usize::MAX)),
+    ("maxTensorElements", |l, v| l.max_tensor_elements = usize::try_from(v).unwrap_or(usize::MAX)),
+    ("maxResolution", |l, v| l.max_resolution = usize::try_from(v).unwrap_or(usize::MAX)),
+    ("maxMacs", |l, v| l.max_macs = v),
+    ("maxFramePixels", |l, v| l.max_frame_pixels = usize::try_from(v).unwrap_or(usize::MAX)),
+];
+
+/// [`Limits`] from a JavaScript options object (`undefined`/`null`: the defaults): each known
+/// name a positive integer; anything else is refused.
+fn limits_from_js(options: &JsValue) -> Result<Limits, Error> {
+    let mut limits = Limits::default();
+    if options.is_undefined() || options.is_null() {
+        return Ok(limits);
+    }
+    if !options.is_object() || js_sys::Array::is_array(options) {
+        return Err(invalid_input("limits").expected("an object"));
+    }
+    let known = || LIMITS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+    for entry in js_sys::Object::entries(options.unchecked_ref()).iter() {
+        let pair: js_sys::Array = entry.unchecked_into();
+        let name = pair.get(0).as_string().unwrap_or_default();
+        let v = pair.get(1);
+        let Some((_, set)) = LIMITS.iter().find(|(n, _)| *n == name) else {
+            return Err(invalid_input("unknown_limit").found(name).expected(known()));
+        };
+        let n = v.as_f64().unwrap_or(f64::NAN);
+        // Positive safe integers (up to 2^53 − 1).
+        if !((1.0..=9_007_199_254_740_991.0).contains(&n) && n.fract() == 0.0) {
+            let found = v.as_f64().map_or_else(|| format!("{v:?}").into(), Value::Float);
+            return Err(invalid_input("limit").found(found).expected(format!("{name}: a positive integer")));
+        }
+        set(&mut limits, n as u64);
+    }
+    Ok(limits)
 }
 
 fn json<T: serde::Serialize>(v: &T) -> Result<String, JsValue> {
@@ -59,6 +135,10 @@ pub struct Engine {
     scores: Vec<f32>,
     features: Vec<f32>,
     frame: Vec<u8>,
+    /// Bytes of the frame last written (the `len` of the last `frameBuffer(len)`).
+    frame_len: usize,
+    /// `info()` at the current resolution, made once (planning again is not free).
+    info: Option<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -80,37 +160,17 @@ struct Info<'a> {
 
 #[wasm_bindgen]
 impl Engine {
-    /// Loads a `.tflite` model with the default limits and plans it at its own resolution.
+    /// Loads a `.tflite` model and plans it at its own resolution. `limits`: `undefined` for
+    /// the defaults, or an object with any of `maxModelBytes`, `maxTensorElements`,
+    /// `maxResolution`, `maxMacs`, `maxFramePixels` (positive integers; others are refused).
     #[wasm_bindgen(constructor)]
-    pub fn new(bytes: &[u8]) -> Result<Engine, JsValue> {
-        Engine::with_limits(bytes, 0.0, 0.0, 0.0, 0.0, 0.0)
-    }
-
-    /// Loads a model with limits (each 0 or less keeps its default): model bytes, tensor
-    /// elements, resolution, multiply-adds per inference, frame pixels.
-    #[wasm_bindgen(js_name = withLimits)]
-    pub fn with_limits(
-        bytes: &[u8],
-        max_model_bytes: f64,
-        max_tensor_elements: f64,
-        max_resolution: f64,
-        max_macs: f64,
-        max_frame_pixels: f64,
-    ) -> Result<Engine, JsValue> {
-        let d = Limits::default();
-        let pick = |v: f64, default: usize| if v > 0.0 { v.min(usize::MAX as f64) as usize } else { default };
-        let limits = Limits {
-            max_model_bytes: pick(max_model_bytes, d.max_model_bytes),
-            max_tensor_elements: pick(max_tensor_elements, d.max_tensor_elements),
-            max_resolution: pick(max_resolution, d.max_resolution),
-            max_macs: if max_macs > 0.0 { max_macs as u64 } else { d.max_macs },
-            max_frame_pixels: pick(max_frame_pixels, d.max_frame_pixels),
-        };
+    pub fn new(bytes: &[u8], limits: JsValue) -> Result<Engine, JsValue> {
+        let limits = limits_from_js(&limits).map_err(to_js)?;
         let model = Model::from_tflite_with_limits(bytes, limits).map_err(to_js)?;
         let session = Session::new(model).map_err(to_js)?;
         let scores = vec![0.0; session.output_len()];
         let features = vec![0.0; session.embedding_len().unwrap_or(0)];
-        Ok(Engine { session, scores, features, frame: Vec::new() })
+        Ok(Engine { session, scores, features, frame: Vec::new(), frame_len: 0, info: None })
     }
 
     /// `"uint8"` or `"float32"`.
@@ -138,6 +198,7 @@ impl Engine {
     #[wasm_bindgen(js_name = setResolution)]
     pub fn set_resolution(&mut self, resolution: usize) -> Result<(), JsValue> {
         self.session.set_resolution(resolution).map_err(to_js)?;
+        self.info = None;
         self.scores.resize(self.session.output_len(), 0.0);
         self.features.resize(self.session.embedding_len().unwrap_or(0), 0.0);
         Ok(())
@@ -158,13 +219,20 @@ impl Engine {
         self.session.set_threads(if threads == 0 { None } else { Some(threads) });
     }
 
-    /// Address of the input buffer.
+    /// Address of the input buffer, for an input of `len` values of type `dtype` (`"uint8"`,
+    /// `"float32"`, or what the caller has, e.g. `"Int8Array"`): refused unless they are the
+    /// model's type and input length.
     #[wasm_bindgen(js_name = inputPtr)]
-    pub fn input_ptr(&mut self) -> usize {
-        match self.session.input_mut::<u8>() {
+    pub fn input_ptr(&mut self, len: usize, dtype: &str) -> Result<usize, JsValue> {
+        let want = self.session.model().dtype();
+        if dtype != want.name() {
+            return Err(to_js(invalid_input("input_type").found(dtype).expected(want.name())));
+        }
+        self.session.check_input(want, len).map_err(to_js)?;
+        Ok(match self.session.input_mut::<u8>() {
             Some(b) => b.as_mut_ptr() as usize,
             None => self.session.input_mut::<f32>().map_or(0, |b| b.as_mut_ptr() as usize),
-        }
+        })
     }
 
     /// Runs on the input buffer's contents; returns the address of the output.
@@ -183,32 +251,23 @@ impl Engine {
     pub fn frame_buffer(&mut self, len: usize) -> Result<usize, JsValue> {
         let max = self.session.model().limits().max_frame_pixels.saturating_mul(4);
         if len > max {
-            return Err(to_js(Error::LimitsExceeded(format!("a frame of {len} bytes (the limit is {max})"))));
+            return Err(to_js(limits_exceeded("frame_bytes", len, max)));
         }
         if self.frame.len() < len {
             self.frame.resize(len, 0);
         }
+        self.frame_len = len;
         Ok(self.frame.as_mut_ptr() as usize)
     }
 
     /// Classifies the `width × height` RGBA frame in the frame buffer; returns the address of
     /// the scores (probabilities, `outputLength` floats).
     #[wasm_bindgen(js_name = classifyInPlace)]
-    pub fn classify_in_place(&mut self, width: usize, height: usize) -> Result<usize, JsValue> {
-        let len = self.frame_len(width, height)?;
-        self.session.classify_rgba(&self.frame[..len], width, height, &mut self.scores).map_err(to_js)?;
+    pub fn classify_in_place(&mut self, width: f64, height: f64) -> Result<usize, JsValue> {
+        let (w, h) = frame_size(width, height).map_err(to_js)?;
+        let frame = &self.frame[..self.frame_len];
+        self.session.classify_rgba(frame, w, h, &mut self.scores).map_err(to_js)?;
         Ok(self.scores.as_ptr() as usize)
-    }
-
-    fn frame_len(&self, width: usize, height: usize) -> Result<usize, JsValue> {
-        let len = width.checked_mul(height).and_then(|n| n.checked_mul(4)).unwrap_or(usize::MAX);
-        if len > self.frame.len() {
-            return Err(to_js(Error::InputInvalid(format!(
-                "a {width}×{height} frame needs {len} bytes, the frame buffer holds {}",
-                self.frame.len()
-            ))));
-        }
-        Ok(len)
     }
 
     /// Length of the feature vector `embedInPlace` produces (0 without an average pool).
@@ -220,18 +279,22 @@ impl Engine {
     /// The feature vector of the frame in the frame buffer (see `classifyInPlace`); returns the
     /// address of `embeddingLength` floats.
     #[wasm_bindgen(js_name = embedInPlace)]
-    pub fn embed_in_place(&mut self, width: usize, height: usize) -> Result<usize, JsValue> {
-        let len = self.frame_len(width, height)?;
-        self.session.embed_rgba(&self.frame[..len], width, height, &mut self.features).map_err(to_js)?;
+    pub fn embed_in_place(&mut self, width: f64, height: f64) -> Result<usize, JsValue> {
+        let (w, h) = frame_size(width, height).map_err(to_js)?;
+        self.session.embed_rgba(&self.frame[..self.frame_len], w, h, &mut self.features).map_err(to_js)?;
         Ok(self.features.as_ptr() as usize)
     }
 
-    /// Everything about the model at the current resolution, as JSON.
-    pub fn info(&self) -> Result<String, JsValue> {
+    /// Everything about the model at the current resolution, as JSON (made once per
+    /// resolution). `cost.layers[i].layer` is the index of the layer (in `operators`) it counts.
+    pub fn info(&mut self) -> Result<String, JsValue> {
+        if let Some(info) = &self.info {
+            return Ok(info.clone());
+        }
         let model = self.session.model();
-        let c = cost::of_model(model, self.session.resolution()).map_err(to_js)?;
+        let c = self.session.cost();
         let graph = model.graph();
-        json(&Info {
+        let info = json(&Info {
             alpha: model.alpha(),
             resolution: self.session.resolution(),
             trained_resolution: model.trained_resolution(),
@@ -245,8 +308,27 @@ impl Engine {
             macs: c.macs,
             params: c.params,
             cost: &c,
-        })
+        })?;
+        self.info = Some(info.clone());
+        Ok(info)
     }
+}
+
+/// A frame's width and height as JavaScript gave them: whole numbers of at least 1.
+fn frame_size(width: f64, height: f64) -> Result<(usize, usize), Error> {
+    let whole = |v: f64| v >= 1.0 && v <= u32::MAX as f64 && v.fract() == 0.0;
+    if !(whole(width) && whole(height)) {
+        let found =
+            if width.fract() == 0.0 && height.fract() == 0.0 && width.is_finite() && height.is_finite() {
+                Value::Dims(vec![width as i64, height as i64])
+            } else {
+                Value::Text(format!("{width}×{height}"))
+            };
+        return Err(invalid_input("frame_size")
+            .found(found)
+            .expected("width and height whole numbers, at least 1"));
+    }
+    Ok((width as usize, height as usize))
 }
 
 #[wasm_bindgen]

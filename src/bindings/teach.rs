@@ -5,7 +5,7 @@
 //! or predicting copies nothing across the JavaScript boundary but the result.
 
 use super::{Engine, json, to_js};
-use crate::Error;
+use crate::error::{invalid_input, invalid_state};
 use crate::teach::{Head, Knn, TrainOptions, Vote, train_softmax};
 use wasm_bindgen::prelude::*;
 
@@ -22,11 +22,9 @@ pub struct Teacher {
 impl Teacher {
     fn features<'a>(&self, engine: &'a Engine) -> Result<&'a [f32], JsValue> {
         if engine.features.len() != self.knn.dim() {
-            return Err(to_js(Error::InputInvalid(format!(
-                "the model's embeddings have {} features, this classifier's {}",
-                engine.features.len(),
-                self.knn.dim()
-            ))));
+            return Err(to_js(
+                invalid_input("embedding_features").found(engine.features.len()).expected(self.knn.dim()),
+            ));
         }
         Ok(&engine.features)
     }
@@ -62,11 +60,11 @@ impl Teacher {
     pub fn add_vectors(&mut self, vectors: &[f32], labels: &[u32]) -> Result<(), JsValue> {
         let dim = self.knn.dim();
         if vectors.len() != labels.len() * dim {
-            return Err(to_js(Error::InputInvalid(format!(
-                "{} values for {} embeddings of {dim} features",
-                vectors.len(),
-                labels.len()
-            ))));
+            return Err(to_js(
+                invalid_input("embedding_values")
+                    .found(vectors.len())
+                    .expected(format!("{} embeddings × {dim} features", labels.len())),
+            ));
         }
         let before = self.knn.clone();
         for (row, &l) in vectors.chunks_exact(dim).zip(labels) {
@@ -102,7 +100,7 @@ impl Teacher {
         let head = self
             .head
             .as_ref()
-            .ok_or_else(|| to_js(Error::InvalidState("no trained head: call train() first".into())))?;
+            .ok_or_else(|| to_js(invalid_state("no_trained_head").expected("train() first")))?;
         self.out.resize(head.classes, 0.0);
         head.probabilities(f, &mut self.out).map_err(to_js)?;
         Ok(self.out.as_ptr() as usize)
@@ -140,9 +138,7 @@ impl Teacher {
         seed: f64,
     ) -> Result<String, JsValue> {
         if !(seed >= 0.0 && seed <= 2f64.powi(53) && seed.fract() == 0.0) {
-            return Err(to_js(Error::InputInvalid(format!(
-                "seed must be an integer from 0 to 2^53, not {seed}"
-            ))));
+            return Err(to_js(invalid_input("seed").found(seed).expected("an integer from 0 to 2^53")));
         }
         let opts = TrainOptions { epochs, batch_size, learning_rate, l2, seed: seed as u64 };
         let (data, labels) = self.knn.examples();

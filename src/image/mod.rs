@@ -6,7 +6,7 @@
 //! `(v − 128) / 128` (the normalisation the MobileNet v1 models were trained with). Nothing is
 //! allocated: the caller passes the output buffer (the session's own input buffer).
 
-use crate::error::{Error, Result, invalid_input};
+use crate::error::{Result, invalid_input, limits_exceeded};
 
 /// Largest accepted frame side, in pixels.
 pub const MAX_FRAME_SIDE: usize = 16384;
@@ -14,23 +14,20 @@ pub const MAX_FRAME_SIDE: usize = 16384;
 /// Checks a frame's dimensions against its buffer.
 ///
 /// # Errors
-/// [`Error::InputInvalid`] for a zero dimension or a buffer whose length is not
-/// `width · height · 4`; [`Error::LimitsExceeded`] for a side over [`MAX_FRAME_SIDE`].
+/// [`Error::InputInvalid`](crate::Error::InputInvalid) for a zero dimension or a buffer whose length is not
+/// `width · height · 4`; [`Error::LimitsExceeded`](crate::Error::LimitsExceeded) for a side over [`MAX_FRAME_SIDE`].
 pub fn check_frame(rgba: &[u8], width: usize, height: usize) -> Result<()> {
     if width == 0 || height == 0 {
-        return Err(invalid_input(format!("frame of {width}×{height} pixels")));
+        return Err(invalid_input("frame_size")
+            .found([width, height])
+            .expected("width and height at least 1"));
     }
     if width > MAX_FRAME_SIDE || height > MAX_FRAME_SIDE {
-        return Err(Error::LimitsExceeded(format!(
-            "frame of {width}×{height} pixels: each side must be at most {MAX_FRAME_SIDE}"
-        )));
+        return Err(limits_exceeded("frame_side", width.max(height), MAX_FRAME_SIDE));
     }
     let expected = width * height * 4;
     if rgba.len() != expected {
-        return Err(invalid_input(format!(
-            "frame buffer of {} bytes, a {width}×{height} RGBA frame needs {expected}",
-            rgba.len()
-        )));
+        return Err(invalid_input("frame_bytes").found(rgba.len()).expected(expected));
     }
     Ok(())
 }
@@ -94,7 +91,7 @@ fn resample(rgba: &[u8], width: usize, height: usize, size: usize, mut put: impl
 /// Writes a uint8 model input (`size × size × 3`) from an RGBA frame.
 ///
 /// # Errors
-/// As [`check_frame`], and [`Error::InputInvalid`] if `out` is not `size·size·3` long.
+/// As [`check_frame`], and [`Error::InputInvalid`](crate::Error::InputInvalid) if `out` is not `size·size·3` long.
 pub fn rgba_to_u8(rgba: &[u8], width: usize, height: usize, size: usize, out: &mut [u8]) -> Result<()> {
     check_frame(rgba, width, height)?;
     check_out(out.len(), size)?;
@@ -125,7 +122,9 @@ pub fn rgba_to_f32(rgba: &[u8], width: usize, height: usize, size: usize, out: &
 
 fn check_out(len: usize, size: usize) -> Result<()> {
     if size == 0 || len != size * size * 3 {
-        return Err(invalid_input(format!("an output of {len} values for a {size}×{size}×3 input")));
+        return Err(invalid_input("output_values")
+            .found(len)
+            .expected(size.saturating_mul(size).saturating_mul(3)));
     }
     Ok(())
 }
@@ -259,6 +258,12 @@ mod tests {
         assert_eq!(one, [v(64.0), -1.0, -1.0]);
     }
 
+    /// The error's variant name and `what`.
+    fn kind<T>(r: Result<T>) -> (&'static str, &'static str) {
+        let e = r.err().expect("an error");
+        (e.code(), e.what())
+    }
+
     #[test]
     fn limits_are_inclusive() {
         let side = MAX_FRAME_SIDE;
@@ -267,21 +272,27 @@ mod tests {
         assert!(rgba_to_u8(&f, side, 1, 1, &mut out).is_ok());
         assert!(rgba_to_u8(&f, 1, side, 1, &mut out).is_ok());
         assert_eq!(out, [7, 7, 7]);
-        assert!(matches!(rgba_to_u8(&[0; 16], side + 1, 1, 1, &mut out), Err(Error::LimitsExceeded(_))));
-        assert!(matches!(rgba_to_u8(&[0; 16], 1, side + 1, 1, &mut out), Err(Error::LimitsExceeded(_))));
-        assert!(matches!(rgba_to_u8(&[0; 4], 1, 0, 1, &mut out), Err(Error::InputInvalid(_))));
-        assert!(matches!(rgba_to_u8(&[0; 4], 1, 1, 0, &mut []), Err(Error::InputInvalid(_))));
+        let over = ("LIMITS_EXCEEDED", "frame_side");
+        assert_eq!(kind(rgba_to_u8(&[0; 16], side + 1, 1, 1, &mut out)), over);
+        let e = rgba_to_u8(&[0; 16], 1, side + 1, 1, &mut out).unwrap_err();
+        assert_eq!((e.what(), e.details().limit), ("frame_side", Some(side as u64)));
+        assert_eq!(kind(rgba_to_u8(&[0; 4], 1, 0, 1, &mut out)), ("INPUT_INVALID", "frame_size"));
+        assert_eq!(kind(rgba_to_u8(&[0; 4], 1, 1, 0, &mut [])), ("INPUT_INVALID", "output_values"));
         let mut fout = [0f32; 2];
-        assert!(matches!(rgba_to_f32(&[0; 4], 1, 1, 1, &mut fout), Err(Error::InputInvalid(_))));
-        assert!(matches!(rgba_to_f32(&[0; 4], 0, 1, 1, &mut [0f32; 3]), Err(Error::InputInvalid(_))));
+        assert_eq!(kind(rgba_to_f32(&[0; 4], 1, 1, 1, &mut fout)), ("INPUT_INVALID", "output_values"));
+        assert_eq!(kind(rgba_to_f32(&[0; 4], 0, 1, 1, &mut [0f32; 3])), ("INPUT_INVALID", "frame_size"));
     }
 
     #[test]
     fn bad_frames_are_typed_errors() {
         let mut out = [0u8; 12];
-        assert!(matches!(rgba_to_u8(&[], 0, 2, 2, &mut out), Err(Error::InputInvalid(_))));
-        assert!(matches!(rgba_to_u8(&[0; 15], 2, 2, 2, &mut out), Err(Error::InputInvalid(_))));
-        assert!(matches!(rgba_to_u8(&[0; 16], 1 << 20, 1, 2, &mut out), Err(Error::LimitsExceeded(_))));
-        assert!(matches!(rgba_to_u8(&[0; 16], 2, 2, 3, &mut out), Err(Error::InputInvalid(_))));
+        assert_eq!(kind(rgba_to_u8(&[], 0, 2, 2, &mut out)), ("INPUT_INVALID", "frame_size"));
+        let e = rgba_to_u8(&[0; 15], 2, 2, 2, &mut out).unwrap_err();
+        assert_eq!(
+            (e.what(), e.details().found.clone(), e.details().expected.clone()),
+            ("frame_bytes", Some(15usize.into()), Some(16usize.into()))
+        );
+        assert_eq!(kind(rgba_to_u8(&[0; 16], 1 << 20, 1, 2, &mut out)), ("LIMITS_EXCEEDED", "frame_side"));
+        assert_eq!(kind(rgba_to_u8(&[0; 16], 2, 2, 3, &mut out)), ("INPUT_INVALID", "output_values"));
     }
 }

@@ -7,7 +7,7 @@
 
 use super::Model;
 use super::graph::Op;
-use super::plan::{Step, plan};
+use super::plan::{Plan, Step, plan};
 use crate::error::{Result, invalid_input};
 
 /// The four layer types of the paper's Table 2.
@@ -27,6 +27,9 @@ pub enum LayerType {
 /// The cost of one layer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LayerCost {
+    /// The layer's index in the model (`None` in [`mobilenet_v1`]'s architecture count).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
     pub name: String,
     #[serde(rename = "type")]
     pub kind: LayerType,
@@ -134,13 +137,13 @@ pub fn scaled_channels(d: usize, alpha: f64) -> usize {
 
 fn check_args(alpha: f64, resolution: usize, classes: usize) -> Result<()> {
     if !(alpha.is_finite() && alpha > 0.0 && alpha <= 4.0) {
-        return Err(invalid_input(format!("width multiplier {alpha} (expected 0 < α ≤ 4)")));
+        return Err(invalid_input("width_multiplier").found(alpha).expected("0 < α ≤ 4"));
     }
     if !(1..=8192).contains(&resolution) {
-        return Err(invalid_input(format!("resolution {resolution} (expected 1 to 8192)")));
+        return Err(invalid_input("resolution").found(resolution).expected("1 to 8192"));
     }
     if !(1..=1_000_000).contains(&classes) {
-        return Err(invalid_input(format!("{classes} classes (expected 1 to 1000000)")));
+        return Err(invalid_input("classes").found(classes).expected("1 to 1000000"));
     }
     Ok(())
 }
@@ -170,6 +173,7 @@ fn architecture(alpha: f64, resolution: usize, classes: usize, full_conv: bool) 
     let mut size = resolution.div_ceil(2);
     let mut c = scaled_channels(32, alpha);
     layers.push(LayerCost {
+        layer: None,
         name: "conv_0".into(),
         kind: LayerType::Conv,
         output: [size, size, c],
@@ -182,6 +186,7 @@ fn architecture(alpha: f64, resolution: usize, classes: usize, full_conv: bool) 
         size = size.div_ceil(stride);
         if full_conv {
             layers.push(LayerCost {
+                layer: None,
                 name: format!("conv_{n}"),
                 kind: LayerType::Conv,
                 output: [size, size, out],
@@ -190,6 +195,7 @@ fn architecture(alpha: f64, resolution: usize, classes: usize, full_conv: bool) 
             });
         } else {
             layers.push(LayerCost {
+                layer: None,
                 name: format!("dw_{n}"),
                 kind: LayerType::Depthwise,
                 output: [size, size, c],
@@ -197,6 +203,7 @@ fn architecture(alpha: f64, resolution: usize, classes: usize, full_conv: bool) 
                 params: (9 * c) as u64,
             });
             layers.push(LayerCost {
+                layer: None,
                 name: format!("pw_{n}"),
                 kind: LayerType::Pointwise,
                 output: [size, size, out],
@@ -207,6 +214,7 @@ fn architecture(alpha: f64, resolution: usize, classes: usize, full_conv: bool) 
         c = out;
     }
     layers.push(LayerCost {
+        layer: None,
         name: "fc".into(),
         kind: LayerType::Fc,
         output: [1, 1, classes],
@@ -224,10 +232,15 @@ fn architecture(alpha: f64, resolution: usize, classes: usize, full_conv: bool) 
 /// # Errors
 /// As planning the model at that resolution.
 pub fn of_model(model: &Model, resolution: usize) -> Result<Cost> {
-    let p = plan(&model.graph, resolution, resolution, &model.limits)?;
+    Ok(of_plan(model, &plan(&model.graph, resolution, resolution, &model.limits)?))
+}
+
+/// The cost of `model` as planned in `p`.
+pub(crate) fn of_plan(model: &Model, p: &Plan) -> Cost {
+    let resolution = p.input_shape[0];
     let mut layers = Vec::new();
     let (mut n_conv, mut n_dw, mut n_pw) = (0, 0, 0);
-    for (step, layer) in p.steps.iter().zip(&model.graph.layers) {
+    for (i, (step, layer)) in p.steps.iter().zip(&model.graph.layers).enumerate() {
         let Step::Conv { geom: g, .. } = step else {
             continue;
         };
@@ -253,7 +266,7 @@ pub fn of_model(model: &Model, resolution: usize) -> Result<Cost> {
                 }
             }
         };
-        layers.push(LayerCost { name, kind, output, macs, params });
+        layers.push(LayerCost { layer: Some(i), name, kind, output, macs, params });
     }
-    Ok(Cost::from_layers(model.alpha(), resolution, model.classes(), layers))
+    Cost::from_layers(model.alpha(), resolution, model.classes(), layers)
 }

@@ -6,7 +6,7 @@ pub mod graph;
 pub(crate) mod plan;
 pub mod session;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, limits_exceeded, malformed, unsupported};
 pub use exec::Activation;
 use graph::{DType, Graph, Op};
 pub use plan::{Limits, MIN_RESOLUTION};
@@ -35,33 +35,27 @@ impl Model {
     /// and [`Error::ModelUnsupported`] as described in [`crate::tflite::import`].
     pub fn from_tflite_with_limits(bytes: &[u8], limits: Limits) -> Result<Model> {
         if bytes.len() > limits.max_model_bytes {
-            return Err(Error::LimitsExceeded(format!(
-                "the model is {} bytes, the limit is {}",
-                bytes.len(),
-                limits.max_model_bytes
-            )));
+            return Err(limits_exceeded("model_bytes", bytes.len(), limits.max_model_bytes));
         }
         let graph = crate::tflite::import(bytes)?;
         let model = Model { graph, limits };
         let [_, h, w, _] = model.graph.input.shape[..] else {
-            return Err(Error::ModelMalformed("input is not rank 4".into()));
+            return Err(malformed("input_rank").found(model.graph.input.shape.len()).expected(4));
         };
         if h != w {
-            return Err(Error::ModelUnsupported(format!("a non-square {h}×{w} input")));
+            return Err(unsupported("input_not_square")
+                .found(&model.graph.input.shape)
+                .expected("height = width"));
         }
         // At its own size, every computed shape must be the declared one.
-        let plan = plan::plan(&model.graph, h, w, &limits).map_err(|e| match e {
-            Error::InputInvalid(m) => Error::ModelMalformed(m),
-            other => other,
-        })?;
+        let plan = plan::plan(&model.graph, h, w, &limits).map_err(Error::into_malformed)?;
         for (i, (computed, layer)) in plan.shapes.iter().zip(&model.graph.layers).enumerate() {
             if *computed != layer.output.shape {
-                return Err(Error::ModelMalformed(format!(
-                    "layer {i} ({}): tensor {:?} declares shape {:?}, the operator produces {computed:?}",
-                    layer.op.name(),
-                    layer.output.name,
-                    layer.output.shape
-                )));
+                return Err(malformed("declared_shape")
+                    .found(&layer.output.shape)
+                    .expected(computed)
+                    .tensor_named(&layer.output.name)
+                    .at_layer(i, layer.op.name()));
             }
         }
         Ok(model)

@@ -5,7 +5,7 @@
 //! range, and the largest activation is known so the session can allocate once.
 
 use super::graph::{Activation, DType, Filter, Graph, Op, Padding, Quant, Window};
-use crate::error::{Error, Result, invalid_input, unsupported};
+use crate::error::{Error, Result, invalid_input, limits_exceeded, unsupported};
 use crate::kernels::requantize::{conv_multiplier, quantize_f32, quantize_multiplier};
 use crate::kernels::{ConvGeom, FloatRange, QuantParams, scratch_len};
 
@@ -123,16 +123,12 @@ fn u8_range(a: Activation, q: Quant) -> (i32, i32) {
 pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result<Plan> {
     for d in [h, w] {
         if d < MIN_RESOLUTION {
-            return Err(invalid_input(format!(
-                "input size {h}×{w}: each side must be between {MIN_RESOLUTION} and {}",
-                limits.max_resolution
-            )));
+            return Err(invalid_input("resolution")
+                .found([h, w])
+                .expected(format!("each side from {MIN_RESOLUTION} to {}", limits.max_resolution)));
         }
         if d > limits.max_resolution {
-            return Err(Error::LimitsExceeded(format!(
-                "input size {h}×{w}: each side must be between {MIN_RESOLUTION} and {} (the configured limit)",
-                limits.max_resolution
-            )));
+            return Err(limits_exceeded("resolution", [h, w], limits.max_resolution));
         }
     }
     let c = graph.input.shape[3];
@@ -141,12 +137,7 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
             .iter()
             .try_fold(1usize, |a, &d| a.checked_mul(d))
             .filter(|&n| n <= limits.max_tensor_elements)
-            .ok_or_else(|| {
-                Error::LimitsExceeded(format!(
-                    "a tensor of shape {shape:?} exceeds the limit of {} elements",
-                    limits.max_tensor_elements
-                ))
-            })?;
+            .ok_or_else(|| limits_exceeded("tensor_elements", shape, limits.max_tensor_elements))?;
         Ok(n)
     };
     let mut shape = vec![1, h, w, c];
@@ -157,11 +148,11 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
     let mut shapes = Vec::with_capacity(graph.layers.len());
     let mut steps = Vec::with_capacity(graph.layers.len());
     for (i, layer) in graph.layers.iter().enumerate() {
-        let ctx = |m: String| format!("layer {i} ({}): {m}", layer.op.name());
+        let at = |e: Error| e.at_layer(i, layer.op.name());
         let nhwc = |shape: &[usize]| -> Result<(usize, usize, usize)> {
             match *shape {
                 [1, h, w, c] => Ok((h, w, c)),
-                _ => Err(unsupported(ctx(format!("input of shape {shape:?} (NHWC, batch 1, expected)")))),
+                _ => Err(at(unsupported("input_shape").found(shape).expected("NHWC with batch 1"))),
             }
         };
         let out_q = layer.output.quant;
@@ -174,14 +165,11 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
                 };
                 let (ih, iw, ic) = nhwc(&shape)?;
                 let geom = conv_geom(ih, iw, ic, out_c, &win).ok_or_else(|| {
-                    invalid_input(ctx(format!(
-                        "a {ih}×{iw} input is smaller than its {}×{} window",
-                        win.kh, win.kw
-                    )))
+                    at(invalid_input("input_smaller_than_window").found([ih, iw]).expected([win.kh, win.kw]))
                 })?;
                 let quant = match (filter, in_quant, out_q) {
                     (Filter::U8 { quant: fq, .. }, Some(iq), Some(oq)) => {
-                        conv_quant(iq, *fq, oq, act).map_err(|e| unsupported(ctx(e)))?
+                        conv_quant(iq, *fq, oq, act).map_err(at)?
                     }
                     _ => QuantParams::default(),
                 };
@@ -191,16 +179,15 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
                         .fold(1u64, |a, &d| a.saturating_mul(d as u64));
                 macs = macs.saturating_add(layer_macs);
                 if macs > limits.max_macs {
-                    return Err(Error::LimitsExceeded(ctx(format!(
-                        "more than {} multiply-adds per inference at {h}×{w}",
-                        limits.max_macs
-                    ))));
+                    return Err(at(limits_exceeded("macs", macs, limits.max_macs)));
                 }
                 let scratch = scratch_len(&geom);
                 if scratch > limits.max_tensor_elements.saturating_mul(4) {
-                    return Err(Error::LimitsExceeded(ctx(format!(
-                        "{scratch} elements of working memory exceed the limit"
-                    ))));
+                    return Err(at(limits_exceeded(
+                        "scratch_elements",
+                        scratch,
+                        limits.max_tensor_elements.saturating_mul(4),
+                    )));
                 }
                 scratch_elements = scratch_elements.max(scratch);
                 let step = Step::Conv { geom, quant, range: float_range(act), depthwise };
@@ -214,21 +201,18 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
                     p.window
                 };
                 let cg = conv_geom(ih, iw, ic, ic, &win).ok_or_else(|| {
-                    invalid_input(ctx(format!(
-                        "a {ih}×{iw} input is smaller than its {}×{} window",
-                        win.kh, win.kw
-                    )))
+                    at(invalid_input("input_smaller_than_window").found([ih, iw]).expected([win.kh, win.kw]))
                 })?;
                 let geom = cg;
                 let (act_min, act_max) = out_q.map_or((0, 255), |q| u8_range(p.activation, q));
                 let step = Step::Pool { geom, act_min, act_max, range: float_range(p.activation) };
                 (step, vec![1, geom.out_h, geom.out_w, ic])
             }
-            Op::Reshape(target) => (Step::Copy, reshape(&shape, target).map_err(|m| invalid_input(ctx(m)))?),
+            Op::Reshape(target) => (Step::Copy, reshape(&shape, target).map_err(at)?),
             Op::Softmax(beta) => {
                 let rows: usize = shape[..shape.len().saturating_sub(1)].iter().product();
                 if rows != 1 || shape.is_empty() {
-                    return Err(unsupported(ctx(format!("softmax over shape {shape:?} (one row expected)"))));
+                    return Err(at(unsupported("softmax_shape").found(&shape).expected("one row")));
                 }
                 let beta_scale = match (graph.dtype, in_quant) {
                     (DType::U8, Some(q)) => beta * q.scale,
@@ -237,7 +221,7 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
                 (Step::Softmax { beta_scale }, shape.clone())
             }
         };
-        max_elements = max_elements.max(check(&out_shape)?);
+        max_elements = max_elements.max(check(&out_shape).map_err(at)?);
         shape = out_shape;
         in_quant = out_q;
         shapes.push(shape.clone());
@@ -267,20 +251,21 @@ fn conv_geom(ih: usize, iw: usize, ic: usize, out_c: usize, win: &Window) -> Opt
     })
 }
 
-fn conv_quant(iq: Quant, fq: Quant, oq: Quant, act: Activation) -> std::result::Result<QuantParams, String> {
+fn conv_quant(iq: Quant, fq: Quant, oq: Quant, act: Activation) -> Result<QuantParams> {
     let m = conv_multiplier(iq.scale, fq.scale, oq.scale);
     if !(m.is_finite() && m > 0.0 && m < (1u64 << 30) as f64) {
-        return Err(format!("requantization multiplier {m} is out of range"));
+        return Err(unsupported("requantization_multiplier").found(m).expected("in (0, 2^30)"));
     }
     let (multiplier, shift) = quantize_multiplier(m);
     let (act_min, act_max) = u8_range(act, oq);
     if act_min > act_max {
-        return Err(format!("empty activation range [{act_min}, {act_max}]"));
+        return Err(unsupported("activation_range").found([act_min, act_max]).expected("a non-empty range"));
     }
     Ok(QuantParams::new(iq.zero_point, fq.zero_point, oq.zero_point, (multiplier, shift), (act_min, act_max)))
 }
 
-fn reshape(shape: &[usize], target: &[i64]) -> std::result::Result<Vec<usize>, String> {
+fn reshape(shape: &[usize], target: &[i64]) -> Result<Vec<usize>> {
+    let bad = || invalid_input("reshape_target").found(target).expected(format!("a shape for {shape:?}"));
     let count: usize = shape.iter().product();
     let mut out = Vec::with_capacity(target.len());
     let mut infer = None;
@@ -292,20 +277,20 @@ fn reshape(shape: &[usize], target: &[i64]) -> std::result::Result<Vec<usize>, S
                 out.push(1);
             }
             d if d > 0 => {
-                let d = usize::try_from(d).map_err(|_| format!("target dimension {d}"))?;
-                known = known.checked_mul(d).ok_or_else(|| format!("target shape {target:?} overflows"))?;
+                let d = usize::try_from(d).map_err(|_| bad())?;
+                known = known.checked_mul(d).ok_or_else(bad)?;
                 out.push(d);
             }
-            d => return Err(format!("target dimension {d} in {target:?}")),
+            _ => return Err(bad()),
         }
     }
     if let Some(i) = infer {
         if known == 0 || count % known != 0 {
-            return Err(format!("cannot reshape {shape:?} to {target:?}"));
+            return Err(bad());
         }
         out[i] = count / known;
     } else if known != count {
-        return Err(format!("cannot reshape {shape:?} ({count} elements) to {target:?}"));
+        return Err(bad());
     }
     Ok(out)
 }

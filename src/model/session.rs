@@ -6,7 +6,7 @@ use super::Model;
 use super::exec::{self, Activation, Arena, Mode, Observer};
 use super::graph::{DType, Op};
 use super::plan::{Plan, plan};
-use crate::error::{Error, Result, invalid_input};
+use crate::error::{Error, Result, invalid_input, limits_exceeded, unsupported};
 use crate::kernels::parallel::{ExecStats, Executor};
 use crate::kernels::{self, KernelSet, Packed};
 use ndarray::ArrayView3;
@@ -174,6 +174,23 @@ impl Session {
         self.plan.output_len()
     }
 
+    /// The cost of the model at the planned resolution, per layer (from the plan).
+    pub fn cost(&self) -> super::cost::Cost {
+        super::cost::of_plan(&self.model, &self.plan)
+    }
+
+    /// Checks an input of `len` values of type `dtype` for this session, as the runs do.
+    ///
+    /// # Errors
+    /// [`Error::InputInvalid`] for another type than the model's or another length than
+    /// [`Session::input_len`].
+    pub fn check_input(&self, dtype: DType, len: usize) -> Result<()> {
+        if dtype != self.model.graph.dtype {
+            return Err(self.wrong_dtype(dtype));
+        }
+        self.check_len(len)
+    }
+
     /// Output shape of every layer at the planned resolution (batch included).
     pub fn layer_shapes(&self) -> &[Vec<usize>] {
         &self.plan.shapes
@@ -219,33 +236,35 @@ impl Session {
         self.arena.input::<T>()
     }
 
+    fn check_shape(&self, shape: &[usize]) -> Result<()> {
+        if shape != self.plan.input_shape {
+            return Err(invalid_input("input_shape").found(shape).expected(self.plan.input_shape));
+        }
+        Ok(())
+    }
+
+    fn check_len(&self, len: usize) -> Result<()> {
+        if len != self.input_len() {
+            return Err(invalid_input("input_values").found(len).expected(self.input_len()));
+        }
+        Ok(())
+    }
+
+    fn wrong_dtype(&self, given: DType) -> Error {
+        invalid_input("input_type").found(given.name()).expected(self.model.graph.dtype.name())
+    }
+
     /// Checks `input` and copies it into the input buffer.
     fn load<T: Activation>(&mut self, input: Input<'_, T>) -> Result<()> {
-        let shape = self.plan.input_shape;
         match input {
-            Input::Flat(values) if values.len() != self.input_len() => {
-                return Err(invalid_input(format!(
-                    "input of {} values, the model expects {} ({shape:?})",
-                    values.len(),
-                    self.input_len(),
-                )));
-            }
-            Input::Array(a) if a.shape() != shape => {
-                return Err(invalid_input(format!(
-                    "input of shape {:?}, the model expects {shape:?}",
-                    a.shape()
-                )));
-            }
-            _ => {}
+            Input::Flat(values) => self.check_len(values.len())?,
+            Input::Array(a) => self.check_shape(a.shape())?,
+            Input::InPlace => {}
         }
-        let wrong_dtype = || {
-            invalid_input(format!(
-                "{} input given to a {} model",
-                T::DTYPE.name(),
-                self.model.graph.dtype.name()
-            ))
+        let model_dtype = self.model.graph.dtype;
+        let Some(buffer) = self.arena.input::<T>() else {
+            return Err(invalid_input("input_type").found(T::DTYPE.name()).expected(model_dtype.name()));
         };
-        let buffer = self.arena.input::<T>().ok_or_else(wrong_dtype)?;
         match input {
             Input::Flat(values) => {
                 T::check(values)?;
@@ -266,9 +285,7 @@ impl Session {
     fn load_rgba(&mut self, rgba: &[u8], width: usize, height: usize) -> Result<()> {
         let max = self.model.limits.max_frame_pixels;
         if width.saturating_mul(height) > max {
-            return Err(Error::LimitsExceeded(format!(
-                "a frame of {width}×{height} pixels (the limit is {max} pixels)"
-            )));
+            return Err(limits_exceeded("frame_pixels", width.saturating_mul(height), max));
         }
         let size = self.resolution();
         match self.model.graph.dtype {
@@ -286,7 +303,7 @@ impl Session {
     fn run_real(&mut self, count: usize, out: &mut [f32]) -> Result<()> {
         let expected: usize = self.plan.shapes[count - 1].iter().product();
         if out.len() != expected {
-            return Err(invalid_input(format!("an output buffer of {} values for {expected}", out.len())));
+            return Err(invalid_input("output_values").found(out.len()).expected(expected));
         }
         match self.model.graph.dtype {
             DType::U8 => {
@@ -346,7 +363,7 @@ impl Session {
         features: &mut [f32],
     ) -> Result<()> {
         let layer = self.embedding_layer().ok_or_else(|| {
-            Error::ModelUnsupported("the model has no average pool to take features from".into())
+            unsupported("no_average_pool").expected("an AVERAGE_POOL_2D to take features from")
         })?;
         self.load_rgba(rgba, width, height)?;
         self.run_real(layer + 1, features)
@@ -363,8 +380,7 @@ impl Session {
             Some(f) => Mode::Observed(f),
             None => Mode::Team { executor: &mut self.executor, clock: self.clock, times: &mut self.times },
         };
-        exec::run(&mut self.arena, &self.plan, &self.packed, self.kernels, count, mode).ok_or_else(|| {
-            invalid_input(format!("wrong element type for a {} model", self.model.graph.dtype.name()))
-        })
+        exec::run(&mut self.arena, &self.plan, &self.packed, self.kernels, count, mode)
+            .ok_or_else(|| invalid_input("input_type").expected(self.model.graph.dtype.name()))
     }
 }

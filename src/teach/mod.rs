@@ -16,7 +16,7 @@ mod train;
 
 pub use train::{Head, TrainOptions, TrainStats, train_softmax};
 
-use crate::error::{Error, Result, invalid_input};
+use crate::error::{Result, invalid_input, invalid_state};
 
 /// Dot product in a fixed order: 8 running partial sums (which the compiler maps to SIMD
 /// lanes), summed pairwise at the end.
@@ -69,7 +69,7 @@ impl Knn {
     /// [`Error::InputInvalid`] for `dim == 0`.
     pub fn new(dim: usize) -> Result<Knn> {
         if dim == 0 {
-            return Err(invalid_input("embeddings must have at least one feature"));
+            return Err(invalid_input("features").found(0usize).expected("at least 1"));
         }
         Ok(Knn { dim, ..Knn::default() })
     }
@@ -106,15 +106,13 @@ impl Knn {
     /// value.
     pub fn add(&mut self, embedding: &[f32], label: u32) -> Result<()> {
         if embedding.len() != self.dim {
-            return Err(invalid_input(format!(
-                "an embedding of {} features, the classifier stores {}",
-                embedding.len(),
-                self.dim
-            )));
+            return Err(invalid_input("embedding_features").found(embedding.len()).expected(self.dim));
         }
         let norm = dot(embedding, embedding).sqrt();
         if !norm.is_finite() {
-            return Err(invalid_input("an embedding with a NaN, infinite or overflowing value"));
+            return Err(
+                invalid_input("embedding_not_finite").expected("finite values whose norm does not overflow")
+            );
         }
         self.data.extend_from_slice(embedding);
         self.inv_norms.push(if norm > 0.0 { 1.0 / norm } else { 0.0 });
@@ -159,15 +157,13 @@ impl Knn {
     /// [`Error::InputInvalid`] for a query of the wrong length or with a NaN or infinite value.
     pub fn similarities(&mut self, query: &[f32]) -> Result<&[f32]> {
         if query.len() != self.dim {
-            return Err(invalid_input(format!(
-                "a query of {} features, the classifier stores {}",
-                query.len(),
-                self.dim
-            )));
+            return Err(invalid_input("query_features").found(query.len()).expected(self.dim));
         }
         let qn = dot(query, query).sqrt();
         if !qn.is_finite() {
-            return Err(invalid_input("a query with a NaN, infinite or overflowing value"));
+            return Err(
+                invalid_input("query_not_finite").expected("finite values whose norm does not overflow")
+            );
         }
         // The query normalised first: |row · q̂| ≤ |row|, which is finite (checked in add).
         let qi = if qn > 0.0 { 1.0 / qn } else { 0.0 };
@@ -188,13 +184,13 @@ impl Knn {
     /// query (see [`Knn::similarities`]) or a stored label ≥ `votes.len()`.
     pub fn predict(&mut self, query: &[f32], k: usize, votes: &mut [Vote]) -> Result<()> {
         if self.is_empty() {
-            return Err(Error::InvalidState("the classifier has no examples: add some first".into()));
+            return Err(invalid_state("no_examples").expected("examples added first"));
         }
         if k == 0 {
-            return Err(invalid_input("k must be at least 1"));
+            return Err(invalid_input("k").found(0usize).expected("at least 1"));
         }
         if let Some(&l) = self.labels.iter().find(|&&l| l as usize >= votes.len()) {
-            return Err(invalid_input(format!("label {l} is outside the {} labels asked for", votes.len())));
+            return Err(invalid_input("label").found(l).expected(format!("below {}", votes.len())));
         }
         self.similarities(query)?;
         let k = k.min(self.len());
@@ -236,6 +232,7 @@ impl Knn {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
 
     fn rng(seed: &mut u64) -> f32 {
         *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -332,23 +329,38 @@ mod tests {
         knn.clear();
         assert!(knn.is_empty());
         let mut votes = [Vote::default(); 2];
-        assert!(matches!(knn.predict(&[1.0], 1, &mut votes), Err(Error::InvalidState(_))));
+        assert!(
+            matches!(knn.predict(&[1.0], 1, &mut votes), Err(Error::InvalidState(d)) if d.what == "no_examples")
+        );
     }
 
     #[test]
     fn bad_inputs_are_typed_errors() {
-        assert!(matches!(Knn::new(0), Err(Error::InputInvalid(_))));
+        assert!(matches!(Knn::new(0), Err(Error::InputInvalid(d)) if d.what == "features"));
         let mut knn = Knn::new(2).unwrap();
-        assert!(matches!(knn.add(&[1.0], 0), Err(Error::InputInvalid(_))));
-        assert!(matches!(knn.add(&[1.0, f32::NAN], 0), Err(Error::InputInvalid(_))));
-        assert!(matches!(knn.add(&[1e30, 1e30], 0), Err(Error::InputInvalid(_))), "the norm overflows");
+        assert!(matches!(knn.add(&[1.0], 0), Err(Error::InputInvalid(d)) if d.what == "embedding_features"));
+        assert!(
+            matches!(knn.add(&[1.0, f32::NAN], 0), Err(Error::InputInvalid(d)) if d.what == "embedding_not_finite")
+        );
+        assert!(
+            matches!(knn.add(&[1e30, 1e30], 0), Err(Error::InputInvalid(d)) if d.what == "embedding_not_finite"),
+            "the norm overflows"
+        );
         knn.add(&[1.0, 1.0], 3).unwrap();
         let mut votes = [Vote::default(); 2];
-        assert!(matches!(knn.predict(&[1.0, 1.0], 1, &mut votes), Err(Error::InputInvalid(_))));
+        assert!(
+            matches!(knn.predict(&[1.0, 1.0], 1, &mut votes), Err(Error::InputInvalid(d)) if d.what == "label")
+        );
         let mut votes = [Vote::default(); 4];
-        assert!(matches!(knn.predict(&[1.0, 1.0], 0, &mut votes), Err(Error::InputInvalid(_))));
-        assert!(matches!(knn.predict(&[1.0], 1, &mut votes), Err(Error::InputInvalid(_))));
-        assert!(matches!(knn.predict(&[f32::INFINITY, 1.0], 1, &mut votes), Err(Error::InputInvalid(_))));
+        assert!(
+            matches!(knn.predict(&[1.0, 1.0], 0, &mut votes), Err(Error::InputInvalid(d)) if d.what == "k")
+        );
+        assert!(
+            matches!(knn.predict(&[1.0], 1, &mut votes), Err(Error::InputInvalid(d)) if d.what == "query_features")
+        );
+        assert!(
+            matches!(knn.predict(&[f32::INFINITY, 1.0], 1, &mut votes), Err(Error::InputInvalid(d)) if d.what == "query_not_finite")
+        );
         knn.predict(&[1.0, 1.0], 1, &mut votes).unwrap();
         assert_eq!(votes[3].score, 1.0);
     }

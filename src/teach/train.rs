@@ -2,7 +2,7 @@
 //! mini-batch Adam on centred, scaled features, folded back into a head on the raw embeddings.
 
 use super::dot;
-use crate::error::{Error, Result, invalid_input};
+use crate::error::{Result, invalid_input, invalid_state};
 
 /// A linear head on raw embeddings: `logits = W·e + b`, `W` row-major `classes × features`.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,16 +20,12 @@ impl Head {
     /// [`Error::InputInvalid`] for sizes that do not match or a NaN or infinite value.
     pub fn new(classes: usize, features: usize, weights: Vec<f32>, bias: Vec<f32>) -> Result<Head> {
         if classes == 0 || features == 0 || weights.len() != classes * features || bias.len() != classes {
-            return Err(invalid_input(format!(
-                "a head of {classes} classes × {features} features needs {} weights and {classes} biases, \
-                 got {} and {}",
-                classes * features,
-                weights.len(),
-                bias.len()
-            )));
+            return Err(invalid_input("head_size")
+                .found([weights.len(), bias.len()])
+                .expected(format!("[{}, {classes}] weights and biases for {classes} classes × {features} features, each at least 1", classes.saturating_mul(features))));
         }
         if weights.iter().chain(&bias).any(|v| !v.is_finite()) {
-            return Err(invalid_input("a head with a NaN or infinite weight"));
+            return Err(invalid_input("head_not_finite").expected("finite weights and biases"));
         }
         Ok(Head { classes, features, weights, bias })
     }
@@ -47,16 +43,12 @@ impl Head {
     /// [`Error::InputInvalid`] for an embedding of the wrong length or with NaN or infinite values.
     pub fn probabilities(&self, e: &[f32], out: &mut [f32]) -> Result<()> {
         if e.len() != self.features || out.len() != self.classes {
-            return Err(invalid_input(format!(
-                "an embedding of {} features for a head of {} (into {} scores for {} classes)",
-                e.len(),
-                self.features,
-                out.len(),
-                self.classes
-            )));
+            return Err(invalid_input("embedding_and_scores")
+                .found([e.len(), out.len()])
+                .expected([self.features, self.classes]));
         }
         if e.iter().any(|v| !v.is_finite()) {
-            return Err(invalid_input("an embedding with a NaN or infinite value"));
+            return Err(invalid_input("embedding_not_finite").expected("finite values"));
         }
         self.logits(e, out);
         softmax(out);
@@ -152,33 +144,36 @@ pub fn train_softmax(
 ) -> Result<(Head, TrainStats)> {
     let n = labels.len();
     if dim == 0 || data.len() != n * dim {
-        return Err(invalid_input(format!("{} values for {n} embeddings of {dim} features", data.len())));
+        return Err(invalid_input("embedding_values")
+            .found(data.len())
+            .expected(format!("{n} embeddings × {dim} features (at least 1)")));
     }
     if !(1..=10_000).contains(&opts.epochs) || opts.batch_size == 0 {
-        return Err(invalid_input("epochs must be 1 to 10000 and batchSize at least 1"));
+        return Err(invalid_input("epochs_or_batch_size")
+            .found([opts.epochs, opts.batch_size])
+            .expected("epochs 1 to 10000 and batchSize at least 1"));
     }
     let (lr, l2) = (opts.learning_rate, opts.l2);
     if !(lr > 0.0 && lr <= 10.0 && (0.0..=10.0).contains(&l2)) {
-        return Err(invalid_input("learningRate must be in (0, 10] and l2 in [0, 10]"));
+        return Err(invalid_input("learning_rate_or_l2")
+            .found(format!("learningRate {lr}, l2 {l2}"))
+            .expected("learningRate in (0, 10] and l2 in [0, 10]"));
     }
     if classes < 2 {
-        return Err(Error::InvalidState(format!(
-            "training needs examples of at least 2 labels, there {} {classes}",
-            if classes == 1 { "is" } else { "are" }
-        )));
+        return Err(invalid_state("labels_with_examples").found(classes).expected("at least 2"));
     }
     let mut counts = vec![0usize; classes];
     for &l in labels {
         let Some(c) = counts.get_mut(l as usize) else {
-            return Err(invalid_input(format!("label {l} of {classes} classes")));
+            return Err(invalid_input("label").found(l).expected(format!("below {classes}")));
         };
         *c += 1;
     }
     if let Some(empty) = counts.iter().position(|&c| c == 0) {
-        return Err(Error::InvalidState(format!("label {empty} has no examples")));
+        return Err(invalid_state("label_without_examples").found(empty));
     }
     if data.iter().any(|v| !v.is_finite()) {
-        return Err(invalid_input("an embedding with a NaN or infinite value"));
+        return Err(invalid_input("embedding_not_finite").expected("finite values"));
     }
 
     // Centre each feature and scale all by one factor (the RMS of the centred values): the
@@ -292,6 +287,7 @@ pub fn train_softmax(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
 
     /// Gaussian-ish clusters: class c around a random centre, `per` points each.
     fn clusters(classes: usize, per: usize, dim: usize, spread: f32, seed: u64) -> (Vec<f32>, Vec<u32>) {
@@ -366,14 +362,18 @@ mod tests {
     fn typed_errors() {
         let o = TrainOptions::default();
         let one = train_softmax(&[1.0, 2.0], &[0], 2, 1, &o);
-        assert!(matches!(one, Err(Error::InvalidState(_))), "{one:?}");
+        assert!(matches!(&one, Err(Error::InvalidState(d)) if d.what == "labels_with_examples"), "{one:?}");
         let empty_class = train_softmax(&[1.0, 2.0, 3.0, 4.0], &[0, 0], 2, 2, &o);
-        assert!(matches!(empty_class, Err(Error::InvalidState(_))));
-        assert!(matches!(train_softmax(&[1.0; 3], &[0, 1], 2, 2, &o), Err(Error::InputInvalid(_))));
-        assert!(matches!(train_softmax(&[1.0; 4], &[0, 5], 2, 2, &o), Err(Error::InputInvalid(_))));
+        assert!(matches!(empty_class, Err(Error::InvalidState(d)) if d.what == "label_without_examples"));
+        assert!(
+            matches!(train_softmax(&[1.0; 3], &[0, 1], 2, 2, &o), Err(Error::InputInvalid(d)) if d.what == "embedding_values")
+        );
+        assert!(
+            matches!(train_softmax(&[1.0; 4], &[0, 5], 2, 2, &o), Err(Error::InputInvalid(d)) if d.what == "label")
+        );
         assert!(matches!(
             train_softmax(&[1.0, f32::NAN, 1.0, 1.0], &[0, 1], 2, 2, &o),
-            Err(Error::InputInvalid(_))
+            Err(Error::InputInvalid(d)) if d.what == "embedding_not_finite"
         ));
         for bad in [
             TrainOptions { epochs: 0, ..o },
@@ -383,13 +383,18 @@ mod tests {
             TrainOptions { l2: -1.0, ..o },
         ] {
             assert!(
-                matches!(train_softmax(&[1.0; 4], &[0, 1], 2, 2, &bad), Err(Error::InputInvalid(_))),
+                matches!(train_softmax(&[1.0; 4], &[0, 1], 2, 2, &bad), Err(Error::InputInvalid(d))
+                    if d.what == "epochs_or_batch_size" || d.what == "learning_rate_or_l2"),
                 "{bad:?}"
             );
         }
-        assert!(matches!(Head::new(2, 2, vec![0.0; 3], vec![0.0; 2]), Err(Error::InputInvalid(_))));
+        assert!(
+            matches!(Head::new(2, 2, vec![0.0; 3], vec![0.0; 2]), Err(Error::InputInvalid(d)) if d.what == "head_size")
+        );
         let h = Head::new(2, 2, vec![0.0; 4], vec![0.0; 2]).unwrap();
-        assert!(matches!(h.probabilities(&[1.0], &mut [0.0; 2]), Err(Error::InputInvalid(_))));
+        assert!(
+            matches!(h.probabilities(&[1.0], &mut [0.0; 2]), Err(Error::InputInvalid(d)) if d.what == "embedding_and_scores")
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@
 //! The result is imported again before it is returned, so a file this writes always loads.
 
 use super::schema;
-use crate::error::{Error, Result, invalid_input, unsupported};
+use crate::error::{Result, invalid_input, invalid_state, limits_exceeded, malformed, unsupported};
 use crate::model::Model;
 use crate::model::graph::{Activation, DType, Op};
 use flatbuffers::{FlatBufferBuilder, TableFinishedWIPOffset, WIPOffset};
@@ -59,10 +59,10 @@ const DROPPED_METADATA: &[&str] = &["TFLITE_METADATA", LABELS_METADATA];
 /// uint8 logits' scale; without it the scale covers every embedding the pool can produce.
 ///
 /// # Errors
-/// The importer's errors for a bad file; [`Error::ModelUnsupported`] for a model that does not
-/// end in that classifier; [`Error::InputInvalid`] for a head whose sizes do not match each other
+/// The importer's errors for a bad file; [`Error::ModelUnsupported`](crate::Error::ModelUnsupported) for a model that does not
+/// end in that classifier; [`Error::InputInvalid`](crate::Error::InputInvalid) for a head whose sizes do not match each other
 /// or the model's embedding, non-finite values, labels that are not one per class or contain a
-/// line break, or a calibration set that is not whole embeddings; [`Error::LimitsExceeded`] for
+/// line break, or a calibration set that is not whole embeddings; [`Error::LimitsExceeded`](crate::Error::LimitsExceeded) for
 /// more than [`MAX_CLASSES`] classes.
 pub fn export_tflite(model_bytes: &[u8], head: &Head<'_>, calibration: Option<&[f32]>) -> Result<Vec<u8>> {
     let model = Model::from_tflite(model_bytes)?;
@@ -77,8 +77,8 @@ pub fn export_tflite(model_bytes: &[u8], head: &Head<'_>, calibration: Option<&[
     let reshaped = idx(m.ops[reshape_op].outputs[0])?;
     let probs = idx(m.ops[softmax_op].outputs[0])?;
     let k = head.classes;
-    let kk = i32::try_from(k).map_err(|_| invalid_input("too many classes"))?;
-    let f = i32::try_from(head.features).map_err(|_| invalid_input("too many features"))?;
+    let kk = i32::try_from(k).map_err(|_| invalid_input("head_classes").found(k))?;
+    let f = i32::try_from(head.features).map_err(|_| invalid_input("head_features").found(head.features))?;
 
     // New constant data (and quantization) of the filter and bias.
     let (w_data, b_data, w_quant, b_quant, logits_quant) = match model.dtype() {
@@ -86,7 +86,7 @@ pub fn export_tflite(model_bytes: &[u8], head: &Head<'_>, calibration: Option<&[
         DType::U8 => {
             let s_in =
                 m.tensors[x].quant.as_ref().and_then(|q| q.single()).map(|q| q.0).ok_or_else(|| {
-                    unsupported("the logits convolution's input has no per-tensor quantization")
+                    unsupported("classifier_input_quantization").expected("one scale and zero point")
                 })?;
             let zp_in = m.tensors[x].quant.as_ref().and_then(|q| q.single()).map_or(0, |q| q.1);
             let q = quantize_head(head, s_in, zp_in, calibration);
@@ -157,12 +157,9 @@ pub fn export_tflite(model_bytes: &[u8], head: &Head<'_>, calibration: Option<&[
     let bytes = encode(&m);
     // Self-check: the file must load, with the head's class count.
     let check = Model::from_tflite(&bytes)
-        .map_err(|e| Error::InvalidState(format!("the exported file does not load: {e}")))?;
+        .map_err(|e| invalid_state("exported_file_does_not_load").found(e.to_string()))?;
     if check.classes() != k {
-        return Err(Error::InvalidState(format!(
-            "the exported file has {} classes, not {k}",
-            check.classes()
-        )));
+        return Err(invalid_state("exported_classes").found(check.classes()).expected(k));
     }
     Ok(bytes)
 }
@@ -186,97 +183,90 @@ struct Classifier {
 fn classifier(model: &Model) -> Result<Classifier> {
     let layers = &model.graph().layers;
     let n = layers.len();
-    let expected = "the model does not end in AVERAGE_POOL_2D → CONV_2D 1×1 → RESHAPE → SOFTMAX (a MobileNet classifier)";
+    let expected = "AVERAGE_POOL_2D → CONV_2D 1×1 → RESHAPE → SOFTMAX (a MobileNet classifier)";
     if n < 4 {
-        return Err(unsupported(format!("{expected}: it has {n} operators")));
+        return Err(unsupported("classifier").found(format!("{n} operators")).expected(expected));
     }
     let names: Vec<&str> = layers[n - 4..].iter().map(|l| l.op.name()).collect();
     let (Op::AvgPool(_), Op::Conv2d(conv), Op::Reshape(_), Op::Softmax(_)) =
         (&layers[n - 4].op, &layers[n - 3].op, &layers[n - 2].op, &layers[n - 1].op)
     else {
-        return Err(unsupported(format!("{expected}: its last operators are {}", names.join(" → "))));
+        return Err(unsupported("classifier").found(names.join(" → ")).expected(expected));
     };
     let w = conv.window;
     if w.kh != 1 || w.kw != 1 || w.stride_h != 1 || w.stride_w != 1 || conv.activation != Activation::None {
-        return Err(unsupported(format!(
-            "{expected}: its last CONV_2D is {}×{} with stride {}×{}{}",
-            w.kh,
-            w.kw,
-            w.stride_h,
-            w.stride_w,
-            if conv.activation == Activation::None { "" } else { " and a fused activation" }
-        )));
+        return Err(unsupported("classifier")
+            .found(format!(
+                "a last CONV_2D {}×{} with stride {}×{}{}",
+                w.kh,
+                w.kw,
+                w.stride_h,
+                w.stride_w,
+                if conv.activation == Activation::None { "" } else { " and a fused activation" }
+            ))
+            .expected(expected)
+            .at_layer(n - 3, "CONV_2D"));
     }
     let pool_shape = &layers[n - 4].output.shape;
     if pool_shape.len() != 4 || pool_shape[1] != 1 || pool_shape[2] != 1 {
-        return Err(unsupported(format!(
-            "{expected}: the pool's output is {pool_shape:?}, not [1, 1, 1, C]"
-        )));
+        return Err(unsupported("pool_output_shape")
+            .found(pool_shape)
+            .expected("[1, 1, 1, C]")
+            .at_layer(n - 4, "AVERAGE_POOL_2D"));
     }
     Ok(Classifier { features: conv.in_c })
 }
 
 fn check_head(head: &Head<'_>, features: usize, calibration: Option<&[f32]>) -> Result<()> {
     if head.classes == 0 {
-        return Err(invalid_input("the head has no classes"));
+        return Err(invalid_input("head_classes").found(0usize).expected("at least 1"));
     }
     if head.classes > MAX_CLASSES {
-        return Err(Error::LimitsExceeded(format!(
-            "the head has {} classes, at most {MAX_CLASSES} can be exported",
-            head.classes
-        )));
+        return Err(limits_exceeded("head_classes", head.classes, MAX_CLASSES));
     }
     if head.features != features {
-        return Err(invalid_input(format!(
-            "the head takes {} features, the model's embedding has {features}",
-            head.features
-        )));
+        return Err(invalid_input("head_features").found(head.features).expected(features));
     }
-    let want =
-        head.classes.checked_mul(head.features).ok_or_else(|| invalid_input("the head's size overflows"))?;
+    let want = head
+        .classes
+        .checked_mul(head.features)
+        .ok_or_else(|| invalid_input("head_size_overflows").found(head.classes))?;
     if head.weights.len() != want {
-        return Err(invalid_input(format!(
-            "the head has {} weights, {} classes × {} features need {want}",
-            head.weights.len(),
-            head.classes,
-            head.features
-        )));
+        return Err(invalid_input("head_weights").found(head.weights.len()).expected(want));
     }
     if head.bias.len() != head.classes {
-        return Err(invalid_input(format!(
-            "the head has {} bias values for {} classes",
-            head.bias.len(),
-            head.classes
-        )));
+        return Err(invalid_input("head_bias_values").found(head.bias.len()).expected(head.classes));
     }
     if let Some(i) = head.weights.iter().position(|v| !v.is_finite()) {
-        return Err(invalid_input(format!(
-            "weight {i} (class {}, feature {}) is {}",
+        return Err(invalid_input("head_weight_not_finite").found(head.weights[i]).expected(format!(
+            "a finite value at weight {i} (class {}, feature {})",
             i / head.features,
-            i % head.features,
-            head.weights[i]
+            i % head.features
         )));
     }
     if let Some(i) = head.bias.iter().position(|v| !v.is_finite()) {
-        return Err(invalid_input(format!("bias {i} is {}", head.bias[i])));
+        return Err(invalid_input("head_bias_not_finite")
+            .found(head.bias[i])
+            .expected(format!("a finite value at bias {i}")));
     }
     if !head.labels.is_empty() {
         if head.labels.len() != head.classes {
-            return Err(invalid_input(format!("{} labels for {} classes", head.labels.len(), head.classes)));
+            return Err(invalid_input("label_count").found(head.labels.len()).expected(head.classes));
         }
         if let Some(l) = head.labels.iter().find(|l| l.contains(['\n', '\r'])) {
-            return Err(invalid_input(format!("label {l:?} contains a line break")));
+            return Err(invalid_input("label_with_line_break").found(format!("{l:?}")));
         }
     }
     if let Some(c) = calibration {
         if c.is_empty() || c.len() % features != 0 {
-            return Err(invalid_input(format!(
-                "the calibration set has {} values, not a whole number of {features}-feature embeddings",
-                c.len()
-            )));
+            return Err(invalid_input("calibration_values")
+                .found(c.len())
+                .expected(format!("a non-zero multiple of {features} (whole embeddings)")));
         }
         if let Some(i) = c.iter().position(|v| !v.is_finite()) {
-            return Err(invalid_input(format!("calibration value {i} is {}", c[i])));
+            return Err(invalid_input("calibration_value_not_finite")
+                .found(c[i])
+                .expected(format!("a finite value at {i}")));
         }
     }
     Ok(())
@@ -389,7 +379,7 @@ fn f32_bytes(v: &[f32]) -> Vec<u8> {
 }
 
 fn idx(i: i32) -> Result<usize> {
-    usize::try_from(i).map_err(|_| unsupported(format!("tensor index {i} in the classifier")))
+    usize::try_from(i).map_err(|_| unsupported("classifier_tensor_index").found(i))
 }
 
 // ------------------------------------------------------------------------------------------
@@ -493,7 +483,7 @@ struct OwnedModel {
 fn last_three(m: &OwnedModel) -> Result<[usize; 3]> {
     let n = m.ops.len();
     if n < 3 {
-        return Err(unsupported("the model has fewer than 3 operators"));
+        return Err(unsupported("operator_count").found(n).expected("at least 3"));
     }
     Ok([n - 3, n - 2, n - 1])
 }
@@ -523,7 +513,7 @@ fn release_buffer(m: &mut OwnedModel, b: u32) {
 }
 
 fn decode(bytes: &[u8]) -> Result<OwnedModel> {
-    let bad = |what: &str| Error::ModelMalformed(format!("export: {what}"));
+    let bad = |what: &str| malformed("export_decode").found(what);
     let model = schema::root(bytes).map_err(|e| bad(&e.to_string()))?;
     let sg = model.subgraphs().ok_or_else(|| bad("no subgraphs"))?.get(0);
     let vec_i32 = |v: Option<flatbuffers::Vector<'_, i32>>| v.map(|v| v.iter().collect::<Vec<i32>>());
@@ -600,7 +590,7 @@ fn decode(bytes: &[u8]) -> Result<OwnedModel> {
             schema::options_type::SOFTMAX => {
                 Options::Softmax(op.softmax_options().ok_or_else(|| bad("SoftmaxOptions"))?.beta())
             }
-            other => return Err(unsupported(format!("export: operator options of type {other}"))),
+            other => return Err(unsupported("export_operator_options").found(other)),
         };
         ops.push(OwnedOp {
             opcode_index: op.opcode_index(),

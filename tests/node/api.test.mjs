@@ -9,10 +9,14 @@ import { IMAGES, MODELS, data, model } from './data.mjs';
 
 const CAT_CLASSES = [282, 283, 284, 285, 286];
 
-async function rejects(promiseOrFn, code) {
+/** Expects a MobileNetError with `code` and, for engine errors, these `details` fields. */
+async function rejects(promiseOrFn, code, details) {
   await assert.rejects(promiseOrFn, (e) => {
     assert.ok(e instanceof MobileNetError, `not a MobileNetError: ${e}`);
     assert.equal(e.code, code, e.message);
+    if (details) {
+      for (const [k, v] of Object.entries(details)) assert.deepEqual(e.details?.[k], v, `details.${k}: ${e.message}`);
+    }
     return true;
   });
 }
@@ -89,18 +93,29 @@ test('load accepts ArrayBuffer, Uint8Array, a path and a file URL', async () => 
 });
 
 test('typed errors', async () => {
-  await rejects(MobileNet.load(new Uint8Array(0)), 'MODEL_MALFORMED');
-  await rejects(MobileNet.load(new TextEncoder().encode('not a model at all')), 'MODEL_MALFORMED');
+  await rejects(MobileNet.load(new Uint8Array(0)), 'MODEL_MALFORMED', { what: 'file_bytes', found: 0 });
+  await rejects(MobileNet.load(new TextEncoder().encode('not a model at all')), 'MODEL_MALFORMED',
+    { what: 'file_identifier', found: '"a mo"', offset: 4 });
   await rejects(MobileNet.load('/nonexistent/model.tflite'), 'NETWORK');
   await rejects(MobileNet.load(42), 'INPUT_INVALID');
   await rejects(MobileNet.load(new Uint8Array(8), { threads: 0 }), 'INPUT_INVALID');
   const net = await MobileNet.load(await model('mobilenet_v1_0.25_128_quant'));
-  await rejects(net.infer(new Uint8Array(10)), 'INPUT_INVALID');
-  await rejects(net.infer(new Float32Array(128 * 128 * 3)), 'INPUT_INVALID');
-  await rejects(net.classify({ data: new Uint8Array(15), width: 2, height: 2 }), 'INPUT_INVALID');
-  await rejects(net.classify({ data: new Uint8Array(0), width: 0, height: 0 }), 'INPUT_INVALID');
+  await rejects(net.infer(new Uint8Array(10)), 'INPUT_INVALID', { what: 'input_values', found: 10, expected: 49152 });
+  await rejects(net.infer(new Float32Array(128 * 128 * 3)), 'INPUT_INVALID',
+    { what: 'input_type', found: 'float32', expected: 'uint8' });
+  await rejects(net.infer(new Int8Array(128 * 128 * 3)), 'INPUT_INVALID', { what: 'input_type', found: 'Int8Array' });
+  await rejects(net.infer(null), 'INPUT_INVALID', { what: 'input_type', found: 'object' });
+  await rejects(net.classify({ data: new Uint8Array(15), width: 2, height: 2 }), 'INPUT_INVALID',
+    { what: 'frame_bytes', found: 15, expected: 16 });
+  // A frame size that cannot be is the error, not the bytes (16 bytes are what −2 × −2 × 4 "needs").
+  await rejects(net.classify({ data: new Uint8Array(0), width: 0, height: 0 }), 'INPUT_INVALID',
+    { what: 'frame_size', found: [0, 0] });
+  await rejects(net.classify({ data: new Uint8Array(16), width: -2, height: -2 }), 'INPUT_INVALID',
+    { what: 'frame_size', found: [-2, -2] });
+  await assert.rejects(net.classify({ data: new Uint8Array(16), width: -2, height: -2 }),
+    (e) => /frame size \[-2, -2\]/.test(e.message) && !/needs|got/.test(e.message), 'the message says what is wrong');
   await rejects(net.classify('cat.bmp'), 'INPUT_INVALID');
-  await rejects(net.setResolution(8), "INPUT_INVALID");
+  await rejects(net.setResolution(8), 'INPUT_INVALID', { what: 'resolution', found: [8, 8] });
   await rejects(net.setResolution(1.5), "INPUT_INVALID");
   assert.equal(net.info.resolution, 128, 'a failed setResolution keeps the previous one');
   assert.equal((await net.infer(new Uint8Array(128 * 128 * 3))).length, 1001, 'still works after errors');
@@ -111,7 +126,7 @@ test('typed errors', async () => {
   const f = await MobileNet.load(await model('mobilenet_v1_0.25_128_float'));
   const nan = new Float32Array(128 * 128 * 3);
   nan[5] = NaN;
-  await rejects(f.infer(nan), 'INPUT_INVALID');
+  await rejects(f.infer(nan), 'INPUT_INVALID', { what: 'input_value_not_finite' });
   f.dispose();
 });
 
@@ -120,7 +135,7 @@ test('cost model matches the paper defaults', async () => {
   assert.equal(c.macs, 568_740_352);
   assert.equal(c.params, 4_209_088);
   assert.deepEqual(c.layers[0].output, [112, 112, 32]);
-  await rejects(cost({ alpha: -1 }), 'INPUT_INVALID');
+  await rejects(cost({ alpha: -1 }), 'INPUT_INVALID', { what: 'width_multiplier', found: -1 });
 });
 
 test('embed: the 1024·α features before the classifier, stable across resolutions', async () => {
@@ -147,15 +162,19 @@ test('embed: the 1024·α features before the classifier, stable across resoluti
 
 test('limits: configurable, LIMITS_EXCEEDED beyond, the model still usable', async () => {
   const bytes = await model('mobilenet_v1_0.25_128_quant');
-  await rejects(MobileNet.load(bytes, { limits: { maxModelBytes: 1000 } }), 'LIMITS_EXCEEDED');
-  await rejects(MobileNet.load(bytes, { limits: { maxTensorElements: 10_000 } }), 'LIMITS_EXCEEDED');
-  await rejects(MobileNet.load(bytes, { limits: { maxMacs: 1_000_000 } }), 'LIMITS_EXCEEDED');
-  await rejects(MobileNet.load(bytes, { limits: { bogus: 1 } }), 'INPUT_INVALID');
-  await rejects(MobileNet.load(bytes, { limits: { maxResolution: -1 } }), 'INPUT_INVALID');
+  await rejects(MobileNet.load(bytes, { limits: { maxModelBytes: 1000 } }), 'LIMITS_EXCEEDED',
+    { what: 'model_bytes', found: bytes.length, limit: 1000 });
+  await rejects(MobileNet.load(bytes, { limits: { maxTensorElements: 10_000 } }), 'LIMITS_EXCEEDED',
+    { what: 'tensor_elements', limit: 10_000 });
+  await rejects(MobileNet.load(bytes, { limits: { maxMacs: 1_000_000 } }), 'LIMITS_EXCEEDED', { what: 'macs', limit: 1_000_000 });
+  await rejects(MobileNet.load(bytes, { limits: { bogus: 1 } }), 'INPUT_INVALID', { what: 'unknown_limit', found: 'bogus' });
+  await rejects(MobileNet.load(bytes, { limits: { maxResolution: -1 } }), 'INPUT_INVALID', { what: 'limit', found: -1 });
+  await rejects(MobileNet.load(bytes, { limits: 5 }), 'INPUT_INVALID', { what: 'limits' });
   const net = await MobileNet.load(bytes, { limits: { maxResolution: 160, maxFramePixels: 1000 } });
-  await rejects(net.setResolution(192), 'LIMITS_EXCEEDED');
+  await rejects(net.setResolution(192), 'LIMITS_EXCEEDED', { what: 'resolution', found: [192, 192], limit: 160 });
   await net.setResolution(160);
-  await rejects(net.classify({ data: new Uint8Array(40 * 40 * 4), width: 40, height: 40 }), 'LIMITS_EXCEEDED');
+  await rejects(net.classify({ data: new Uint8Array(40 * 40 * 4), width: 40, height: 40 }), 'LIMITS_EXCEEDED',
+    { what: 'frame_bytes', found: 6400, limit: 4000 });
   const top = await net.classify({ data: new Uint8Array(30 * 30 * 4).fill(90), width: 30, height: 30 });
   assert.equal(top.length, 5);
   net.dispose();

@@ -101,8 +101,8 @@ test('runtime errors: exit 1, one line naming the file and the code', async () =
     [['info', '--model', bad], /bad\.tflite: MODEL_MALFORMED: .*identifier/],
     [['info', '--model', join(tmp, 'missing.tflite')], /missing\.tflite: IO: no such file/],
     [['classify', '--model', m('mobilenet_v1_0.25_128_quant'), bad], /bad\.tflite: INPUT_INVALID: .*not a BMP, PNG or JPEG/],
-    [['infer', '--model', m('mobilenet_v1_0.25_128_quant'), '--input', bad, '--output', join(tmp, 'o')], /bad\.tflite: INPUT_INVALID: .*input of 27 values/],
-    [['classify', '--resolution', '16', '--model', m('mobilenet_v1_0.25_128_quant'), join(IMAGES, 'cat.bmp')], /INPUT_INVALID: .*between 32 and/],
+    [['infer', '--model', m('mobilenet_v1_0.25_128_quant'), '--input', bad, '--output', join(tmp, 'o')], /bad\.tflite: INPUT_INVALID: .*input values 27 \(expected 49152\)/],
+    [['classify', '--resolution', '16', '--model', m('mobilenet_v1_0.25_128_quant'), join(IMAGES, 'cat.bmp')], /INPUT_INVALID: .*resolution \[16, 16\] \(expected each side from 32 to/],
   ];
   for (const [args, pattern] of cases) {
     const r = await run(...args);

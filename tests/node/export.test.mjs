@@ -10,11 +10,14 @@ import { model } from './data.mjs';
 import * as variants from '../common/augment.mjs';
 import { heldBack, photos, predict, rawInput, squareFrame, teach } from './export-head.mjs';
 
-async function rejects(promise, code, pattern) {
+/** Expects a MobileNetError with `code` whose message matches `expect` (a RegExp: errors made in
+ *  JavaScript) or whose `details` have these fields (an object: errors from the engine). */
+async function rejects(promise, code, expect) {
   await assert.rejects(promise, (e) => {
     assert.ok(e instanceof MobileNetError, `not a MobileNetError: ${e}`);
     assert.equal(e.code, code, e.message);
-    if (pattern) assert.match(e.message, pattern);
+    if (expect instanceof RegExp) assert.match(e.message, expect);
+    else if (expect) for (const [k, v] of Object.entries(expect)) assert.deepEqual(e.details?.[k], v, `details.${k}: ${e.message}`);
     return true;
   });
 }
@@ -56,19 +59,21 @@ test('exportTflite: typed errors for a bad head, bad labels and a bad model', as
   const bytes = await model('mobilenet_v1_0.25_128_float');
   const ok = { classes: 2, features: 256, weights: new Float32Array(512).fill(0.1), bias: [0, 0], labels: ['a', 'b'] };
   assert.equal((await MobileNet.load(await exportTflite(bytes, ok))).info.classes, 2);
-  await rejects(exportTflite(bytes, { ...ok, features: 1024, weights: new Float32Array(2048) }), 'INPUT_INVALID', /embedding has 256/);
-  await rejects(exportTflite(bytes, { ...ok, weights: new Float32Array(100) }), 'INPUT_INVALID', /100 weights/);
-  await rejects(exportTflite(bytes, { ...ok, bias: [0] }), 'INPUT_INVALID', /1 bias values for 2 classes/);
+  await rejects(exportTflite(bytes, { ...ok, features: 1024, weights: new Float32Array(2048) }), 'INPUT_INVALID',
+    { what: 'head_features', found: 1024, expected: 256 });
+  await rejects(exportTflite(bytes, { ...ok, weights: new Float32Array(100) }), 'INPUT_INVALID', { what: 'head_weights', found: 100, expected: 512 });
+  await rejects(exportTflite(bytes, { ...ok, bias: [0] }), 'INPUT_INVALID', { what: 'head_bias_values', found: 1, expected: 2 });
   const nan = new Float32Array(512).fill(0.1);
   nan[7] = NaN;
-  await rejects(exportTflite(bytes, { ...ok, weights: nan }), 'INPUT_INVALID', /weight 7 .* NaN/);
-  await rejects(exportTflite(bytes, { ...ok, labels: ['a'] }), 'INPUT_INVALID', /1 labels for 2 classes/);
+  await rejects(exportTflite(bytes, { ...ok, weights: nan }), 'INPUT_INVALID',
+    { what: 'head_weight_not_finite', found: NaN, expected: 'a finite value at weight 7 (class 0, feature 7)' });
+  await rejects(exportTflite(bytes, { ...ok, labels: ['a'] }), 'INPUT_INVALID', { what: 'label_count', found: 1, expected: 2 });
   await rejects(exportTflite(bytes, { ...ok, labels: ['a', 'b\nc'] }), 'INPUT_INVALID', /line break/);
   await rejects(exportTflite(bytes, { ...ok, classes: 0 }), 'INPUT_INVALID', /classes/);
   await rejects(exportTflite(bytes, null), 'INPUT_INVALID');
   await rejects(exportTflite(bytes, ok, { calibration: [new Float32Array(10)] }), 'INPUT_INVALID', /calibration\[0\] has 10 values/);
   await rejects(exportTflite('a path', ok), 'INPUT_INVALID', /bytes/);
-  await rejects(exportTflite(new TextEncoder().encode('not a model'), ok), 'MODEL_MALFORMED');
+  await rejects(exportTflite(new TextEncoder().encode('not a model'), ok), 'MODEL_MALFORMED', { what: 'file_identifier' });
   await rejects(exportTflite(bytes.slice(0, 5000), ok), 'MODEL_MALFORMED');
   assert.equal(await embeddedLabels(bytes), null);
 });
@@ -78,7 +83,7 @@ test('classifier.exportTflite(): the trained head as a .tflite that loads here w
   const clf = await net.createClassifier();
   const images = await photos();
   for (const { label, image } of images) for (const v of variants.taught(image)) await clf.addExample(v, label);
-  await rejects(clf.exportTflite(), 'INVALID_STATE', /train\(\) first/);
+  await rejects(clf.exportTflite(), 'INVALID_STATE', /train\(\) first/); // the classifier's own state (JavaScript)
   await clf.train();
   const file = await clf.exportTflite();
   assert.deepEqual(await embeddedLabels(file), ['cat', 'bird', 'parrot']);

@@ -132,7 +132,7 @@ pub(crate) mod sealed {
         }
         fn check(values: &[f32]) -> Result<()> {
             match values.iter().find(|v| !v.is_finite()) {
-                Some(v) => Err(invalid_input(format!("input value {v} is not finite"))),
+                Some(v) => Err(invalid_input("input_value_not_finite").found(*v)),
                 None => Ok(()),
             }
         }

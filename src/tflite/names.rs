@@ -1,0 +1,170 @@
+//! TFLite's numbering: operator codes and tensor types by name, for the importer and its errors.
+
+/// BuiltinOperator codes this importer knows by name (for error messages) or implements.
+pub(super) mod opcode {
+    pub const AVERAGE_POOL_2D: i32 = 1;
+    pub const CONV_2D: i32 = 3;
+    pub const DEPTHWISE_CONV_2D: i32 = 4;
+    pub const RESHAPE: i32 = 22;
+    pub const SOFTMAX: i32 = 25;
+    pub const CUSTOM: i32 = 32;
+}
+
+/// TFLite TensorType values.
+pub(super) mod tensor_type {
+    pub const FLOAT32: i8 = 0;
+    pub const INT32: i8 = 2;
+    pub const UINT8: i8 = 3;
+}
+
+/// Names of builtin operators, for error messages about operators we do not run.
+pub(super) fn builtin_name(code: i32) -> String {
+    const NAMES: &[&str] = &[
+        "ADD",
+        "AVERAGE_POOL_2D",
+        "CONCATENATION",
+        "CONV_2D",
+        "DEPTHWISE_CONV_2D",
+        "DEPTH_TO_SPACE",
+        "DEQUANTIZE",
+        "EMBEDDING_LOOKUP",
+        "FLOOR",
+        "FULLY_CONNECTED",
+        "HASHTABLE_LOOKUP",
+        "L2_NORMALIZATION",
+        "L2_POOL_2D",
+        "LOCAL_RESPONSE_NORMALIZATION",
+        "LOGISTIC",
+        "LSH_PROJECTION",
+        "LSTM",
+        "MAX_POOL_2D",
+        "MUL",
+        "RELU",
+        "RELU_N1_TO_1",
+        "RELU6",
+        "RESHAPE",
+        "RESIZE_BILINEAR",
+        "RNN",
+        "SOFTMAX",
+        "SPACE_TO_DEPTH",
+        "SVDF",
+        "TANH",
+        "CONCAT_EMBEDDINGS",
+        "SKIP_GRAM",
+        "CALL",
+        "CUSTOM",
+        "EMBEDDING_LOOKUP_SPARSE",
+        "PAD",
+        "UNIDIRECTIONAL_SEQUENCE_RNN",
+        "GATHER",
+        "BATCH_TO_SPACE_ND",
+        "SPACE_TO_BATCH_ND",
+        "TRANSPOSE",
+        "MEAN",
+        "SUB",
+        "DIV",
+        "SQUEEZE",
+        "UNIDIRECTIONAL_SEQUENCE_LSTM",
+        "STRIDED_SLICE",
+        "BIDIRECTIONAL_SEQUENCE_RNN",
+        "EXP",
+        "TOPK_V2",
+        "SPLIT",
+        "LOG_SOFTMAX",
+        "DELEGATE",
+        "BIDIRECTIONAL_SEQUENCE_LSTM",
+        "CAST",
+        "PRELU",
+        "MAXIMUM",
+        "ARG_MAX",
+        "MINIMUM",
+        "LESS",
+        "NEG",
+        "PADV2",
+        "GREATER",
+        "GREATER_EQUAL",
+        "LESS_EQUAL",
+        "SELECT",
+        "SLICE",
+        "SIN",
+        "TRANSPOSE_CONV",
+        "SPARSE_TO_DENSE",
+        "TILE",
+        "EXPAND_DIMS",
+        "EQUAL",
+        "NOT_EQUAL",
+        "LOG",
+        "SUM",
+        "SQRT",
+        "RSQRT",
+        "SHAPE",
+        "POW",
+        "ARG_MIN",
+        "FAKE_QUANT",
+        "REDUCE_PROD",
+        "REDUCE_MAX",
+        "PACK",
+        "LOGICAL_OR",
+        "ONE_HOT",
+        "LOGICAL_AND",
+        "LOGICAL_NOT",
+        "UNPACK",
+        "REDUCE_MIN",
+        "FLOOR_DIV",
+        "REDUCE_ANY",
+        "SQUARE",
+        "ZEROS_LIKE",
+        "FILL",
+        "FLOOR_MOD",
+        "RANGE",
+        "RESIZE_NEAREST_NEIGHBOR",
+        "LEAKY_RELU",
+        "SQUARED_DIFFERENCE",
+        "MIRROR_PAD",
+        "ABS",
+        "SPLIT_V",
+        "UNIQUE",
+        "CEIL",
+        "REVERSE_V2",
+        "ADD_N",
+        "GATHER_ND",
+        "COS",
+        "WHERE",
+        "RANK",
+        "ELU",
+        "REVERSE_SEQUENCE",
+        "MATRIX_DIAG",
+        "QUANTIZE",
+        "MATRIX_SET_DIAG",
+        "ROUND",
+        "HARD_SWISH",
+        "IF",
+        "WHILE",
+        "NON_MAX_SUPPRESSION_V4",
+        "NON_MAX_SUPPRESSION_V5",
+        "SCATTER_ND",
+        "SELECT_V2",
+        "DENSIFY",
+        "SEGMENT_SUM",
+        "BATCH_MATMUL",
+    ];
+    usize::try_from(code)
+        .ok()
+        .and_then(|i| NAMES.get(i))
+        .map_or_else(|| format!("builtin operator {code}"), |n| (*n).to_string())
+}
+
+pub(super) fn type_name(t: i8) -> String {
+    match t {
+        0 => "FLOAT32".into(),
+        1 => "FLOAT16".into(),
+        2 => "INT32".into(),
+        3 => "UINT8".into(),
+        4 => "INT64".into(),
+        5 => "STRING".into(),
+        6 => "BOOL".into(),
+        7 => "INT16".into(),
+        9 => "INT8".into(),
+        other => format!("tensor type {other}"),
+    }
+}
