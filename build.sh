@@ -100,8 +100,8 @@ ensure_chromium() {
   fi
 }
 
-# wasm-objdump (Debian's wabt): tests/node/wasm-ops.test.mjs reads the instructions of the built
-# kernels.
+# wabt (Debian): wasm-strip drops the shipped .wasm files' name sections (build_pkg);
+# wasm-objdump lets tests/node/wasm-ops.test.mjs read the instructions of the built kernels.
 ensure_wabt() {
   if ! command -v wasm-objdump >/dev/null; then
     stage "installing wabt (Debian package: wasm-objdump, for the test that inspects the kernels)"
@@ -235,7 +235,13 @@ build_pkg() {
   cp README.md pkg/README.md
   # The type declarations (pkg/*.d.ts), generated from the modules' JSDoc.
   emit_types
+  # The shipped .wasm files without their custom sections (the function names are ~13 KB of the
+  # baseline's gzipped size; nothing at run time reads them — a trap's stack trace then shows
+  # function indices). The unstripped builds stay in target/ (tests/node/wasm-ops.test.mjs reads
+  # the kernels' instructions there, by name).
+  ensure_wabt
   for f in pkg/mobilenet_wasm_bg.wasm pkg/*/mobilenet_wasm_bg.wasm; do
+    wasm-strip "$f"
     printf '%s: %s bytes, %s bytes gzipped\n' "$f" "$(stat -c %s "$f")" "$(gzip -9 -c "$f" | wc -c)"
   done
 }
