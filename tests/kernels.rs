@@ -63,16 +63,20 @@ struct Case {
     in_w: usize,
     in_c: usize,
     out_c: usize,
-    k: usize,
-    stride: usize,
+    /// Window and strides, `[height, width]`.
+    k: [usize; 2],
+    stride: [usize; 2],
     same: bool,
 }
 
 /// TFLite's SAME (extra padding at the bottom / right) or VALID geometry.
 fn geom(c: &Case) -> ConvGeom {
-    let out = |i: usize| if c.same { i.div_ceil(c.stride) } else { (i - c.k) / c.stride + 1 };
-    let (out_h, out_w) = (out(c.in_h), out(c.in_w));
-    let pad = |i: usize, o: usize| if c.same { ((o - 1) * c.stride + c.k).saturating_sub(i) / 2 } else { 0 };
+    let out =
+        |i: usize, a: usize| if c.same { i.div_ceil(c.stride[a]) } else { (i - c.k[a]) / c.stride[a] + 1 };
+    let (out_h, out_w) = (out(c.in_h, 0), out(c.in_w, 1));
+    let pad = |i: usize, o: usize, a: usize| {
+        if c.same { ((o - 1) * c.stride[a] + c.k[a]).saturating_sub(i) / 2 } else { 0 }
+    };
     ConvGeom {
         in_h: c.in_h,
         in_w: c.in_w,
@@ -80,12 +84,12 @@ fn geom(c: &Case) -> ConvGeom {
         out_h,
         out_w,
         out_c: c.out_c,
-        kh: c.k,
-        kw: c.k,
-        stride_h: c.stride,
-        stride_w: c.stride,
-        pad_top: pad(c.in_h, out_h),
-        pad_left: pad(c.in_w, out_w),
+        kh: c.k[0],
+        kw: c.k[1],
+        stride_h: c.stride[0],
+        stride_w: c.stride[1],
+        pad_top: pad(c.in_h, out_h, 0),
+        pad_left: pad(c.in_w, out_w, 1),
         band_start: 0,
         band_end: out_h * out_w,
     }
@@ -480,6 +484,18 @@ const fn case(
     stride: usize,
     same: bool,
 ) -> Case {
+    case_hw(name, hwc, out_c, [k, k], [stride, stride], same)
+}
+
+/// A case whose window or strides differ between height and width.
+const fn case_hw(
+    name: &'static str,
+    hwc: [usize; 3],
+    out_c: usize,
+    k: [usize; 2],
+    stride: [usize; 2],
+    same: bool,
+) -> Case {
     Case { name, in_h: hwc[0], in_w: hwc[1], in_c: hwc[2], out_c, k, stride, same }
 }
 
@@ -506,6 +522,12 @@ const STEM: &[Case] = &[
     case("3x3 stride 1 conv", [6, 5, 5], 9, 3, 1, true),
     case("5x5 conv (padding 2)", [6, 7, 4], 9, 5, 1, true),
     case("1x1 stride 2 conv", [9, 8, 8], 8, 1, 2, true),
+    // Not pointwise although one side is (cargo-mutants: a kernel set that took these for a
+    // plain matrix product went unnoticed).
+    case_hw("3x1 window, valid", [6, 5, 4], 8, [3, 1], [1, 1], false),
+    case_hw("1x3 window, valid", [5, 6, 4], 8, [1, 3], [1, 1], false),
+    case_hw("1x1, stride 2 down only", [6, 5, 8], 8, [1, 1], [2, 1], true),
+    case_hw("1x1, stride 2 across only", [5, 6, 8], 8, [1, 1], [1, 2], true),
 ];
 
 const DEPTHWISE: &[Case] = &[
@@ -562,8 +584,8 @@ fn random_convolutions() {
             in_w: k + rng.below(9) as usize,
             in_c,
             out_c: 1 + rng.below(40) as usize,
-            k,
-            stride,
+            k: [k, k],
+            stride: [stride, stride],
             same: rng.below(3) != 0,
         };
         let scenarios = [Scenario::Typical, Scenario::MultiplierAboveOne];
@@ -880,6 +902,14 @@ fn softmax() {
         let mut f = [0f32; 2];
         (k.f32.softmax)(2.0, &[0.0, 1.0], &mut f);
         close(&f, &[1.0 / (1.0 + 2f32.exp()), 1.0 / (1.0 + (-2f32).exp())]).unwrap();
+        // Large logits: exp(100) overflows f32, so the maximum must come off first.
+        let big = [100.0f32, 98.0, 60.0];
+        let e: Vec<f64> = big.iter().map(|&x| (f64::from(x) - 100.0).exp()).collect();
+        let sum: f64 = e.iter().sum();
+        let want: Vec<f32> = e.iter().map(|&v| (v / sum) as f32).collect();
+        let mut f = [f32::NAN; 3];
+        (k.f32.softmax)(1.0, &big, &mut f);
+        close(&f, &want).unwrap_or_else(|e| panic!("{} softmax float, logits near 100: {e}", k.name));
     }
 }
 
