@@ -71,7 +71,21 @@ function tests(name, browser) {
     await page.close();
   });
 
+  // The server logs a request when its response has finished, on its stdout, which this process
+  // reads asynchronously: before counting requests, serve a marker and wait for its line (the
+  // lines come in order), so every earlier request is in `server.requests`.
+  let markers = 0;
+  const logCaughtUp = async () => {
+    const marker = `/log-marker-${markers++}`;
+    await (await fetch(new URL(marker, server.base))).arrayBuffer();
+    for (const t0 = Date.now(); !server.requests.some((r) => r.path === marker);) {
+      if (Date.now() - t0 > 10_000) throw new Error('the server\'s request log did not catch up within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+
   test(`[${name}] fromZoo downloads once: a reload takes the model from the Cache API`, async () => {
+    await logCaughtUp();
     const from = server.requests.length;
     const downloads = () => server.requests.slice(from).filter((r) => r.path === '/models/mobilenet_v1_0.25_128_quant.tflite');
     const page = await browser().newPage(server.base);
@@ -86,10 +100,12 @@ function tests(name, browser) {
     const first = await load();
     assert.equal(first.alpha, 0.25);
     assert.ok(first.progress > 0, 'download progress reported');
+    await logCaughtUp();
     assert.equal(downloads().length, 1);
     await page.reload();
     const second = await load();
     assert.equal(second.alpha, 0.25);
+    await logCaughtUp();
     assert.equal(downloads().length, 1, 'no second download');
     const missing = await page.evaluate(async () => {
       const { MobileNet } = await import('/pkg/index.js');
