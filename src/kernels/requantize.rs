@@ -383,4 +383,54 @@ mod tests {
         assert_eq!(multiply_by_quantized_multiplier(1000, 1 << 30, -1), 250);
         assert_eq!(multiply_by_quantized_multiplier(-1000, 1 << 30, -1), -250);
     }
+
+    /// The plan-time proof on 52 seeded layers (multipliers 2^-12 … 2^-0.5 and four below 2^-24,
+    /// zero point 0 or random with the clamp [zp, 255]): every threshold is where the exact output steps,
+    /// most layers prove for float (as the real layers do: 108 of 112), and a proven float
+    /// formulation equals the exact one at every step and on both sides of it.
+    #[test]
+    fn plan_requant_proofs_hold_at_every_step() {
+        let mut x = 0x9e37_79b9u32;
+        let mut proven = 0;
+        for i in 0..52 {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let real = if i < 48 {
+                2f64.powf(-12.0 + 11.5 * f64::from(x >> 8) / f64::from(1u32 << 24))
+            } else {
+                // So small that the top outputs are never reached (thresholds `None`).
+                2f64.powf(-24.0 - f64::from(i - 48))
+            };
+            let (q, shift) = quantize_multiplier(real);
+            let zp = if i % 2 == 0 { 0 } else { (x % 256) as i32 };
+            // Zero point 0 with [0, 255], or another with a ReLU clamp [zp, 255]: the layers the
+            // float path is for (an unclamped zero point ≠ 0 — the logits — keeps the integer one).
+            let (lo, hi) = (zp, 255);
+            let exact = |a: i32| exact_requant(a, q, shift, zp, lo, hi);
+            let th = thresholds(q, shift, zp, lo, hi);
+            assert_eq!(th.len(), (hi - lo) as usize);
+            for &(v, t) in &th {
+                match t {
+                    None => assert!(exact(i32::MAX) < v, "layer {i}: {v} is reached"),
+                    Some(i32::MIN) => assert!(exact(i32::MIN) >= v),
+                    Some(t) => {
+                        assert!(exact(t) >= v && exact(t - 1) < v, "layer {i}: step to {v} not at {t}")
+                    }
+                }
+            }
+            if let Formulation::Float { m, c } = plan_requant(q, shift, zp, lo, hi) {
+                proven += 1;
+                let (m, c) = (f32::from_bits(m), f32::from_bits(c));
+                for &(_, t) in &th {
+                    let Some(t) = t else { continue };
+                    for a in [t.saturating_sub(2), t.saturating_sub(1), t, t.saturating_add(1)] {
+                        assert_eq!(float_requant(a, m, c, lo, hi), exact(a), "layer {i}, accumulator {a}");
+                    }
+                }
+                for a in [i32::MIN, i32::MIN + 1, i32::MAX - 1, i32::MAX] {
+                    assert_eq!(float_requant(a, m, c, lo, hi), exact(a), "layer {i}, accumulator {a}");
+                }
+            }
+        }
+        assert!(proven >= 44, "only {proven} of 52 layers proved for float");
+    }
 }
