@@ -433,4 +433,34 @@ mod tests {
         }
         assert!(proven >= 44, "only {proven} of 52 layers proved for float");
     }
+
+    /// `first_reaching` finds the same step from a poor first guess (the bracket widening and
+    /// the bisection, which a good guess leaves idle), and `float_agrees` judges the steps that
+    /// are never reached (`None`) or reached at `i32::MIN`.
+    #[test]
+    fn proof_search_and_check_edges() {
+        for (real, zp) in [(0.0123, 0), (0.0007, 17), (0.31, 3)] {
+            let (q, shift) = quantize_multiplier(real);
+            for v in [1i64, 40, 200] {
+                let t = v - zp;
+                let want = first_reaching(t, q, shift, real);
+                assert!(want.is_some());
+                for off in [real * 3.0, real / 3.0, real * 1.001, 1.0, 1e-9] {
+                    assert_eq!(
+                        first_reaching(t, q, shift, off),
+                        want,
+                        "real {real}, v {v}, guessed with {off}"
+                    );
+                }
+            }
+        }
+        // m = 0: the float function is the constant trunc(c).
+        let (lo, hi) = (0, 255);
+        assert!(float_agrees(&[(5, None)], 0.0, 3.5, lo, hi), "3 never reaches 5");
+        assert!(!float_agrees(&[(5, None)], 0.0, 5.5, lo, hi), "5 reaches 5");
+        assert!(!float_agrees(&[(5, None)], 0.0, 7.5, lo, hi), "7 reaches 5");
+        assert!(float_agrees(&[(5, Some(i32::MIN))], 0.0, 7.5, lo, hi), "7 is at least 5 from i32::MIN");
+        assert!(float_agrees(&[(5, Some(i32::MIN))], 0.0, 5.5, lo, hi), "5 is at least 5 from i32::MIN");
+        assert!(!float_agrees(&[(5, Some(i32::MIN))], 0.0, 3.5, lo, hi), "3 is not");
+    }
 }
