@@ -261,10 +261,7 @@ impl Session {
             Input::Array(a) => self.check_shape(a.shape())?,
             Input::InPlace => {}
         }
-        let model_dtype = self.model.graph.dtype;
-        let Some(buffer) = self.arena.input::<T>() else {
-            return Err(invalid_input("input_type").found(T::DTYPE.name()).expected(model_dtype.name()));
-        };
+        let Some(buffer) = self.arena.input::<T>() else { return Err(self.wrong_dtype(T::DTYPE)) };
         match input {
             Input::Flat(values) => {
                 T::check(values)?;
