@@ -184,3 +184,30 @@ fn embedding_is_the_reference_pool_output() {
         }
     }
 }
+
+/// The self-test a session runs before trusting the dot-product kernels
+/// (`Session::kernels_agree`): two exact sets agree on every uint8 model; a set that is wrong in
+/// one byte of one layer it checks does not.
+#[test]
+fn the_kernel_self_test_finds_a_wrong_byte() {
+    use mobilenet_wasm::kernels::{ConvGeom, Packed, QuantParams, Scratch};
+    /// The scalar CONV_2D with its first output byte of the last layer's band changed.
+    fn off_by_one(g: &ConvGeom, q: &QuantParams, input: &[u8], p: &Packed, out: &mut [u8], s: Scratch<'_>) {
+        (scalar::KERNELS.u8.conv2d)(g, q, input, p, out, s);
+        if g.in_h == 1 && g.band_start == 0 {
+            out[0] = out[0].wrapping_add(1);
+        }
+    }
+    static WRONG: KernelSet = KernelSet {
+        name: "wrong",
+        u8: mobilenet_wasm::kernels::Kernels { conv2d: off_by_one, ..scalar::KERNELS.u8 },
+        ..scalar::KERNELS
+    };
+    for name in ["mobilenet_v1_0.25_128_quant", "mobilenet_v1_1.0_224_quant"] {
+        let s = session(name, &scalar::KERNELS);
+        assert!(s.kernels_agree(&scalar::KERNELS, &reference::KERNELS), "{name}");
+        assert!(!s.kernels_agree(&WRONG, &reference::KERNELS), "{name}");
+    }
+    let float = session("mobilenet_v1_0.25_128_float", &scalar::KERNELS);
+    assert!(float.kernels_agree(&WRONG, &reference::KERNELS), "a float model has no uint8 layer to check");
+}

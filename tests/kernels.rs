@@ -26,13 +26,18 @@ use mobilenet_wasm::kernels::{
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-/// Every kernel set this build can run: the reference, the portable set and the best one.
+/// Every kernel set this build can run: the reference, the portable set, the best one, the
+/// dot-product kernels with the instruction emulated (SIMD128 builds: both readings) and,
+/// where the host computes the relaxed dot product exactly, the dot-product set itself.
 fn sets() -> Vec<&'static KernelSet> {
     let mut v = vec![&reference::KERNELS, &mobilenet_wasm::kernels::scalar::KERNELS];
     let best = mobilenet_wasm::kernels::best();
     if best.name != "scalar" {
         v.push(best);
     }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    v.extend(&mobilenet_wasm::kernels::simd128::EMULATED_DOT);
+    v.extend(mobilenet_wasm::kernels::dot_set());
     v
 }
 
@@ -674,6 +679,11 @@ fn packers_write_the_documented_layouts() {
                 "simd128" | "relaxed-simd" => {
                     simd_layouts(&s, &filter, &ffilter, &dfilter, &dffilter, zp, &bias, &fbias)
                 }
+                name if name.contains("dot-") => {
+                    let (_, f, d, fd) =
+                        simd_layouts(&s, &filter, &ffilter, &dfilter, &dffilter, zp, &bias, &fbias);
+                    (dot_layout(&s, &filter, zp, &bias, name.ends_with("sdot")), f, d, fd)
+                }
                 other => panic!("no documented layout for kernel set {other}"),
             };
             assert_eq!(conv, want_conv, "{} u8.pack_conv2d {s:?}", set.name);
@@ -763,6 +773,36 @@ fn simd_layouts(
         Packed { i16: dw, i32: padded_bias, ..Packed::default() },
         Packed { f32: fdw, ..Packed::default() },
     )
+}
+
+/// The dot-product GEMM's layout (`src/kernels/simd128/dot.rs`): `u8` `[N8/8][K4][8][4]` of
+/// `w − 128` as i8; `i32` the bias (`signed`: plus `128·Σ_k (w − 128)`) `[N8]` then
+/// `Σ_k (w − zp)` `[N8]`.
+fn dot_layout(s: &FilterShape, filter: &[u8], zp: i32, bias: &[i32], signed: bool) -> Packed {
+    let (n, k) = (s.out_c, s.kh * s.kw * s.in_c);
+    let (n8, k4) = (n.div_ceil(8) * 8, k.div_ceil(4));
+    let mut w = Vec::new();
+    for nb in 0..n8 / 8 {
+        for kq in 0..k4 {
+            for j in 0..8 {
+                for t in 0..4 {
+                    let (oc, kk) = (nb * 8 + j, kq * 4 + t);
+                    w.push(if oc < n && kk < k {
+                        (i32::from(filter[oc * k + kk]) - 128) as i8 as u8
+                    } else {
+                        0
+                    });
+                }
+            }
+        }
+    }
+    let row_sum =
+        |oc: usize, z: i32| -> i32 { filter[oc * k..(oc + 1) * k].iter().map(|&v| i32::from(v) - z).sum() };
+    let mut i32s: Vec<i32> = (0..n8)
+        .map(|oc| if oc < n { bias[oc] + if signed { 128 * row_sum(oc, 128) } else { 0 } } else { 0 })
+        .collect();
+    i32s.extend((0..n8).map(|oc| if oc < n { row_sum(oc, zp) } else { 0 }));
+    Packed { u8: w, i32: i32s, ..Packed::default() }
 }
 
 // ------------------------------------------------------------------------------------ pools
@@ -910,6 +950,30 @@ fn softmax() {
         let mut f = [f32::NAN; 3];
         (k.f32.softmax)(1.0, &big, &mut f);
         close(&f, &want).unwrap_or_else(|e| panic!("{} softmax float, logits near 100: {e}", k.name));
+    }
+}
+
+/// The relaxed dot product's probe: absent without relaxed SIMD; with it, measured, and the
+/// dot-product set for the reading the host has offered (none where it saturates). Built with
+/// `MOBILENET_EXPECT_DOT=1` (`./build.sh test wasm` in headless Chromium on an AVX-VNNI host),
+/// the dot-product set must be there, so the kernel tests above did run it.
+#[test]
+fn the_dot_product_is_offered_where_the_probe_allows() {
+    use mobilenet_wasm::kernels::{dot_behaviour, dot_set};
+    let b = dot_behaviour();
+    if cfg!(all(target_arch = "wasm32", target_feature = "relaxed-simd")) {
+        assert!(["unsigned×signed", "signed×signed", "other"].contains(&b), "{b}");
+    } else {
+        assert_eq!(b, "absent");
+    }
+    let want = match b {
+        "unsigned×signed" => Some("relaxed-simd+dot-vnni"),
+        "signed×signed" => Some("relaxed-simd+dot-sdot"),
+        _ => None,
+    };
+    assert_eq!(dot_set().map(|s| s.name), want);
+    if option_env!("MOBILENET_EXPECT_DOT") == Some("1") {
+        assert_eq!(b, "unsigned×signed", "this host was expected to run the dot-product kernels");
     }
 }
 

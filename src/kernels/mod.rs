@@ -37,6 +37,65 @@ pub fn best() -> &'static KernelSet {
     }
 }
 
+/// Which uint8 matrix product (CONV_2D) a session runs. The float kernels do not change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Gemm {
+    /// The 8-bit dot product where [`dot_set`] has it and a self-test on the model's own layers
+    /// agrees byte for byte with the `i16` kernel; the `i16` kernel otherwise.
+    #[default]
+    Auto,
+    /// The 8-bit dot product ([`dot_set`]); refused where the build or the host lacks it.
+    Dot,
+    /// [`best`]'s own kernel (`i32x4.dot_i16x8_s` in the SIMD builds), without the probe.
+    I16,
+}
+
+impl Gemm {
+    /// `"auto"`, `"dot"` or `"i16"`.
+    pub fn from_name(name: &str) -> Option<Gemm> {
+        match name {
+            "auto" => Some(Gemm::Auto),
+            "dot" => Some(Gemm::Dot),
+            "i16" => Some(Gemm::I16),
+            _ => None,
+        }
+    }
+}
+
+/// What the host does with the relaxed 8-bit dot product (`i32x4.relaxed_dot_i8x16_i7x16_add_s`),
+/// measured once on crafted operands: `"unsigned×signed"` (x86 AVX-VNNI), `"signed×signed"`
+/// (ARM dot product), `"other"` (saturating or unknown), or `"absent"` in builds without
+/// relaxed SIMD.
+pub fn dot_behaviour() -> &'static str {
+    #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+    {
+        match simd128::dot::probe() {
+            simd128::dot::DotBehaviour::UnsignedSigned => "unsigned×signed",
+            simd128::dot::DotBehaviour::SignedSigned => "signed×signed",
+            simd128::dot::DotBehaviour::Other => "other",
+        }
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "relaxed-simd")))]
+    {
+        "absent"
+    }
+}
+
+/// [`best`] with the uint8 GEMM on the relaxed 8-bit dot product, where this build has relaxed
+/// SIMD and the host computes the instruction exactly ([`dot_behaviour`]): the kernel for its
+/// reading (`relaxed-simd+dot-vnni` or `relaxed-simd+dot-sdot`).
+pub fn dot_set() -> Option<&'static KernelSet> {
+    #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+    {
+        match simd128::dot::probe() {
+            simd128::dot::DotBehaviour::UnsignedSigned => return Some(&simd128::KERNELS_DOT_VNNI),
+            simd128::dot::DotBehaviour::SignedSigned => return Some(&simd128::KERNELS_DOT_SDOT),
+            simd128::dot::DotBehaviour::Other => {}
+        }
+    }
+    None
+}
+
 /// Geometry of a convolution, depthwise convolution or average pool (batch 1, HWC; a pool and
 /// a depthwise convolution have `out_c == in_c`, and a pool always covers the whole output).
 

@@ -8,7 +8,7 @@ use super::graph::{DType, Op};
 use super::plan::{Plan, plan};
 use crate::error::{Error, Result, invalid_input, limits_exceeded, unsupported};
 use crate::kernels::parallel::{ExecStats, Executor};
-use crate::kernels::{self, KernelSet, Packed};
+use crate::kernels::{self, Gemm, KernelSet, Packed};
 use ndarray::ArrayView3;
 
 /// What [`Session::run`] runs on: HWC values of the model's element type (`u8` for uint8
@@ -82,10 +82,62 @@ impl Session {
     pub fn with_resolution(model: Model, resolution: usize) -> Result<Session> {
         let plan = plan(&model.graph, resolution, resolution, &model.limits)?;
         let kernels = kernels::best();
-        let packed = exec::pack(&model.graph, kernels);
         let arena = Arena::new(&plan, model.graph.dtype);
         let times = vec![0.0; plan.steps.len()];
-        Ok(Session { model, plan, kernels, packed, arena, clock: None, times, executor: Executor::new() })
+        let mut session = Session {
+            model,
+            plan,
+            kernels,
+            packed: Vec::new(),
+            arena,
+            clock: None,
+            times,
+            executor: Executor::new(),
+        };
+        if let Some(dot) = session.dot_if_agreeing() {
+            session.kernels = dot;
+        }
+        session.packed = exec::pack(&session.model.graph, session.kernels);
+        Ok(session)
+    }
+
+    /// For a uint8 model, the dot-product kernel set if the host has it ([`kernels::dot_set`])
+    /// and it gives the same bytes as [`kernels::best`] on this model's layers.
+    fn dot_if_agreeing(&self) -> Option<&'static KernelSet> {
+        let dot = kernels::dot_set()?;
+        (self.model.graph.dtype == DType::U8 && self.kernels_agree(dot, kernels::best())).then_some(dot)
+    }
+
+    /// The self-test a session runs before it trusts the dot-product kernels: whether
+    /// `candidate` gives the same bytes as `trusted` on this uint8 model's first, second and
+    /// last CONV_2D layers (the first pixels of each, a pseudo-random input over the whole byte
+    /// range). `true` for a float model.
+    pub fn kernels_agree(&self, candidate: &KernelSet, trusted: &KernelSet) -> bool {
+        exec::agree(&self.model.graph, &self.plan, candidate, trusted)
+    }
+
+    /// Chooses the uint8 matrix-product kernel (see [`Gemm`]; the default is [`Gemm::Auto`])
+    /// and packs the weights for it.
+    ///
+    /// # Errors
+    /// [`Error::ModelUnsupported`] for [`Gemm::Dot`] on a uint8 model where this build or host
+    /// has no usable 8-bit dot product, or where it disagrees with the `i16` kernel on this
+    /// model (the session keeps its kernels). Float models have one kernel set, whatever
+    /// `gemm` says.
+    pub fn set_gemm(&mut self, gemm: Gemm) -> Result<()> {
+        let set = match gemm {
+            Gemm::I16 => kernels::best(),
+            // Float models have one kernel set.
+            Gemm::Dot if self.model.graph.dtype != DType::U8 => kernels::best(),
+            Gemm::Auto => self.dot_if_agreeing().unwrap_or(kernels::best()),
+            Gemm::Dot => self.dot_if_agreeing().ok_or_else(|| {
+                unsupported("gemm_dot")
+                    .found(format!("relaxed dot product: {}", kernels::dot_behaviour()))
+                    .expected("a relaxed-SIMD build on a host that computes it unsigned×signed (AVX-VNNI)")
+            })?,
+        };
+        self.set_kernels(set);
+        Ok(())
     }
 
     /// Allocates every buffer the plan needs (the only allocation besides planning).

@@ -19,7 +19,7 @@ use core::arch::wasm32::*;
 use core::ops::Range;
 
 /// Output channels per tile.
-const NR: usize = 8;
+pub(super) const NR: usize = 8;
 /// Pixels per tile.
 const MR: usize = 4;
 /// Bytes of A a pixel chunk may occupy.
@@ -32,7 +32,7 @@ fn chunk_rows(row_bytes: usize) -> usize {
 
 /// What differs between the uint8 and the float GEMM: the arithmetic of a tile (the output
 /// stage is an [`OutputStage`]).
-trait Microkernel {
+pub(super) trait Microkernel {
     /// An element of A: `x − zp_x` as i16, or f32.
     type A;
     /// `R` pixels × the 8 channels of block `nb`, A's rows starting at `a`.
@@ -49,7 +49,7 @@ trait Microkernel {
 /// `a` holds `m` rows of `row` elements, `k` the weights of `n` channels (rounded up to 8),
 /// `out` points to `m × n` outputs.
 #[inline(always)]
-unsafe fn gemm<K: Microkernel, S: OutputStage>(
+pub(super) unsafe fn gemm<K: Microkernel, S: OutputStage>(
     k: &K,
     stage: &S,
     a: &[K::A],
@@ -138,7 +138,7 @@ fn im2col_u8(g: &ConvGeom, zp: i32, input: &[u8], pixels: Range<usize>, a: &mut 
 /// `a` (`row` elements, the tail zero; `a` starts at the first pixel of the range), converting
 /// with `convert`; taps in the padding get `zero`. Where a whole kernel row lies inside the input
 /// its `kw · in_c` values are contiguous and copied at once.
-fn im2col<S: Copy, D: Copy>(
+pub(super) fn im2col<S: Copy, D: Copy>(
     g: &ConvGeom,
     input: &[S],
     pixels: Range<usize>,

@@ -18,6 +18,7 @@
 //! `unsafe` vector loads and stores below are always in bounds.
 
 mod depthwise;
+pub mod dot;
 mod gemm;
 mod pool;
 pub mod requant;
@@ -140,3 +141,53 @@ pub const KERNELS: KernelSet = KernelSet {
         softmax: super::softmax_f32_common,
     },
 };
+
+/// [`KERNELS`] with the uint8 GEMM on the relaxed 8-bit dot product ([`dot`]) read unsigned ×
+/// signed (x86 AVX-VNNI): correct only where [`dot::probe`] finds the host computing it so
+/// (see [`crate::kernels::dot_set`]).
+#[cfg(target_feature = "relaxed-simd")]
+pub const KERNELS_DOT_VNNI: KernelSet = KernelSet {
+    name: "relaxed-simd+dot-vnni",
+    u8: Kernels {
+        pack_conv2d: dot::pack_u8::<dot::RelaxedUnsigned>,
+        conv2d: dot::conv2d_u8::<dot::RelaxedUnsigned>,
+        ..KERNELS.u8
+    },
+    ..KERNELS
+};
+
+/// As [`KERNELS_DOT_VNNI`], the instruction read signed × signed (ARM dot product).
+#[cfg(target_feature = "relaxed-simd")]
+pub const KERNELS_DOT_SDOT: KernelSet = KernelSet {
+    name: "relaxed-simd+dot-sdot",
+    u8: Kernels {
+        pack_conv2d: dot::pack_u8::<dot::RelaxedSigned>,
+        conv2d: dot::conv2d_u8::<dot::RelaxedSigned>,
+        ..KERNELS.u8
+    },
+    ..KERNELS
+};
+
+/// For the tests, on any host: the dot-product kernels with the instruction replaced by an
+/// exact SIMD128 emulation of each reading (unsigned × signed, signed × signed) — everything
+/// but the instruction itself, whose reading [`dot::probe`] checks.
+pub const EMULATED_DOT: [KernelSet; 2] = [
+    KernelSet {
+        name: "dot-emulated-vnni",
+        u8: Kernels {
+            pack_conv2d: dot::pack_u8::<dot::Emulated<false>>,
+            conv2d: dot::conv2d_u8::<dot::Emulated<false>>,
+            ..KERNELS.u8
+        },
+        ..KERNELS
+    },
+    KernelSet {
+        name: "dot-emulated-sdot",
+        u8: Kernels {
+            pack_conv2d: dot::pack_u8::<dot::Emulated<true>>,
+            conv2d: dot::conv2d_u8::<dot::Emulated<true>>,
+            ..KERNELS.u8
+        },
+        ..KERNELS
+    },
+];

@@ -12,8 +12,10 @@
 mod arena;
 mod layers;
 mod pack;
+mod selftest;
 
 pub use arena::Activation;
 pub(crate) use arena::Arena;
 pub(crate) use layers::{Mode, Observer, run};
 pub(crate) use pack::pack;
+pub(crate) use selftest::agree;
