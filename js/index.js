@@ -70,6 +70,10 @@ export { ZOO, parseZooFileName, zooAlphaName, zooFileName, zooUrl } from './zoo.
  * @property {boolean} [worker] Run the model in a module Worker (default: when threads > 1 on a page's main thread).
  * @property {boolean} [cache] Keep a URL's download in the Cache API (browsers), so a reload does not download again.
  * @property {Limits} [limits] Size limits; beyond them calls fail with LIMITS_EXCEEDED.
+ * @property {'auto' | 'dot' | 'i16'} [gemm] The uint8 matrix-product kernel: `'auto'` (default)
+ *   uses the 8-bit dot product where the browser computes it exactly (probed at load, then
+ *   checked against `'i16'` on the model's own layers), else `'i16'`; `'dot'` requires it
+ *   (MODEL_UNSUPPORTED where it cannot run); `'i16'` never probes. `info().kernels` names the choice.
  * @property {(reason: string) => void} [onRestart] Worker form: called after the engine trapped or
  *   ran out of memory and its Worker was replaced (same model and resolution, ready again).
  * @property {(loaded: number, total: number) => void} [onProgress] Called during downloads with
@@ -162,6 +166,7 @@ export class MobileNet {
     }
     // Checked by the engine (one home for the rule): known names, positive integers.
     const limits = options.limits ?? {};
+    const gemm = options.gemm ?? 'auto';
     singleVariant(); // NO_SIMD before anything starts
     // The model downloads while the engine starts (its .wasm fetched and compiled, its threads
     // started): neither waits for the other.
@@ -173,7 +178,7 @@ export class MobileNet {
     bytesPromise.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
     if (useWorker) {
       const assetBase = options.assetBase == null ? null : new URL(String(options.assetBase), globalThis.location?.href).href;
-      const driver = new WorkerDriver({ bytes: null, threads: threaded ? threads : 1, limits, assetBase }, options.onRestart);
+      const driver = new WorkerDriver({ bytes: null, threads: threaded ? threads : 1, limits, gemm, assetBase }, options.onRestart);
       try {
         await driver.start(bytesPromise);
         return new MobileNet(driver, await bytesPromise);
@@ -186,13 +191,13 @@ export class MobileNet {
         // one thread here, and say why threads are off.
         if (options.worker || err.code !== 'NETWORK') throw err;
         const reason = `the engine's Worker could not start, so threads are off: ${err.message}`;
-        return new MobileNet(await localDriver(bytes, 1, limits, reason), bytes);
+        return new MobileNet(await localDriver(bytes, 1, limits, gemm, reason), bytes);
       }
     }
     warmLocal(threaded ? threads : 1);
     const bytes = await bytesPromise;
     // Why one thread: said unless one thread is what the caller asked for.
-    return new MobileNet(await localDriver(bytes, threaded ? threads : 1, limits,
+    return new MobileNet(await localDriver(bytes, threaded ? threads : 1, limits, gemm,
       !threaded && options.threads !== 1 ? caps.reason : null), bytes);
   }
 
@@ -408,10 +413,11 @@ export class MobileNet {
 
 /**
  * The engine in this thread; `reason`: why it runs on one thread (kept unless the engine says).
- * @param {Uint8Array} bytes @param {number} threads @param {Limits} limits @param {string | null} reason
+ * @param {Uint8Array} bytes @param {number} threads @param {Limits} limits
+ * @param {string} gemm @param {string | null} reason
  */
-async function localDriver(bytes, threads, limits, reason) {
-  const driver = await loadLocal(bytes, threads, limits);
+async function localDriver(bytes, threads, limits, gemm, reason) {
+  const driver = await loadLocal(bytes, threads, limits, gemm);
   if (reason && !driver.threadsReason) driver.threadsReason = reason;
   return driver;
 }

@@ -155,15 +155,24 @@ export class LocalDriver {
 
 /**
  * @param {Backend} backend @param {number} threads @param {Uint8Array} bytes
- * @param {import('./index.js').Limits} limits @param {string | null} threadsReason
+ * @param {import('./index.js').Limits} limits @param {string} gemm @param {string | null} threadsReason
  * @returns {Promise<LocalDriver>}
  */
-async function engineIn(backend, threads, bytes, limits, threadsReason) {
+async function engineIn(backend, threads, bytes, limits, gemm, threadsReason) {
   const glue = await initVariant(backend, threads);
   try {
     // The limits object goes to the engine as it is: the engine checks it (known names,
     // positive integers) and applies it.
     const engine = new glue.Engine(bytes, limits);
+    // The engine chose "auto" already; it checks other names and says when "dot" cannot run.
+    if (gemm !== 'auto') {
+      try {
+        engine.setGemm(gemm);
+      } catch (e) {
+        engine.free();
+        throw e;
+      }
+    }
     const names = glue.embeddedLabels(bytes)?.split('\n');
     const labels = names?.length === engine.outputLength ? names : LABELS;
     return new LocalDriver(engine, glue, backend, threadsReason, labels);
@@ -191,8 +200,9 @@ export function warmLocal(threads) {
 }
 
 /** @param {Uint8Array} bytes @param {number} threads @param {import('./index.js').Limits} limits
+ *  @param {string} gemm The uint8 matrix-product kernel (LoadOptions.gemm).
  *  @returns {Promise<LocalDriver>} */
-export async function loadLocal(bytes, threads, limits) {
+export async function loadLocal(bytes, threads, limits, gemm = 'auto') {
   const single = singleVariant();
   let reason = threads > 1 ? capabilities().reason : null;
   if (threads > 1 && reason === null) {
@@ -203,10 +213,10 @@ export async function loadLocal(bytes, threads, limits) {
       reason = `the threads could not start (${/** @type {Error} */ (e).message}); the engine runs on one thread.`;
       noteThreadFailure(reason);
     }
-    if (glue) return engineIn(threadedVariant(single), threads, bytes, limits, null);
+    if (glue) return engineIn(threadedVariant(single), threads, bytes, limits, gemm, null);
   }
   try {
-    return await engineIn(single, 1, bytes, limits, reason);
+    return await engineIn(single, 1, bytes, limits, gemm, reason);
   } catch (e) {
     if (e instanceof MobileNetError) throw e;
     throw new MobileNetError('INVALID_STATE', `cannot start the ${single} build: ${/** @type {Error} */ (e).message}`);

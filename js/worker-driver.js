@@ -22,7 +22,7 @@ const THREADS_TIMEOUT_MS = 20000;
 /** @import { LayerTiming, MemoryStats, ModelInfo } from './types.js' */
 /**
  * What a Worker is started with (kept to start again after a crash).
- * @typedef {{ bytes: Uint8Array | null, threads: number, limits: import('./index.js').Limits, assetBase: string | null }} WorkerLoad
+ * @typedef {{ bytes: Uint8Array | null, threads: number, limits: import('./index.js').Limits, gemm: string, assetBase: string | null }} WorkerLoad
  */
 /** @typedef {{ resolve: (v: any) => void, reject: (e: unknown) => void, crash: (reason: string) => void }} Pending */
 
@@ -47,7 +47,7 @@ async function whyNoStart(url, detail) {
 export class WorkerDriver {
   /** @param {WorkerLoad} load @param {((reason: string) => void) | undefined} onRestart */
   constructor(load, onRestart) {
-    this.load = load; // { bytes, threads, limits, assetBase }: kept to start again after a crash
+    this.load = load; // { bytes, threads, limits, gemm, assetBase }: kept to start again after a crash
     this.onRestart = onRestart;
     /** @type {Map<number, Pending>} */
     this.pending = new Map();

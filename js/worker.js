@@ -27,7 +27,7 @@ async function handle(msg) {
       driver?.dispose();
       driver = null;
       setAssetBase(msg.assetBase ?? null);
-      driver = await loadLocal(msg.bytes, msg.threads, msg.limits);
+      driver = await loadLocal(msg.bytes, msg.threads, msg.limits, msg.gemm);
       return [driver.info()];
     case 'warm':
       // The engine starts while the page still downloads the model.

@@ -219,6 +219,19 @@ impl Engine {
         self.session.set_threads(if threads == 0 { None } else { Some(threads) });
     }
 
+    /// Chooses the uint8 matrix-product kernel: `"auto"` (the default: the 8-bit dot product
+    /// where the host computes it exactly and it passed its self-test on this model, else
+    /// `"i16"`), `"dot"` (refused where unavailable) or `"i16"` (`i32x4.dot_i16x8_s`, no probe).
+    #[wasm_bindgen(js_name = setGemm)]
+    pub fn set_gemm(&mut self, name: &str) -> Result<(), JsValue> {
+        let gemm = crate::kernels::Gemm::from_name(name).ok_or_else(|| {
+            to_js(invalid_input("gemm").found(name).expected("\"auto\", \"dot\" or \"i16\""))
+        })?;
+        self.session.set_gemm(gemm).map_err(to_js)?;
+        self.info = None;
+        Ok(())
+    }
+
     /// Address of the input buffer, for an input of `len` values of type `dtype` (`"uint8"`,
     /// `"float32"`, or what the caller has, e.g. `"Int8Array"`): refused unless they are the
     /// model's type and input length.

@@ -131,9 +131,14 @@ impl Session {
             Gemm::Dot if self.model.graph.dtype != DType::U8 => kernels::best(),
             Gemm::Auto => self.dot_if_agreeing().unwrap_or(kernels::best()),
             Gemm::Dot => self.dot_if_agreeing().ok_or_else(|| {
-                unsupported("gemm_dot")
-                    .found(format!("relaxed dot product: {}", kernels::dot_behaviour()))
-                    .expected("a relaxed-SIMD build on a host that computes it unsigned×signed (AVX-VNNI)")
+                let found = match kernels::dot_set() {
+                    Some(set) => format!("{}: its self-test on this model disagreed with i16", set.name),
+                    None => format!("relaxed dot product: {}", kernels::dot_behaviour()),
+                };
+                unsupported("gemm_dot").found(found).expected(
+                    "a relaxed-SIMD build on a host that computes the 8-bit dot product exactly \
+                     (unsigned×signed as x86 AVX-VNNI, or signed×signed as ARM)",
+                )
             })?,
         };
         self.set_kernels(set);

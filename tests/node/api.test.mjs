@@ -222,3 +222,28 @@ test('classify result options: topK, scoreThreshold, allow and deny by label or 
   }
   net.dispose();
 });
+
+test('gemm option: the uint8 matrix-product kernel chosen, forced, refused where it cannot run', async () => {
+  const bytes = await model('mobilenet_v1_0.25_128_quant');
+  const input = new Uint8Array(128 * 128 * 3).map((_, i) => (i * 73 + 11) % 256);
+  const auto = await MobileNet.load(bytes);
+  const i16 = await MobileNet.load(bytes, { gemm: 'i16' });
+  assert.doesNotMatch(i16.info.kernels, /dot/, 'i16 never takes the dot product');
+  const want = await i16.infer(input);
+  assert.deepEqual(await auto.infer(input), want, 'auto and i16: the same bytes');
+  // The dot product runs only where the probe found it exact (x86 with AVX-VNNI, ARM): there
+  // 'auto' chose it and 'dot' gives the same bytes; elsewhere (Node 20 lowers it to the
+  // saturating pmaddubsw, or the build has no relaxed SIMD) 'dot' is refused and says why.
+  if (/\+dot-/.test(auto.info.kernels)) {
+    const dot = await MobileNet.load(bytes, { gemm: 'dot' });
+    assert.equal(dot.info.kernels, auto.info.kernels);
+    assert.deepEqual(await dot.infer(input), want);
+    dot.dispose();
+  } else {
+    await rejects(MobileNet.load(bytes, { gemm: 'dot' }), 'MODEL_UNSUPPORTED', { what: 'gemm_dot' });
+  }
+  await rejects(MobileNet.load(bytes, { gemm: 'fast' }), 'INPUT_INVALID', { what: 'gemm', found: 'fast' });
+  const float = await MobileNet.load(await model('mobilenet_v1_0.25_128_float'), { gemm: 'dot' });
+  assert.doesNotMatch(float.info.kernels, /dot/, 'float models have one kernel set');
+  for (const n of [auto, i16, float]) n.dispose();
+});
