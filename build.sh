@@ -341,6 +341,13 @@ test_wasm() {
   stage "wasm tests in headless Chromium (SIMD128 kernels, bindings)"
   WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" \
     --release --mode no-install -- --test kernels --test bindings
+  # The relaxed build where browsers run it: the 8-bit dot-product GEMM joins the kernel tests
+  # wherever Chromium's probe finds the instruction exact (MOBILENET_EXPECT_DOT=1 makes its
+  # absence a failure, for a host known to have AVX-VNNI or an ARM dot product).
+  stage "wasm kernel tests in headless Chromium (relaxed SIMD: the dot-product GEMM where its probe allows)"
+  RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" WASM_BINDGEN_USE_BROWSER=1 \
+    wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" \
+    --release --mode no-install -- --test kernels --target-dir target/relaxed
 }
 
 test_node() {

@@ -59,7 +59,9 @@
  * @property {Quant | null} input_quant
  * @property {Quant | null} output_quant
  * @property {string[]} operators TFLite operator names, in execution order.
- * @property {string} kernels Kernel implementation in the engine.
+ * @property {string} kernels Kernel implementation in the engine: the build's set (`'simd128'`,
+ *   `'relaxed-simd'`), with `'+dot-vnni'` or `'+dot-sdot'` when uint8 convolutions run on the
+ *   8-bit dot product (see LoadOptions.gemm).
  * @property {number} macs
  * @property {number} params
  * @property {Cost} cost

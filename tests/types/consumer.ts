@@ -148,9 +148,11 @@ export async function surface(net: MobileNet, clf: MobileNetClassifier, frames: 
   const stats: { frames: number; inFlight: boolean; framePath: 'videoframe' | 'canvas'; fallbackReason: string | null } = live.stats;
 
   const limits: Limits = { maxModelBytes: 1, maxTensorElements: 2, maxResolution: 3, maxMacs: 4, maxFramePixels: 5 };
-  const load: LoadOptions = { cache: true, limits, onRestart: (why: string) => void why, assetBase: new URL('https://cdn.example/') };
+  const load: LoadOptions = { cache: true, limits, gemm: 'i16', onRestart: (why: string) => void why, assetBase: new URL('https://cdn.example/') };
   // @ts-expect-error: threads is a number
   const badLoad: LoadOptions = { threads: 'auto' };
+  // @ts-expect-error: gemm is one of 'auto', 'dot', 'i16'
+  const badGemm: LoadOptions = { gemm: 'fast' };
   const zoo: ZooOptions = { ...load, alpha: 0.5, resolution: 160, quantized: false, baseUrl: new URL('https://models.example/') };
   await MobileNet.load(new ArrayBuffer(8), load);
   await MobileNet.load('https://models.example/m.tflite');
@@ -181,7 +183,7 @@ export async function surface(net: MobileNet, clf: MobileNetClassifier, frames: 
 
   void notACode; void name; void status; void url; void reason; void expected; void actualSha; void q; void shape; void dtype;
   void ops; void byType; void layerType; void notALayer; void labels; void flags; void names; void timing; void mem; void wrongOut;
-  void all; void badResize; void liveError; void liveModel; void stats; void badLoad; void zoo; void copts; void model;
+  void all; void badResize; void liveError; void liveModel; void stats; void badLoad; void badGemm; void zoo; void copts; void model;
   void badMethod; void pm; void topts; void format; void version; void headOptions; void savedEmbeddings; void counts; void removed;
   void restored; void fetchOptions;
   return codes.length + clf.labels.length + clf.size + clf.k + Number(clf.trained) + (official?.alpha ?? 0)
