@@ -3,7 +3,8 @@
 // writes Markdown + JSON into bench/results/ (browser-latest.* for Chromium,
 // browser-firefox-latest.* for Firefox).
 // Usage: node bench/browser.mjs [--browser chromium|firefox] [--runs 50] [--warmup 10] [--models a,b] [--threads 1,2]
-//   [--peers tfjs,litert] [--out DIR]
+//   [--peers tfjs,litert] [--gemm auto|dot|i16] [--out DIR]
+// --gemm: our uint8 matrix-product kernel (the load option); i16 gives the fallback rows (probe off).
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     models: { type: 'string', default: '' },
     threads: { type: 'string', default: '1,2' },
     peers: { type: 'string', default: 'tfjs,litert' },
+    gemm: { type: 'string', default: 'auto' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
     'models-dir': { type: 'string', default: process.env.MOBILENET_MODELS ?? join(ROOT, '../shared/models') },
     'reference-dir': { type: 'string', default: process.env.MOBILENET_REFERENCE ?? join(ROOT, '../shared/reference') },
@@ -31,7 +33,8 @@ const server = await serve(['--models', values['models-dir'], '--reference', val
 try {
   const base = server.base;
   const engine = await openBrowser(values.browser, { timeout: 3_600_000 });
-  const query = new URLSearchParams({ runs: values.runs, warmup: values.warmup, threads: values.threads, peers: values.peers });
+  const query = new URLSearchParams({ runs: values.runs, warmup: values.warmup, threads: values.threads, peers: values.peers,
+    gemm: values.gemm });
   if (values.models) query.set('models', values.models);
   const page = await engine.newPage(`${base}bench.html?${query}`);
   const result = await page.evaluate(() => window.benchDone, undefined, { timeout: 3_600_000 });
@@ -52,7 +55,7 @@ try {
   const ratio = (x) => (x == null ? '–' : x.toFixed(2));
   const md = [
     `Benchmark ${result.date.slice(0, 10)} — ${result.machine}, ${result.browser} (headless, cross-origin isolated: ${result.crossOriginIsolated}), `
-      + `${result.peer} and ${result.litert} (wasm accelerator; threaded build for 2 threads) vs ${result.ours}${result.kernel ? ` (kernel=${result.kernel})` : ''}; `
+      + `${result.peer} and ${result.litert} (wasm accelerator; threaded build for 2 threads) vs ${result.ours} (gemm: ${result.gemm}); `
       + `cat input, ${result.warmup} warm-up then ${result.runs} timed runs each, the three alternated; milliseconds per inference.`,
     '',
     '| model | threads | ours median | ours p10–p90 | tfjs-tflite median | tfjs-tflite p10–p90 | LiteRT.js median | LiteRT.js p10–p90 | ours/tfjs-tflite | ours/LiteRT.js | ours/best peer | our backend |',

@@ -1,7 +1,8 @@
 // Benchmark page: our engine (through the package's public API, exactly as a user calls it)
 // against tfjs-tflite and LiteRT.js (@litertjs/core, the wasm accelerator: XNNPACK) on the same
 // .tflite file and the same input, alternating the three (the order rotates run by run).
-// Query: ?models=1.0_224_quant,…&threads=1,2&runs=50&warmup=10[&peers=tfjs,litert][&peer=0[&pair=1]]
+// Query: ?models=1.0_224_quant,…&threads=1,2&runs=50&warmup=10[&peers=tfjs,litert][&gemm=auto|dot|i16][&peer=0[&pair=1]]
+// (gemm: our uint8 matrix-product kernel, the load option; i16 = the fallback, the dot product's probe off)
 // (peers: which peers run, default both; peer=0: ours only, no peer; pair=1: every thread count of a model loaded at once and
 // their runs alternated, so that all see the same machine, and a count written `1w` means one
 // thread in the Worker form, { worker: true } — bench/busy.mjs uses these.)
@@ -19,6 +20,7 @@ const withPeer = q.get('peer') !== '0';
 const peers = withPeer ? (q.get('peers') || 'tfjs,litert').split(',') : [];
 const LITERT_WASM = '/node_modules/@litertjs/core/wasm/';
 const paired = !withPeer && q.get('pair') === '1';
+const gemm = q.get('gemm') || 'auto';
 const status = document.getElementById('status');
 
 const pct = (xs, p) => {
@@ -39,7 +41,7 @@ async function benchOne(name, threads) {
   const quant = name.endsWith('quant');
   const input = quant ? raw : new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
 
-  const ours = await MobileNet.load(modelBytes, { threads });
+  const ours = await MobileNet.load(modelBytes, { threads, gemm });
   const runOurs = async () => ours.infer(input);
   if (!withPeer) return benchOursOnly(name, threads, ours, runOurs);
   // The peers, each driven the cheapest way its API allows: input copied in, one inference,
@@ -100,7 +102,7 @@ async function benchOne(name, threads) {
   const row = {
     model: name,
     threads,
-    ours: { ...stats(byKey.ours), threads: info.threads, backend: info.backend, kernel: info.kernel ?? null },
+    ours: { ...stats(byKey.ours), threads: info.threads, backend: info.backend, kernel: info.kernels },
     peer: peerStats('tfjs'),
     litert: peerStats('litert'),
     top1: { ours: argmax(answers[0]), ...Object.fromEntries(Object.entries(compare).map(([k, v]) => [k, v.top1])) },
@@ -131,7 +133,7 @@ async function benchOursOnly(name, threads, ours, runOurs) {
   }
   const info = ours.info;
   ours.dispose();
-  const row = { model: name, threads, ours: { ...stats(t), threads: info.threads, backend: info.backend }, peer: null,
+  const row = { model: name, threads, ours: { ...stats(t), threads: info.threads, backend: info.backend, kernel: info.kernels }, peer: null,
     ratio: null, macs: info.macs };
   const tr = document.createElement('tr');
   tr.innerHTML = `<td>${name}</td><td>${threads}</td><td>${row.ours.median.toFixed(2)} ms</td><td>–</td><td>–</td><td>–</td>`;
@@ -148,7 +150,7 @@ async function benchPaired(name) {
   for (const spec of (q.get('threads') || '1,2').split(',')) {
     const threads = Number.parseInt(spec, 10);
     const worker = spec.endsWith('w');
-    nets.push({ threads, worker, net: await MobileNet.load(modelBytes, worker ? { threads, worker } : { threads }), t: [] });
+    nets.push({ threads, worker, net: await MobileNet.load(modelBytes, worker ? { threads, worker, gemm } : { threads, gemm }), t: [] });
   }
   for (let i = 0; i < warmup + runs; i++) {
     for (const x of nets) {
@@ -198,6 +200,7 @@ async function main() {
     hardwareConcurrency: navigator.hardwareConcurrency,
     runs,
     warmup,
+    gemm,
     rows,
   };
 }
