@@ -3,7 +3,9 @@
 // function of the SIMD128 kernels contains `i64x2.mul` — V8 emulates it with ~8 instructions;
 // the requantization's widening multiplies must stay `i64x2.extmul_*_i32x4_s` (LLVM turns them
 // into extend + i64x2.mul when it hoists the multiplier's sign extension) — and that the
-// uint8 GEMM and depthwise kernels contain the float requantization (convert, truncate).
+// uint8 GEMM and depthwise kernels contain the float requantization (convert, truncate). The
+// relaxed builds' dot-product GEMMs (both readings) multiply with `i32x4.relaxed_dot_i8x16_i7x16_add_s`
+// and nothing else does; the other builds have no dot-product GEMM.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -42,7 +44,7 @@ function functions(file) {
 }
 
 for (const [build, file] of Object.entries(BUILDS)) {
-  test(`${build}: no i64x2.mul in the SIMD128 kernels; the uint8 kernels requantize in float`, () => {
+  test(`${build}: no i64x2.mul in the SIMD128 kernels; the uint8 kernels requantize in float; the relaxed dot product only in the dot-product GEMMs`, () => {
     const funcs = functions(file);
     const kernels = [...funcs].filter(([name]) => /simd128/.test(name));
     const named = (re) => kernels.filter(([name]) => re.test(name));
@@ -53,6 +55,22 @@ for (const [build, file] of Object.entries(BUILDS)) {
       `the uint8 kernels are not found by name: ${kernels.map(([n]) => n).join(', ') || 'no simd128 functions'}`);
     for (const [name, ops] of kernels) {
       assert.equal(ops.get('i64x2.mul') ?? 0, 0, `${name} contains i64x2.mul`);
+    }
+    // The dot-product module's functions (mangled `…simd1283dot…`; the probe apart).
+    const dotModule = named(/simd1283dot/).filter(([name]) => !/probe|measure/.test(name));
+    // (wabt 1.0.32 prints it without `relaxed_`.)
+    const dots = (ops) => (ops.get('i32x4.relaxed_dot_i8x16_i7x16_add_s') ?? 0) + (ops.get('i32x4.dot_i8x16_i7x16_add_s') ?? 0);
+    const withDot = (fs) => fs.filter(([, ops]) => dots(ops) >= 2);
+    const relaxedDot = kernels.filter(([, ops]) => dots(ops) > 0).map(([n]) => n);
+    if (build.includes('relaxed')) {
+      const dot = withDot(dotModule);
+      // One GEMM per reading and requantization formulation (or per reading, if inlined less).
+      assert.ok(dot.length >= 2, `the dot-product GEMMs are not found: ${dotModule.map(([n]) => n).join(', ')}`);
+      for (const [name, ops] of dot) assert.equal(ops.get('i32x4.dot_i16x8_s') ?? 0, 0, `${name}: multiplies with i32x4.dot_i16x8_s`);
+      const stray = relaxedDot.filter((n) => !/simd1283dot/.test(n));
+      assert.deepEqual(stray, [], 'the relaxed dot product outside the dot-product module');
+    } else {
+      assert.deepEqual(relaxedDot, [], 'a build without relaxed SIMD has no relaxed dot product');
     }
     for (const [name, ops] of [...gemm, ...depthwise]) {
       const trunc = (ops.get('i32x4.trunc_sat_f32x4_s') ?? 0) + (ops.get('i32x4.relaxed_trunc_f32x4_s') ?? 0);
