@@ -17,7 +17,7 @@ import { setSpawner } from './threads/start.js';
  * A build's wasm-bindgen glue: the API the four builds share (the threaded builds add
  * initThreadPool; their init takes more).
  * @typedef {Omit<typeof single, 'default' | 'initSync'> & {
- *   default: (init: { module_or_path: Response | Uint8Array | URL }) => Promise<unknown>,
+ *   default: (init: { module_or_path: WebAssembly.Module }) => Promise<unknown>,
  *   initThreadPool?: (threads: number) => Promise<unknown> }} Glue
  */
 /** @typedef {'simd128' | 'relaxed-simd' | 'threads' | 'threads-relaxed-simd'} Backend */
@@ -203,6 +203,38 @@ export function setThreadStageListener(f) {
   onThreadStage = f;
 }
 
+/** The build `loadLocal(…, threads, …)` starts with (unless its threads then fail to start).
+ *  @param {number} threads @returns {Backend} */
+export function pickVariant(threads) {
+  const single = singleVariant();
+  return threads > 1 && capabilities().reason === null ? threadedVariant(single) : single;
+}
+
+/** @type {Map<Backend, Promise<WebAssembly.Module>>} */
+const compiled = new Map();
+/** Fetches and compiles a build's .wasm once (streaming: compiled while it downloads). The page
+ *  compiles the build its Worker will run while the Worker starts, and hands it over
+ *  (useCompiled): one download, one compilation, neither waiting for the Worker's modules.
+ *  @param {Backend} name @returns {Promise<WebAssembly.Module>} */
+export function compileVariant(name) {
+  if (!compiled.has(name)) {
+    const p = (async () => {
+      const url = wasmUrl(name);
+      const source = platform.node ? await platform.wasmSource(url) : await fetchWasm(url);
+      return source instanceof Response ? WebAssembly.compileStreaming(source)
+        : WebAssembly.compile(/** @type {Uint8Array<ArrayBuffer>} */ (source));
+    })();
+    p.catch(() => compiled.delete(name));
+    compiled.set(name, p);
+  }
+  return /** @type {Promise<WebAssembly.Module>} */ (compiled.get(name));
+}
+
+/** A build compiled elsewhere (the page, for its Worker). @param {Backend} name @param {WebAssembly.Module} module */
+export function useCompiled(name, module) {
+  if (!compiled.has(name)) compiled.set(name, Promise.resolve(module));
+}
+
 /** @type {Map<Backend, Promise<Glue>>} */
 const loaded = new Map();
 /** Instantiates one build once; resolves to its glue module.
@@ -218,9 +250,7 @@ export function initVariant(name, threads) {
     }
     const p = (async () => {
       const { glue } = VARIANTS[name];
-      const url = wasmUrl(name);
-      const source = platform.node ? await platform.wasmSource(url) : await fetchWasm(url);
-      await glue.default({ module_or_path: source });
+      await glue.default({ module_or_path: await compileVariant(name) });
       // The calling thread computes too: the pool needs one thread fewer.
       if (glue.initThreadPool) {
         onThreadStage?.('threads');
