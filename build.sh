@@ -235,6 +235,7 @@ build_pkg() {
   cp README.md pkg/README.md
   # The type declarations (pkg/*.d.ts), generated from the modules' JSDoc.
   emit_types
+  bundle_entries
   # The shipped .wasm files without their custom sections (the function names are ~13 KB of the
   # baseline's gzipped size; nothing at run time reads them — a trap's stack trace then shows
   # function indices). The unstripped builds stay in target/ (tests/node/wasm-ops.test.mjs reads
@@ -261,6 +262,26 @@ emit_types() {
   for f in index node decode fetch; do
     [ -s "pkg/$f.d.ts" ] || die "tsc wrote no pkg/$f.d.ts"
   done
+}
+
+# The browser's entry points as single modules (esbuild, after the types are emitted from the
+# modules): a page fetches index.js and the three modules it shares with node.js, decode.js and
+# fetch.js (errors.js, platform.js, labels.js: one MobileNetError, one set of platform hooks, one
+# LABELS), the engine's Worker worker.js alone, each thread threads/thread.js alone — instead of
+# module graphs of 10–20 files, three levels deep, which a browser fetches six at a time over
+# HTTP/1.1 before the first .wasm byte is asked for. The literal new URL(…, import.meta.url) and
+# new Worker(new URL(…)) forms stay as they are, the bundles sit where their entries were (so
+# their relative URLs hold), and nothing in them is minified (a bundler minifies with the app).
+# The other modules stay in pkg/ for the Node subpaths and the type declarations.
+bundle_entries() {
+  ensure_node
+  stage "bundling the browser entries (esbuild)"
+  local common=(--bundle --format=esm --allow-overwrite --log-level=warning --legal-comments=none)
+  node_modules/.bin/esbuild pkg/index.js --outfile=pkg/index.js "${common[@]}" \
+    --external:./errors.js --external:./platform.js --external:./labels.js
+  node_modules/.bin/esbuild pkg/worker.js --outfile=pkg/worker.js "${common[@]}"
+  cp js/thread.js pkg/threads/thread.js
+  node_modules/.bin/esbuild pkg/threads/thread.js --outfile=pkg/threads/thread.js "${common[@]}"
 }
 
 # The threaded build: shared memory, atomics, the std library rebuilt with them (nightly only).
