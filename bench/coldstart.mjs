@@ -5,8 +5,10 @@
 // Writes bench/results/coldstart-latest.{md,json}.
 // --baseline DIR adds the engine "baseline": ours from another package folder (e.g. a copy of pkg/
 // before a change), served by a second server and alternated with the others in the same run.
+// --timeline prints, for every sample, each request the page and its Workers made (ms since the
+// navigation was asked for, by this script's clock: start → end, path) — where a cold start goes.
 // Usage: node bench/coldstart.mjs [--runs 3] [--models a,b] [--threads 1,2] [--engines ours,tfjs,litert]
-//   [--baseline DIR] [--out DIR]
+//   [--baseline DIR] [--timeline] [--out DIR]
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +25,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1,2' },
     engines: { type: 'string', default: 'ours,tfjs,litert' },
     baseline: { type: 'string' },
+    timeline: { type: 'boolean', default: false },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
   },
 });
@@ -45,9 +48,22 @@ try {
           const context = await browser.newContext();
           const page = await context.newPage();
           const [base, as] = engine === 'baseline' ? [baselineServer.base, 'ours'] : [server.base, engine];
+          /** @type {Map<object, { path: string, start: number, end?: number }>} */
+          const requests = new Map();
+          const t0 = performance.now();
+          if (values.timeline) {
+            context.on('request', (q) => requests.set(q, { path: q.url().replace(base, '/'), start: performance.now() - t0 }));
+            context.on('requestfinished', (q) => { const e = requests.get(q); if (e) e.end = performance.now() - t0; });
+          }
           await page.goto(`${base}cold.html?${new URLSearchParams({ engine: as, model, threads })}`);
           const r = await page.evaluate(() => window.coldDone, undefined, { timeout: 120_000 });
           await context.close();
+          if (values.timeline) {
+            console.log(`${engine} ${model} threads ${threads}: first result at ${r.ms.toFixed(0)} ms (page clock)`);
+            for (const q of requests.values()) {
+              console.log(`  ${q.start.toFixed(0).padStart(5)} → ${(q.end ?? NaN).toFixed(0).padStart(5)}  ${q.path}`);
+            }
+          }
           t[engine].push(r.ms);
           info[engine] = { top1: r.top1, backend: r.backend };
         }
