@@ -213,9 +213,9 @@ build_pkg() {
   stage "building pkg/ (wasm32, SIMD128, release)"
   wasm-pack build --target web --out-dir pkg --out-name mobilenet_wasm --mode no-install --release --no-pack
   # wasm-pack writes pkg/.gitignore ("*"): pkg/ is generated, never edited.
-  build_variant relaxed "-C target-feature=+simd128,+relaxed-simd"
+  build_variant relaxed "-C target-feature=+simd128,+relaxed-simd" pkg
   build_variant threads "$THREADS_FLAGS"
-  build_variant threads-relaxed "$THREADS_FLAGS,+relaxed-simd"
+  build_variant threads-relaxed "$THREADS_FLAGS,+relaxed-simd" pkg/threads
   # The package's JavaScript (js/*.js: the API, its modules, the Worker). js/thread-start.js and
   # js/thread.js are not modules of the API: build_variant puts them in the threaded builds.
   local f
@@ -235,6 +235,7 @@ build_pkg() {
   cp README.md pkg/README.md
   # The type declarations (pkg/*.d.ts), generated from the modules' JSDoc.
   emit_types
+  bundle_entries
   # The shipped .wasm files without their custom sections (the function names are ~13 KB of the
   # baseline's gzipped size; nothing at run time reads them — a trap's stack trace then shows
   # function indices). The unstripped builds stay in target/ (tests/node/wasm-ops.test.mjs reads
@@ -254,7 +255,7 @@ emit_types() {
   # Those of an earlier build go first: tsc would read them in place of the modules' JavaScript.
   # (wasm-bindgen's own .d.ts of each build's glue stay.)
   local f
-  for f in pkg/*.d.ts pkg/threads*/start.d.ts; do
+  for f in pkg/*.d.ts pkg/threads/start.d.ts; do
     case $f in pkg/mobilenet_wasm.d.ts|pkg/mobilenet_wasm_bg.wasm.d.ts) ;; *) rm -f "$f" ;; esac
   done
   tsc -p js/tsconfig.emit.json
@@ -263,16 +264,39 @@ emit_types() {
   done
 }
 
+# The browser's entry points as single modules (esbuild, after the types are emitted from the
+# modules): a page fetches index.js and the three modules it shares with node.js, decode.js and
+# fetch.js (errors.js, platform.js, labels.js: one MobileNetError, one set of platform hooks, one
+# LABELS), the engine's Worker worker.js alone, each thread threads/thread.js alone — instead of
+# module graphs of 10–20 files, three levels deep, which a browser fetches six at a time over
+# HTTP/1.1 before the first .wasm byte is asked for. The literal new URL(…, import.meta.url) and
+# new Worker(new URL(…)) forms stay as they are, the bundles sit where their entries were (so
+# their relative URLs hold), and nothing in them is minified (a bundler minifies with the app).
+# The other modules stay in pkg/ for the Node subpaths and the type declarations.
+bundle_entries() {
+  ensure_node
+  stage "bundling the browser entries (esbuild)"
+  local common=(--bundle --format=esm --allow-overwrite --log-level=warning --legal-comments=none)
+  node_modules/.bin/esbuild pkg/index.js --outfile=pkg/index.js "${common[@]}" \
+    --external:./errors.js --external:./platform.js --external:./labels.js
+  node_modules/.bin/esbuild pkg/worker.js --outfile=pkg/worker.js "${common[@]}"
+  cp js/thread.js pkg/threads/thread.js
+  node_modules/.bin/esbuild pkg/threads/thread.js --outfile=pkg/threads/thread.js "${common[@]}"
+}
+
 # The threaded build: shared memory, atomics, the std library rebuilt with them (nightly only).
 # The target features end in +simd128 so a caller can append more with a comma.
 THREADS_FLAGS="-C link-arg=--shared-memory -C link-arg=--max-memory=1073741824 -C link-arg=--import-memory \
 -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size -C link-arg=--export=__tls_align \
 -C link-arg=--export=__tls_base -C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128"
 
-# build_variant NAME RUSTFLAGS: one more .wasm (and its JS glue) in pkg/NAME/, built in its own
-# target directory so the builds do not evict each other.
+# build_variant NAME RUSTFLAGS [TWIN]: one more .wasm (and its JS glue) in pkg/NAME/, built in its
+# own target directory so the builds do not evict each other. TWIN: the folder of a build whose
+# glue is the same (the relaxed builds differ from theirs only inside the .wasm): pkg/NAME/ then
+# keeps its .wasm only and the loader runs it with TWIN's glue — fewer modules for a page and
+# its Workers to fetch before the .wasm is asked for.
 build_variant() {
-  local name=$1 flags=$2
+  local name=$1 flags=$2 twin=${3:-}
   stage "building pkg/$name/"
   local cargo_args=(build --release --target wasm32-unknown-unknown --target-dir "target/$name")
   local toolchain=stable
@@ -298,10 +322,20 @@ build_variant() {
     local helper
     helper=$(ls "pkg/$name"/snippets/wasm-bindgen-rayon-*/src/workerHelpers.js 2>/dev/null) \
       || die "the threaded build has no wasm-bindgen-rayon worker helper to replace (wasm-bindgen-rayon changed?)"
+    # The glue imports start.js itself, not through the helper's re-export (one module fewer
+    # on the way to the .wasm).
+    sed -i "s#'\./snippets/wasm-bindgen-rayon-[^']*/src/workerHelpers\.js'#'./start.js'#" "pkg/$name/mobilenet_wasm.js"
+    grep -q "^import { startWorkers } from './start.js';" "pkg/$name/mobilenet_wasm.js" \
+      || die "pkg/$name/mobilenet_wasm.js does not import startWorkers from the helper (wasm-bindgen-rayon changed?)"
+    rm -r "${helper%/src/workerHelpers.js}"
+    rmdir "pkg/$name/snippets" 2>/dev/null || true
     cp js/thread-start.js "pkg/$name/start.js"
     cp js/thread.js "pkg/$name/thread.js"
-    printf '%s\n' "// Generated by build.sh: the threads' start-up is mobilenet-wasm's own (../../../start.js)." \
-      "export { startWorkers } from '../../../start.js';" > "$helper"
+  fi
+  if [ -n "$twin" ]; then
+    cmp -s "pkg/$name/mobilenet_wasm.js" "$twin/mobilenet_wasm.js" \
+      || die "pkg/$name/'s glue differs from $twin/'s: the loader cannot run this build with $twin/'s glue"
+    find "pkg/$name" -mindepth 1 ! -name mobilenet_wasm_bg.wasm -delete
   fi
 }
 
@@ -387,7 +421,7 @@ test_bundlers() {
 # missing.
 typecheck() {
   ensure_node
-  if [ ! -f pkg/labels.js ] || [ ! -f pkg/threads-relaxed/start.js ]; then build_pkg; fi
+  if [ ! -f pkg/labels.js ] || [ ! -f pkg/threads/start.js ]; then build_pkg; fi
   stage "type check of js/ (tsc --checkJs --strict)"
   tsc -p js/tsconfig.json
 }

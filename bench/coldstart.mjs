@@ -3,7 +3,12 @@
 // threads, every model. Each measurement is a fresh browser context of one headless Chromium
 // (empty HTTP cache) on a cross-origin isolated page (www/cold.html); the engines alternate.
 // Writes bench/results/coldstart-latest.{md,json}.
-// Usage: node bench/coldstart.mjs [--runs 3] [--models a,b] [--threads 1,2] [--engines ours,tfjs,litert] [--out DIR]
+// --baseline DIR adds the engine "baseline": ours from another package folder (e.g. a copy of pkg/
+// before a change), served by a second server and alternated with the others in the same run.
+// --timeline prints, for every sample, each request the page and its Workers made (ms since the
+// navigation was asked for, by this script's clock: start → end, path) — where a cold start goes.
+// Usage: node bench/coldstart.mjs [--runs 3] [--models a,b] [--threads 1,2] [--engines ours,tfjs,litert]
+//   [--baseline DIR] [--timeline] [--out DIR]
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -19,13 +24,18 @@ const { values } = parseArgs({
     models: { type: 'string', default: ALL.join(',') },
     threads: { type: 'string', default: '1,2' },
     engines: { type: 'string', default: 'ours,tfjs,litert' },
+    baseline: { type: 'string' },
+    timeline: { type: 'boolean', default: false },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
   },
 });
-const engines = values.engines.split(',');
+const engines = [...values.engines.split(','), ...(values.baseline ? ['baseline'] : [])];
+/** Peers: what ours is compared with (not the baseline, an earlier ours). */
+const isPeer = (e) => e !== 'ours' && e !== 'baseline';
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const server = await serve();
+const baselineServer = values.baseline ? await serve(['--pkg', values.baseline]) : null;
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 const rows = [];
 try {
@@ -37,25 +47,41 @@ try {
         for (const engine of engines) {
           const context = await browser.newContext();
           const page = await context.newPage();
-          await page.goto(`${server.base}cold.html?${new URLSearchParams({ engine, model, threads })}`);
+          const [base, as] = engine === 'baseline' ? [baselineServer.base, 'ours'] : [server.base, engine];
+          /** @type {Map<object, { path: string, start: number, end?: number }>} */
+          const requests = new Map();
+          const t0 = performance.now();
+          if (values.timeline) {
+            context.on('request', (q) => requests.set(q, { path: q.url().replace(base, '/'), start: performance.now() - t0 }));
+            context.on('requestfinished', (q) => { const e = requests.get(q); if (e) e.end = performance.now() - t0; });
+          }
+          await page.goto(`${base}cold.html?${new URLSearchParams({ engine: as, model, threads })}`);
           const r = await page.evaluate(() => window.coldDone, undefined, { timeout: 120_000 });
           await context.close();
+          if (values.timeline) {
+            console.log(`${engine} ${model} threads ${threads}: first result at ${r.ms.toFixed(0)} ms (page clock)`);
+            for (const q of requests.values()) {
+              console.log(`  ${q.start.toFixed(0).padStart(5)} → ${(q.end ?? NaN).toFixed(0).padStart(5)}  ${q.path}`);
+            }
+          }
           t[engine].push(r.ms);
           info[engine] = { top1: r.top1, backend: r.backend };
         }
       }
       const row = { model, threads, engines: {} };
       for (const e of engines) row.engines[e] = { median: median(t[e]), runs: t[e], ...info[e] };
-      const peers = engines.filter((e) => e !== 'ours').map((e) => row.engines[e].median);
+      const peers = engines.filter(isPeer).map((e) => row.engines[e].median);
       row.ratio_best = row.engines.ours && peers.length ? row.engines.ours.median / Math.min(...peers) : null;
       rows.push(row);
       console.log(`${model} threads ${threads}: ${engines.map((e) => `${e} ${row.engines[e].median.toFixed(0)} ms`).join(', ')}`
-        + (row.ratio_best ? `, ours/best peer ${row.ratio_best.toFixed(2)}` : ''));
+        + (row.ratio_best ? `, ours/best peer ${row.ratio_best.toFixed(2)}` : '')
+        + (row.engines.baseline && row.engines.ours ? `, ours/baseline ${(row.engines.ours.median / row.engines.baseline.median).toFixed(2)}` : ''));
     }
   }
 } finally {
   await browser.close();
   server.stop();
+  baselineServer?.stop();
 }
 
 const version = async (p) => JSON.parse(await readFile(join(ROOT, p, 'package.json'), 'utf8')).version;
@@ -71,7 +97,7 @@ const result = {
   runs: Number(values.runs),
   rows,
 };
-const name = { ours: 'ours', tfjs: 'tfjs-tflite', litert: 'LiteRT.js' };
+const name = { ours: 'ours', tfjs: 'tfjs-tflite', litert: 'LiteRT.js', baseline: `baseline (${values.baseline})` };
 const md = [
   `Cold start ${result.date.slice(0, 10)} — ${result.machine}, ${result.browser} headless, cross-origin isolated; `
     + `mobilenet-wasm ${result.versions.ours}, @tensorflow/tfjs-tflite ${result.versions.tfjs}, @litertjs/core ${result.versions.litert}. `

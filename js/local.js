@@ -5,7 +5,7 @@ import { MobileNetError, wrap } from './errors.js';
 import { toClasses } from './frames.js';
 import { LABELS } from './labels.js';
 import { planesToRgba } from './yuv.js';
-import { capabilities, initVariant, noteThreadFailure, singleVariant, threadedVariant } from './loader.js';
+import { capabilities, initVariant, noteThreadFailure, pickVariant, singleVariant, threadedVariant } from './loader.js';
 import { teachOp } from './teach-engine.js';
 
 /** @import { Backend, Glue } from './loader.js' */
@@ -191,9 +191,7 @@ async function engineIn(backend, threads, bytes, limits, gemm, threadsReason) {
  *  @param {number} threads */
 export function warmLocal(threads) {
   try {
-    const single = singleVariant();
-    const name = threads > 1 && capabilities().reason === null ? threadedVariant(single) : single;
-    initVariant(name, threads).catch(() => {});
+    initVariant(pickVariant(threads), threads).catch(() => {});
   } catch {
     // NO_SIMD: loadLocal says so.
   }

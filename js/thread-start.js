@@ -1,6 +1,6 @@
 // The threaded builds' thread start-up, in place of wasm-bindgen-rayon's JavaScript helper.
-// build.sh copies this file to <build>/start.js and makes the helper the generated glue imports
-// (<build>/snippets/wasm-bindgen-rayon-*/src/workerHelpers.js) re-export `startWorkers` from it.
+// build.sh copies this file to threads/start.js and points the generated glue's import of the
+// helper (snippets/wasm-bindgen-rayon-*/src/workerHelpers.js, then deleted) at it.
 // It speaks the crate's protocol (the same `startWorkers(module, memory, builder)` and init
 // message) but:
 // - the Worker of each thread is made by a function the loader registers with setSpawner(): the

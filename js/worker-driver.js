@@ -11,7 +11,7 @@
 // (start.js) cannot fire and nothing but the page can notice. The Worker tells the page when
 // the threads' start-up begins and ends ('stage' messages, from loader.js).
 import { MobileNetError, wrap } from './errors.js';
-import { getAssetBase } from './loader.js';
+import { compileVariant, getAssetBase, pickVariant } from './loader.js';
 
 const START_TIMEOUT_MS = 20000;
 /** Longer than start.js's own 15 s per thread, so that a Worker that can still report a failed
@@ -22,7 +22,9 @@ const THREADS_TIMEOUT_MS = 20000;
 /** @import { LayerTiming, MemoryStats, ModelInfo } from './types.js' */
 /**
  * What a Worker is started with (kept to start again after a crash).
- * @typedef {{ bytes: Uint8Array | null, threads: number, limits: import('./index.js').Limits, gemm: string, assetBase: string | null }} WorkerLoad
+ * `wasm`: the Worker's build, compiled on the page (WebAssembly modules can be posted to Workers).
+ * @typedef {{ bytes: Uint8Array | null, threads: number, limits: import('./index.js').Limits, gemm: string, assetBase: string | null,
+ *   wasm?: { backend: import('./loader.js').Backend, module: WebAssembly.Module } | null }} WorkerLoad
  */
 /** @typedef {{ resolve: (v: any) => void, reject: (e: unknown) => void, crash: (reason: string) => void }} Pending */
 
@@ -93,8 +95,21 @@ export class WorkerDriver {
     }, THREADS_TIMEOUT_MS);
   }
 
+  /** The build the Worker will run, fetched and compiled here while the Worker loads its
+   *  modules; null if that fails (the Worker then fetches it and reports why).
+   *  @returns {Promise<WorkerLoad['wasm']>} */
+  #compile() {
+    try {
+      const backend = pickVariant(this.load.threads);
+      return compileVariant(backend).then((module) => ({ backend, module }), () => null);
+    } catch {
+      return Promise.resolve(null);
+    }
+  }
+
   /** @param {Promise<Uint8Array>} [bytesPromise] */
   async #startOnce(bytesPromise) {
+    const wasm = bytesPromise ? this.#compile() : null;
     const base = getAssetBase();
     const url = base ? new URL('worker.js', base) : new URL('./worker.js', import.meta.url);
     let worker;
@@ -146,7 +161,8 @@ export class WorkerDriver {
       else this.restart(e.message ?? String(e)).catch(() => {});
     };
     if (bytesPromise) {
-      this.call('warm', { threads: this.load.threads, assetBase: this.load.assetBase }).catch(() => {});
+      this.load.wasm = await wasm;
+      this.call('warm', { threads: this.load.threads, assetBase: this.load.assetBase, wasm: this.load.wasm }).catch(() => {});
       this.load.bytes = await bytesPromise;
     }
     this.cachedInfo = await this.call('load', this.load);

@@ -4,7 +4,7 @@
 // It imports the engine driver only (not the Worker form), so bundlers see no Worker inside it
 // but the threads' own.
 import { loadLocal, warmLocal } from './local.js';
-import { setAssetBase, setThreadStageListener } from './loader.js';
+import { setAssetBase, setThreadStageListener, useCompiled } from './loader.js';
 import { transferables } from './teach-engine.js';
 
 /** @type {import('./local.js').LocalDriver | null} */
@@ -27,12 +27,15 @@ async function handle(msg) {
       driver?.dispose();
       driver = null;
       setAssetBase(msg.assetBase ?? null);
+      if (msg.wasm) useCompiled(msg.wasm.backend, msg.wasm.module);
       driver = await loadLocal(msg.bytes, msg.threads, msg.limits, msg.gemm);
       return [driver.info()];
     case 'warm':
       // The engine starts while the page still downloads the model.
       if (!driver) {
         setAssetBase(msg.assetBase ?? null);
+        // The build the page compiled for this Worker (see worker-driver.js).
+        if (msg.wasm) useCompiled(msg.wasm.backend, msg.wasm.module);
         warmLocal(msg.threads);
       }
       return [null];

@@ -1,7 +1,7 @@
 // The package's browser features in Chromium, Firefox ESR and WebKitGTK (tools/browsers.mjs;
 // $MOBILENET_BROWSERS picks some): the Worker form (frames transferred), the model zoo with the
 // Cache API (a reload does not download again), typed errors across the Worker, a trap inside
-// the Worker restarting it.
+// the Worker restarting it (with the engine the page compiled: not downloaded again).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { browsersUnderTest, openBrowser, serve } from '../../tools/browsers.mjs';
@@ -119,7 +119,10 @@ function tests(name, browser) {
   });
 
   test(`[${name}] a trap inside the Worker (out of memory) restarts it; the model keeps working`, async () => {
-    const page = await browser().newPage(server.base);
+    await logCaughtUp();
+    const from = server.requests.length;
+    // An empty page (the demo page loads a model of its own, whose downloads would count too).
+    const page = await browser().newPage(new URL('blank.html', server.base).href);
     const r = await page.evaluate(async () => {
       const { MobileNet } = await import('/pkg/index.js');
       const restarts = [];
@@ -145,6 +148,10 @@ function tests(name, browser) {
     assert.equal(r.restarts.length, 1);
     assert.equal(r.resolution, 128, 'back at the resolution it had');
     assert.deepEqual(r.after, r.before, 'the restarted engine gives the same answer');
+    // The page compiled the Worker's build and handed it over, again to the new Worker.
+    await logCaughtUp();
+    const wasm = server.requests.slice(from).filter((q) => q.path.endsWith('_bg.wasm')).map((q) => q.path);
+    assert.equal(wasm.length, 1, `one download of the engine, not one per Worker (${wasm.join(', ')})`);
     await page.close();
   });
 }

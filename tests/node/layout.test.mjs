@@ -3,7 +3,7 @@
 // literal paths that exist in pkg/; the exports map sends Node to node.js and everything else
 // to index.js.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
 import { PKG } from './data.mjs';
@@ -38,12 +38,17 @@ function graph(entry) {
 test('the browser entry and its Workers import no node: module, and every file they import exists', () => {
   const modules = graph(join(PKG, 'index.js'));
   const files = [...modules.keys()].map((f) => relative(PKG, f));
-  for (const want of ['worker.js', 'loader.js', 'relaxed/mobilenet_wasm.js', 'threads/mobilenet_wasm.js',
-    'threads-relaxed/mobilenet_wasm.js', 'mobilenet_wasm.js']) {
+  for (const want of ['worker.js', 'threads/thread.js']) {
     assert.ok(files.includes(want), `${want} is reachable from index.js (found: ${files.join(', ')})`);
   }
-  assert.ok(files.some((f) => /^threads\/snippets\/.*workerHelpers\.js$/.test(f)), 'the threads\' start-up is reachable');
-  assert.ok(files.includes('threads-relaxed/thread.js'), 'a thread\'s own module is reachable');
+  // The entries are bundles (build.sh bundle_entries): a page fetches index.js and the three
+  // modules it shares with the Node entry, the engine's Worker and each thread one module each.
+  const page = [...modules.keys()].filter((f) => !/worker\.js$|thread\.js$/.test(f)).map((f) => relative(PKG, f)).sort();
+  assert.deepEqual(page, ['errors.js', 'index.js', 'labels.js', 'platform.js']);
+  for (const entry of ['worker.js', 'threads/thread.js']) {
+    assert.deepEqual([...graph(join(PKG, entry)).values()].flat().filter((s) => !s.endsWith('thread.js')), [],
+      `${entry} imports nothing (one module)`);
+  }
   for (const [file, specs] of modules) {
     assert.ok(existsSync(file), `${relative(PKG, file)} exists`);
     for (const s of specs) {
@@ -55,11 +60,18 @@ test('the browser entry and its Workers import no node: module, and every file t
   }
 });
 
-test('every .wasm the loader names with a literal new URL() exists', () => {
-  const src = readFileSync(join(PKG, 'loader.js'), 'utf8');
-  const urls = [...src.matchAll(/new URL\('(\.\/[^']+\.wasm)', import\.meta\.url\)/g)].map((m) => m[1]);
-  assert.equal(urls.length, 4, 'one literal per build');
-  for (const u of urls) assert.ok(existsSync(join(PKG, u)), `${u} exists`);
+test('every .wasm the browser entry and the Worker name with a literal new URL() exists', () => {
+  for (const entry of ['index.js', 'worker.js']) {
+    const src = readFileSync(join(PKG, entry), 'utf8');
+    const urls = new Set([...src.matchAll(/new URL\((['"])(\.\/[^'"]+\.wasm)\1, import\.meta\.url\)/g)].map((m) => m[2]));
+    assert.equal(urls.size, 4, `${entry}: one literal per build`);
+    for (const u of urls) assert.ok(existsSync(join(PKG, u)), `${u} exists`);
+  }
+});
+
+test('the relaxed builds ship their .wasm only: they run on their twins\' glue', () => {
+  for (const dir of ['relaxed', 'threads-relaxed']) assert.deepEqual(readdirSync(join(PKG, dir)), ['mobilenet_wasm_bg.wasm']);
+  for (const glue of ['mobilenet_wasm.js', 'threads/mobilenet_wasm.js']) assert.ok(existsSync(join(PKG, glue)), `${glue} exists`);
 });
 
 test('exports: Node gets node.js, browsers and bundlers index.js; Node-only subpaths carry the node condition', () => {
@@ -80,7 +92,7 @@ test('no Worker starts itself: a Worker entry\'s own module graph holds no Worke
   // (Such a cycle makes Turbopack, Next.js 16's bundler, hang.)
   graph(join(PKG, 'index.js'));
   const entries = new Set([...workers.values()].flat());
-  assert.ok(entries.size >= 3, `worker.js and the two thread.js (found ${[...entries].map((e) => relative(PKG, e))})`);
+  assert.ok(entries.size >= 2, `worker.js and thread.js (found ${[...entries].map((e) => relative(PKG, e))})`);
   for (const entry of entries) {
     for (const file of graph(entry).keys()) {
       assert.ok(!(workers.get(file) ?? []).includes(entry), `${relative(PKG, file)}, inside ${relative(PKG, entry)}'s graph, starts it again`);
