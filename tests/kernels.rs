@@ -545,6 +545,10 @@ const DEPTHWISE: &[Case] = &[
     case("dw 2x2 window (even tap count)", [5, 6, 11], 11, 2, 1, false),
     case("dw 1x1 window", [3, 3, 13], 13, 1, 1, true),
     case("dw one channel", [5, 5, 1], 1, 3, 1, true),
+    // Three tall but not 3×3 (and the reverse): the SIMD set holds a 3×3 block's weights for a
+    // whole row and must take that path only for 3×3 windows.
+    case_hw("dw 3x1 window", [6, 5, 9], 9, [3, 1], [1, 1], true),
+    case_hw("dw 1x3 window, stride 2 across", [5, 7, 10], 10, [1, 3], [1, 2], true),
     // Past the portable set's 64-channel block, with a partial last block (cargo-mutants found
     // the second block's length and input offset unchecked).
     case("dw 100 channels (two 64-channel blocks)", [5, 4, 100], 100, 3, 2, true),

@@ -8,8 +8,9 @@
 //!     `i32x4.dot_i16x8_s` multiplies 8 pairs and adds them into 4 exact int32 lanes.
 //!   - float32: a broadcast A value times two 4-lane weight vectors (fused multiply-add in the
 //!     relaxed-SIMD build).
-//! - DEPTHWISE_CONV_2D ([`depthwise`]) copies its input into a zero-bordered scratch image (the
-//!   border is exactly TFLite's padding: `x − zp_x = 0`), then runs 8 channels per step.
+//! - DEPTHWISE_CONV_2D ([`depthwise`]) copies its input rows into a ring of zero-bordered rows
+//!   in scratch memory (the border is exactly TFLite's padding: `x − zp_x = 0`), then runs 8
+//!   channels per step, a 3×3 block's weights held in registers across an output row.
 //! - Requantization ([`requant`]) is, per layer, the cheapest formulation the planner proved
 //!   bit-identical to TFLite's double-rounding fixed-point arithmetic ([`super::requantize`]):
 //!   float32 where the proof holds, one integer rounding elsewhere.
