@@ -519,6 +519,13 @@ const STEM: &[Case] = &[
     case("stem, even height odd width", [8, 7, 3], 5, 3, 2, true),
     case("stem, valid padding", [11, 12, 3], 12, 3, 2, false),
     case("valid, stride 2 leaves the last row unused", [8, 8, 3], 7, 3, 2, false),
+    // The SIMD set's stem kernel: past one tile of channels, narrower than a tile of pixels, and
+    // the 3×3/3-channel shapes with one stride 1 that it must leave to the GEMM.
+    case("stem, 17 channels (a partial third block)", [9, 10, 3], 17, 3, 2, true),
+    case("stem, one output column", [7, 2, 3], 9, 3, 2, true),
+    case("stem, three output columns, valid", [9, 7, 3], 8, 3, 2, false),
+    case_hw("3x3, 3 channels, stride 1 down only", [6, 7, 3], 8, [3, 3], [1, 2], true),
+    case_hw("3x3, 3 channels, stride 1 across only", [7, 6, 3], 8, [3, 3], [2, 1], true),
     case("3x3 stride 1 conv", [6, 5, 5], 9, 3, 1, true),
     case("5x5 conv (padding 2)", [6, 7, 4], 9, 5, 1, true),
     case("1x1 stride 2 conv", [9, 8, 8], 8, 1, 2, true),
