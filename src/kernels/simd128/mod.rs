@@ -124,7 +124,8 @@ impl OutputStage for Clamped {
     }
 }
 
-/// CONV_2D: the stem kernel where it applies (3×3, stride 2, 3 input channels), else the GEMM.
+/// CONV_2D: the stem kernel where it applies (3×3, stride 2, 3 input channels) and is faster
+/// (at most 16 output channels, [`stem::faster_u8`]), else the GEMM.
 fn conv2d_u8(
     g: &ConvGeom,
     q: &QuantParams,
@@ -133,14 +134,14 @@ fn conv2d_u8(
     output: &mut [u8],
     scratch: Scratch<'_>,
 ) {
-    if stem::applies(g) {
+    if stem::faster_u8(g) {
         stem::conv2d_u8(g, q, input, packed, output, scratch)
     } else {
         gemm::conv2d_u8(g, q, input, packed, output, scratch)
     }
 }
 
-/// CONV_2D, float: as [`conv2d_u8`].
+/// CONV_2D, float: the stem kernel wherever it applies, else the GEMM.
 fn conv2d_f32(
     g: &ConvGeom,
     act: &FloatRange,

@@ -40,6 +40,14 @@ pub fn applies(g: &ConvGeom) -> bool {
     g.kh == K && g.kw == K && g.stride_h == STRIDE && g.stride_w == STRIDE && g.in_c == IC
 }
 
+/// Whether the uint8 stem is faster than the GEMM for this convolution: with more than two
+/// channel blocks the GEMM's im2col matrix, gathered once and read by every block, wins (Node
+/// 20, 2026-12-06: 32 output channels 15.4 vs 13.7 GMAC/s, 24: 14.3 vs 13.0; 8: 4.4 vs 10.7, 16:
+/// 12.0 vs 13.5). The float stem is faster at every width measured (8–32).
+pub fn faster_u8(g: &ConvGeom) -> bool {
+    applies(g) && g.out_c <= 2 * NR
+}
+
 /// Columns of a ring row: every tap of every output column, the input with its left padding,
 /// and one more (read by the last uint8 pair, times a zero weight).
 fn cols(g: &ConvGeom) -> usize {
