@@ -524,6 +524,13 @@ const STEM: &[Case] = &[
     case("stem, even height odd width", [8, 7, 3], 5, 3, 2, true),
     case("stem, valid padding", [11, 12, 3], 12, 3, 2, false),
     case("valid, stride 2 leaves the last row unused", [8, 8, 3], 7, 3, 2, false),
+    // The SIMD set's stem kernel: past one tile of channels, narrower than a tile of pixels, and
+    // the 3×3/3-channel shapes with one stride 1 that it must leave to the GEMM.
+    case("stem, 17 channels (a partial third block)", [9, 10, 3], 17, 3, 2, true),
+    case("stem, one output column", [7, 2, 3], 9, 3, 2, true),
+    case("stem, three output columns, valid", [9, 7, 3], 8, 3, 2, false),
+    case_hw("3x3, 3 channels, stride 1 down only", [6, 7, 3], 8, [3, 3], [1, 2], true),
+    case_hw("3x3, 3 channels, stride 1 across only", [7, 6, 3], 8, [3, 3], [2, 1], true),
     case("3x3 stride 1 conv", [6, 5, 5], 9, 3, 1, true),
     case("5x5 conv (padding 2)", [6, 7, 4], 9, 5, 1, true),
     case("1x1 stride 2 conv", [9, 8, 8], 8, 1, 2, true),
@@ -550,6 +557,10 @@ const DEPTHWISE: &[Case] = &[
     case("dw 2x2 window (even tap count)", [5, 6, 11], 11, 2, 1, false),
     case("dw 1x1 window", [3, 3, 13], 13, 1, 1, true),
     case("dw one channel", [5, 5, 1], 1, 3, 1, true),
+    // Three tall but not 3×3 (and the reverse): the SIMD set holds a 3×3 block's weights for a
+    // whole row and must take that path only for 3×3 windows.
+    case_hw("dw 3x1 window", [6, 5, 9], 9, [3, 1], [1, 1], true),
+    case_hw("dw 1x3 window, stride 2 across", [5, 7, 10], 10, [1, 3], [1, 2], true),
     // Past the portable set's 64-channel block, with a partial last block (cargo-mutants found
     // the second block's length and input offset unchecked).
     case("dw 100 channels (two 64-channel blocks)", [5, 4, 100], 100, 3, 2, true),

@@ -11,7 +11,10 @@
 //!
 //! One driver loop ([`depthwise`]) serves both types: for each output row of the band it fills
 //! the ring, then runs every 8-channel block over the row's pixels; each type's [`Channels`]
-//! supplies the conversion into the ring, the taps' arithmetic and the output stage.
+//! supplies the conversion into the ring, the taps' arithmetic and the output stage. For 3×3
+//! windows (every depthwise layer of MobileNet) a block's weights are loaded once per row and
+//! held in registers across its pixels (uint8: 10 vectors; float: 18), so a pixel loads only
+//! its inputs; other windows read the weights per pixel.
 //!
 //! Packed layouts (P = ⌈kh·kw / 2⌉ tap pairs; the second tap of an odd last pair has weight 0):
 //! - uint8: `i16` `[C8/8][P][2 halves][4 channels][2 taps]` (`w − zp_w`), `i32` bias `[C8]`.
@@ -102,8 +105,26 @@ trait Channels {
     /// # Safety
     /// `cb` is a block of the packed weights.
     unsafe fn block(&self, cb: usize) -> (*const Self::W, [v128; 2]);
-    /// Adds the window's taps (at `tap(t)` from `origin`; `offsets3` holds them for a 3×3
-    /// window) times the block's weights `w` to `acc`.
+    /// A 3×3 block's weights held in registers across an output row.
+    type W3: Copy;
+    /// Loads a 3×3 block's weights (`w` from [`Channels::block`]).
+    ///
+    /// # Safety
+    /// `w` is from [`Channels::block`] of a 3×3 filter.
+    unsafe fn load3(&self, w: *const Self::W) -> Self::W3;
+    /// Adds the 3×3 window's taps (at `offsets3` from `origin`) times the weights `w` to `acc`.
+    ///
+    /// # Safety
+    /// Every tap of the window lies inside the ring.
+    unsafe fn window3(
+        &self,
+        acc: &mut [v128; 2],
+        origin: *const Self::Ring,
+        w: &Self::W3,
+        offsets3: &[usize; 9],
+    );
+    /// Adds the window's taps (at `tap(t)` from `origin`) times the block's weights `w` to `acc`
+    /// (any window size).
     ///
     /// # Safety
     /// Every tap of the window lies inside the ring; `w` is from [`Channels::block`].
@@ -112,7 +133,6 @@ trait Channels {
         acc: &mut [v128; 2],
         origin: *const Self::Ring,
         w: *const Self::W,
-        offsets3: &[usize; 9],
         tap: &impl Fn(usize) -> usize,
     );
 }
@@ -157,12 +177,27 @@ unsafe fn depthwise<K: Channels, S: OutputStage>(
             // it; the weights hold every channel block; outputs are inside `output`.
             unsafe {
                 let (w, bias) = k.block(cb);
-                for ox in x0..x1 {
+                let pixel = |ox: usize| {
                     let origin = ring_ptr.add(ox * g.stride_w * c8 + c0);
-                    let mut acc = bias;
-                    k.window(&mut acc, origin, w, &offsets3, &tap);
                     let dst = out_base.add((oy * g.out_w + ox - g.band_start) * c + c0);
-                    stage.store(acc, dst, valid);
+                    (origin, dst)
+                };
+                if g.kh == 3 && g.kw == 3 {
+                    // The block's weights stay in registers across the row.
+                    let w3 = k.load3(w);
+                    for ox in x0..x1 {
+                        let (origin, dst) = pixel(ox);
+                        let mut acc = bias;
+                        k.window3(&mut acc, origin, &w3, &offsets3);
+                        stage.store(acc, dst, valid);
+                    }
+                } else {
+                    for ox in x0..x1 {
+                        let (origin, dst) = pixel(ox);
+                        let mut acc = bias;
+                        k.window(&mut acc, origin, w, &tap);
+                        stage.store(acc, dst, valid);
+                    }
                 }
             }
         }
@@ -188,21 +223,32 @@ pub fn pack_u8(s: &FilterShape, filter: &[u8], zero_point: i32, bias: &[i32]) ->
     Packed { i16: w, i32: b, ..Packed::default() }
 }
 
-/// Adds taps `a` and `b` (8 channels each) times their interleaved weights to the accumulators.
+/// Adds taps `a` and `b` (8 channels each) times their interleaved weights (channels 0–3 in
+/// `w[0]`, 4–7 in `w[1]`) to the accumulators.
 ///
 /// # Safety
-/// `xa`, `xb` point to 8 readable i16, `w` to 16.
+/// `xa`, `xb` point to 8 readable i16.
 #[inline(always)]
-unsafe fn pair(acc: &mut [v128; 2], xa: *const i16, xb: *const i16, w: *const i16) {
+unsafe fn pair(acc: &mut [v128; 2], xa: *const i16, xb: *const i16, w: [v128; 2]) {
     // SAFETY: guaranteed by the caller.
     unsafe {
         let a = v128_load(xa as *const v128);
         let b = v128_load(xb as *const v128);
         let lo = i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(a, b);
         let hi = i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(a, b);
-        acc[0] = i32x4_add(acc[0], i32x4_dot_i16x8(lo, v128_load(w as *const v128)));
-        acc[1] = i32x4_add(acc[1], i32x4_dot_i16x8(hi, v128_load(w.add(8) as *const v128)));
+        acc[0] = i32x4_add(acc[0], i32x4_dot_i16x8(lo, w[0]));
+        acc[1] = i32x4_add(acc[1], i32x4_dot_i16x8(hi, w[1]));
     }
+}
+
+/// The two weight vectors of tap pair `p` of a block (`w` from [`Channels::block`]).
+///
+/// # Safety
+/// `w` holds at least `p + 1` pairs.
+#[inline(always)]
+unsafe fn pair_weights(w: *const i16, p: usize) -> [v128; 2] {
+    // SAFETY: guaranteed by the caller.
+    unsafe { [v128_load(w.add(p * 16) as *const v128), v128_load(w.add(p * 16 + 8) as *const v128)] }
 }
 
 pub fn depthwise_u8(
@@ -264,30 +310,47 @@ impl Channels for U8<'_> {
         }
     }
 
+    type W3 = [[v128; 2]; 5];
+
+    #[inline(always)]
+    unsafe fn load3(&self, w: *const i16) -> [[v128; 2]; 5] {
+        // SAFETY: a 3×3 block holds 5 pairs (guaranteed by the caller).
+        core::array::from_fn(|p| unsafe { pair_weights(w, p) })
+    }
+
+    #[inline(always)]
+    unsafe fn window3(
+        &self,
+        acc: &mut [v128; 2],
+        origin: *const i16,
+        w: &[[v128; 2]; 5],
+        offsets3: &[usize; 9],
+    ) {
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            for p in 0..4 {
+                let (a, b) = (offsets3[2 * p], offsets3[2 * p + 1]);
+                pair(acc, origin.add(a), origin.add(b), w[p]);
+            }
+            let last = origin.add(offsets3[8]);
+            pair(acc, last, last, w[4]);
+        }
+    }
+
     #[inline(always)]
     unsafe fn window(
         &self,
         acc: &mut [v128; 2],
         origin: *const i16,
         w: *const i16,
-        offsets3: &[usize; 9],
         tap: &impl Fn(usize) -> usize,
     ) {
         // SAFETY: guaranteed by the caller.
         unsafe {
-            if self.taps == 9 {
-                for p in 0..4 {
-                    let (a, b) = (offsets3[2 * p], offsets3[2 * p + 1]);
-                    pair(acc, origin.add(a), origin.add(b), w.add(p * 16));
-                }
-                let last = origin.add(offsets3[8]);
-                pair(acc, last, last, w.add(4 * 16));
-            } else {
-                for p in 0..self.pairs {
-                    let a = tap(2 * p);
-                    let b = if 2 * p + 1 < self.taps { tap(2 * p + 1) } else { a };
-                    pair(acc, origin.add(a), origin.add(b), w.add(p * 16));
-                }
+            for p in 0..self.pairs {
+                let a = tap(2 * p);
+                let b = if 2 * p + 1 < self.taps { tap(2 * p + 1) } else { a };
+                pair(acc, origin.add(a), origin.add(b), pair_weights(w, p));
             }
         }
     }
@@ -336,6 +399,34 @@ struct F32<'a> {
     taps: usize,
 }
 
+impl F32<'_> {
+    /// The 8 weights of tap `t` of a block (`w` from [`Channels::block`]).
+    ///
+    /// # Safety
+    /// `t` is a tap of the filter.
+    #[inline(always)]
+    unsafe fn tap_weights(&self, w: *const f32, t: usize) -> [v128; 2] {
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            let wv = w.add(t * self.c8);
+            [v128_load(wv as *const v128), v128_load(wv.add(4) as *const v128)]
+        }
+    }
+}
+
+/// Adds one tap (8 channels at `x`) times its weights to the accumulators.
+///
+/// # Safety
+/// `x` points to 8 readable floats.
+#[inline(always)]
+unsafe fn tap(acc: &mut [v128; 2], x: *const f32, w: [v128; 2]) {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        acc[0] = madd(v128_load(x as *const v128), w[0], acc[0]);
+        acc[1] = madd(v128_load(x.add(4) as *const v128), w[1], acc[1]);
+    }
+}
+
 impl Channels for F32<'_> {
     type In = f32;
     type Ring = f32;
@@ -358,34 +449,39 @@ impl Channels for F32<'_> {
         }
     }
 
+    type W3 = [[v128; 2]; 9];
+
+    #[inline(always)]
+    unsafe fn load3(&self, w: *const f32) -> [[v128; 2]; 9] {
+        // SAFETY: a 3×3 filter has 9 taps of c8 weights (guaranteed by the caller).
+        core::array::from_fn(|t| unsafe { self.tap_weights(w, t) })
+    }
+
+    #[inline(always)]
+    unsafe fn window3(
+        &self,
+        acc: &mut [v128; 2],
+        origin: *const f32,
+        w: &[[v128; 2]; 9],
+        offsets3: &[usize; 9],
+    ) {
+        for (&off, &wv) in offsets3.iter().zip(w) {
+            // SAFETY: guaranteed by the caller.
+            unsafe { tap(acc, origin.add(off), wv) };
+        }
+    }
+
     #[inline(always)]
     unsafe fn window(
         &self,
         acc: &mut [v128; 2],
         origin: *const f32,
         w: *const f32,
-        offsets3: &[usize; 9],
-        tap: &impl Fn(usize) -> usize,
+        offset: &impl Fn(usize) -> usize,
     ) {
-        let [mut lo, mut hi] = *acc;
-        let mut step = |off: usize, t: usize| {
+        for t in 0..self.taps {
             // SAFETY: guaranteed by the caller.
-            unsafe {
-                let x = origin.add(off);
-                let wv = w.add(t * self.c8);
-                lo = madd(v128_load(x as *const v128), v128_load(wv as *const v128), lo);
-                hi = madd(v128_load(x.add(4) as *const v128), v128_load(wv.add(4) as *const v128), hi);
-            }
-        };
-        if self.taps == 9 {
-            for (t, &off) in offsets3.iter().enumerate() {
-                step(off, t);
-            }
-        } else {
-            for t in 0..self.taps {
-                step(tap(t), t);
-            }
+            unsafe { tap(acc, origin.add(offset(t)), self.tap_weights(w, t)) };
         }
-        *acc = [lo, hi];
     }
 }

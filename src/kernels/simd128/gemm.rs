@@ -179,6 +179,9 @@ pub(super) fn im2col<S: Copy, D: Copy>(
     }
 }
 
+// Not inlined into `simd128::conv2d_u8`, which picks it or the stem: it keeps its name in the
+// build (tests/node/wasm-ops.test.mjs reads its instructions by name).
+#[inline(never)]
 pub fn conv2d_u8(
     g: &ConvGeom,
     q: &QuantParams,
@@ -269,6 +272,9 @@ pub(super) fn madd(a: v128, b: v128, c: v128) -> v128 {
     }
 }
 
+// Not inlined into `simd128::conv2d_f32`, which picks it or the stem: it keeps its name in the
+// build (tests/node/wasm-ops.test.mjs reads its instructions by name).
+#[inline(never)]
 pub fn conv2d_f32(
     g: &ConvGeom,
     act: &FloatRange,

@@ -2,14 +2,17 @@
 //! `+simd128`.
 //!
 //! - CONV_2D is one GEMM microkernel ([`gemm`]): 1×1 stride-1 convolutions read the input as
-//!   the A matrix directly; other convolutions (the 3×3 stem) first gather an im2col matrix in
-//!   scratch memory. Tiles are 4 pixels × 8 output channels.
+//!   the A matrix directly; other convolutions first gather an im2col matrix in scratch memory.
+//!   Tiles are 4 pixels × 8 output channels. The stem (3×3, stride 2, 3 input channels) has its
+//!   own kernel ([`stem`]) that reads each pixel's window in place from a ring of input rows,
+//!   with the GEMM's packed weights.
 //!   - uint8: A holds `x − zp_x` and the packed weights `w − zp_w` as i16 (|v| ≤ 255), so
 //!     `i32x4.dot_i16x8_s` multiplies 8 pairs and adds them into 4 exact int32 lanes.
 //!   - float32: a broadcast A value times two 4-lane weight vectors (fused multiply-add in the
 //!     relaxed-SIMD build).
-//! - DEPTHWISE_CONV_2D ([`depthwise`]) copies its input into a zero-bordered scratch image (the
-//!   border is exactly TFLite's padding: `x − zp_x = 0`), then runs 8 channels per step.
+//! - DEPTHWISE_CONV_2D ([`depthwise`]) copies its input rows into a ring of zero-bordered rows
+//!   in scratch memory (the border is exactly TFLite's padding: `x − zp_x = 0`), then runs 8
+//!   channels per step, a 3×3 block's weights held in registers across an output row.
 //! - Requantization ([`requant`]) is, per layer, the cheapest formulation the planner proved
 //!   bit-identical to TFLite's double-rounding fixed-point arithmetic ([`super::requantize`]):
 //!   float32 where the proof holds, one integer rounding elsewhere.
@@ -22,8 +25,9 @@ pub mod dot;
 mod gemm;
 mod pool;
 pub mod requant;
+mod stem;
 
-use super::{FloatRange, KernelSet, Kernels};
+use super::{ConvGeom, FloatRange, KernelSet, Kernels, Packed, QuantParams, Scratch};
 use core::arch::wasm32::*;
 use requant::Requantize;
 
@@ -121,13 +125,46 @@ impl OutputStage for Clamped {
     }
 }
 
+/// CONV_2D: the stem kernel where it applies (3×3, stride 2, 3 input channels) and is faster
+/// (at most 16 output channels, [`stem::faster_u8`]), else the GEMM.
+fn conv2d_u8(
+    g: &ConvGeom,
+    q: &QuantParams,
+    input: &[u8],
+    packed: &Packed,
+    output: &mut [u8],
+    scratch: Scratch<'_>,
+) {
+    if stem::faster_u8(g) {
+        stem::conv2d_u8(g, q, input, packed, output, scratch)
+    } else {
+        gemm::conv2d_u8(g, q, input, packed, output, scratch)
+    }
+}
+
+/// CONV_2D, float: the stem kernel wherever it applies, else the GEMM.
+fn conv2d_f32(
+    g: &ConvGeom,
+    act: &FloatRange,
+    input: &[f32],
+    packed: &Packed,
+    output: &mut [f32],
+    scratch: Scratch<'_>,
+) {
+    if stem::applies(g) {
+        stem::conv2d_f32(g, act, input, packed, output, scratch)
+    } else {
+        gemm::conv2d_f32(g, act, input, packed, output, scratch)
+    }
+}
+
 /// The SIMD128 implementation of every kernel.
 pub const KERNELS: KernelSet = KernelSet {
     name: if cfg!(target_feature = "relaxed-simd") { "relaxed-simd" } else { "simd128" },
     u8: Kernels {
         pack_conv2d: gemm::pack_u8,
         pack_depthwise: depthwise::pack_u8,
-        conv2d: gemm::conv2d_u8,
+        conv2d: conv2d_u8,
         depthwise: depthwise::depthwise_u8,
         avg_pool: pool::avg_pool_u8,
         softmax: super::softmax_u8_common,
@@ -135,7 +172,7 @@ pub const KERNELS: KernelSet = KernelSet {
     f32: Kernels {
         pack_conv2d: gemm::pack_f32,
         pack_depthwise: depthwise::pack_f32,
-        conv2d: gemm::conv2d_f32,
+        conv2d: conv2d_f32,
         depthwise: depthwise::depthwise_f32,
         avg_pool: pool::avg_pool_f32,
         softmax: super::softmax_f32_common,
