@@ -14,9 +14,10 @@ import { FRAME_FORMATS } from './yuv.js';
 
 
 /** The MobileNet methods the loop calls (not part of the public API): classify one grabbed
- *  frame with timings, and the model's current input size. */
+ *  frame with timings, the model's current input size, and waking the engine's threads. */
 export const LIVE_FRAME = Symbol('mobilenet-wasm live frame');
 export const LIVE_SIZE = Symbol('mobilenet-wasm live size');
+export const LIVE_WAKE = Symbol('mobilenet-wasm live wake');
 
 const now = () => performance.now();
 
@@ -487,6 +488,8 @@ export class LiveVideo {
     /** @type {any} */
     let error = null;
     try {
+      // The engine's threads wake up while the frame is taken and converted.
+      net[LIVE_WAKE]();
       const size = net[LIVE_SIZE]();
       /** @type {GrabbedPixels | GrabbedPlanes | null} */
       let pixels = null;
