@@ -212,13 +212,6 @@ impl Engine {
         json(&self.session.thread_stats())
     }
 
-    /// Wakes the helper threads if the next run will use them, so that they are spinning when
-    /// it starts (called at the start of a call, before the input is prepared).
-    #[wasm_bindgen(js_name = wakeThreads)]
-    pub fn wake_threads(&self) {
-        self.session.wake_threads();
-    }
-
     /// `0`: use the threads when they are measured to be faster (the default); `1`: always
     /// the calling thread alone; `n > 1`: always `n` threads (at most those there are).
     #[wasm_bindgen(js_name = setThreadMode)]

@@ -265,24 +265,6 @@ impl Executor {
         self.forced = threads.map(|n| n.max(1));
     }
 
-    /// Wakes the team's sleeping helpers if the next run will use the team, so that they are
-    /// spinning by the time it publishes its first layer: called at the start of a call, while
-    /// the caller still prepares the input (waking a thread costs up to half a millisecond on a
-    /// virtual machine). Does nothing in builds without threads, or when the next run will be
-    /// the caller's alone.
-    pub fn wake(&self) {
-        #[cfg(any(feature = "threads", not(target_arch = "wasm32")))]
-        {
-            let team = match self.forced {
-                Some(n) => n > 1,
-                None => self.prefer_team != (self.since_probe >= self.backoff),
-            };
-            if team && threads() > 1 {
-                team::wake();
-            }
-        }
-    }
-
     /// Counters and estimates so far.
     pub fn stats(&self) -> ExecStats {
         ExecStats {
@@ -672,18 +654,6 @@ mod team {
         Some(run)
     }
 
-    /// Rings the helpers ahead of a run (see `Executor::wake`), unless a caller is using the
-    /// team (its own publications ring them). Takes the team for the moment of the ring:
-    /// `ring` is only ever called by the thread that holds it.
-    pub fn wake() {
-        if TEAM.in_use.swap(true, Ordering::Acquire) {
-            return;
-        }
-        start_helpers();
-        ring();
-        TEAM.in_use.store(false, Ordering::Release);
-    }
-
     /// Waits (on the caller) until helpers have finished `theirs` chunks of this phase; returns
     /// the milliseconds waited.
     fn wait_done(theirs: u32) -> f64 {
@@ -708,8 +678,8 @@ mod team {
         now() - t0
     }
 
-    /// Wakes sleeping helpers after a publication or in `wake` (on the thread holding the team,
-    /// which alone writes `notified`).
+    /// Wakes sleeping helpers after a publication (on the caller, which alone writes
+    /// `notified`).
     ///
     /// No lost wake-up: in the single total order of the SeqCst operations, either a helper's
     /// `sleeps` increment comes before our `sleeps` load — then we see a new value and notify,

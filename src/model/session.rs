@@ -127,12 +127,6 @@ impl Session {
         self.executor.force(threads);
     }
 
-    /// Wakes the helper threads if the next run will use them (at the start of a call, before
-    /// the input is prepared; see [`Executor::wake`]).
-    pub fn wake_threads(&self) {
-        self.executor.wake();
-    }
-
     /// What the executor did so far: runs on the threads and alone, time spent waiting for
     /// helpers, and its current estimates.
     pub fn thread_stats(&self) -> ExecStats {
