@@ -8,7 +8,7 @@ import { MobileNetError, wrap } from './errors.js';
 import { frameToRgba, resultOptions } from './frames.js';
 import * as loader from './loader.js';
 import { initVariant, singleVariant, startedThreads } from './loader.js';
-import { LIVE_FRAME, LIVE_SIZE, LIVE_WAKE, LiveVideo as LiveLoop } from './live.js';
+import { LIVE_FRAME, LIVE_SIZE, LiveVideo as LiveLoop } from './live.js';
 import { loadLocal, warmLocal } from './local.js';
 import { LABELS } from './labels.js';
 import { inWorker, platform } from './platform.js';
@@ -371,12 +371,6 @@ export class MobileNet {
    */
   [LIVE_FRAME](pixels, options) {
     return this.#run((d) => d.classifyTimed(pixels, options));
-  }
-
-  /** Wakes the engine's threads ahead of a frame (while it is taken from the video); not
-   *  queued: harmless while a call runs. @internal */
-  [LIVE_WAKE]() {
-    this.#driver?.wake();
   }
 
   /** The input size frames are scaled to. @internal @returns {number} */

@@ -14,10 +14,9 @@ import { FRAME_FORMATS } from './yuv.js';
 
 
 /** The MobileNet methods the loop calls (not part of the public API): classify one grabbed
- *  frame with timings, the model's current input size, and waking the engine's threads. */
+ *  frame with timings, and the model's current input size. */
 export const LIVE_FRAME = Symbol('mobilenet-wasm live frame');
 export const LIVE_SIZE = Symbol('mobilenet-wasm live size');
-export const LIVE_WAKE = Symbol('mobilenet-wasm live wake');
 
 const now = () => performance.now();
 
@@ -488,8 +487,6 @@ export class LiveVideo {
     /** @type {any} */
     let error = null;
     try {
-      // The engine's threads wake up while the frame is taken and converted.
-      net[LIVE_WAKE]();
       const size = net[LIVE_SIZE]();
       /** @type {GrabbedPixels | GrabbedPlanes | null} */
       let pixels = null;

@@ -49,19 +49,12 @@ export class LocalDriver {
     };
   }
 
-  /** Wakes the engine's threads if its next run will use them (at the start of a call: they
-   *  are spinning by the time the input is ready). */
-  wake() {
-    this.engine.wakeThreads();
-  }
-
   /** Zero-copy: the input is written straight into the engine's input buffer and the output
    *  copied once out of wasm memory; nothing is allocated inside the engine. The engine checks
    *  the input's type and length (inputPtr) before anything is written.
    *  @param {Uint8Array | Float32Array} input @returns {Uint8Array | Float32Array} */
   infer(input) {
     const e = this.engine;
-    e.wakeThreads();
     const type = input instanceof Uint8Array ? 'uint8' : input instanceof Float32Array ? 'float32'
       : (/** @type {any} */ (input)?.constructor?.name ?? typeof input);
     const at = e.inputPtr(type === 'uint8' || type === 'float32' ? input.length : 0, type);
@@ -81,7 +74,6 @@ export class LocalDriver {
   /** @param {Pixels} frame @param {ResultOptions} options @returns {Classification[]} */
   classify(frame, options) {
     const e = this.engine;
-    e.wakeThreads();
     this.loadFrame(frame);
     const scores = new Float32Array(this.memory.buffer, e.classifyInPlace(frame.width, frame.height), e.outputLength);
     return toClasses(scores, options, this.labels);
@@ -94,7 +86,6 @@ export class LocalDriver {
    * @returns {{ classes: Classification[], copyMs: number, inferMs: number }} */
   classifyTimed(frame, options) {
     const e = this.engine;
-    e.wakeThreads();
     const t0 = performance.now();
     if ('planes' in frame) {
       // A video frame's own planes (yuv.js): converted straight into the engine's frame buffer
@@ -121,7 +112,6 @@ export class LocalDriver {
   /** @param {Pixels} frame @returns {Float32Array} */
   embed(frame) {
     const e = this.engine;
-    e.wakeThreads();
     this.loadFrame(frame);
     return new Float32Array(this.memory.buffer, e.embedInPlace(frame.width, frame.height), e.embeddingLength).slice();
   }

@@ -120,7 +120,6 @@
  * @property {(frame: Pixels | Planes, options: ResultOptions) => MaybePromise<TimedClasses>} classifyTimed
  *   The live loop's frame, with timings.
  * @property {() => number} resolution The current input size.
- * @property {() => void} wake Wakes the engine's threads ahead of a call (no answer).
  * @property {string} runsInReason Why the model runs where it runs (ModelInfo.runsInReason).
  * @property {(frame: RgbaPixels) => MaybePromise<Float32Array>} embed
  * @property {(input: Uint8Array | Float32Array) => MaybePromise<LayerTiming[]>} profile

@@ -194,11 +194,6 @@ export class WorkerDriver {
     return { .../** @type {ModelInfo} */ (this.cachedInfo), runsIn: 'worker', runsInReason: this.runsInReason };
   }
 
-  /** Wakes the engine's threads ahead of a call (a message the Worker answers with nothing). */
-  wake() {
-    this.worker?.postMessage({ type: 'wake' });
-  }
-
   /** @param {Uint8Array | Float32Array} input @returns {Promise<Uint8Array | Float32Array>} */
   infer(input) {
     // Copy: the caller keeps its input; the copy is transferred, not cloned again.

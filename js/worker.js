@@ -73,11 +73,6 @@ async function handle(msg) {
 }
 
 self.onmessage = async ({ data }) => {
-  // The live loop's early wake-up of the threads (no answer; nothing to do without a model).
-  if (data?.type === 'wake') {
-    driver?.wake();
-    return;
-  }
   try {
     if (!driver && data.type !== 'load' && data.type !== 'warm' && data.type !== 'dispose') {
       throw Object.assign(new Error('no model is loaded in this worker'), { code: 'INVALID_STATE' });
