@@ -5,6 +5,8 @@
 // Usage: node bench/browser.mjs [--browser chromium|firefox] [--runs 50] [--warmup 10] [--models a,b] [--threads 1,2]
 //   [--peers tfjs,litert] [--gemm auto|dot|i16] [--out DIR]
 // --gemm: our uint8 matrix-product kernel (the load option); i16 gives the fallback rows (probe off).
+// --threads: counts, `2w` for ours in the Worker form (worker: true); a plain count lets the package
+// choose (with threads, small models on the page's thread: js/where.js). The last column says where.
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
@@ -62,7 +64,8 @@ try {
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...result.rows.map((r) => `| ${r.model} | ${r.threads} | ${ms(r.ours)} | ${range(r.ours)} | ${ms(r.peer)} | ${range(r.peer)} `
       + `| ${ms(r.litert)} | ${range(r.litert)} | ${ratio(r.ratio)} | ${ratio(r.ratio_litert)} | **${ratio(r.ratio_best)}** `
-      + `| ${r.ours.backend}${r.ours.kernel ? ` (${r.ours.kernel})` : ''}, ${r.ours.threads} thread(s) |`),
+      + `| ${r.ours.backend}${r.ours.kernel ? ` (${r.ours.kernel})` : ''}, ${r.ours.threads} thread(s)`
+      + `${r.ours.runsIn ? `, ${r.ours.runsIn === 'worker' ? 'in a Worker' : 'on the page\'s thread'}` : ''} |`),
     '',
   ].join('\n');
   await mkdir(values.out, { recursive: true });

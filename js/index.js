@@ -1,18 +1,20 @@
 // mobilenet-wasm: MobileNet v1 image classification in WebAssembly. The public JavaScript API
 // (the browser entry; node.js is the same API for Node). The engine is Rust compiled to wasm in
 // four builds (see loader.js); the model runs in this thread or in a module Worker
-// (worker-driver.js), the threaded build always in a Worker on a page.
+// (worker-driver.js): on a page's main thread a small threaded model runs on the page, a large one
+// in a Worker (where.js).
 import { MobileNetClassifier, createClassifier } from './classifier.js';
 import { MobileNetError, wrap } from './errors.js';
 import { frameToRgba, resultOptions } from './frames.js';
 import * as loader from './loader.js';
-import { initVariant, singleVariant } from './loader.js';
+import { initVariant, singleVariant, startedThreads } from './loader.js';
 import { LIVE_FRAME, LIVE_SIZE, LiveVideo as LiveLoop } from './live.js';
 import { loadLocal, warmLocal } from './local.js';
 import { LABELS } from './labels.js';
 import { inWorker, platform } from './platform.js';
 import { sha256 } from './sha256.js';
 import { cachedFetch, readSource } from './source.js';
+import { pageOrWorker, readShape, shapeFromName } from './where.js';
 import { WorkerDriver } from './worker-driver.js';
 import { zooUrl } from './zoo.js';
 
@@ -67,7 +69,11 @@ export { ZOO, parseZooFileName, zooAlphaName, zooFileName, zooUrl } from './zoo.
  * @typedef {object} LoadOptions
  * @property {number} [threads] Threads to use (default: navigator.hardwareConcurrency on a
  *   cross-origin isolated page, else 1). Where threads are unavailable the model runs on one.
- * @property {boolean} [worker] Run the model in a module Worker (default: when threads > 1 on a page's main thread).
+ * @property {boolean} [worker] true: run the model in a module Worker of its own; false: on the
+ *   thread that loads it. Not set (the default): with threads on a page's main thread, on the
+ *   page's thread when the model is small (α × ρ ≤ 120: every 0.25, 0.5 up to 224, 0.75 up to 160;
+ *   no Worker round trip), else in a Worker; elsewhere on the loading thread.
+ *   `net.info.runsIn` / `runsInReason` say where and why.
  * @property {boolean} [cache] Keep a URL's download in the Cache API (browsers), so a reload does not download again.
  * @property {Limits} [limits] Size limits; beyond them calls fail with LIMITS_EXCEEDED.
  * @property {'auto' | 'dot' | 'i16'} [gemm] The uint8 matrix-product kernel: `'auto'` (default)
@@ -157,10 +163,7 @@ export class MobileNet {
       throw new MobileNetError('INPUT_INVALID', `threads must be an integer ≥ 1, not ${threads}`);
     }
     const threaded = threads > 1 && caps.threads;
-    // The threaded build blocks while its threads run, which a page's main thread may not do:
-    // there it lives in a Worker of its own. `worker: true` asks for the Worker form anyway.
-    const useWorker = options.worker ?? (threaded && !inWorker);
-    if (useWorker && (platform.node || typeof Worker === 'undefined' || inWorker)) {
+    if (options.worker && (platform.node || typeof Worker === 'undefined' || inWorker)) {
       throw new MobileNetError('INPUT_INVALID',
         'worker: true needs a browser page (module Workers); in Node and inside a Worker the model runs in place');
     }
@@ -176,9 +179,34 @@ export class MobileNet {
       return readSource(src, options.onProgress);
     })();
     bytesPromise.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
-    if (useWorker) {
+    // Where the model runs: in a Worker when asked for; with threads on a page's main thread and
+    // no `worker` option, on the page's thread for a small model, else in a Worker (where.js).
+    const auto = options.worker === undefined && threaded && onPage();
+    if (options.worker || auto) {
+      let why = 'worker: true';
+      if (auto) {
+        // α and ρ from a zoo file name (decided before the download ends), else from the file.
+        const named = shapeFromName(source);
+        let choice = named ? pageOrWorker(named, 'its file name') : pageOrWorker(readShape(await bytesPromise), 'the file');
+        // The page's threads are started once: another count needs a Worker of its own.
+        const started = startedThreads();
+        if (choice.page && started !== null && started !== threads) {
+          choice = { page: false, why: `worker: not set, the model is small, but the page's threads were started for ${started} `
+            + `(a page starts them once) and ${threads} were asked for: in a Worker` };
+        }
+        if (choice.page) {
+          // The engine and its threads' Workers start from the page while the model downloads.
+          warmLocal(threads);
+          const bytes = await bytesPromise;
+          const local = await localDriver(bytes, threads, limits, gemm, null);
+          local.runsInReason = choice.why;
+          return new MobileNet(local, bytes);
+        }
+        why = choice.why;
+      }
       const assetBase = options.assetBase == null ? null : new URL(String(options.assetBase), globalThis.location?.href).href;
       const driver = new WorkerDriver({ bytes: null, threads: threaded ? threads : 1, limits, gemm, assetBase }, options.onRestart);
+      driver.runsInReason = why;
       try {
         await driver.start(bytesPromise);
         return new MobileNet(driver, await bytesPromise);
@@ -187,18 +215,24 @@ export class MobileNet {
         const err = wrap(e);
         // The model itself could not be had: that is the error.
         const bytes = await bytesPromise;
-        // Asked for the Worker form: say why it cannot be had. Only wanted threads: run on
-        // one thread here, and say why threads are off.
+        // Asked for the Worker form: say why it cannot be had. Chose it: run here (on one
+        // thread, the threaded build being what the Worker could not start), and say why.
         if (options.worker || err.code !== 'NETWORK') throw err;
         const reason = `the engine's Worker could not start, so threads are off: ${err.message}`;
-        return new MobileNet(await localDriver(bytes, 1, limits, gemm, reason), bytes);
+        const local = await localDriver(bytes, 1, limits, gemm, reason);
+        local.runsInReason = `${why}; but the Worker could not start: on the page's thread`;
+        return new MobileNet(local, bytes);
       }
     }
     warmLocal(threaded ? threads : 1);
     const bytes = await bytesPromise;
     // Why one thread: said unless one thread is what the caller asked for.
-    return new MobileNet(await localDriver(bytes, threaded ? threads : 1, limits, gemm,
-      !threaded && options.threads !== 1 ? caps.reason : null), bytes);
+    const local = await localDriver(bytes, threaded ? threads : 1, limits, gemm,
+      !threaded && options.threads !== 1 ? caps.reason : null);
+    local.runsInReason = options.worker === false ? 'worker: false'
+      : inWorker || platform.node ? 'already off the page\'s main thread (a Worker or Node)'
+        : 'one thread: nothing to wait for that a Worker would hide';
+    return new MobileNet(local, bytes);
   }
 
   /**
@@ -421,6 +455,9 @@ async function localDriver(bytes, threads, limits, gemm, reason) {
   if (reason && !driver.threadsReason) driver.threadsReason = reason;
   return driver;
 }
+
+/** Whether this is a page's main thread (a Window: it has a document). */
+const onPage = () => !platform.node && !inWorker && typeof document !== 'undefined';
 
 /**
  * The cost model of the plain MobileNet v1 architecture (the paper's count).

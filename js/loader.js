@@ -237,6 +237,14 @@ export function useCompiled(name, module) {
 
 /** @type {Map<Backend, Promise<Glue>>} */
 const loaded = new Map();
+/** The thread count each threaded build was started with here: its pool is started once and
+ *  keeps its size. @type {Map<Backend, number>} */
+const poolSizes = new Map();
+/** The threads this context's threaded build was started with, or null if it was not.
+ *  @returns {number | null} */
+export function startedThreads() {
+  return poolSizes.get(threadedVariant(singleVariant())) ?? null;
+}
 /** Instantiates one build once; resolves to its glue module.
  *  @param {Backend} name @param {number} threads @returns {Promise<Glue>} */
 export function initVariant(name, threads) {
@@ -253,6 +261,7 @@ export function initVariant(name, threads) {
       await glue.default({ module_or_path: await compileVariant(name) });
       // The calling thread computes too: the pool needs one thread fewer.
       if (glue.initThreadPool) {
+        poolSizes.set(name, threads);
         onThreadStage?.('threads');
         try {
           await glue.initThreadPool(threads - 1);
@@ -262,7 +271,10 @@ export function initVariant(name, threads) {
       }
       return glue;
     })();
-    p.catch(() => loaded.delete(name));
+    p.catch(() => {
+      loaded.delete(name);
+      poolSizes.delete(name);
+    });
     loaded.set(name, p);
   }
   return /** @type {Promise<Glue>} */ (loaded.get(name));

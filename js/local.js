@@ -26,6 +26,8 @@ export class LocalDriver {
     this.glue = glue;
     this.backend = backend;
     this.threadsReason = threadsReason;
+    /** Why the model runs in this thread (index.js sets it; see ModelInfo.runsInReason). */
+    this.runsInReason = 'on the thread that loaded it';
     // Fetched once: each of these calls allocates inside the engine.
     this.memory = glue.wasmMemory();
     this.dtype = engine.dtype;
@@ -42,6 +44,8 @@ export class LocalDriver {
       threadsReason: this.threadsReason,
       capabilities: capabilities(),
       labels: this.labels === LABELS ? null : this.labels,
+      runsIn: /** @type {const} */ ('caller'),
+      runsInReason: this.runsInReason,
     };
   }
 

@@ -71,6 +71,9 @@
  * @property {string[] | null} labels The labels in the file's metadata (a file from `exportTflite()`), or null: ImageNet's.
  * @property {Capabilities} capabilities What the context running the engine
  *   offers (see {@link MobileNet.capabilities}).
+ * @property {'caller' | 'worker'} runsIn Where the model runs: on the thread that loaded it
+ *   ('caller') or in a module Worker of its own ('worker').
+ * @property {string} runsInReason Why there (the `worker` option, or the rule that chose).
  */
 
 /**
@@ -119,6 +122,7 @@
  * @property {(frame: Pixels | Planes, options: ResultOptions) => MaybePromise<TimedClasses>} classifyTimed
  *   The live loop's frame, with timings.
  * @property {() => number} resolution The current input size.
+ * @property {string} runsInReason Why the model runs where it runs (ModelInfo.runsInReason).
  * @property {(frame: RgbaPixels) => MaybePromise<Float32Array>} embed
  * @property {(input: Uint8Array | Float32Array) => MaybePromise<LayerTiming[]>} profile
  * @property {(resolution: number) => MaybePromise<void>} setResolution

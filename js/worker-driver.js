@@ -62,6 +62,8 @@ export class WorkerDriver {
     this.disposed = false;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.threadsTimer = undefined;
+    /** Why the model runs in a Worker (index.js sets it; see ModelInfo.runsInReason). */
+    this.runsInReason = 'worker: true';
   }
 
   /** Starts the Worker and loads the model in it. `bytesPromise` (first start): the model,
@@ -205,7 +207,7 @@ export class WorkerDriver {
 
   /** @returns {ModelInfo} */
   info() {
-    return /** @type {ModelInfo} */ (this.cachedInfo);
+    return { .../** @type {ModelInfo} */ (this.cachedInfo), runsIn: 'worker', runsInReason: this.runsInReason };
   }
 
   /** @param {Uint8Array | Float32Array} input @returns {Promise<Uint8Array | Float32Array>} */

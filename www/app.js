@@ -1,4 +1,4 @@
-// The demo: webcam → the package's live loop (net.classifyVideo, the model in a Worker) → top 5
+// The demo: webcam → the package's live loop (net.classifyVideo; small models on the page's thread, large ones in a Worker) → top 5
 // over the video, with α/ρ/type pickers, the cost model, measured latency, the accuracy-vs-cost
 // chart, an auto mode and a Teach mode (your own classes). Uses only the package's public API
 // (served under /pkg/). This module wires the others: camera.js (the camera and its states),
@@ -70,7 +70,8 @@ function showModel(c, target) {
   $('params').textContent = millions(info.params);
   $('file-name').textContent = `${target.file}, trained at ${target.trained}×${target.trained}`;
   $('size').textContent = `${(target.bytes / 1e6).toFixed(1)} MB`;
-  $('backend').textContent = `${info.backend}, ${info.threads} thread${info.threads > 1 ? 's' : ''}`;
+  $('backend').textContent = `${info.backend}, ${info.threads} thread${info.threads > 1 ? 's' : ''}, `
+    + `${info.runsIn === 'worker' ? 'in a Worker' : 'on the page\'s thread'}`;
   showCapabilities(info);
   const acc = published(c.alpha, c.resolution, c.dtype);
   const floatNote = c.dtype === 'float32' && !parseZooFileName(target.file)?.official

@@ -5,7 +5,8 @@
 // (gemm: our uint8 matrix-product kernel, the load option; i16 = the fallback, the dot product's probe off)
 // (peers: which peers run, default both; peer=0: ours only, no peer; pair=1: every thread count of a model loaded at once and
 // their runs alternated, so that all see the same machine, and a count written `1w` means one
-// thread in the Worker form, { worker: true } — bench/busy.mjs uses these.)
+// thread in the Worker form, { worker: true } — bench/busy.mjs uses these. Without pair, `2w` too:
+// ours in the Worker form, where `2` lets the package choose, the page's thread for small models.)
 // Results: window.benchDone (a Promise) resolves to the result object.
 import { MobileNet } from '/pkg/index.js';
 import { Tensor, loadAndCompile, loadLiteRt, unloadLiteRt } from '@litertjs/core';
@@ -13,7 +14,7 @@ import { Tensor, loadAndCompile, loadLiteRt, unloadLiteRt } from '@litertjs/core
 const q = new URLSearchParams(location.search);
 const ALL = ['0.25_128', '0.5_160', '0.75_192', '1.0_224'].flatMap((a) => [`${a}_quant`, `${a}_float`]);
 const models = (q.get('models') || ALL.join(',')).split(',');
-const threadCounts = (q.get('threads') || '1,2').split(',').map(Number);
+const threadCounts = (q.get('threads') || '1,2').split(',');
 const runs = Number(q.get('runs') || 50);
 const warmup = Number(q.get('warmup') || 10);
 const withPeer = q.get('peer') !== '0';
@@ -35,13 +36,16 @@ async function bytes(url) {
   return new Uint8Array(await r.arrayBuffer());
 }
 
-async function benchOne(name, threads) {
+/** @param {string} name @param {string} spec a thread count, `w` after it for the Worker form */
+async function benchOne(name, spec) {
+  const threads = Number.parseInt(spec, 10);
+  const worker = spec.endsWith('w') ? true : undefined;
   const modelBytes = await bytes(`/models/mobilenet_v1_${name}.tflite`);
   const raw = await bytes(`/reference/mobilenet_v1_${name}/cat.input.bin`);
   const quant = name.endsWith('quant');
   const input = quant ? raw : new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
 
-  const ours = await MobileNet.load(modelBytes, { threads, gemm });
+  const ours = await MobileNet.load(modelBytes, { threads, worker, gemm });
   const runOurs = async () => ours.infer(input);
   if (!withPeer) return benchOursOnly(name, threads, ours, runOurs);
   // The peers, each driven the cheapest way its API allows: input copied in, one inference,
@@ -102,7 +106,7 @@ async function benchOne(name, threads) {
   const row = {
     model: name,
     threads,
-    ours: { ...stats(byKey.ours), threads: info.threads, backend: info.backend, kernel: info.kernels },
+    ours: { ...stats(byKey.ours), threads: info.threads, backend: info.backend, kernel: info.kernels, runsIn: info.runsIn },
     peer: peerStats('tfjs'),
     litert: peerStats('litert'),
     top1: { ours: argmax(answers[0]), ...Object.fromEntries(Object.entries(compare).map(([k, v]) => [k, v.top1])) },
@@ -133,7 +137,7 @@ async function benchOursOnly(name, threads, ours, runOurs) {
   }
   const info = ours.info;
   ours.dispose();
-  const row = { model: name, threads, ours: { ...stats(t), threads: info.threads, backend: info.backend, kernel: info.kernels }, peer: null,
+  const row = { model: name, threads, ours: { ...stats(t), threads: info.threads, backend: info.backend, kernel: info.kernels, runsIn: info.runsIn }, peer: null,
     ratio: null, macs: info.macs };
   const tr = document.createElement('tr');
   tr.innerHTML = `<td>${name}</td><td>${threads}</td><td>${row.ours.median.toFixed(2)} ms</td><td>–</td><td>–</td><td>–</td>`;
@@ -162,7 +166,7 @@ async function benchPaired(name) {
   return nets.map(({ threads, worker, net, t }) => {
     const info = net.info;
     net.dispose();
-    const row = { model: name, threads, worker, ours: { ...stats(t), threads: info.threads, backend: info.backend }, peer: null,
+    const row = { model: name, threads, worker, ours: { ...stats(t), threads: info.threads, backend: info.backend, runsIn: info.runsIn }, peer: null,
       ratio: null, macs: info.macs };
     const tr = document.createElement('tr');
     tr.innerHTML = `<td>${name}</td><td>${threads}${worker ? ' (Worker)' : ''}</td><td>${row.ours.median.toFixed(2)} ms</td><td>–</td><td>–</td><td>–</td>`;
@@ -181,15 +185,15 @@ async function main() {
       rows.push(...await benchPaired(m));
     }
   }
-  for (const threads of paired ? [] : threadCounts) {
+  for (const spec of paired ? [] : threadCounts) {
     // LiteRT.js has one runtime per page: the threaded build for more than one thread.
     if (peers.includes('litert')) {
       try { unloadLiteRt(); } catch { /* nothing loaded yet */ }
-      await loadLiteRt(LITERT_WASM, { threads: threads > 1 });
+      await loadLiteRt(LITERT_WASM, { threads: Number.parseInt(spec, 10) > 1 });
     }
     for (const m of models) {
-      status.textContent = `running ${m} with ${threads} thread(s)…`;
-      rows.push(await benchOne(m, threads));
+      status.textContent = `running ${m} with ${spec} thread(s)…`;
+      rows.push(await benchOne(m, spec));
     }
   }
   status.textContent = 'done';

@@ -34,9 +34,10 @@ export class Models {
     return { ...f, trained: z.resolution };
   }
 
-  /** Loads a file into a Worker of its own (the threaded build when the page is isolated). */
+  /** Loads a file where the package puts it: with threads (an isolated page), a small model on
+   *  the page's thread, a large one in a Worker of its own (net.info.runsIn). */
   load(file, options = {}) {
-    return MobileNet.load(`/models/${file}`, { worker: true, cache: true, ...options });
+    return MobileNet.load(`/models/${file}`, { cache: true, ...options });
   }
 
   /**

@@ -195,7 +195,8 @@ test('[chromium] phone-sized screen: one column, nothing wider than the screen, 
 // Firefox and WebKit: the live loop with each browser's own fake camera. Their frames are a
 // generated pattern, not the cat, so the check is that the page goes live, classifies frame after
 // frame with the 1.0 uint8 model on the backend the browser allows, and reports no error.
-const BACKEND = { firefox: /^threads-relaxed-simd, 2 threads$/, webkit: /^simd128, 1 thread$/ };
+// The 1.0 model: in a Worker where there are threads (a large model), else on the page's thread.
+const BACKEND = { firefox: /^threads-relaxed-simd, 2 threads, in a Worker$/, webkit: /^simd128, 1 thread, on the page's thread$/ };
 for (const name of browsersUnderTest().filter((b) => b !== 'chromium')) {
   test(`[${name}] live camera (the browser's fake camera): the page goes live and classifies frame after frame`, async (t) => {
     const b = await openBrowser(name, { fakeCamera: true });

@@ -203,14 +203,15 @@ describe('chromium, the cat on the fake camera', { skip: browsersUnderTest().inc
   });
   after(async () => { await b?.close(); });
 
-  test('[chromium] the cat, live, in both forms; resize: engine gives exactly classify(video); a slow model drops frames, never queues them', async (t) => {
+  test('[chromium] the cat, live, in every form (1 thread, 2 on the page\'s thread by default, 2 in a Worker); resize: engine gives exactly classify(video); a slow model drops frames, never queues them', async (t) => {
     const page = await b.newPage(`${server.base}blank.html`);
     const r = await page.evaluate(async (setup) => {
       (0, eval)(setup);
       const { MobileNet } = await import('/pkg/index.js');
       const video = await camera();
       const out = {};
-      for (const [form, opts] of [['local', { threads: 1 }], ['worker', { worker: true, threads: 2 }]]) {
+      // 'default': what { threads: 2 } gives a small model on a page — its thread, with threads.
+      for (const [form, opts] of [['local', { threads: 1 }], ['default', { threads: 2 }], ['worker', { worker: true, threads: 2 }]]) {
         const net = await MobileNet.load('/models/mobilenet_v1_0.25_128_quant.tflite', opts);
         const results = [];
         let live = net.classifyVideo(video, (x) => results.push(x), { topK: 5 });
@@ -222,7 +223,8 @@ describe('chromium, the cat on the fake camera', { skip: browsersUnderTest().inc
         live.stop();
         const direct = await net.classify(video, { topK: 5 });
         out[form] = { top: results.at(-1).classes, framePath: results.at(-1).framePath, inputSize: results.at(-1).inputSize,
-          exact: exact.at(-1).classes, exactSize: exact.at(-1).inputSize, direct, backend: net.info.backend };
+          exact: exact.at(-1).classes, exactSize: exact.at(-1).inputSize, direct, backend: net.info.backend,
+          runsIn: net.info.runsIn, threads: net.info.threads };
         net.dispose();
       }
       // A slow model (1.0 float at 448 × 448, one thread, in its Worker) against a 30 frames/s camera.
@@ -241,9 +243,11 @@ describe('chromium, the cat on the fake camera', { skip: browsersUnderTest().inc
       slow.dispose();
       return out;
     }, SETUP, { timeout: 180000 });
-    for (const form of ['local', 'worker']) {
+    for (const form of ['local', 'default', 'worker']) {
       const f = r[form];
-      t.diagnostic(`${form} (${f.backend}, ${f.framePath}): ${f.top.map((c) => `${c.label} ${c.score}`).join(', ')}`);
+      t.diagnostic(`${form} (${f.backend}, ${f.threads} threads, runs in ${f.runsIn}, ${f.framePath}): ${f.top.map((c) => `${c.label} ${c.score}`).join(', ')}`);
+      assert.equal(f.runsIn, form === 'worker' ? 'worker' : 'caller', `${form}: where it runs`);
+      assert.equal(f.threads, form === 'local' ? 1 : 2, `${form}: threads`);
       assert.ok(CATS.has(f.top[0].index), `${form}: a cat is top-1 (${f.top[0].label})`);
       assert.equal(f.framePath, 'videoframe', "Chromium hands the loop the frame's own planes");
       assert.equal(f.inputSize, 128);

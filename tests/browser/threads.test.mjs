@@ -1,8 +1,10 @@
 // The package in Chromium, Firefox ESR and WebKitGTK (tools/browsers.mjs; $MOBILENET_BROWSERS
 // picks some): on a cross-origin isolated page, every model and every reference case gives
 // exactly the reference outputs (uint8 byte for byte, float within 1e-4) — through the threaded
-// build in a Worker (MobileNet.load(…, { threads: 2 }), and 3, an uneven split) where the browser
-// has threads (Chromium, Firefox), with the same outputs as one thread; where it has none
+// build (MobileNet.load(…, { threads: 2 }), and 3, an uneven split) where the browser has threads
+// (Chromium, Firefox), with the same outputs as one thread: on the page's own thread and in a
+// Worker (worker: false / true), and where the package puts it by default (small models on the
+// page's thread, large ones in a Worker; net.info.runsIn says which and why); where it has none
 // (WebKitGTK: no SharedArrayBuffer even on an isolated page) threads: 2 runs the single-thread
 // build, says why, and is just as exact. Without isolation every browser falls back to one
 // thread with no error. What each browser offers (SIMD128, relaxed SIMD, threads) is checked
@@ -56,10 +58,10 @@ const PROBE = () => {
     hardwareConcurrency: navigator.hardwareConcurrency, userAgent: navigator.userAgent };
 };
 
-/** In the page: one model with the given thread counts against the reference cases; uint8
- *  models also with the matrix-product kernel forced to the fallback (`gemm: 'i16'`), so both
- *  kernels are checked where the browser's probe picks the 8-bit dot product. */
-const RUN_MODEL = async ({ name, entry, threadCounts }) => {
+/** In the page: one model loaded each way in `runs` ({ threads, worker, gemm }) against the reference
+ *  cases; uint8 models also with the matrix-product kernel forced to the fallback (`gemm: 'i16'`)
+ *  at 1 and 2 threads, so both kernels are checked where the browser's probe picks the 8-bit dot product. */
+const RUN_MODEL = async ({ name, entry, runs: asked }) => {
   const { MobileNet } = await import('/pkg/index.js');
   const get = async (url) => {
     const r = await fetch(url);
@@ -76,10 +78,12 @@ const RUN_MODEL = async ({ name, entry, threadCounts }) => {
   }
   const results = [];
   const first = {};
-  const gemms = quant ? ['auto', 'i16'] : ['auto'];
-  for (const threads of threadCounts) for (const gemm of gemms) {
+  const runs = quant
+    ? [...asked, ...asked.filter((r) => r.worker === undefined && r.threads <= 2).map((r) => ({ ...r, gemm: 'i16' }))]
+    : asked;
+  for (const { threads, worker, gemm = 'auto' } of runs) {
     const t0 = performance.now();
-    const net = await MobileNet.load(bytes, { threads, gemm });
+    const net = await MobileNet.load(bytes, { threads, worker, gemm });
     const loadMs = performance.now() - t0;
     const { info } = net;
     let inferMs = 0;
@@ -95,11 +99,13 @@ const RUN_MODEL = async ({ name, entry, threadCounts }) => {
       }
       first[c.name] ??= out;
       const same = out.length === first[c.name].length && out.every((x, i) => x === first[c.name][i]);
-      results.push({ case: c.name, threads, gemm, kernels: info.kernels, used: info.threads, backend: info.backend,
-        reason: info.threadsReason ?? null, diff, worst, length: out.length, sameAsFirst: same });
+      results.push({ case: c.name, threads, worker, gemm, kernels: info.kernels, used: info.threads, backend: info.backend,
+        reason: info.threadsReason ?? null, runsIn: info.runsIn, runsInReason: info.runsInReason, alpha: info.alpha,
+        resolution: info.resolution, diff, worst, length: out.length, sameAsFirst: same });
     }
     net.dispose();
-    results.push({ summary: true, threads, gemm, kernels: info.kernels, used: info.threads, backend: info.backend, loadMs,
+    results.push({ summary: true, threads, worker, gemm, kernels: info.kernels, runsIn: info.runsIn, used: info.threads,
+      backend: info.backend, loadMs,
       inferMs: inferMs / cases.length });
   }
   return results;
@@ -167,24 +173,38 @@ for (const name of browsersUnderTest()) {
     });
 
     test(`[${name}] cross-origin isolated page: reference outputs for all 8 models and every case, ${EXPECTED[name].threads
-      ? 'identical for 1, 2 and 3 threads' : 'threads: 2 falls back to one thread'}`, async (t) => {
+      ? 'identical for 1, 2 and 3 threads, with 2 on the page\'s thread and in a Worker' : 'threads: 2 falls back to one thread'}; `
+      + 'small models on the page\'s thread by default, large ones in a Worker', async (t) => {
       const want = EXPECTED[name];
-      const threadCounts = want.threads ? [1, 2, 3] : [1, 2];
+      // worker undefined: where the package puts the model by default (where.js).
+      const runs = want.threads
+        ? [{ threads: 1 }, { threads: 2 }, { threads: 2, worker: false }, { threads: 2, worker: true }, { threads: 3 }]
+        : [{ threads: 1 }, { threads: 2 }];
       const page = await b.newPage(isolated.base);
       assert.equal(await page.evaluate(() => crossOriginIsolated), true);
       const timings = [];
       for (const [model, entry] of Object.entries(models)) {
         // One model per call: a hung load or inference fails this test within the page timeout.
         // (Generous: 3 threads on 2 cores with other work beside it can take tens of seconds.)
-        const results = await page.evaluate(RUN_MODEL, { name: model, entry, threadCounts }, { timeout: 180_000 });
+        const results = await page.evaluate(RUN_MODEL, { name: model, entry, runs }, { timeout: 180_000 });
         for (const r of results) {
           if (r.summary) {
-            timings.push(`${model} threads ${r.threads} gemm ${r.gemm}: load ${r.loadMs.toFixed(0)} ms, `
-              + `infer ${r.inferMs.toFixed(1)} ms (${r.backend}, ${r.kernels})`);
+            timings.push(`${model} threads ${r.threads}, worker ${r.worker} gemm ${r.gemm}: load ${r.loadMs.toFixed(0)} ms, `
+              + `infer ${r.inferMs.toFixed(1)} ms (${r.backend}, ${r.kernels}, runs in ${r.runsIn})`);
             continue;
           }
-          const label = `${name} ${model} ${r.case} threads ${r.threads} gemm ${r.gemm} (${r.kernels})`;
+          const label = `${name} ${model} ${r.case} threads ${r.threads} worker ${r.worker} gemm ${r.gemm} (${r.kernels})`;
           if (r.gemm === 'i16') assert.doesNotMatch(r.kernels, /dot/, `${label}: the fallback was forced`);
+          // Where it runs: as asked; by default with threads, on the page's thread for α × ρ ≤ 120.
+          // 3 threads after 2 on the same page: the page's threads are started once (for 2), so a
+          // Worker of its own.
+          const small = r.alpha * r.resolution <= 120 && r.threads !== 3;
+          const where = r.worker === true ? 'worker' : r.worker === false || r.threads === 1 || !want.threads || small ? 'caller' : 'worker';
+          assert.equal(r.runsIn, where, `${label}: runs in (${r.runsInReason})`);
+          if (r.worker === undefined && r.threads > 1 && want.threads) {
+            assert.match(r.runsInReason, small ? /small .* on the page's thread/
+              : r.threads === 3 && r.alpha * r.resolution <= 120 ? /started for 2 .* in a Worker/ : /large .* in a Worker/, `${label}: says why`);
+          }
           assert.equal(r.length, 1001, label);
           if (r.threads === 1) {
             assert.equal(r.used, 1, `${label}: threads used`);
@@ -199,7 +219,7 @@ for (const name of browsersUnderTest()) {
           }
           if (model.endsWith('quant')) assert.equal(r.diff, 0, `${label}: ${r.diff} bytes differ from the reference`);
           else assert.ok(r.worst <= 1e-4, `${label}: max |Δp| ${r.worst}`);
-          assert.ok(r.sameAsFirst, `${label}: differs from threads ${threadCounts[0]} gemm auto`);
+          assert.ok(r.sameAsFirst, `${label}: differs from threads ${runs[0].threads} gemm auto`);
         }
       }
       for (const line of timings) t.diagnostic(line);
