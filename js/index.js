@@ -194,7 +194,7 @@ export class MobileNet {
         return new MobileNet(await localDriver(bytes, 1, limits, gemm, reason), bytes);
       }
     }
-    warmLocal(threaded ? threads : 1);
+    warmLocal(threaded ? threads : 1, bytesPromise);
     const bytes = await bytesPromise;
     // Why one thread: said unless one thread is what the caller asked for.
     return new MobileNet(await localDriver(bytes, threaded ? threads : 1, limits, gemm,
