@@ -212,31 +212,37 @@ const WARM_SLICE_MS = 5;
 
 /**
  * Runs the engine's warm-up (`warmUp`: every kernel on a small synthetic network; src/kernels/
- * warmup.rs) round after round while `done()` is false, at most WARM_ROUNDS, yielding to the
- * event loop every WARM_SLICE_MS so the model's arrival is seen soon: a JavaScript engine runs a
+ * warmup.rs) round after round while `done()` is false, at most WARM_ROUNDS per instance,
+ * yielding to the event loop every WARM_SLICE_MS so the model's arrival is seen soon: a JavaScript engine runs a
  * fresh module in baseline code and optimises a function only after it has run for a while, so
  * without this the model's first inference (a whole layer per kernel call) ran 3–4× slower than
  * the next. Both dtypes: the model's is not known before its bytes are. An error ends it
  * silently (loading goes on; a broken engine is loadLocal's to report).
  * @param {Pick<Glue, 'warmUp'>} glue @param {() => boolean} done
- * @returns {Promise<number>} the rounds run
+ * @returns {Promise<number>} the rounds this call ran
  */
 export async function warmKernels(glue, done) {
-  let rounds = 0;
+  // Rounds are counted per instance: a second model's load does not warm up again.
+  let rounds = warmedRounds.get(glue) ?? 0;
+  const before = rounds;
   while (rounds < WARM_ROUNDS && !done()) {
     const start = performance.now();
     try {
       do {
         glue.warmUp('both');
-        rounds++;
+        warmedRounds.set(glue, ++rounds);
       } while (rounds < WARM_ROUNDS && performance.now() - start < WARM_SLICE_MS);
     } catch {
-      return rounds;
+      warmedRounds.set(glue, WARM_ROUNDS);
+      return rounds - before;
     }
     await nextTask();
   }
-  return rounds;
+  return rounds - before;
 }
+
+/** Warm-up rounds run so far, per instance (glue module). @type {WeakMap<object, number>} */
+const warmedRounds = new WeakMap();
 
 /** Resolves in a new task (a message to itself: unlike a timer, never clamped to 4 ms). */
 function nextTask() {

@@ -45,15 +45,19 @@ for (const [name, entry] of Object.entries(m.models)) {
   });
 }
 
-test('the warm-up stops when the model is there, after WARM_ROUNDS at most, and at its first error', async () => {
+test('the warm-up stops when the model is there, after WARM_ROUNDS per instance, and for good at its first error', async () => {
   let calls = 0;
   const counting = { warmUp: () => { calls++; } };
   assert.equal(await warmKernels(counting, () => true), 0, 'the model already there: no round');
   assert.equal(calls, 0);
   assert.equal(await warmKernels(counting, () => false), WARM_ROUNDS);
   assert.equal(calls, WARM_ROUNDS);
+  assert.equal(await warmKernels(counting, () => false), 0, 'an instance is warmed up once');
+  assert.equal(calls, WARM_ROUNDS);
   const failing = { warmUp: () => { calls++; throw new WebAssembly.RuntimeError('unreachable'); } };
   calls = 0;
   assert.equal(await warmKernels(failing, () => false), 0, 'an error is not thrown on');
   assert.equal(calls, 1, 'and ends the warm-up');
+  assert.equal(await warmKernels(failing, () => false), 0, 'for good');
+  assert.equal(calls, 1);
 });
