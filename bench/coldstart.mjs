@@ -7,8 +7,10 @@
 // before a change), served by a second server and alternated with the others in the same run.
 // --timeline prints, for every sample, each request the page and its Workers made (ms since the
 // navigation was asked for, by this script's clock: start → end, path) — where a cold start goes.
+// --network MBITS emulates a download link of that many Mbit/s with 20 ms latency (Chrome DevTools'
+// network emulation, the page's own requests) instead of the local server's unlimited one.
 // Usage: node bench/coldstart.mjs [--runs 3] [--models a,b] [--threads 1,2] [--engines ours,tfjs,litert]
-//   [--baseline DIR] [--timeline] [--out DIR]
+//   [--baseline DIR] [--timeline] [--network MBITS] [--out DIR]
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     engines: { type: 'string', default: 'ours,tfjs,litert' },
     baseline: { type: 'string' },
     timeline: { type: 'boolean', default: false },
+    network: { type: 'string' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
   },
 });
@@ -47,6 +50,12 @@ try {
         for (const engine of engines) {
           const context = await browser.newContext();
           const page = await context.newPage();
+          if (values.network) {
+            const cdp = await context.newCDPSession(page);
+            await cdp.send('Network.emulateNetworkConditions', {
+              offline: false, latency: 20, downloadThroughput: Number(values.network) * 1e6 / 8, uploadThroughput: 1e6,
+            });
+          }
           const [base, as] = engine === 'baseline' ? [baselineServer.base, 'ours'] : [server.base, engine];
           /** @type {Map<object, { path: string, start: number, end?: number }>} */
           const requests = new Map();
@@ -59,7 +68,8 @@ try {
           const r = await page.evaluate(() => window.coldDone, undefined, { timeout: 120_000 });
           await context.close();
           if (values.timeline) {
-            console.log(`${engine} ${model} threads ${threads}: first result at ${r.ms.toFixed(0)} ms (page clock)`);
+            console.log(`${engine} ${model} threads ${threads}: first result at ${r.ms.toFixed(0)} ms (page clock), `
+              + `model loaded at ${r.loadedMs.toFixed(0)} ms (first inference ${(r.ms - r.loadedMs).toFixed(0)} ms)`);
             for (const q of requests.values()) {
               console.log(`  ${q.start.toFixed(0).padStart(5)} → ${(q.end ?? NaN).toFixed(0).padStart(5)}  ${q.path}`);
             }

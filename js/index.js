@@ -224,7 +224,7 @@ export class MobileNet {
         return new MobileNet(local, bytes);
       }
     }
-    warmLocal(threaded ? threads : 1);
+    warmLocal(threaded ? threads : 1, bytesPromise);
     const bytes = await bytesPromise;
     // Why one thread: said unless one thread is what the caller asked for.
     const local = await localDriver(bytes, threaded ? threads : 1, limits, gemm,

@@ -245,7 +245,18 @@ const poolSizes = new Map();
 export function startedThreads() {
   return poolSizes.get(threadedVariant(singleVariant())) ?? null;
 }
-/** Instantiates one build once; resolves to its glue module.
+/** The builds instantiated (or being instantiated) in this context, before their threads start.
+ *  @type {Map<Backend, Promise<Glue>>} */
+const instances = new Map();
+
+/** The build `name` once instantiated, its threads perhaps still starting (undefined before
+ *  initVariant(name) was called): what may run single-threaded work meanwhile.
+ *  @param {Backend} name @returns {Promise<Glue> | undefined} */
+export function instantiatedVariant(name) {
+  return instances.get(name);
+}
+
+/** Instantiates one build once and starts its threads; resolves to its glue module.
  *  @param {Backend} name @param {number} threads @returns {Promise<Glue>} */
 export function initVariant(name, threads) {
   if (!loaded.has(name)) {
@@ -256,9 +267,15 @@ export function initVariant(name, threads) {
     if (twin) {
       return Promise.reject(new MobileNetError('INVALID_STATE', `the ${name} build cannot start: its glue runs the ${twin} build`));
     }
-    const p = (async () => {
-      const { glue } = VARIANTS[name];
+    const { glue } = VARIANTS[name];
+    const instance = (async () => {
       await glue.default({ module_or_path: await compileVariant(name) });
+      return glue;
+    })();
+    instance.catch(() => instances.delete(name));
+    instances.set(name, instance);
+    const p = (async () => {
+      await instance;
       // The calling thread computes too: the pool needs one thread fewer.
       if (glue.initThreadPool) {
         poolSizes.set(name, threads);

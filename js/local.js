@@ -5,7 +5,7 @@ import { MobileNetError, wrap } from './errors.js';
 import { toClasses } from './frames.js';
 import { LABELS } from './labels.js';
 import { planesToRgba } from './yuv.js';
-import { capabilities, initVariant, noteThreadFailure, pickVariant, singleVariant, threadedVariant } from './loader.js';
+import { capabilities, initVariant, instantiatedVariant, noteThreadFailure, pickVariant, singleVariant, threadedVariant } from './loader.js';
 import { teachOp } from './teach-engine.js';
 
 /** @import { Backend, Glue } from './loader.js' */
@@ -190,15 +190,74 @@ async function engineIn(backend, threads, bytes, limits, gemm, threadsReason) {
  * context allows it, else (or if the threads cannot start) the single-threaded one.
  */
 /** Starts instantiating the build `loadLocal(…, threads, …)` will use (its .wasm fetched and
- *  compiled, its threads started) before the model is there. Failures are left for loadLocal
- *  to report (a failed start is not kept).
- *  @param {number} threads */
-export function warmLocal(threads) {
+ *  compiled, its threads started) before the model is there, then warms its kernels up until
+ *  `until` settles (the model's bytes are there: see warmKernels). Failures are left for
+ *  loadLocal to report (a failed start is not kept).
+ *  @param {number} threads @param {Promise<unknown>} until */
+export function warmLocal(threads, until) {
+  let arrived = false;
+  until.then(() => { arrived = true; }, () => { arrived = true; });
   try {
-    initVariant(pickVariant(threads), threads).catch(() => {});
+    const backend = pickVariant(threads);
+    initVariant(backend, threads).catch(() => {});
+    // Warmed up while the threads start, too.
+    instantiatedVariant(backend)?.then((glue) => warmKernels(glue, () => arrived), () => {});
   } catch {
     // NO_SIMD: loadLocal says so.
   }
+}
+
+/** Most warm-up rounds: after the first (which compiles the kernels' baseline code) a round
+ *  takes ~0.6 ms in Chromium; ~20 get every kernel optimised. */
+export const WARM_ROUNDS = 20;
+/** Rounds run back to back for up to this long before yielding: a page's main thread is busy
+ *  with the model's download meanwhile, and a yield there can take 15–30 ms. */
+const WARM_SLICE_MS = 5;
+
+/**
+ * Runs the engine's warm-up (`warmUp`: every kernel on a small synthetic network; src/kernels/
+ * warmup.rs) round after round while `done()` is false, at most WARM_ROUNDS per instance,
+ * yielding to the event loop every WARM_SLICE_MS so the model's arrival is seen soon: a JavaScript engine runs a
+ * fresh module in baseline code and optimises a function only after it has run for a while, so
+ * without this the model's first inference (a whole layer per kernel call) ran 3–4× slower than
+ * the next. Both dtypes: the model's is not known before its bytes are. An error ends it
+ * silently (loading goes on; a broken engine is loadLocal's to report).
+ * @param {Pick<Glue, 'warmUp'>} glue @param {() => boolean} done
+ * @returns {Promise<number>} the rounds this call ran
+ */
+export async function warmKernels(glue, done) {
+  // Rounds are counted per instance: a second model's load does not warm up again.
+  let rounds = warmedRounds.get(glue) ?? 0;
+  const before = rounds;
+  while (rounds < WARM_ROUNDS && !done()) {
+    const start = performance.now();
+    try {
+      do {
+        glue.warmUp('both');
+        warmedRounds.set(glue, ++rounds);
+      } while (rounds < WARM_ROUNDS && performance.now() - start < WARM_SLICE_MS);
+    } catch {
+      warmedRounds.set(glue, WARM_ROUNDS);
+      return rounds - before;
+    }
+    await nextTask();
+  }
+  return rounds - before;
+}
+
+/** Warm-up rounds run so far, per instance (glue module). @type {WeakMap<object, number>} */
+const warmedRounds = new WeakMap();
+
+/** Resolves in a new task (a message to itself: unlike a timer, never clamped to 4 ms). */
+function nextTask() {
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      resolve(undefined);
+    };
+    port2.postMessage(null);
+  });
 }
 
 /** @param {Uint8Array} bytes @param {number} threads @param {import('./index.js').Limits} limits

@@ -9,6 +9,10 @@ import { transferables } from './teach-engine.js';
 
 /** @type {import('./local.js').LocalDriver | null} */
 let driver = null;
+/** Ends the warm-up (local.js warmLocal) when the model comes ('load') or the page gives up. */
+/** @type {(value?: unknown) => void} */
+let endWarmUp = () => {};
+const warmUntil = new Promise((resolve) => { endWarmUp = resolve; });
 
 // The page bounds the threads' start-up (worker-driver.js): creating a thread's Worker from this
 // one can block this thread for good (Firefox), and then nothing here can report it.
@@ -36,7 +40,7 @@ async function handle(msg) {
         setAssetBase(msg.assetBase ?? null);
         // The build the page compiled for this Worker (see worker-driver.js).
         if (msg.wasm) useCompiled(msg.wasm.backend, msg.wasm.module);
-        warmLocal(msg.threads);
+        warmLocal(msg.threads, warmUntil);
       }
       return [null];
     case 'infer': {
@@ -76,6 +80,7 @@ async function handle(msg) {
 }
 
 self.onmessage = async ({ data }) => {
+  if (data.type !== 'warm') endWarmUp();
   try {
     if (!driver && data.type !== 'load' && data.type !== 'warm' && data.type !== 'dispose') {
       throw Object.assign(new Error('no model is loaded in this worker'), { code: 'INVALID_STATE' });

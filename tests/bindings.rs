@@ -5,7 +5,7 @@
 
 mod common;
 use common::tiny::tiny_quant;
-use mobilenet_wasm::bindings::{Engine, cost_model, thread_count, wasm_memory};
+use mobilenet_wasm::bindings::{Engine, cost_model, thread_count, warm_up, wasm_memory};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -172,4 +172,29 @@ fn info_and_cost_are_json() {
     assert_eq!(info["cost"]["resolution"], 64);
     let cost: serde_json::Value = serde_json::from_str(&cost_model(1.0, 224, 1000).unwrap()).unwrap();
     assert_eq!(cost["macs"], 568_740_352u64);
+}
+
+/// The warm-up (`warmUp`, run while a model downloads) changes nothing a model sees: an engine
+/// loaded before it, one loaded after it and one that ran before it all give the bytes of an
+/// engine's first inference without it.
+#[test]
+fn warm_up_changes_no_model() {
+    let bytes = tiny_quant().to_bytes();
+    let run = |e: &mut Engine| {
+        let input: Vec<u8> = (0..e.input_length()).map(|i| (i * 29 % 251) as u8).collect();
+        let at = e.input_ptr(input.len(), "uint8").unwrap();
+        memory_bytes().subarray(at as u32, (at + input.len()) as u32).copy_from(&input);
+        let out = e.run_in_place().unwrap();
+        memory_bytes().subarray(out as u32, (out + e.output_length()) as u32).to_vec()
+    };
+    let mut cold = Engine::new(&bytes, no_limits()).unwrap();
+    let want = run(&mut cold);
+    let mut during = Engine::new(&bytes, no_limits()).unwrap();
+    for dtype in ["uint8", "float32", "both"] {
+        warm_up(dtype);
+    }
+    let mut after = Engine::new(&bytes, no_limits()).unwrap();
+    assert_eq!(run(&mut during), want, "loaded before the warm-up");
+    assert_eq!(run(&mut after), want, "loaded after the warm-up");
+    assert_eq!(run(&mut cold), want, "run before the warm-up");
 }

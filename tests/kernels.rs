@@ -1106,3 +1106,23 @@ fn requantization_formulations_are_exact() {
     // The proof must succeed often enough for the float checks to mean something.
     assert!(float * 3 >= cases, "float proved on only {float} of {cases} synthetic layers");
 }
+
+/// The warm-up's synthetic network (stem, depthwise stride 1 and 2, pointwise, pool, logits,
+/// softmax) is one every kernel set computes — no panic, no trap — and the uint8 sets agree on
+/// every layer's output byte for byte (the same hash as the reference kernels'), so the warm-up
+/// runs the kernels on the kinds of layers they are made for. Float outputs differ in summation
+/// order between sets; each set's are the same on every run.
+#[test]
+fn warm_up_runs_every_set_alike() {
+    use mobilenet_wasm::DType;
+    use mobilenet_wasm::kernels::warmup::warm_up;
+    let (want, _) = warm_up(&reference::KERNELS, Some(DType::U8));
+    assert_ne!(want, 0);
+    for set in sets() {
+        let (u8_hash, none) = warm_up(set, Some(DType::U8));
+        assert_eq!((u8_hash, none), (want, 0), "{}: uint8 layers differ from the reference's", set.name);
+        let (none, f32_hash) = warm_up(set, Some(DType::F32));
+        assert_eq!(none, 0);
+        assert_eq!(warm_up(set, None), (want, f32_hash), "{}: a second run differs", set.name);
+    }
+}

@@ -4,7 +4,8 @@
 // bench/coldstart.mjs opens it in a fresh browser context each time (empty HTTP cache: engine
 // files fetched and compiled from scratch).
 // Query: ?engine=ours|tfjs|litert&model=1.0_224_quant&threads=1|2
-// Result: window.coldDone (a Promise) resolves to { ms, top1, engine, model, threads, backend }.
+// Result: window.coldDone (a Promise) resolves to { ms, loadedMs, top1, engine, model, threads, backend }
+// (loadedMs: when the model was loaded, before its first inference and the input's copy).
 const q = new URLSearchParams(location.search);
 const engine = q.get('engine') || 'ours';
 const model = q.get('model') || '0.25_128_quant';
@@ -30,8 +31,9 @@ function script(src) {
 async function ours() {
   const { MobileNet } = await import('/pkg/index.js');
   const net = await MobileNet.load(MODEL_URL, { threads });
+  const loaded = performance.now();
   const out = await net.infer(await inputPromise);
-  return { out, backend: `${net.info.backend}, ${net.info.threads} thread(s)` };
+  return { out, loaded, backend: `${net.info.backend}, ${net.info.threads} thread(s)` };
 }
 
 async function tfjs() {
@@ -39,26 +41,28 @@ async function tfjs() {
     'tfjs-tflite/dist/tf-tflite.min.js']) await script(`/node_modules/@tensorflow/${s}`);
   tflite.setWasmPath('/node_modules/@tensorflow/tfjs-tflite/wasm/');
   const m = await tflite.loadTFLiteModel(MODEL_URL, { numThreads: threads });
+  const loaded = performance.now();
   const runner = m.modelRunner;
   runner.getInputs()[0].data().set(await inputPromise);
   if (!runner.infer()) throw new Error('tfjs-tflite inference failed');
-  return { out: runner.getOutputs()[0].data().slice(), backend: `tfjs-tflite, numThreads ${threads}` };
+  return { out: runner.getOutputs()[0].data().slice(), loaded, backend: `tfjs-tflite, numThreads ${threads}` };
 }
 
 async function litert() {
   const { Tensor, loadAndCompile, loadLiteRt } = await import('@litertjs/core');
   await loadLiteRt('/node_modules/@litertjs/core/wasm/', { threads: threads > 1 });
   const m = await loadAndCompile(MODEL_URL, { accelerator: 'wasm', cpuOptions: { numThreads: threads } });
+  const loaded = performance.now();
   const x = new Tensor(await inputPromise, [...m.getInputDetails()[0].shape]);
   const outs = await m.run(x);
-  return { out: outs[0].toTypedArray().slice(), backend: `LiteRT.js wasm, numThreads ${threads}` };
+  return { out: outs[0].toTypedArray().slice(), loaded, backend: `LiteRT.js wasm, numThreads ${threads}` };
 }
 
-window.coldDone = ({ ours, tfjs, litert })[engine]().then(({ out, backend }) => {
+window.coldDone = ({ ours, tfjs, litert })[engine]().then(({ out, loaded, backend }) => {
   const ms = performance.now();
   document.getElementById('status').textContent = `first result after ${ms.toFixed(0)} ms`;
   // Where the time went: every resource the page fetched (start → end, ms since navigation).
   const resources = performance.getEntriesByType('resource')
     .map((e) => `${e.name.replace(location.origin, '')} ${e.startTime.toFixed(0)}→${e.responseEnd.toFixed(0)}`);
-  return { ms, top1: argmax(out), engine, model, threads, backend, resources };
+  return { ms, loadedMs: loaded, top1: argmax(out), engine, model, threads, backend, resources };
 });

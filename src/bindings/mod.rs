@@ -378,6 +378,21 @@ impl Engine {
     }
 }
 
+/// Runs every kernel a model of `dtype` (`"uint8"`, `"float32"`; anything else: both) would use
+/// on a small synthetic network, so that the JavaScript engine optimises them before a model's
+/// first inference (see [`crate::kernels::warmup`]). Touches no model's state; returns a
+/// hash of the outputs, of no use but keeping the work from being optimised away.
+#[wasm_bindgen(js_name = warmUp)]
+pub fn warm_up(dtype: &str) -> u32 {
+    let dtype = match dtype {
+        "uint8" => Some(crate::DType::U8),
+        "float32" => Some(crate::DType::F32),
+        _ => None,
+    };
+    let (a, b) = crate::kernels::warmup::warm_up(crate::kernels::best(), dtype);
+    (a ^ b) as u32
+}
+
 /// The cost model of the plain MobileNet v1 architecture, as JSON.
 #[wasm_bindgen(js_name = costModel)]
 pub fn cost_model(alpha: f64, resolution: usize, classes: usize) -> Result<String, JsValue> {

@@ -23,6 +23,7 @@ pub mod scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod simd128;
 mod softmax;
+pub mod warmup;
 
 /// The fastest kernel set this build has: SIMD128 on wasm32 builds with `+simd128`, the
 /// portable scalar set elsewhere.

@@ -1,0 +1,63 @@
+// The kernels' warm-up (src/kernels/warmup.rs, run by local.js while a model downloads) is
+// invisible to models — every model loaded after it, or loaded before it and run after it, gives
+// the reference's outputs (uint8 byte for byte) — and never fails a load: its errors end it.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import * as glue from '../../pkg/mobilenet_wasm.js';
+import { WARM_ROUNDS, warmKernels } from '../../pkg/local.js';
+import { PKG, REFERENCE, data, manifest, model } from './data.mjs';
+
+glue.initSync({ module: await readFile(join(PKG, 'mobilenet_wasm_bg.wasm')) });
+const m = await manifest();
+
+/** The engine's output for `input` (its own copy). */
+function infer(engine, input) {
+  const mem = glue.wasmMemory();
+  const at = engine.inputPtr(input.length, input instanceof Uint8Array ? 'uint8' : 'float32');
+  new input.constructor(mem.buffer, at, input.length).set(input);
+  const out = engine.runInPlace();
+  return new input.constructor(glue.wasmMemory().buffer, out, engine.outputLength).slice();
+}
+
+for (const [name, entry] of Object.entries(m.models)) {
+  test(`a model loaded before or after the warm-up gives the reference's outputs: ${name}`, async () => {
+    const bytes = await model(name);
+    const c = entry.cases[0];
+    const raw = await data(join(REFERENCE, c.input));
+    const want = await data(join(REFERENCE, c.output));
+    const input = entry.input_dtype === 'uint8' ? raw : new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+    const before = new glue.Engine(bytes, undefined);
+    for (const dtype of ['both', 'uint8', 'float32']) glue.warmUp(dtype);
+    const after = new glue.Engine(bytes, undefined);
+    for (const [what, engine] of [['loaded before', before], ['loaded after', after]]) {
+      const out = infer(engine, input);
+      if (entry.input_dtype === 'uint8') {
+        assert.deepEqual(out, want, `${name}, ${what} the warm-up: bytes differ`);
+      } else {
+        const expected = new Float32Array(want.buffer, want.byteOffset, want.byteLength / 4);
+        const worst = out.reduce((w, v, i) => Math.max(w, Math.abs(v - expected[i])), 0);
+        assert.ok(worst <= 1e-4, `${name}, ${what} the warm-up: max |Δp| = ${worst}`);
+      }
+      engine.free();
+    }
+  });
+}
+
+test('the warm-up stops when the model is there, after WARM_ROUNDS per instance, and for good at its first error', async () => {
+  let calls = 0;
+  const counting = { warmUp: () => { calls++; } };
+  assert.equal(await warmKernels(counting, () => true), 0, 'the model already there: no round');
+  assert.equal(calls, 0);
+  assert.equal(await warmKernels(counting, () => false), WARM_ROUNDS);
+  assert.equal(calls, WARM_ROUNDS);
+  assert.equal(await warmKernels(counting, () => false), 0, 'an instance is warmed up once');
+  assert.equal(calls, WARM_ROUNDS);
+  const failing = { warmUp: () => { calls++; throw new WebAssembly.RuntimeError('unreachable'); } };
+  calls = 0;
+  assert.equal(await warmKernels(failing, () => false), 0, 'an error is not thrown on');
+  assert.equal(calls, 1, 'and ends the warm-up');
+  assert.equal(await warmKernels(failing, () => false), 0, 'for good');
+  assert.equal(calls, 1);
+});
