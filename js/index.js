@@ -196,7 +196,7 @@ export class MobileNet {
         }
         if (choice.page) {
           // The engine and its threads' Workers start from the page while the model downloads.
-          warmLocal(threads);
+          warmLocal(threads, bytesPromise);
           const bytes = await bytesPromise;
           const local = await localDriver(bytes, threads, limits, gemm, null);
           local.runsInReason = choice.why;
