@@ -240,10 +240,16 @@ const loaded = new Map();
 /** The thread count each threaded build was started with here: its pool is started once and
  *  keeps its size. @type {Map<Backend, number>} */
 const poolSizes = new Map();
-/** The threads this context's threaded build was started with, or null if it was not.
- *  @returns {number | null} */
-export function startedThreads() {
-  return poolSizes.get(threadedVariant(singleVariant())) ?? null;
+/** The rule of a started pool: this context's threaded build starts its threads once, so a
+ *  threaded load asking for another count than the pool was started with cannot have it. Says
+ *  so (for `threadsReason`, or for index.js to use a Worker instead), or null when `threads`
+ *  can be had (no pool yet, the same count, or one thread).
+ *  @param {number} threads @returns {string | null} */
+export function otherPoolSize(threads) {
+  const started = poolSizes.get(threadedVariant(singleVariant()));
+  return started !== undefined && threads > 1 && started !== threads
+    ? `the threads here were started for ${started} (a page or Worker starts them once) and ${threads} were asked for`
+    : null;
 }
 /** Instantiates one build once; resolves to its glue module.
  *  @param {Backend} name @param {number} threads @returns {Promise<Glue>} */
