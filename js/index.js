@@ -275,10 +275,14 @@ export class MobileNet {
     const run = async () => {
       const d = this.#driver;
       if (!d) throw new MobileNetError('INVALID_STATE', 'this model was disposed before the call ran');
+      d.assertUsable?.();
       try {
         return await f(d);
       } catch (e) {
-        throw wrap(e);
+        const err = wrap(e);
+        // A trap in this thread's engine: later calls on its instance are refused.
+        if (err.crashed) d.noteCrash?.(err.message);
+        throw err;
       }
     };
     const p = this.#queue.then(run, run);
@@ -312,6 +316,7 @@ export class MobileNet {
    *  @returns {ModelInfo} */
   get info() {
     if (!this.#driver) throw new MobileNetError('INVALID_STATE', 'this model has been disposed');
+    this.#driver.assertUsable?.();
     try {
       return this.#driver.info();
     } catch (e) {

@@ -251,9 +251,27 @@ export function otherPoolSize(threads) {
     ? `the threads here were started for ${started} (a page or Worker starts them once) and ${threads} were asked for`
     : null;
 }
+/** The builds whose instance trapped here (out of memory, or a bug), and why: a glue module
+ *  holds one instance and cannot start another, so every model on it, and every later load of
+ *  it, is refused. @type {Map<Backend, string>} */
+const crashes = new Map();
+/** @param {Backend} name @param {string} reason */
+export function markCrashed(name, reason) {
+  if (!crashes.has(name)) crashes.set(name, reason);
+}
+/** INVALID_STATE for a build whose instance trapped, or null. @param {Backend} name @returns {MobileNetError | null} */
+export function crashError(name) {
+  const why = crashes.get(name);
+  return why === undefined ? null : new MobileNetError('INVALID_STATE',
+    `the engine crashed (${why}): its ${name} instance in this ${platform.node ? 'process' : 'page or Worker'} cannot be `
+    + 'trusted, and every model on it stops: reload the page (in Node: start a new process) and load the model '
+    + 'again, or use worker: true, whose Worker is replaced after a crash', { crashed: true });
+}
 /** Instantiates one build once; resolves to its glue module.
  *  @param {Backend} name @param {number} threads @returns {Promise<Glue>} */
 export function initVariant(name, threads) {
+  const crashed = crashError(name);
+  if (crashed) return Promise.reject(crashed);
   if (!loaded.has(name)) {
     // A glue module holds one instance: twins never run side by side (a context always picks
     // the same one of a pair).

@@ -5,7 +5,7 @@ import { MobileNetError, wrap } from './errors.js';
 import { toClasses } from './frames.js';
 import { LABELS } from './labels.js';
 import { planesToRgba } from './yuv.js';
-import { capabilities, initVariant, noteThreadFailure, otherPoolSize, pickVariant, singleVariant, threadedVariant } from './loader.js';
+import { capabilities, crashError, initVariant, markCrashed, noteThreadFailure, otherPoolSize, pickVariant, singleVariant, threadedVariant } from './loader.js';
 import { teachOp } from './teach-engine.js';
 
 /** @import { Backend, Glue } from './loader.js' */
@@ -33,6 +33,18 @@ export class LocalDriver {
     this.dtype = engine.dtype;
     /** The classifiers' engine objects (teach-engine.js), by id. @type {Map<number, import('./mobilenet_wasm.js').Teacher> | undefined} */
     this.teachers;
+  }
+
+  /** Throws INVALID_STATE once the instance this engine runs in trapped (see noteCrash). */
+  assertUsable() {
+    const crashed = crashError(this.backend);
+    if (crashed) throw crashed;
+  }
+
+  /** A call trapped: the instance (shared by every model of this build here) is not to be
+   *  trusted again. @param {string} reason */
+  noteCrash(reason) {
+    markCrashed(this.backend, reason);
   }
 
   /** @returns {ModelInfo} */
@@ -151,6 +163,12 @@ export class LocalDriver {
   }
 
   dispose() {
+    // A crashed instance is left as it is (its objects may still be marked in use by the call
+    // that trapped): nothing runs on it again.
+    if (crashError(this.backend)) {
+      this.teachers?.clear();
+      return;
+    }
     for (const t of this.teachers?.values() ?? []) t.free();
     this.teachers?.clear();
     this.engine.free();

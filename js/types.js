@@ -133,6 +133,10 @@
  *   request (teach-engine.js).
  * @property {() => void} dispose
  * @property {number} [restarts] The Worker form: how often its Worker was replaced.
+ * @property {() => void} [assertUsable] This thread's engine: throws INVALID_STATE once the
+ *   instance it runs in trapped (LocalDriver).
+ * @property {(reason: string) => void} [noteCrash] This thread's engine: told that a call
+ *   trapped (the Worker form replaces its Worker instead).
  */
 
 /**
