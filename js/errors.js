@@ -61,6 +61,9 @@ export class MobileNetError extends Error {
     /** Why threads did not start, for the NETWORK error of a Worker stuck starting its threads.
      *  @readonly @type {'threads' | undefined} */
     this.stuck;
+    /** INVALID_STATE: the engine trapped (out of memory, or a bug), and its instance is not used
+     *  again. @readonly @type {true | undefined} */
+    this.crashed;
     Object.assign(this, extra);
   }
 }

@@ -7,7 +7,7 @@ import { MobileNetClassifier, createClassifier } from './classifier.js';
 import { MobileNetError, wrap } from './errors.js';
 import { frameToRgba, resultOptions } from './frames.js';
 import * as loader from './loader.js';
-import { initVariant, singleVariant, startedThreads } from './loader.js';
+import { compileVariant, initVariant, otherPoolSize, pickVariant, singleVariant } from './loader.js';
 import { LIVE_FRAME, LIVE_SIZE, LiveVideo as LiveLoop } from './live.js';
 import { loadLocal, warmLocal } from './local.js';
 import { LABELS } from './labels.js';
@@ -169,7 +169,12 @@ export class MobileNet {
     }
     // Checked by the engine (one home for the rule): known names, positive integers.
     const limits = options.limits ?? {};
+    // The gemm name too (one home: the engine, which chooses its kernels once at construction);
+    // its type here, before anything downloads or starts.
     const gemm = options.gemm ?? 'auto';
+    if (typeof gemm !== 'string') {
+      throw new MobileNetError('INPUT_INVALID', `gemm must be 'auto', 'dot' or 'i16', not ${typeof gemm} ${String(gemm)}`);
+    }
     singleVariant(); // NO_SIMD before anything starts
     // The model downloads while the engine starts (its .wasm fetched and compiled, its threads
     // started): neither waits for the other.
@@ -187,12 +192,16 @@ export class MobileNet {
       if (auto) {
         // α and ρ from a zoo file name (decided before the download ends), else from the file.
         const named = shapeFromName(source);
+        if (!named) {
+          // Both outcomes run the same build: it compiles while the model downloads (once: the
+          // page's warm-up and the Worker's start reuse it).
+          compileVariant(pickVariant(threads)).catch(() => {});
+        }
         let choice = named ? pageOrWorker(named, 'its file name') : pageOrWorker(readShape(await bytesPromise), 'the file');
         // The page's threads are started once: another count needs a Worker of its own.
-        const started = startedThreads();
-        if (choice.page && started !== null && started !== threads) {
-          choice = { page: false, why: `worker: not set, the model is small, but the page's threads were started for ${started} `
-            + `(a page starts them once) and ${threads} were asked for: in a Worker` };
+        const other = otherPoolSize(threads);
+        if (choice.page && other) {
+          choice = { page: false, why: `worker: not set, the model is small, but ${other}: in a Worker` };
         }
         if (choice.page) {
           // The engine and its threads' Workers start from the page while the model downloads.
@@ -218,7 +227,8 @@ export class MobileNet {
         // Asked for the Worker form: say why it cannot be had. Chose it: run here (on one
         // thread, the threaded build being what the Worker could not start), and say why.
         if (options.worker || err.code !== 'NETWORK') throw err;
-        const reason = `the engine's Worker could not start, so threads are off: ${err.message}`;
+        const reason = `the engine's Worker could not start, so the model runs on the page's thread, on one thread `
+          + `(the engine's threads are Workers too): ${err.message}`;
         const local = await localDriver(bytes, 1, limits, gemm, reason);
         local.runsInReason = `${why}; but the Worker could not start: on the page's thread`;
         return new MobileNet(local, bytes);
@@ -265,10 +275,14 @@ export class MobileNet {
     const run = async () => {
       const d = this.#driver;
       if (!d) throw new MobileNetError('INVALID_STATE', 'this model was disposed before the call ran');
+      d.assertUsable?.();
       try {
         return await f(d);
       } catch (e) {
-        throw wrap(e);
+        const err = wrap(e);
+        // A trap in this thread's engine: later calls on its instance are refused.
+        if (err.crashed) d.noteCrash?.(err.message);
+        throw err;
       }
     };
     const p = this.#queue.then(run, run);
@@ -295,11 +309,14 @@ export class MobileNet {
     return this.#run((d) => f(d, prepared));
   }
 
-  /** Model facts at the current resolution: alpha, resolution, dtype, cost, threads, backend,
-   *  capabilities and, when threads are off, threadsReason.
+  /** Model facts at the current resolution: alpha, resolution, dtype, cost, kernels (the
+   *  kernel set, with the gemm choice), threads, backend, capabilities, runsIn and runsInReason
+   *  (where the model runs and why) and, when it runs on another thread count than was asked
+   *  for, threadsReason (see ModelInfo).
    *  @returns {ModelInfo} */
   get info() {
     if (!this.#driver) throw new MobileNetError('INVALID_STATE', 'this model has been disposed');
+    this.#driver.assertUsable?.();
     try {
       return this.#driver.info();
     } catch (e) {

@@ -240,10 +240,32 @@ const loaded = new Map();
 /** The thread count each threaded build was started with here: its pool is started once and
  *  keeps its size. @type {Map<Backend, number>} */
 const poolSizes = new Map();
-/** The threads this context's threaded build was started with, or null if it was not.
- *  @returns {number | null} */
-export function startedThreads() {
-  return poolSizes.get(threadedVariant(singleVariant())) ?? null;
+/** The rule of a started pool: this context's threaded build starts its threads once, so a
+ *  threaded load asking for another count than the pool was started with cannot have it. Says
+ *  so (for `threadsReason`, or for index.js to use a Worker instead), or null when `threads`
+ *  can be had (no pool yet, the same count, or one thread).
+ *  @param {number} threads @returns {string | null} */
+export function otherPoolSize(threads) {
+  const started = poolSizes.get(threadedVariant(singleVariant()));
+  return started !== undefined && threads > 1 && started !== threads
+    ? `the threads here were started for ${started} (a page or Worker starts them once) and ${threads} were asked for`
+    : null;
+}
+/** The builds whose instance trapped here (out of memory, or a bug), and why: a glue module
+ *  holds one instance and cannot start another, so every model on it, and every later load of
+ *  it, is refused. @type {Map<Backend, string>} */
+const crashes = new Map();
+/** @param {Backend} name @param {string} reason */
+export function markCrashed(name, reason) {
+  if (!crashes.has(name)) crashes.set(name, reason);
+}
+/** INVALID_STATE for a build whose instance trapped, or null. @param {Backend} name @returns {MobileNetError | null} */
+export function crashError(name) {
+  const why = crashes.get(name);
+  return why === undefined ? null : new MobileNetError('INVALID_STATE',
+    `the engine crashed (${why}): its ${name} instance in this ${platform.node ? 'process' : 'page or Worker'} cannot be `
+    + 'trusted, and every model on it stops: reload the page (in Node: start a new process) and load the model '
+    + 'again, or use worker: true, whose Worker is replaced after a crash', { crashed: true });
 }
 /** The builds instantiated (or being instantiated) in this context, before their threads start.
  *  @type {Map<Backend, Promise<Glue>>} */
@@ -259,6 +281,8 @@ export function instantiatedVariant(name) {
 /** Instantiates one build once and starts its threads; resolves to its glue module.
  *  @param {Backend} name @param {number} threads @returns {Promise<Glue>} */
 export function initVariant(name, threads) {
+  const crashed = crashError(name);
+  if (crashed) return Promise.reject(crashed);
   if (!loaded.has(name)) {
     // A glue module holds one instance: twins never run side by side (a context always picks
     // the same one of a pair).

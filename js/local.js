@@ -5,7 +5,7 @@ import { MobileNetError, wrap } from './errors.js';
 import { toClasses } from './frames.js';
 import { LABELS } from './labels.js';
 import { planesToRgba } from './yuv.js';
-import { capabilities, initVariant, instantiatedVariant, noteThreadFailure, pickVariant, singleVariant, threadedVariant } from './loader.js';
+import { capabilities, crashError, initVariant, instantiatedVariant, markCrashed, noteThreadFailure, otherPoolSize, pickVariant, singleVariant, threadedVariant } from './loader.js';
 import { teachOp } from './teach-engine.js';
 
 /** @import { Backend, Glue } from './loader.js' */
@@ -33,6 +33,18 @@ export class LocalDriver {
     this.dtype = engine.dtype;
     /** The classifiers' engine objects (teach-engine.js), by id. @type {Map<number, import('./mobilenet_wasm.js').Teacher> | undefined} */
     this.teachers;
+  }
+
+  /** Throws INVALID_STATE once the instance this engine runs in trapped (see noteCrash). */
+  assertUsable() {
+    const crashed = crashError(this.backend);
+    if (crashed) throw crashed;
+  }
+
+  /** A call trapped: the instance (shared by every model of this build here) is not to be
+   *  trusted again. @param {string} reason */
+  noteCrash(reason) {
+    markCrashed(this.backend, reason);
   }
 
   /** @returns {ModelInfo} */
@@ -151,6 +163,12 @@ export class LocalDriver {
   }
 
   dispose() {
+    // A crashed instance is left as it is (its objects may still be marked in use by the call
+    // that trapped): nothing runs on it again.
+    if (crashError(this.backend)) {
+      this.teachers?.clear();
+      return;
+    }
     for (const t of this.teachers?.values() ?? []) t.free();
     this.teachers?.clear();
     this.engine.free();
@@ -165,18 +183,9 @@ export class LocalDriver {
 async function engineIn(backend, threads, bytes, limits, gemm, threadsReason) {
   const glue = await initVariant(backend, threads);
   try {
-    // The limits object goes to the engine as it is: the engine checks it (known names,
-    // positive integers) and applies it.
-    const engine = new glue.Engine(bytes, limits);
-    // The engine chose "auto" already; it checks other names and says when "dot" cannot run.
-    if (gemm !== 'auto') {
-      try {
-        engine.setGemm(gemm);
-      } catch (e) {
-        engine.free();
-        throw e;
-      }
-    }
+    // The limits object and the gemm name go to the engine as they are: the engine checks
+    // them (known names, positive integers) and chooses its kernels once, before it packs.
+    const engine = new glue.Engine(bytes, limits, gemm);
     const names = glue.embeddedLabels(bytes)?.split('\n');
     const labels = names?.length === engine.outputLength ? names : LABELS;
     return new LocalDriver(engine, glue, backend, threadsReason, labels);
@@ -274,7 +283,9 @@ export async function loadLocal(bytes, threads, limits, gemm = 'auto') {
       reason = `the threads could not start (${/** @type {Error} */ (e).message}); the engine runs on one thread.`;
       noteThreadFailure(reason);
     }
-    if (glue) return engineIn(threadedVariant(single), threads, bytes, limits, gemm, null);
+    // A pool started before with another count keeps its size: said in threadsReason.
+    const other = otherPoolSize(threads);
+    if (glue) return engineIn(threadedVariant(single), threads, bytes, limits, gemm, other && `${other}: the model runs on ${glue.threadCount()}.`);
   }
   try {
     return await engineIn(single, 1, bytes, limits, gemm, reason);

@@ -67,7 +67,9 @@
  * @property {Cost} cost
  * @property {number} threads Threads actually used.
  * @property {'simd128' | 'relaxed-simd' | 'threads' | 'threads-relaxed-simd'} backend Build in use.
- * @property {string | null} threadsReason Why this model runs on one thread although more were asked for (null otherwise).
+ * @property {string | null} threadsReason Why this model runs on another thread count than was asked for: on one
+ *   thread although more were asked for, or on the count this page's (or Worker's) threads were
+ *   started with (they start once); null otherwise.
  * @property {string[] | null} labels The labels in the file's metadata (a file from `exportTflite()`), or null: ImageNet's.
  * @property {Capabilities} capabilities What the context running the engine
  *   offers (see {@link MobileNet.capabilities}).
@@ -131,6 +133,10 @@
  *   request (teach-engine.js).
  * @property {() => void} dispose
  * @property {number} [restarts] The Worker form: how often its Worker was replaced.
+ * @property {() => void} [assertUsable] This thread's engine: throws INVALID_STATE once the
+ *   instance it runs in trapped (LocalDriver).
+ * @property {(reason: string) => void} [noteCrash] This thread's engine: told that a call
+ *   trapped (the Worker form replaces its Worker instead).
  */
 
 /**

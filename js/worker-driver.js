@@ -1,5 +1,5 @@
-// Running the engine in a module Worker (the threaded build must not run on a page's main
-// thread). If the engine traps or runs out of memory in the Worker, the Worker is replaced by a
+// Running the engine in a module Worker of its own (`worker: true`, or a large threaded model on a
+// page with `worker` not set: the page's thread stays free while it computes). If the engine traps or runs out of memory in the Worker, the Worker is replaced by a
 // fresh one with the same model and resolution, the failed call rejects, and `onRestart` is told.
 // A Worker that cannot start (its script blocked by a Content-Security-Policy, missing, or slow
 // beyond START_TIMEOUT_MS) rejects `start()` with a typed error instead of waiting forever.

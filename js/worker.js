@@ -1,6 +1,7 @@
-// The module Worker behind MobileNet.load(…, { threads }) on a page's main thread: it owns the
-// wasm instance (the threaded build blocks while its own threads compute, which only a Worker
-// may do) and answers {id, ok, result | error} messages. Frames and outputs are transferred.
+// The module Worker behind the Worker form of MobileNet.load (`worker: true`, or a large threaded
+// model on a page with `worker` not set; see where.js): it owns the wasm instance, so the page's
+// thread stays free while the engine computes, and answers {id, ok, result | error} messages.
+// Frames and outputs are transferred.
 // It imports the engine driver only (not the Worker form), so bundlers see no Worker inside it
 // but the threads' own.
 import { loadLocal, warmLocal } from './local.js';

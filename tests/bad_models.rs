@@ -411,3 +411,28 @@ fn limits_are_configurable_and_typed() {
         "{e:?}"
     );
 }
+
+#[test]
+fn gemm_is_chosen_once_before_the_one_pack() {
+    use mobilenet_wasm::kernels::Gemm;
+    use mobilenet_wasm::model::session::dot_considered;
+    let bytes = tiny_quant().to_bytes();
+    let r = load(&bytes).unwrap().trained_resolution();
+    // "i16" never considers the dot product (no probe, no self-test).
+    let before = dot_considered();
+    let mut s = Session::with_gemm(load(&bytes).unwrap(), r, Gemm::I16).unwrap();
+    assert_eq!(dot_considered(), before);
+    let i16_name = s.kernels().name;
+    s.set_resolution(r + 8).unwrap();
+    assert_eq!(s.kernels().name, i16_name, "the choice holds at another resolution");
+    assert_eq!(dot_considered(), before);
+    // "auto" considers it once.
+    Session::with_gemm(load(&bytes).unwrap(), r, Gemm::Auto).unwrap();
+    assert_eq!(dot_considered(), before + 1);
+    // "dot" where the build has no dot product (native): refused, with what the probe found.
+    match Session::with_gemm(load(&bytes).unwrap(), r, Gemm::Dot) {
+        Err(Error::ModelUnsupported(d)) => assert_eq!(d.what, "gemm_dot"),
+        other => panic!("expected gemm_dot, got {:?}", other.map(|s| s.kernels().name)),
+    }
+    assert_eq!(dot_considered(), before + 2);
+}

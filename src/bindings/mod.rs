@@ -5,6 +5,7 @@
 //! the package's JavaScript wraps them in `MobileNetError`.
 
 use crate::error::{Value, invalid_input, limits_exceeded};
+use crate::kernels::Gemm;
 use crate::model::cost;
 use crate::{Error, Input, Limits, Model, Session};
 use wasm_bindgen::prelude::*;
@@ -163,11 +164,22 @@ impl Engine {
     /// Loads a `.tflite` model and plans it at its own resolution. `limits`: `undefined` for
     /// the defaults, or an object with any of `maxModelBytes`, `maxTensorElements`,
     /// `maxResolution`, `maxMacs`, `maxFramePixels` (positive integers; others are refused).
+    /// `gemm`: the uint8 matrix-product kernel, chosen once before the weights are packed:
+    /// `"auto"` (or `undefined`: the 8-bit dot product where the host computes it exactly and
+    /// it passed its self-test on this model, else `"i16"`), `"dot"` (refused where
+    /// unavailable) or `"i16"` (`i32x4.dot_i16x8_s`, no probe).
     #[wasm_bindgen(constructor)]
-    pub fn new(bytes: &[u8], limits: JsValue) -> Result<Engine, JsValue> {
+    pub fn new(bytes: &[u8], limits: JsValue, gemm: Option<String>) -> Result<Engine, JsValue> {
         let limits = limits_from_js(&limits).map_err(to_js)?;
+        let gemm = match gemm.as_deref() {
+            None => Gemm::Auto,
+            Some(name) => Gemm::from_name(name).ok_or_else(|| {
+                to_js(invalid_input("gemm").found(name).expected("\"auto\", \"dot\" or \"i16\""))
+            })?,
+        };
         let model = Model::from_tflite_with_limits(bytes, limits).map_err(to_js)?;
-        let session = Session::new(model).map_err(to_js)?;
+        let resolution = model.trained_resolution();
+        let session = Session::with_gemm(model, resolution, gemm).map_err(to_js)?;
         let scores = vec![0.0; session.output_len()];
         let features = vec![0.0; session.embedding_len().unwrap_or(0)];
         Ok(Engine { session, scores, features, frame: Vec::new(), frame_len: 0, info: None })
@@ -217,19 +229,6 @@ impl Engine {
     #[wasm_bindgen(js_name = setThreadMode)]
     pub fn set_thread_mode(&mut self, threads: usize) {
         self.session.set_threads(if threads == 0 { None } else { Some(threads) });
-    }
-
-    /// Chooses the uint8 matrix-product kernel: `"auto"` (the default: the 8-bit dot product
-    /// where the host computes it exactly and it passed its self-test on this model, else
-    /// `"i16"`), `"dot"` (refused where unavailable) or `"i16"` (`i32x4.dot_i16x8_s`, no probe).
-    #[wasm_bindgen(js_name = setGemm)]
-    pub fn set_gemm(&mut self, name: &str) -> Result<(), JsValue> {
-        let gemm = crate::kernels::Gemm::from_name(name).ok_or_else(|| {
-            to_js(invalid_input("gemm").found(name).expected("\"auto\", \"dot\" or \"i16\""))
-        })?;
-        self.session.set_gemm(gemm).map_err(to_js)?;
-        self.info = None;
-        Ok(())
     }
 
     /// Address of the input buffer, for an input of `len` values of type `dtype` (`"uint8"`,

@@ -10,6 +10,20 @@ use crate::error::{Error, Result, invalid_input, limits_exceeded, unsupported};
 use crate::kernels::parallel::{ExecStats, Executor};
 use crate::kernels::{self, Gemm, KernelSet, Packed};
 use ndarray::ArrayView3;
+use std::cell::Cell;
+
+thread_local! {
+    /// How many times sessions made on this thread considered the dot product (its probe and
+    /// self-test): see [`dot_considered`].
+    static DOT_CONSIDERED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// How many times a session made on this thread considered the 8-bit dot product (ran its
+/// probe and, where the host has it, its self-test): tests check that `gemm: 'i16'` never does.
+#[doc(hidden)]
+pub fn dot_considered() -> usize {
+    DOT_CONSIDERED.with(Cell::get)
+}
 
 /// What [`Session::run`] runs on: HWC values of the model's element type (`u8` for uint8
 /// models, `f32` for float32 ones). Made with `.into()` from a slice, a `Vec` or an
@@ -74,58 +88,47 @@ impl Session {
         Session::with_resolution(model, r)
     }
 
-    /// Plans `model` for a `resolution × resolution` input and allocates its buffers.
+    /// Plans `model` for a `resolution × resolution` input and allocates its buffers, with the
+    /// default uint8 matrix product ([`Gemm::Auto`]).
     ///
     /// # Errors
     /// [`Error::InputInvalid`] if the resolution is out of range or gives a layer an invalid
     /// shape, [`Error::LimitsExceeded`] if a tensor would exceed the model's limits.
     pub fn with_resolution(model: Model, resolution: usize) -> Result<Session> {
+        Session::with_gemm(model, resolution, Gemm::Auto)
+    }
+
+    /// [`Session::with_resolution`] with the uint8 matrix-product kernel `gemm` (see [`Gemm`]):
+    /// the kernel set is chosen once, before the weights are packed once for it. [`Gemm::I16`]
+    /// never runs the dot product's probe or self-test. The choice holds at every resolution.
+    ///
+    /// # Errors
+    /// As [`Session::with_resolution`]; [`Error::ModelUnsupported`] for [`Gemm::Dot`] on a
+    /// uint8 model where this build or host has no usable 8-bit dot product, or where it
+    /// disagrees with the `i16` kernel on this model. Float models have one kernel set,
+    /// whatever `gemm` says.
+    pub fn with_gemm(model: Model, resolution: usize, gemm: Gemm) -> Result<Session> {
         let plan = plan(&model.graph, resolution, resolution, &model.limits)?;
-        let kernels = kernels::best();
         let arena = Arena::new(&plan, model.graph.dtype);
         let times = vec![0.0; plan.steps.len()];
         let mut session = Session {
             model,
             plan,
-            kernels,
+            kernels: kernels::best(),
             packed: Vec::new(),
             arena,
             clock: None,
             times,
             executor: Executor::new(),
         };
-        if let Some(dot) = session.dot_if_agreeing() {
-            session.kernels = dot;
-        }
+        session.kernels = session.choose(gemm)?;
         session.packed = exec::pack(&session.model.graph, session.kernels);
         Ok(session)
     }
 
-    /// For a uint8 model, the dot-product kernel set if the host has it ([`kernels::dot_set`])
-    /// and it gives the same bytes as [`kernels::best`] on this model's layers.
-    fn dot_if_agreeing(&self) -> Option<&'static KernelSet> {
-        let dot = kernels::dot_set()?;
-        (self.model.graph.dtype == DType::U8 && self.kernels_agree(dot, kernels::best())).then_some(dot)
-    }
-
-    /// The self-test a session runs before it trusts the dot-product kernels: whether
-    /// `candidate` gives the same bytes as `trusted` on this uint8 model's first, second and
-    /// last CONV_2D layers (the first pixels of each, a pseudo-random input over the whole byte
-    /// range). `true` for a float model.
-    pub fn kernels_agree(&self, candidate: &KernelSet, trusted: &KernelSet) -> bool {
-        exec::agree(&self.model.graph, &self.plan, candidate, trusted)
-    }
-
-    /// Chooses the uint8 matrix-product kernel (see [`Gemm`]; the default is [`Gemm::Auto`])
-    /// and packs the weights for it.
-    ///
-    /// # Errors
-    /// [`Error::ModelUnsupported`] for [`Gemm::Dot`] on a uint8 model where this build or host
-    /// has no usable 8-bit dot product, or where it disagrees with the `i16` kernel on this
-    /// model (the session keeps its kernels). Float models have one kernel set, whatever
-    /// `gemm` says.
-    pub fn set_gemm(&mut self, gemm: Gemm) -> Result<()> {
-        let set = match gemm {
+    /// The kernel set for `gemm` on this model (see [`Session::with_gemm`]).
+    fn choose(&self, gemm: Gemm) -> Result<&'static KernelSet> {
+        Ok(match gemm {
             Gemm::I16 => kernels::best(),
             // Float models have one kernel set.
             Gemm::Dot if self.model.graph.dtype != DType::U8 => kernels::best(),
@@ -140,9 +143,23 @@ impl Session {
                      (unsigned×signed as x86 AVX-VNNI, or signed×signed as ARM)",
                 )
             })?,
-        };
-        self.set_kernels(set);
-        Ok(())
+        })
+    }
+
+    /// For a uint8 model, the dot-product kernel set if the host has it ([`kernels::dot_set`])
+    /// and it gives the same bytes as [`kernels::best`] on this model's layers.
+    fn dot_if_agreeing(&self) -> Option<&'static KernelSet> {
+        DOT_CONSIDERED.with(|n| n.set(n.get() + 1));
+        let dot = kernels::dot_set()?;
+        (self.model.graph.dtype == DType::U8 && self.kernels_agree(dot, kernels::best())).then_some(dot)
+    }
+
+    /// The self-test a session runs before it trusts the dot-product kernels: whether
+    /// `candidate` gives the same bytes as `trusted` on this uint8 model's first, second and
+    /// last CONV_2D layers (the first pixels of each, a pseudo-random input over the whole byte
+    /// range). `true` for a float model.
+    pub fn kernels_agree(&self, candidate: &KernelSet, trusted: &KernelSet) -> bool {
+        exec::agree(&self.model.graph, &self.plan, candidate, trusted)
     }
 
     /// Allocates every buffer the plan needs (the only allocation besides planning).

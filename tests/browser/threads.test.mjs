@@ -174,11 +174,13 @@ for (const name of browsersUnderTest()) {
 
     test(`[${name}] cross-origin isolated page: reference outputs for all 8 models and every case, ${EXPECTED[name].threads
       ? 'identical for 1, 2 and 3 threads, with 2 on the page\'s thread and in a Worker' : 'threads: 2 falls back to one thread'}; `
-      + 'small models on the page\'s thread by default, large ones in a Worker', async (t) => {
+      + 'small models on the page\'s thread by default, large ones in a Worker; 3 threads with worker: false after 2 '
+      + 'run on the page\'s 2 and say so', async (t) => {
       const want = EXPECTED[name];
       // worker undefined: where the package puts the model by default (where.js).
       const runs = want.threads
-        ? [{ threads: 1 }, { threads: 2 }, { threads: 2, worker: false }, { threads: 2, worker: true }, { threads: 3 }]
+        ? [{ threads: 1 }, { threads: 2 }, { threads: 2, worker: false }, { threads: 2, worker: true }, { threads: 3 },
+          { threads: 3, worker: false }]
         : [{ threads: 1 }, { threads: 2 }];
       const page = await b.newPage(isolated.base);
       assert.equal(await page.evaluate(() => crossOriginIsolated), true);
@@ -209,6 +211,11 @@ for (const name of browsersUnderTest()) {
           if (r.threads === 1) {
             assert.equal(r.used, 1, `${label}: threads used`);
             assert.equal(r.backend, want.single, `${label}: backend`);
+          } else if (want.threads && r.threads === 3 && r.worker === false) {
+            // The page's threads were started for 2: it runs on them, and says so.
+            assert.equal(r.used, 2, `${label}: the page's threads`);
+            assert.match(r.reason ?? '', /started for 2 .* 3 were asked for: the model runs on 2/, `${label}: says why`);
+            assert.equal(r.backend, want.backend, `${label}: backend`);
           } else if (want.threads) {
             assert.equal(r.used, r.threads, `${label}: threads used`);
             assert.equal(r.backend, want.backend, `${label}: backend`);

@@ -243,6 +243,11 @@ test('gemm option: the uint8 matrix-product kernel chosen, forced, refused where
     await rejects(MobileNet.load(bytes, { gemm: 'dot' }), 'MODEL_UNSUPPORTED', { what: 'gemm_dot' });
   }
   await rejects(MobileNet.load(bytes, { gemm: 'fast' }), 'INPUT_INVALID', { what: 'gemm', found: 'fast' });
+  // Not a string: refused before anything downloads (a missing file would say NETWORK), not a
+  // failure inside the engine's glue.
+  for (const bad of [5, { name: 'i16' }, ['i16']]) {
+    await rejects(MobileNet.load(join(MODELS, 'no-such-model.tflite'), { gemm: /** @type {any} */ (bad) }), 'INPUT_INVALID');
+  }
   const float = await MobileNet.load(await model('mobilenet_v1_0.25_128_float'), { gemm: 'dot' });
   assert.doesNotMatch(float.info.kernels, /dot/, 'float models have one kernel set');
   for (const n of [auto, i16, float]) n.dispose();
