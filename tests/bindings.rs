@@ -192,13 +192,13 @@ fn warm_up_changes_no_model() {
         let out = e.run_in_place().unwrap();
         memory_bytes().subarray(out as u32, (out + e.output_length()) as u32).to_vec()
     };
-    let mut cold = Engine::new(&bytes, no_limits()).unwrap();
+    let mut cold = Engine::new(&bytes, no_limits(), None).unwrap();
     let want = run(&mut cold);
-    let mut during = Engine::new(&bytes, no_limits()).unwrap();
+    let mut during = Engine::new(&bytes, no_limits(), None).unwrap();
     for dtype in ["uint8", "float32", "both"] {
         warm_up(dtype);
     }
-    let mut after = Engine::new(&bytes, no_limits()).unwrap();
+    let mut after = Engine::new(&bytes, no_limits(), None).unwrap();
     assert_eq!(run(&mut during), want, "loaded before the warm-up");
     assert_eq!(run(&mut after), want, "loaded after the warm-up");
     assert_eq!(run(&mut cold), want, "run before the warm-up");
