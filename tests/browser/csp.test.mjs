@@ -2,7 +2,8 @@
 // workers) in each browser: `default-src 'self'; script-src 'self' 'wasm-unsafe-eval';
 // worker-src 'self'` runs the package, threads included where the browser has them; with
 // workers forbidden (`worker-src 'none'`) loading falls back to one thread (or, for an explicit
-// `worker: true`, rejects with a NETWORK error) within seconds — never a hang.
+// `worker: true`, rejects with a NETWORK error) within seconds — never a hang. A small model,
+// which runs on the page's own thread and starts its thread Workers from the page, the same.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { browsersUnderTest, openBrowser, serve } from '../../tools/browsers.mjs';
@@ -50,6 +51,18 @@ for (const name of browsersUnderTest()) {
       }
     });
 
+    test(`${name}: a small model on the page's thread, its threads started from the page, under the strict CSP`, async () => {
+      const r = await runPage(browser, strict.base, '?model=mobilenet_v1_0.25_128_quant&threads=2');
+      assert.equal(r.ok, true, JSON.stringify(r));
+      assert.equal(r.runsIn, 'caller');
+      if (r.capabilities.sharedArrayBuffer && r.isolated) {
+        assert.match(r.backend, /^threads/, `threads under the strict CSP: ${r.threadsReason}`);
+        assert.equal(r.threads, 2);
+      } else {
+        assert.equal(r.threads, 1);
+      }
+    });
+
     test(`${name}: the Worker form on one thread works under the strict CSP`, async () => {
       const r = await runPage(browser, strict.base, '?worker=1&threads=1');
       assert.equal(r.ok, true, JSON.stringify(r));
@@ -66,6 +79,15 @@ for (const name of browsersUnderTest()) {
         assert.match(fallback.threadsReason, /Worker/, 'says the Worker could not start');
       }
       assert.ok(fallback.ms < 20_000, `took ${fallback.ms} ms`);
+      // A small model: its threads would start from the page, which may not start Workers either.
+      const small = await runPage(browser, noWorkers.base, '?model=mobilenet_v1_0.25_128_quant&threads=2');
+      assert.equal(small.ok, true, JSON.stringify(small));
+      assert.equal(small.runsIn, 'caller');
+      assert.equal(small.threads, 1);
+      if (small.capabilities.sharedArrayBuffer && small.isolated) {
+        assert.ok(small.threadsReason, 'says why threads are off');
+      }
+      assert.ok(small.ms < 20_000, `took ${small.ms} ms`);
       const explicit = await runPage(browser, noWorkers.base, '?worker=1&threads=1');
       assert.equal(explicit.ok, false, 'worker: true cannot be had');
       assert.equal(explicit.name, 'MobileNetError');
