@@ -33,27 +33,36 @@ fn padded_cols(g: &ConvGeom) -> usize {
     ((g.out_w - 1) * g.stride_w + g.kw).max(g.pad_left + g.in_w)
 }
 
-/// The ring of `kh` padded rows: which padded row each slot holds, and how to fill one.
-struct Ring {
+/// A ring of `kh` zero-bordered rows in scratch memory, each input row copied into it as it is
+/// first needed (here with channels rounded up to C8; the stem, [`super::stem`], keeps its 3
+/// channels contiguous): which padded row each slot holds, and how to fill one.
+pub(super) struct Ring {
     kh: usize,
-    row_len: usize,
+    /// Elements per ring row.
+    pub(super) row_len: usize,
+    /// Elements per column (at least the input's channels; the rest zero).
+    col: usize,
     held: [usize; 64],
 }
 
 impl Ring {
-    fn new(g: &ConvGeom) -> Ring {
-        Ring { kh: g.kh, row_len: padded_cols(g) * g.in_c.next_multiple_of(LANES), held: [usize::MAX; 64] }
+    /// A ring of `kh` rows of `row_len` elements, `col` elements per column.
+    pub(super) fn new(kh: usize, row_len: usize, col: usize) -> Ring {
+        Ring { kh, row_len, col, held: [usize::MAX; 64] }
     }
 
     /// Makes slot `r % kh` hold padded row `r`, converting the input row with `convert`.
-    fn fill<S: Copy, D: Copy>(
+    /// (Once per row: out of line and with a `dyn` conversion it is one function per element
+    /// type for the depthwise kernels and the stem alike.)
+    #[inline(never)]
+    pub(super) fn fill<S: Copy, D: Copy>(
         &mut self,
         g: &ConvGeom,
         r: usize,
         input: &[S],
         ring: &mut [D],
         zero: D,
-        convert: &impl Fn(&[S], &mut [D]),
+        convert: &dyn Fn(&[S], &mut [D]),
     ) {
         let slot = r % self.kh;
         if self.kh <= self.held.len() && self.held[slot] == r {
@@ -62,21 +71,21 @@ impl Ring {
         if slot < self.held.len() {
             self.held[slot] = r;
         }
-        let (c, c8) = (g.in_c, g.in_c.next_multiple_of(LANES));
+        let (c, col) = (g.in_c, self.col);
         let dst = &mut ring[slot * self.row_len..][..self.row_len];
         let iy = r.wrapping_sub(g.pad_top);
         if iy >= g.in_h {
             dst.fill(zero);
             return;
         }
-        dst[..g.pad_left * c8].fill(zero);
-        dst[(g.pad_left + g.in_w) * c8..].fill(zero);
+        dst[..g.pad_left * col].fill(zero);
+        dst[(g.pad_left + g.in_w) * col..].fill(zero);
         let src = &input[iy * g.in_w * c..][..g.in_w * c];
-        if c == c8 {
-            convert(src, &mut dst[g.pad_left * c8..][..g.in_w * c8]);
+        if c == col {
+            convert(src, &mut dst[g.pad_left * col..][..g.in_w * col]);
         } else {
             for (x, px) in src.chunks_exact(c).enumerate() {
-                let d = &mut dst[(g.pad_left + x) * c8..][..c8];
+                let d = &mut dst[(g.pad_left + x) * col..][..col];
                 convert(px, &mut d[..c]);
                 d[c..].fill(zero);
             }
@@ -155,7 +164,7 @@ unsafe fn depthwise<K: Channels, S: OutputStage>(
     let (c, c8, taps) = (g.out_c, g.out_c.next_multiple_of(LANES), g.kh * g.kw);
     let convert = |s: &[K::In], d: &mut [K::Ring]| k.convert(s, d);
     let out_base = output.as_mut_ptr();
-    let mut ring = Ring::new(g);
+    let mut ring = Ring::new(g.kh, padded_cols(g) * c8, c8);
     let row_len = ring.row_len;
     let first_row = g.band_start / g.out_w;
     let last_row = g.band_end.div_ceil(g.out_w);

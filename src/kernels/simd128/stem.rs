@@ -15,6 +15,7 @@
 //! last pair's second value (k = 27) is padding with weight 0 and reads one value past the
 //! window (hence the ring's extra column).
 
+use super::depthwise::Ring;
 use super::gemm::madd;
 use super::requant::with_requant;
 use super::{Clamped, OutputStage, Requantized};
@@ -59,33 +60,6 @@ fn ring_len(g: &ConvGeom) -> usize {
     K * cols(g) * IC
 }
 
-/// Makes slot `r % 3` of the ring hold padded row `r` (`held` records which row each slot
-/// holds), converting the input row with `convert`.
-fn fill<S: Copy, D: Copy>(
-    g: &ConvGeom,
-    r: usize,
-    held: &mut [usize; K],
-    input: &[S],
-    ring: &mut [D],
-    zero: D,
-    convert: impl Fn(&[S], &mut [D]),
-) {
-    let (slot, row_len) = (r % K, cols(g) * IC);
-    if held[slot] == r {
-        return;
-    }
-    held[slot] = r;
-    let dst = &mut ring[slot * row_len..][..row_len];
-    let iy = r.wrapping_sub(g.pad_top);
-    if iy >= g.in_h {
-        dst.fill(zero);
-        return;
-    }
-    dst[..g.pad_left * IC].fill(zero);
-    dst[(g.pad_left + g.in_w) * IC..].fill(zero);
-    convert(&input[iy * g.in_w * IC..][..g.in_w * IC], &mut dst[g.pad_left * IC..][..g.in_w * IC]);
-}
-
 /// What differs between the uint8 and the float stem: the ring's elements and the arithmetic of
 /// a tile.
 trait Tile {
@@ -120,14 +94,15 @@ unsafe fn stem<T: Tile, S: OutputStage>(
     ring: &mut [T::Ring],
 ) {
     let n = g.out_c;
-    let row_len = cols(g) * IC;
+    let convert = |s: &[T::In], d: &mut [T::Ring]| t.convert(s, d);
+    let mut slots = Ring::new(K, cols(g) * IC, IC);
+    let row_len = slots.row_len;
     let out = output.as_mut_ptr();
-    let mut held = [usize::MAX; K];
     for oy in g.band_start / g.out_w..g.band_end.div_ceil(g.out_w) {
         let x0 = g.band_start.saturating_sub(oy * g.out_w).min(g.out_w);
         let x1 = (g.band_end - oy * g.out_w).min(g.out_w);
         for ky in 0..K {
-            fill(g, oy * STRIDE + ky, &mut held, input, ring, T::ZERO, |s, d| t.convert(s, d));
+            slots.fill(g, oy * STRIDE + ky, input, ring, T::ZERO, &convert);
         }
         let base = ring.as_ptr();
         // SAFETY: the ring holds 3 rows of `cols` columns, every window (and the extra column)
