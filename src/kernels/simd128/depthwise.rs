@@ -1,7 +1,8 @@
 //! DEPTHWISE_CONV_2D (multiplier 1), 8 channels per step.
 //!
 //! Input rows are copied, as they are first needed, into a ring of `kh` zero-bordered rows in
-//! scratch memory with channels rounded up to 8 (C8): uint8 as `x − zp_x` in i16, float as is.
+//! scratch memory, [`ring_col`] elements per column (the channels rounded up to 8, C8, and a
+//! cache line's padding on wide layers): uint8 as `x − zp_x` in i16, float as is.
 //! The border is exactly TFLite's SAME padding, so the inner loop has no bounds checks, and the
 //! ring stays in cache where a padded copy of the whole image would not.
 //!
@@ -13,28 +14,32 @@
 //! the ring, then runs every 8-channel block over the row's pixels; each type's [`Channels`]
 //! supplies the conversion into the ring, the taps' arithmetic and the output stage. For 3×3
 //! windows (every depthwise layer of MobileNet) a block's weights are loaded once per row and
-//! held in registers across its pixels (uint8: 10 vectors; float: 18), so a pixel loads only
-//! its inputs; other windows read the weights per pixel.
+//! held in registers across its pixels, so a pixel loads only its inputs: uint8 holds 10
+//! vectors; float runs the row twice, 4 channels at a time, to hold 9 (18 would not fit in the
+//! 16 registers V8 has on x64, and the spills cost more than the second pass). Other windows read
+//! the weights per pixel.
 //!
 //! Packed layouts (P = ⌈kh·kw / 2⌉ tap pairs; the second tap of an odd last pair has weight 0):
 //! - uint8: `i16` `[C8/8][P][2 halves][4 channels][2 taps]` (`w − zp_w`), `i32` bias `[C8]`.
 //! - float: `f32` `[kh·kw][C8]`, then bias `[C8]`.
 
 use super::gemm::madd;
+use super::requant::Requantize;
 use super::requant::with_requant;
 use super::{Clamped, OutputStage, Requantized};
-use crate::kernels::{ConvGeom, FilterShape, FloatRange, Packed, QuantParams, Scratch};
+use crate::kernels::{ConvGeom, FilterShape, FloatRange, Packed, QuantParams, Scratch, ring_col};
 use core::arch::wasm32::*;
+use core::ops::Range;
 
 const LANES: usize = 8;
 
-/// Padded row length in elements (columns × C8): covers every tap of every output column.
+/// Padded row length in columns: covers every tap of every output column.
 fn padded_cols(g: &ConvGeom) -> usize {
     ((g.out_w - 1) * g.stride_w + g.kw).max(g.pad_left + g.in_w)
 }
 
 /// A ring of `kh` zero-bordered rows in scratch memory, each input row copied into it as it is
-/// first needed (here with channels rounded up to C8; the stem, [`super::stem`], keeps its 3
+/// first needed (here [`ring_col`] elements per column; the stem, [`super::stem`], keeps its 3
 /// channels contiguous): which padded row each slot holds, and how to fill one.
 pub(super) struct Ring {
     kh: usize,
@@ -95,7 +100,7 @@ impl Ring {
 
 /// Scratch elements the ring needs.
 fn ring_len(g: &ConvGeom) -> usize {
-    g.kh * padded_cols(g) * g.in_c.next_multiple_of(LANES)
+    g.kh * padded_cols(g) * ring_col(g.in_c)
 }
 
 /// What differs between the uint8 and the float depthwise convolution.
@@ -107,6 +112,8 @@ trait Channels {
     const ZERO: Self::Ring;
     /// An element of the packed weights.
     type W;
+    /// An output element.
+    type Out;
     /// Converts input values into the ring.
     fn convert(&self, src: &[Self::In], dst: &mut [Self::Ring]);
     /// The weights and the bias (the accumulators' start) of channel block `cb`.
@@ -114,23 +121,20 @@ trait Channels {
     /// # Safety
     /// `cb` is a block of the packed weights.
     unsafe fn block(&self, cb: usize) -> (*const Self::W, [v128; 2]);
-    /// A 3×3 block's weights held in registers across an output row.
-    type W3: Copy;
-    /// Loads a 3×3 block's weights (`w` from [`Channels::block`]).
+    /// Runs channel block `cb` of a 3×3 filter over the pixels `xs` of an output row and stores
+    /// their first `valid` channels: `pixel(ox)` gives a pixel's window origin in the ring and
+    /// its output, `offsets3` the taps' offsets from the origin.
     ///
     /// # Safety
-    /// `w` is from [`Channels::block`] of a 3×3 filter.
-    unsafe fn load3(&self, w: *const Self::W) -> Self::W3;
-    /// Adds the 3×3 window's taps (at `offsets3` from `origin`) times the weights `w` to `acc`.
-    ///
-    /// # Safety
-    /// Every tap of the window lies inside the ring.
-    unsafe fn window3(
+    /// The filter is 3×3, `cb` one of its blocks; every window lies inside the ring and every
+    /// output inside the output.
+    unsafe fn row3(
         &self,
-        acc: &mut [v128; 2],
-        origin: *const Self::Ring,
-        w: &Self::W3,
+        cb: usize,
+        xs: Range<usize>,
+        pixel: &impl Fn(usize) -> (*const Self::Ring, *mut Self::Out),
         offsets3: &[usize; 9],
+        valid: usize,
     );
     /// Adds the window's taps (at `tap(t)` from `origin`) times the block's weights `w` to `acc`
     /// (any window size).
@@ -144,27 +148,31 @@ trait Channels {
         w: *const Self::W,
         tap: &impl Fn(usize) -> usize,
     );
+    /// Stores the first `valid` of 8 channels' accumulators through the output stage.
+    ///
+    /// # Safety
+    /// As [`OutputStage::store`].
+    unsafe fn store(&self, acc: [v128; 2], dst: *mut Self::Out, valid: usize);
 }
 
-/// The depthwise convolution of the output pixels `g.band()`, with the ring in `buf`, through
-/// the output stage `stage`.
+/// The depthwise convolution of the output pixels `g.band()`, with the ring in `buf`.
 ///
 /// # Safety
 /// `input`, `output` and `buf` hold what the geometry implies (the entry points check it), the
 /// packed weights hold every channel block.
 #[inline(always)]
-unsafe fn depthwise<K: Channels, S: OutputStage>(
+unsafe fn depthwise<K: Channels>(
     k: &K,
-    stage: &S,
     g: &ConvGeom,
     input: &[K::In],
-    output: &mut [S::Out],
+    output: &mut [K::Out],
     buf: &mut [K::Ring],
 ) {
     let (c, c8, taps) = (g.out_c, g.out_c.next_multiple_of(LANES), g.kh * g.kw);
     let convert = |s: &[K::In], d: &mut [K::Ring]| k.convert(s, d);
     let out_base = output.as_mut_ptr();
-    let mut ring = Ring::new(g.kh, padded_cols(g) * c8, c8);
+    let col = ring_col(g.in_c);
+    let mut ring = Ring::new(g.kh, padded_cols(g) * col, col);
     let row_len = ring.row_len;
     let first_row = g.band_start / g.out_w;
     let last_row = g.band_end.div_ceil(g.out_w);
@@ -177,35 +185,28 @@ unsafe fn depthwise<K: Channels, S: OutputStage>(
         }
         let ring_ptr = buf.as_ptr();
         // Offset of tap t (row ky, column kx) from an output's window origin.
-        let tap = |t: usize| ((oy * g.stride_h + t / g.kw) % g.kh) * row_len + (t % g.kw) * c8;
+        let tap = |t: usize| ((oy * g.stride_h + t / g.kw) % g.kh) * row_len + (t % g.kw) * col;
         let offsets3: [usize; 9] = core::array::from_fn(|t| if taps == 9 { tap(t) } else { 0 });
         for cb in 0..c8 / LANES {
             let c0 = cb * LANES;
             let valid = (c - c0).min(LANES);
-            // SAFETY: the ring holds kh rows of padded_cols·C8 values and every window lies inside
+            // SAFETY: the ring holds kh rows of padded_cols columns and every window lies inside
             // it; the weights hold every channel block; outputs are inside `output`.
             unsafe {
-                let (w, bias) = k.block(cb);
                 let pixel = |ox: usize| {
-                    let origin = ring_ptr.add(ox * g.stride_w * c8 + c0);
+                    let origin = ring_ptr.add(ox * g.stride_w * col + c0);
                     let dst = out_base.add((oy * g.out_w + ox - g.band_start) * c + c0);
                     (origin, dst)
                 };
                 if g.kh == 3 && g.kw == 3 {
-                    // The block's weights stay in registers across the row.
-                    let w3 = k.load3(w);
-                    for ox in x0..x1 {
-                        let (origin, dst) = pixel(ox);
-                        let mut acc = bias;
-                        k.window3(&mut acc, origin, &w3, &offsets3);
-                        stage.store(acc, dst, valid);
-                    }
+                    k.row3(cb, x0..x1, &pixel, &offsets3, valid);
                 } else {
+                    let (w, bias) = k.block(cb);
                     for ox in x0..x1 {
                         let (origin, dst) = pixel(ox);
                         let mut acc = bias;
                         k.window(&mut acc, origin, w, &tap);
-                        stage.store(acc, dst, valid);
+                        k.store(acc, dst, valid);
                     }
                 }
             }
@@ -283,25 +284,27 @@ pub fn depthwise_u8(
     let zp = q.input_zero_point;
     // SAFETY: the lengths checked above.
     with_requant!(q, |rq| unsafe {
-        depthwise(&U8 { packed, zp, taps, pairs }, &Requantized(&rq), g, input, output, buf)
+        depthwise(&U8 { packed, zp, taps, pairs, stage: Requantized(&rq) }, g, input, output, buf)
     })
 }
 
 /// The uint8 depthwise kernel: taps two at a time with `i32x4.dot_i16x8_s`.
-struct U8<'a> {
+struct U8<'a, R> {
     packed: &'a Packed,
     /// The input zero point.
     zp: i32,
     taps: usize,
     /// Tap pairs (⌈taps / 2⌉).
     pairs: usize,
+    stage: Requantized<'a, R>,
 }
 
-impl Channels for U8<'_> {
+impl<R: Requantize> Channels for U8<'_, R> {
     type In = u8;
     type Ring = i16;
     const ZERO: i16 = 0;
     type W = i16;
+    type Out = u8;
 
     #[inline(always)]
     fn convert(&self, src: &[u8], dst: &mut [i16]) {
@@ -319,30 +322,30 @@ impl Channels for U8<'_> {
         }
     }
 
-    type W3 = [[v128; 2]; 5];
-
     #[inline(always)]
-    unsafe fn load3(&self, w: *const i16) -> [[v128; 2]; 5] {
-        // SAFETY: a 3×3 block holds 5 pairs (guaranteed by the caller).
-        core::array::from_fn(|p| unsafe { pair_weights(w, p) })
-    }
-
-    #[inline(always)]
-    unsafe fn window3(
+    unsafe fn row3(
         &self,
-        acc: &mut [v128; 2],
-        origin: *const i16,
-        w: &[[v128; 2]; 5],
+        cb: usize,
+        xs: Range<usize>,
+        pixel: &impl Fn(usize) -> (*const i16, *mut u8),
         offsets3: &[usize; 9],
+        valid: usize,
     ) {
-        // SAFETY: guaranteed by the caller.
+        // SAFETY: guaranteed by the caller; a 3×3 block holds 5 pairs.
         unsafe {
-            for p in 0..4 {
-                let (a, b) = (offsets3[2 * p], offsets3[2 * p + 1]);
-                pair(acc, origin.add(a), origin.add(b), w[p]);
+            let (w, bias) = self.block(cb);
+            let w: [[v128; 2]; 5] = core::array::from_fn(|p| pair_weights(w, p));
+            for ox in xs {
+                let (origin, dst) = pixel(ox);
+                let mut acc = bias;
+                for p in 0..4 {
+                    let (a, b) = (offsets3[2 * p], offsets3[2 * p + 1]);
+                    pair(&mut acc, origin.add(a), origin.add(b), w[p]);
+                }
+                let last = origin.add(offsets3[8]);
+                pair(&mut acc, last, last, w[4]);
+                self.stage.store(acc, dst, valid);
             }
-            let last = origin.add(offsets3[8]);
-            pair(acc, last, last, w[4]);
         }
     }
 
@@ -362,6 +365,12 @@ impl Channels for U8<'_> {
                 pair(acc, origin.add(a), origin.add(b), pair_weights(w, p));
             }
         }
+    }
+
+    #[inline(always)]
+    unsafe fn store(&self, acc: [v128; 2], dst: *mut u8, valid: usize) {
+        // SAFETY: guaranteed by the caller.
+        unsafe { self.stage.store(acc, dst, valid) }
     }
 }
 
@@ -397,7 +406,7 @@ pub fn depthwise_f32(
     );
     let buf = &mut scratch.f32[..ring_len(g)];
     // SAFETY: the lengths checked above.
-    unsafe { depthwise(&F32 { packed, c8, taps }, &Clamped::new(act), g, input, output, buf) }
+    unsafe { depthwise(&F32 { packed, c8, taps, stage: Clamped::new(act) }, g, input, output, buf) }
 }
 
 /// The float depthwise kernel: one multiply-add per tap and 4 channels.
@@ -406,6 +415,7 @@ struct F32<'a> {
     /// Channels rounded up to 8.
     c8: usize,
     taps: usize,
+    stage: Clamped,
 }
 
 impl F32<'_> {
@@ -441,6 +451,7 @@ impl Channels for F32<'_> {
     type Ring = f32;
     const ZERO: f32 = 0.0;
     type W = f32;
+    type Out = f32;
 
     #[inline(always)]
     fn convert(&self, src: &[f32], dst: &mut [f32]) {
@@ -458,25 +469,31 @@ impl Channels for F32<'_> {
         }
     }
 
-    type W3 = [[v128; 2]; 9];
-
     #[inline(always)]
-    unsafe fn load3(&self, w: *const f32) -> [[v128; 2]; 9] {
-        // SAFETY: a 3×3 filter has 9 taps of c8 weights (guaranteed by the caller).
-        core::array::from_fn(|t| unsafe { self.tap_weights(w, t) })
-    }
-
-    #[inline(always)]
-    unsafe fn window3(
+    unsafe fn row3(
         &self,
-        acc: &mut [v128; 2],
-        origin: *const f32,
-        w: &[[v128; 2]; 9],
+        cb: usize,
+        xs: Range<usize>,
+        pixel: &impl Fn(usize) -> (*const f32, *mut f32),
         offsets3: &[usize; 9],
+        valid: usize,
     ) {
-        for (&off, &wv) in offsets3.iter().zip(w) {
-            // SAFETY: guaranteed by the caller.
-            unsafe { tap(acc, origin.add(off), wv) };
+        // SAFETY: guaranteed by the caller; a 3×3 filter has 9 taps of c8 weights.
+        unsafe {
+            let (w, bias) = self.block(cb);
+            // Channels 0–3 of the block, then 4–7 (if any is valid).
+            for (half, bias) in bias.into_iter().enumerate().take(valid.div_ceil(4)) {
+                let h = half * 4;
+                let w: [v128; 9] = core::array::from_fn(|t| v128_load(w.add(t * self.c8 + h) as *const v128));
+                for ox in xs.clone() {
+                    let (origin, dst) = pixel(ox);
+                    let mut acc = bias;
+                    for (&off, &wv) in offsets3.iter().zip(&w) {
+                        acc = madd(v128_load(origin.add(off + h) as *const v128), wv, acc);
+                    }
+                    self.stage.store4(acc, dst.add(h), valid - h);
+                }
+            }
         }
     }
 
@@ -492,5 +509,11 @@ impl Channels for F32<'_> {
             // SAFETY: guaranteed by the caller.
             unsafe { tap(acc, origin.add(offset(t)), self.tap_weights(w, t)) };
         }
+    }
+
+    #[inline(always)]
+    unsafe fn store(&self, acc: [v128; 2], dst: *mut f32, valid: usize) {
+        // SAFETY: guaranteed by the caller.
+        unsafe { self.stage.store(acc, dst, valid) }
     }
 }
