@@ -72,8 +72,26 @@ export class LocalDriver {
     const at = e.inputPtr(type === 'uint8' || type === 'float32' ? input.length : 0, type);
     const want = type === 'uint8' ? Uint8Array : Float32Array;
     new want(this.memory.buffer, at, input.length).set(input);
+    return this.runInPlace();
+  }
+
+  /** Runs the model on the input already in its input buffer (infer, or the page writing
+   *  into shared memory: see inputBuffer). @returns {Uint8Array | Float32Array} */
+  runInPlace() {
+    const e = this.engine;
     const out = e.runInPlace();
-    return new want(this.memory.buffer, out, e.outputLength).slice();
+    return new (this.dtype === 'uint8' ? Uint8Array : Float32Array)(this.memory.buffer, out, e.outputLength).slice();
+  }
+
+  /** Where another thread may write an input straight into the engine (the threaded build's
+   *  memory is shared): the memory, the input buffer's address and its length in values of
+   *  the model's type; null for a build whose memory is not shared.
+   *  @returns {{ memory: WebAssembly.Memory, at: number, length: number } | null} */
+  inputBuffer() {
+    if (typeof SharedArrayBuffer === 'undefined' || !(this.memory.buffer instanceof SharedArrayBuffer)) return null;
+    const e = this.engine;
+    const length = e.inputLength;
+    return { memory: this.memory, at: e.inputPtr(length, this.dtype === 'uint8' ? 'uint8' : 'float32'), length };
   }
 
   /** Copies an RGBA frame's bytes into the engine's frame buffer; the engine checks them

@@ -64,6 +64,9 @@ export class WorkerDriver {
     this.threadsTimer = undefined;
     /** Why the model runs in a Worker (index.js sets it; see ModelInfo.runsInReason). */
     this.runsInReason = 'worker: true';
+    /** Where inputs may be written straight into the Worker's engine (its memory shared with
+     *  this thread), from the last 'load' or 'setResolution'. @type {{ memory: WebAssembly.Memory, at: number, length: number } | null} */
+    this.input = null;
   }
 
   /** Starts the Worker and loads the model in it. `bytesPromise` (first start): the model,
@@ -167,7 +170,15 @@ export class WorkerDriver {
       this.call('warm', { threads: this.load.threads, assetBase: this.load.assetBase, wasm: this.load.wasm }).catch(() => {});
       this.load.bytes = await bytesPromise;
     }
-    this.cachedInfo = await this.call('load', this.load);
+    this.#loaded(await this.call('load', this.load));
+  }
+
+  /** A 'load' or 'setResolution' answer: the model's info, and where the page may write
+   *  inputs (null unless the Worker's memory is shared).
+   *  @param {{ info: ModelInfo, input: { memory: WebAssembly.Memory, at: number, length: number } | null }} r */
+  #loaded({ info, input }) {
+    this.cachedInfo = info;
+    this.input = input;
   }
 
   /** Replaces a crashed Worker: same model, same resolution. @param {string} reason */
@@ -179,7 +190,7 @@ export class WorkerDriver {
     this.restarts++;
     await this.start();
     if (resolution && resolution !== /** @type {ModelInfo} */ (this.cachedInfo).resolution) {
-      this.cachedInfo = await this.call('setResolution', { resolution });
+      this.#loaded(await this.call('setResolution', { resolution }));
     }
     this.onRestart?.(reason);
   }
@@ -212,7 +223,15 @@ export class WorkerDriver {
 
   /** @param {Uint8Array | Float32Array} input @returns {Promise<Uint8Array | Float32Array>} */
   infer(input) {
-    // Copy: the caller keeps its input; the copy is transferred, not cloned again.
+    // With shared memory, an input of the model's type and length is written straight into the
+    // engine's input buffer (one copy; the Worker is idle: calls run one at a time). Otherwise
+    // a copy (the caller keeps its input) is transferred, and the Worker's engine checks it.
+    const direct = this.input;
+    const type = this.cachedInfo?.dtype === 'uint8' ? Uint8Array : Float32Array;
+    if (direct && input instanceof type && input.length === direct.length) {
+      new type(direct.memory.buffer, direct.at, direct.length).set(input);
+      return this.call('run');
+    }
     const copy = input.slice();
     return this.call('infer', { input: copy }, [copy.buffer]);
   }
@@ -249,7 +268,7 @@ export class WorkerDriver {
 
   /** @param {number} r */
   async setResolution(r) {
-    this.cachedInfo = await this.call('setResolution', { resolution: r });
+    this.#loaded(await this.call('setResolution', { resolution: r }));
   }
 
   /** @returns {Promise<MemoryStats>} */

@@ -1,7 +1,8 @@
 // The module Worker behind the Worker form of MobileNet.load (`worker: true`, or a large threaded
 // model on a page with `worker` not set; see where.js): it owns the wasm instance, so the page's
 // thread stays free while the engine computes, and answers {id, ok, result | error} messages.
-// Frames and outputs are transferred.
+// Frames and outputs are transferred. With the threaded build (shared memory) the page writes
+// inputs straight into the engine's input buffer and asks for a 'run' (see worker-driver.js).
 // It imports the engine driver only (not the Worker form), so bundlers see no Worker inside it
 // but the threads' own.
 import { loadLocal, warmLocal } from './local.js';
@@ -34,7 +35,7 @@ async function handle(msg) {
       setAssetBase(msg.assetBase ?? null);
       if (msg.wasm) useCompiled(msg.wasm.backend, msg.wasm.module);
       driver = await loadLocal(msg.bytes, msg.threads, msg.limits, msg.gemm);
-      return [driver.info()];
+      return [{ info: driver.info(), input: driver.inputBuffer() }];
     case 'warm':
       // The engine starts while the page still downloads the model.
       if (!driver) {
@@ -46,6 +47,11 @@ async function handle(msg) {
       return [null];
     case 'infer': {
       const out = d.infer(msg.input);
+      return [out, [out.buffer]];
+    }
+    case 'run': {
+      // The page wrote the input into the shared input buffer ('load' told it where).
+      const out = d.runInPlace();
       return [out, [out.buffer]];
     }
     case 'classify':
@@ -64,7 +70,7 @@ async function handle(msg) {
       return [d.profile(msg.input)];
     case 'setResolution':
       d.setResolution(msg.resolution);
-      return [d.info()];
+      return [{ info: d.info(), input: d.inputBuffer() }];
     case 'teach': {
       const result = d.teach(msg.op);
       return [result, transferables(result)];

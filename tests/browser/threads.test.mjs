@@ -233,6 +233,64 @@ for (const name of browsersUnderTest()) {
       await page.close();
     });
 
+    // In the Worker form with the threaded build the page writes inputs straight into the engine's
+    // shared memory (worker-driver.js); without threads (WebKit) it posts a copy. Either way: the
+    // caller's input is kept, calls made together run one after another on their own inputs,
+    // bad inputs are typed errors that leave the model working, and a new resolution moves the
+    // input buffer with it.
+    test(`[${name}] Worker form inputs: kept, queued, checked, and following the resolution`, async () => {
+      const page = await b.newPage(isolated.base);
+      const r = await page.evaluate(async () => {
+        const { MobileNet } = await import('/pkg/index.js');
+        const get = async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer());
+        const bytes = await get('/models/mobilenet_v1_0.25_128_float.tflite');
+        const cat = new Float32Array((await get('/reference/mobilenet_v1_0.25_128_float/cat.input.bin')).buffer);
+        const want = new Float32Array((await get('/reference/mobilenet_v1_0.25_128_float/cat.output.bin')).buffer);
+        const keep = cat.slice();
+        const other = cat.map((v, i) => (i % 7 === 0 ? -v : v));
+        const net = await MobileNet.load(bytes, { threads: 2, worker: true });
+        const error = async (p) => p.then(() => null, (e) => ({ code: e.code, what: e.details?.what ?? e.what }));
+        const a = Array.from(await net.infer(cat));
+        const b = Array.from(await net.infer(other));
+        // Together, not awaited in between: each call must see its own input.
+        const [a2, b2, a3] = (await Promise.all([net.infer(cat), net.infer(other), net.infer(cat)])).map((x) => Array.from(x));
+        const nan = cat.slice();
+        nan[11] = Number.NaN;
+        const errors = {
+          nan: await error(net.infer(nan)),
+          short: await error(net.infer(cat.subarray(1))),
+          type: await error(net.infer(new Uint8Array(cat.length))),
+        };
+        const after = Array.from(await net.infer(cat));
+        await net.setResolution(96);
+        const small = await net.infer(new Float32Array(96 * 96 * 3).fill(0.25));
+        const smallShort = await error(net.infer(cat));
+        await net.setResolution(128);
+        const back = Array.from(await net.infer(cat));
+        const { runsIn, threads } = net.info;
+        net.dispose();
+        const worst = Math.max(...a.map((v, i) => Math.abs(v - want[i])));
+        return { a, b, a2, b2, a3, worst, errors, after, smallLength: small.length, smallShort, back, runsIn, threads,
+          kept: cat.length === keep.length && cat.every((v, i) => v === keep[i]) };
+      });
+      assert.equal(r.runsIn, 'worker');
+      assert.equal(r.threads, EXPECTED[name].threads ? 2 : 1);
+      assert.ok(r.kept, 'the caller\'s input is unchanged and still usable');
+      assert.ok(r.worst <= 1e-4, `the reference output (max |Δp| ${r.worst})`);
+      assert.notDeepEqual(r.a, r.b, 'two inputs, two outputs');
+      assert.deepEqual(r.a2, r.a, 'queued call 1: its own input');
+      assert.deepEqual(r.b2, r.b, 'queued call 2: its own input');
+      assert.deepEqual(r.a3, r.a, 'queued call 3: its own input');
+      assert.deepEqual(r.errors.nan, { code: 'INPUT_INVALID', what: 'input_value_not_finite' });
+      assert.equal(r.errors.short?.code, 'INPUT_INVALID');
+      assert.equal(r.errors.type?.code, 'INPUT_INVALID');
+      assert.deepEqual(r.after, r.a, 'still the same answer after the errors');
+      assert.equal(r.smallLength, 1001);
+      assert.equal(r.smallShort?.code, 'INPUT_INVALID', 'at 96×96 a 128×128 input is refused');
+      assert.deepEqual(r.back, r.a, 'back at 128: the same answer');
+      await page.close();
+    });
+
     test(`[${name}] without cross-origin isolation, threads: 2 runs single-threaded without an error`, async () => {
       const page = await b.newPage(plain.base);
       const info = await page.evaluate(async () => {
