@@ -31,7 +31,7 @@
 
 use super::Requantized;
 use super::gemm::{Microkernel, NR, gemm, im2col};
-use super::requant::with_requant;
+use super::requant::{Requantize, with_requant};
 use crate::kernels::{ConvGeom, FilterShape, Packed, QuantParams, Scratch};
 use core::arch::wasm32::*;
 use core::marker::PhantomData;
@@ -274,7 +274,26 @@ pub fn conv2d_u8<O: DotOp>(
     let out = output.as_mut_ptr();
     let kernel = Dot::<O> { packed, k4, n8, zx: q.input_zero_point, op: PhantomData };
     // SAFETY: the lengths checked above cover every offset the tiles use.
-    with_requant!(q, |rq| unsafe { gemm(&kernel, &Requantized(&rq), a, row, m, n, out) })
+    with_requant!(q, |rq| unsafe { gemm_dot(&kernel, &rq, a, row, m, n, out) })
+}
+
+/// The dot-product GEMM through one requantization formulation: out of line, one function per
+/// formulation (see `gemm::gemm_u8`).
+///
+/// # Safety
+/// As [`gemm`].
+#[inline(never)]
+unsafe fn gemm_dot<O: DotOp, R: Requantize>(
+    k: &Dot<'_, O>,
+    rq: &R,
+    a: &[u8],
+    row: usize,
+    m: usize,
+    n: usize,
+    out: *mut u8,
+) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { gemm(k, &Requantized(rq), a, row, m, n, out) }
 }
 
 /// The dot-product microkernel.

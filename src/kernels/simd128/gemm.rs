@@ -12,7 +12,7 @@
 //! pixels × 8 channels (8 accumulator vectors) and then one pixel at a time for the band's
 //! remainder. Each type's [`Microkernel`] supplies the tile's arithmetic and its output stage.
 
-use super::requant::with_requant;
+use super::requant::{Requantize, with_requant};
 use super::{Clamped, OutputStage, Requantized};
 use crate::kernels::{ConvGeom, FilterShape, FloatRange, Packed, QuantParams, Scratch};
 use core::arch::wasm32::*;
@@ -206,7 +206,29 @@ pub fn conv2d_u8(
     im2col_u8(g, q.input_zero_point, input, g.band(), a, row);
     let out = output.as_mut_ptr();
     // SAFETY: the lengths checked above cover every offset the tiles use.
-    with_requant!(q, |rq| unsafe { gemm(&U8 { packed, k2 }, &Requantized(&rq), a, row, m, n, out) })
+    with_requant!(q, |rq| unsafe { gemm_u8(&U8 { packed, k2 }, &rq, a, row, m, n, out) })
+}
+
+/// The uint8 GEMM through one requantization formulation. Out of line, one function per
+/// formulation: a fresh module runs in V8's baseline code and compiles a function optimised in
+/// the background once it is hot, so a model's first inference waits for the formulations it
+/// uses only, each a third of the size of all three in one function (the largest function of
+/// the module took V8 28 ms to optimise).
+///
+/// # Safety
+/// As [`gemm`].
+#[inline(never)]
+unsafe fn gemm_u8<R: Requantize>(
+    k: &U8<'_>,
+    rq: &R,
+    a: &[i16],
+    row: usize,
+    m: usize,
+    n: usize,
+    out: *mut u8,
+) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { gemm(k, &Requantized(rq), a, row, m, n, out) }
 }
 
 /// The uint8 microkernel: `i32x4.dot_i16x8_s` over pairs of k.

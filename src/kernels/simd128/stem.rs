@@ -84,7 +84,9 @@ trait Tile {
 /// # Safety
 /// `input`, `output` and `ring` hold what the geometry implies (the entry points check it); the
 /// packed weights hold every channel block.
-#[inline(always)]
+// Out of line: one function per element type and requantization formulation, so that a
+// model's first inference waits for V8 to optimise only the ones it uses (see `gemm::gemm_u8`).
+#[inline(never)]
 unsafe fn stem<T: Tile, S: OutputStage>(
     t: &T,
     stage: &S,
