@@ -184,6 +184,9 @@ export class WorkerDriver {
   /** Replaces a crashed Worker: same model, same resolution. @param {string} reason */
   async restart(reason) {
     const resolution = this.cachedInfo?.resolution;
+    // The old Worker's memory is no place for an input: until the new one has loaded, inputs go
+    // with their message (and a call that comes too early is refused by the Worker).
+    this.input = null;
     /** @type {Worker} */ (this.worker).terminate();
     for (const p of this.pending.values()) p.reject(new MobileNetError('INVALID_STATE', 'the inference worker was restarted'));
     this.pending.clear();
@@ -300,6 +303,7 @@ export class WorkerDriver {
 
   dispose() {
     this.disposed = true;
+    this.input = null; // not to keep the Worker's memory alive
     clearTimeout(this.threadsTimer);
     this.call('dispose').finally(() => /** @type {Worker} */ (this.worker).terminate());
   }

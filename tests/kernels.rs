@@ -564,7 +564,7 @@ const DEPTHWISE: &[Case] = &[
     // Past the portable set's 64-channel block, with a partial last block (cargo-mutants found
     // the second block's length and input offset unchecked).
     case("dw 100 channels (two 64-channel blocks)", [5, 4, 100], 100, 3, 2, true),
-    // From 64 channels on the SIMD set pads each column of its ring of rows by 16 elements.
+    // From 57 channels (64 rounded up to 8) the SIMD set pads each ring column by 16 elements.
     case("dw stride 1, 64 channels (padded ring columns)", [5, 6, 64], 64, 3, 1, true),
 ];
 

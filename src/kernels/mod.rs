@@ -242,8 +242,9 @@ pub struct Scratch<'a> {
 }
 
 /// Elements per column of a depthwise kernel's ring of input rows (scratch memory): the
-/// channels rounded up to 8, and from 64 on 16 more, so that neighbouring columns (a power of
-/// two apart in bytes otherwise) do not compete for the same few sets of the L1 cache.
+/// channels rounded up to 8, and 16 more once that is 64 or more (from 57 channels), so that
+/// neighbouring columns (a power of two apart in bytes otherwise) do not compete for the same
+/// few sets of the L1 cache.
 pub fn ring_col(c: usize) -> usize {
     let c8 = c.saturating_add(7) / 8 * 8;
     if c8 >= 64 { c8 + 16 } else { c8 }

@@ -176,8 +176,9 @@ pub struct Executor {
     since_probe: u32,
     /// Runs of the preferred mode between two measurements of the other.
     backoff: u32,
-    /// The last run of the preferred mode: what a probe is compared with (the run just before
-    /// it saw the same machine, as far as any run can).
+    /// The last run of the preferred mode: one of the two times a probe must beat (the run just
+    /// before it saw the same machine, as far as any run can; the other is the mode's median).
+    /// See `learn`.
     last_preferred: Option<f64>,
     /// Probes in a row that the other mode won (two make a switch).
     wins: u32,
@@ -328,8 +329,9 @@ impl Executor {
     /// Takes one measured run (`team` or alone, `ms` milliseconds) into account.
     ///
     /// Run times on a shared machine drift and jump (other processes, a virtual CPU sharing its
-    /// core), so a probe is compared with the run just before it rather than with older
-    /// medians, and the other mode must win two probes in a row to take over. Two exceptions
+    /// core), so a probe is compared with the run just before it — and, so that one slow run is
+    /// not enough, with the preferred mode's median — and the other mode must win two probes in
+    /// a row to take over. Two exceptions
     /// act at once: two team runs in a row twice slower than the caller alone's median switch to the
     /// caller alone (a machine that just got busy), and a preferred mode whose median moved by
     /// more than [`LEVEL_CHANGE`] since it was last confirmed gets the other mode probed soon.
@@ -1189,7 +1191,8 @@ mod tests {
         let quiet = drive(&mut ex, 300, |_, team| if team { 8.0 } else { 16.0 });
         assert!(ex.prefer_team);
         assert!(count(&quiet[100..], false) <= 4, "few solo runs once settled");
-        // Busy: the team is 5× slower than the caller alone: back to one thread at once.
+        // Busy: the team is 5× slower than the caller alone: back to one thread after two team
+        // runs.
         let busy = drive(&mut ex, 300, |_, team| if team { 120.0 } else { 22.0 });
         assert!(!ex.prefer_team);
         assert!(count(&busy[..3], true) <= 2, "falls back at once");

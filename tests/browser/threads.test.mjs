@@ -241,6 +241,14 @@ for (const name of browsersUnderTest()) {
     test(`[${name}] Worker form inputs: kept, queued, checked, and following the resolution`, async () => {
       const page = await b.newPage(isolated.base);
       const r = await page.evaluate(async () => {
+        // Which requests the page sends its model's Worker: `run` (the input written into shared
+        // memory) or `infer` (the input in the message).
+        const sent = { run: 0, infer: 0 };
+        const post = Worker.prototype.postMessage;
+        Worker.prototype.postMessage = function (msg, ...rest) {
+          if (msg?.type === 'run' || msg?.type === 'infer') sent[msg.type]++;
+          return post.call(this, msg, ...rest);
+        };
         const { MobileNet } = await import('/pkg/index.js');
         const get = async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer());
         const bytes = await get('/models/mobilenet_v1_0.25_128_float.tflite');
@@ -270,11 +278,16 @@ for (const name of browsersUnderTest()) {
         const { runsIn, threads } = net.info;
         net.dispose();
         const worst = Math.max(...a.map((v, i) => Math.abs(v - want[i])));
-        return { a, b, a2, b2, a3, worst, errors, after, smallLength: small.length, smallShort, back, runsIn, threads,
+        return { a, b, a2, b2, a3, worst, errors, after, smallLength: small.length, smallShort, back, runsIn, threads, sent,
           kept: cat.length === keep.length && cat.every((v, i) => v === keep[i]) };
       });
       assert.equal(r.runsIn, 'worker');
       assert.equal(r.threads, EXPECTED[name].threads ? 2 : 1);
+      // The 9 inputs of the model's type and length (the NaN one among them: the engine checks
+      // values) are written into shared memory; the 3 of another length or type go in a message,
+      // as does every input where the Worker's memory is not shared.
+      assert.deepEqual(r.sent, EXPECTED[name].threads ? { run: 9, infer: 3 } : { run: 0, infer: 12 },
+        'inputs written into shared memory where the Worker has it, sent otherwise');
       assert.ok(r.kept, 'the caller\'s input is unchanged and still usable');
       assert.ok(r.worst <= 1e-4, `the reference output (max |Δp| ${r.worst})`);
       assert.notDeepEqual(r.a, r.b, 'two inputs, two outputs');

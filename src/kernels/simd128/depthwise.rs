@@ -1,8 +1,8 @@
-//! DEPTHWISE_CONV_2D (multiplier 1), 8 channels per step.
+//! DEPTHWISE_CONV_2D (multiplier 1), 8 channels per block (float 3×3: two passes of 4).
 //!
 //! Input rows are copied, as they are first needed, into a ring of `kh` zero-bordered rows in
-//! scratch memory, [`ring_col`] elements per column (the channels rounded up to 8, C8, and a
-//! cache line's padding on wide layers): uint8 as `x − zp_x` in i16, float as is.
+//! scratch memory, [`ring_col`] elements per column (the channels rounded up to 8, C8, and 16
+//! elements of padding on wide layers): uint8 as `x − zp_x` in i16, float as is.
 //! The border is exactly TFLite's SAME padding, so the inner loop has no bounds checks, and the
 //! ring stays in cache where a padded copy of the whole image would not.
 //!
