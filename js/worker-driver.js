@@ -67,6 +67,10 @@ export class WorkerDriver {
     /** Where inputs may be written straight into the Worker's engine (its memory shared with
      *  this thread), from the last 'load' or 'setResolution'. @type {{ memory: WebAssembly.Memory, at: number, length: number } | null} */
     this.input = null;
+    /** Settles when a crashed Worker has been replaced (null when none is). @type {Promise<void> | null} */
+    this.replacing = null;
+    /** Why the last replacement failed: later requests are refused with it. @type {unknown} */
+    this.failed = null;
   }
 
   /** Starts the Worker and loads the model in it. `bytesPromise` (first start): the model,
@@ -167,10 +171,10 @@ export class WorkerDriver {
     };
     if (bytesPromise) {
       this.load.wasm = await wasm;
-      this.call('warm', { threads: this.load.threads, assetBase: this.load.assetBase, wasm: this.load.wasm }).catch(() => {});
+      this.#send('warm', { threads: this.load.threads, assetBase: this.load.assetBase, wasm: this.load.wasm }).catch(() => {});
       this.load.bytes = await bytesPromise;
     }
-    this.#loaded(await this.call('load', this.load));
+    this.#loaded(await this.#send('load', this.load));
   }
 
   /** A 'load' or 'setResolution' answer: the model's info, and where the page may write
@@ -181,29 +185,50 @@ export class WorkerDriver {
     this.input = input;
   }
 
-  /** Replaces a crashed Worker: same model, same resolution. @param {string} reason */
+  /** Replaces a crashed Worker: same model, same resolution. Requests made meanwhile wait for
+   *  the new Worker (see call). @param {string} reason */
   async restart(reason) {
     const resolution = this.cachedInfo?.resolution;
-    // The old Worker's memory is no place for an input: until the new one has loaded, inputs go
-    // with their message (and a call that comes too early is refused by the Worker).
+    // The old Worker's memory is no place for an input.
     this.input = null;
     /** @type {Worker} */ (this.worker).terminate();
     for (const p of this.pending.values()) p.reject(new MobileNetError('INVALID_STATE', 'the inference worker was restarted'));
     this.pending.clear();
     this.restarts++;
-    await this.start();
-    if (resolution && resolution !== /** @type {ModelInfo} */ (this.cachedInfo).resolution) {
-      this.#loaded(await this.call('setResolution', { resolution }));
-    }
+    const replaced = (async () => {
+      await this.start();
+      if (resolution && resolution !== /** @type {ModelInfo} */ (this.cachedInfo).resolution) {
+        this.#loaded(await this.#send('setResolution', { resolution }));
+      }
+    })();
+    this.replacing = replaced.then(() => { this.replacing = null; }, (e) => {
+      this.replacing = null;
+      this.failed = wrap(e);
+    });
+    await replaced;
     this.onRestart?.(reason);
   }
 
   /**
-   * One request to the Worker; resolves to its answer.
+   * One request to the Worker; resolves to its answer. While a crashed Worker is being
+   * replaced, the request waits for the new one (sent earlier, to a Worker still loading the
+   * model, it would be refused, and the refusal lost: the page listens for `ready` alone until
+   * then); if the replacement failed, it is refused with the reason.
    * @param {string} type @param {object} [payload] @param {Transferable[]} [transfer]
    * @returns {Promise<any>}
    */
   call(type, payload = {}, transfer = []) {
+    if (this.replacing) return this.replacing.then(() => this.call(type, payload, transfer));
+    if (this.failed) return Promise.reject(this.failed);
+    return this.#send(type, payload, transfer);
+  }
+
+  /**
+   * A request to the current Worker, sent now.
+   * @param {string} type @param {object} [payload] @param {Transferable[]} [transfer]
+   * @returns {Promise<any>}
+   */
+  #send(type, payload = {}, transfer = []) {
     const id = this.next++;
     return new Promise((resolve, reject) => {
       /** @param {string} reason */

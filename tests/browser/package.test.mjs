@@ -154,4 +154,41 @@ function tests(name, browser) {
     assert.equal(wasm.length, 1, `one download of the engine, not one per Worker (${wasm.join(', ')})`);
     await page.close();
   });
+
+  test(`[${name}] a Worker error with no call in flight: the calls made while its Worker is replaced wait for the new one`, async () => {
+    const page = await browser().newPage(new URL('blank.html', server.base).href);
+    const r = await page.evaluate(async () => {
+      // Every Worker the package starts, to raise an error event on the model's own.
+      const workers = [];
+      const Native = Worker;
+      globalThis.Worker = class extends Native {
+        constructor(...args) {
+          super(...args);
+          workers.push(this);
+        }
+      };
+      const { MobileNet } = await import('/pkg/index.js');
+      const restarts = [];
+      const net = await MobileNet.load('/models/mobilenet_v1_0.25_128_quant.tflite', {
+        worker: true, threads: 1, onRestart: (reason) => restarts.push(reason),
+      });
+      const input = new Uint8Array(128 * 128 * 3).map((_, i) => (i * 37) % 256);
+      const before = Array.from(await net.infer(input));
+      const own = workers.length;
+      workers[own - 1].dispatchEvent(new ErrorEvent('error', { message: 'a test error with nothing in flight' }));
+      // Made at once, while the new Worker loads the model: they must wait for it, not hang.
+      const timeout = new Promise((resolve) => { setTimeout(() => resolve('timed out'), 20000); });
+      const calls = Promise.all([net.infer(input), net.infer(input)]).then((outs) => outs.map((o) => Array.from(o)));
+      const during = await Promise.race([calls, timeout]);
+      const after = Array.from(await net.infer(input));
+      net.dispose();
+      return { before, during, after, restarts, workers: workers.length - own };
+    });
+    assert.notEqual(r.during, 'timed out', 'calls made during the replacement settle');
+    assert.deepEqual(r.during, [r.before, r.before], 'and give the model\'s answer');
+    assert.deepEqual(r.after, r.before);
+    assert.deepEqual(r.restarts, ['a test error with nothing in flight']);
+    assert.ok(r.workers >= 1, 'a new Worker was started');
+    await page.close();
+  });
 }
