@@ -191,4 +191,38 @@ function tests(name, browser) {
     assert.ok(r.workers >= 1, 'a new Worker was started');
     await page.close();
   });
+
+  test(`[${name}] a Worker that cannot be replaced: the calls made meanwhile and later are refused with the reason`, async () => {
+    const page = await browser().newPage(new URL('blank.html', server.base).href);
+    const r = await page.evaluate(async () => {
+      const workers = [];
+      let refuse = false;
+      const Native = Worker;
+      globalThis.Worker = class extends Native {
+        constructor(...args) {
+          if (refuse) throw new Error('refused by the test');
+          super(...args);
+          workers.push(this);
+        }
+      };
+      const { MobileNet } = await import('/pkg/index.js');
+      const net = await MobileNet.load('/models/mobilenet_v1_0.25_128_quant.tflite', { worker: true, threads: 1 });
+      const input = new Uint8Array(128 * 128 * 3);
+      await net.infer(input);
+      refuse = true;
+      workers[workers.length - 1].dispatchEvent(new ErrorEvent('error', { message: 'a test error' }));
+      const outcome = (p) => Promise.race([
+        p.then(() => 'resolved', (e) => ({ code: e.code, message: e.message })),
+        new Promise((resolve) => { setTimeout(() => resolve('timed out'), 20000); }),
+      ]);
+      const during = await outcome(net.infer(input));
+      const later = await outcome(net.infer(input));
+      return { during, later };
+    });
+    for (const [when, o] of Object.entries(r)) {
+      assert.equal(o.code, 'NETWORK', `${when}: ${JSON.stringify(o)}`);
+      assert.match(o.message, /refused by the test/, `${when}: says why`);
+    }
+    await page.close();
+  });
 }
