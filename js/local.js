@@ -91,7 +91,7 @@ export class LocalDriver {
     if (typeof SharedArrayBuffer === 'undefined' || !(this.memory.buffer instanceof SharedArrayBuffer)) return null;
     const e = this.engine;
     const length = e.inputLength;
-    return { memory: this.memory, at: e.inputPtr(length, this.dtype === 'uint8' ? 'uint8' : 'float32'), length };
+    return { memory: this.memory, at: e.inputPtr(length, this.dtype), length };
   }
 
   /** Copies an RGBA frame's bytes into the engine's frame buffer; the engine checks them

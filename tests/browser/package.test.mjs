@@ -25,6 +25,22 @@ for (const name of browsersUnderTest()) {
   });
 }
 
+/** In the page, before the package is imported: every Worker it starts goes into
+ *  `globalThis.startedWorkers` (to raise an error event on the model's own), and none starts
+ *  while `globalThis.refuseWorkers` is set. */
+const RECORD_WORKERS = () => {
+  globalThis.startedWorkers = [];
+  globalThis.refuseWorkers = false;
+  const Native = Worker;
+  globalThis.Worker = class extends Native {
+    constructor(...args) {
+      if (globalThis.refuseWorkers) throw new Error('refused by the test');
+      super(...args);
+      globalThis.startedWorkers.push(this);
+    }
+  };
+};
+
 /** The tests, for one browser (browser() gives it once opened). */
 function tests(name, browser) {
   test(`[${name}] worker: true runs the same API in a module Worker; errors keep their codes`, async () => {
@@ -157,16 +173,9 @@ function tests(name, browser) {
 
   test(`[${name}] a Worker error with no call in flight: the calls made while its Worker is replaced wait for the new one`, async () => {
     const page = await browser().newPage(new URL('blank.html', server.base).href);
+    await page.evaluate(RECORD_WORKERS);
     const r = await page.evaluate(async () => {
-      // Every Worker the package starts, to raise an error event on the model's own.
-      const workers = [];
-      const Native = Worker;
-      globalThis.Worker = class extends Native {
-        constructor(...args) {
-          super(...args);
-          workers.push(this);
-        }
-      };
+      const workers = globalThis.startedWorkers;
       const { MobileNet } = await import('/pkg/index.js');
       const restarts = [];
       const net = await MobileNet.load('/models/mobilenet_v1_0.25_128_quant.tflite', {
@@ -194,22 +203,14 @@ function tests(name, browser) {
 
   test(`[${name}] a Worker that cannot be replaced: the calls made meanwhile and later are refused with the reason`, async () => {
     const page = await browser().newPage(new URL('blank.html', server.base).href);
+    await page.evaluate(RECORD_WORKERS);
     const r = await page.evaluate(async () => {
-      const workers = [];
-      let refuse = false;
-      const Native = Worker;
-      globalThis.Worker = class extends Native {
-        constructor(...args) {
-          if (refuse) throw new Error('refused by the test');
-          super(...args);
-          workers.push(this);
-        }
-      };
+      const workers = globalThis.startedWorkers;
       const { MobileNet } = await import('/pkg/index.js');
       const net = await MobileNet.load('/models/mobilenet_v1_0.25_128_quant.tflite', { worker: true, threads: 1 });
       const input = new Uint8Array(128 * 128 * 3);
       await net.infer(input);
-      refuse = true;
+      globalThis.refuseWorkers = true;
       workers[workers.length - 1].dispatchEvent(new ErrorEvent('error', { message: 'a test error' }));
       const outcome = (p) => Promise.race([
         p.then(() => 'resolved', (e) => ({ code: e.code, message: e.message })),
