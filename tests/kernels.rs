@@ -510,6 +510,9 @@ const POINTWISE: &[Case] = &[
     case("channels above the tile", [5, 3, 9], 17, 1, 1, true),
     case("channels a multiple of the tile", [6, 6, 32], 64, 1, 1, true),
     case("odd reduction length", [2, 3, 33], 24, 1, 1, true),
+    // The packers move 8 (uint8) or 4 (float) values of a full block's rows at a time: a
+    // reduction of 8n + 4 leaves a tail to uint8's scalar rest only.
+    case("reduction of 8n + 4", [3, 2, 20], 16, 1, 1, true),
     case("one input channel", [3, 3, 1], 11, 1, 1, true),
     case("one pixel (logits)", [1, 1, 256], 1001, 1, 1, true),
     case("pixels not a multiple of 4", [7, 7, 16], 24, 1, 1, true),

@@ -3,7 +3,7 @@
 
 use super::names::{builtin_name, opcode, tensor_type, type_name};
 use super::schema::Operator;
-use super::tensors::{RawTensor, expect_len, same_quant, tensor_at, uint8_quant, words};
+use super::tensors::{RawTensor, expect_len, f32_words, same_quant, tensor_at, uint8_quant, words};
 use crate::error::{Result, malformed, unsupported};
 use crate::model::graph::{
     Activation, Bias, Conv, DType, Depthwise, Filter, Op, Padding, Pool, Quant, Window,
@@ -141,7 +141,7 @@ fn conv(code: i32, op: &Operator<'_>, io: &LayerIo<'_, '_>) -> Result<Op> {
             }
             expect_len(ft, fdata.len(), super::checked_product(&[count, 4])?)?;
             expect_len(bt, bdata.len(), bias_bytes)?;
-            (Filter::F32(words(fdata, f32::from_le_bytes)), Bias::F32(words(bdata, f32::from_le_bytes)))
+            (Filter::F32(f32_words(fdata)), Bias::F32(f32_words(bdata)))
         }
     };
     Ok(if depthwise {

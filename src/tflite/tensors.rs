@@ -180,3 +180,23 @@ pub(super) fn expect_len(t: &RawTensor<'_>, actual: usize, expected: usize) -> R
 pub(super) fn words<T>(bytes: &[u8], from: fn([u8; 4]) -> T) -> Vec<T> {
     bytes.chunks_exact(4).map(|c| from([c[0], c[1], c[2], c[3]])).collect()
 }
+
+/// Little-endian f32s ([`words`]): on a little-endian target, such as wasm, one copy of the
+/// bytes (a float model's weights are most of its file, and a load runs once, before the
+/// engine's code is optimised).
+pub(super) fn f32_words(bytes: &[u8]) -> Vec<f32> {
+    #[cfg(target_endian = "little")]
+    {
+        let n = bytes.len() / 4;
+        let mut v = Vec::<f32>::with_capacity(n);
+        // SAFETY: `v` has room for `n` f32s, which are the first 4n bytes of `bytes` (a u8 source
+        // needs no alignment); every bit pattern is an f32, so all `n` are initialised.
+        unsafe {
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), v.as_mut_ptr().cast::<u8>(), n * 4);
+            v.set_len(n);
+        }
+        v
+    }
+    #[cfg(not(target_endian = "little"))]
+    words(bytes, f32::from_le_bytes)
+}

@@ -107,16 +107,65 @@ pub fn pack_u8(s: &FilterShape, filter: &[u8], zero_point: i32, bias: &[i32]) ->
     let (n, k) = (s.out_c, s.kh * s.kw * s.in_c);
     let (n8, k2) = (n.next_multiple_of(NR), k.div_ceil(2));
     let mut w = vec![0i16; n8 * k2 * 2];
-    for oc in 0..n {
-        let (nb, j) = (oc / NR, oc % NR);
-        for (kk, &v) in filter[oc * k..(oc + 1) * k].iter().enumerate() {
-            let (kp, t) = (kk / 2, kk % 2);
-            w[((nb * k2 + kp) * NR + j) * 2 + t] = (i32::from(v) - zero_point) as i16;
+    let z = i16x8_splat(zero_point as i16);
+    let widen = |v: u8| (i32::from(v) - zero_point) as i16;
+    for (nb, block) in w.chunks_exact_mut((k2 * NR * 2).max(1)).enumerate() {
+        let rows = &filter[nb * NR * k..(nb * NR + NR).min(n) * k];
+        // 8 values of each of a full block's 8 rows (4 pairs each) per step, as a transpose
+        // of 4-byte pairs.
+        let mut kk = 0;
+        if rows.len() == NR * k {
+            while kk + 8 <= k {
+                let r: [v128; NR] = core::array::from_fn(|j| {
+                    let src = &rows[j * k + kk..][..8];
+                    // SAFETY: `src` holds the 8 bytes read.
+                    i16x8_sub(unsafe { u16x8_load_extend_u8x8(src.as_ptr()) }, z)
+                });
+                store_columns(&transpose_8x4(r), &mut block[kk * NR..][..4 * NR * 2]);
+                kk += 8;
+            }
+        }
+        for (j, row) in rows.chunks_exact(k.max(1)).enumerate() {
+            for (kk, &v) in row.iter().enumerate().skip(kk) {
+                block[((kk / 2) * NR + j) * 2 + kk % 2] = widen(v);
+            }
         }
     }
     let mut b = bias.to_vec();
     b.resize(n8, 0);
     Packed { i16: w, i32: b, ..Packed::default() }
+}
+
+/// Transposes 8 rows of 4 32-bit lanes into 4 columns of 8 lanes (each column two vectors:
+/// rows 0–3, rows 4–7): the weight packers' step.
+#[inline(always)]
+fn transpose_8x4(r: [v128; NR]) -> [[v128; 2]; 4] {
+    let half = |a: v128, b: v128, c: v128, d: v128| {
+        let (ab_lo, cd_lo) = (i32x4_shuffle::<0, 4, 1, 5>(a, b), i32x4_shuffle::<0, 4, 1, 5>(c, d));
+        let (ab_hi, cd_hi) = (i32x4_shuffle::<2, 6, 3, 7>(a, b), i32x4_shuffle::<2, 6, 3, 7>(c, d));
+        [
+            i32x4_shuffle::<0, 1, 4, 5>(ab_lo, cd_lo),
+            i32x4_shuffle::<2, 3, 6, 7>(ab_lo, cd_lo),
+            i32x4_shuffle::<0, 1, 4, 5>(ab_hi, cd_hi),
+            i32x4_shuffle::<2, 3, 6, 7>(ab_hi, cd_hi),
+        ]
+    };
+    let (lo, hi) = (half(r[0], r[1], r[2], r[3]), half(r[4], r[5], r[6], r[7]));
+    core::array::from_fn(|t| [lo[t], hi[t]])
+}
+
+/// Stores [`transpose_8x4`]'s 4 columns one after another into `dst` (their 128 bytes).
+#[inline(always)]
+fn store_columns<T>(cols: &[[v128; 2]; 4], dst: &mut [T]) {
+    assert_eq!(size_of_val(dst), 128);
+    for (t, [lo, hi]) in cols.iter().enumerate() {
+        // SAFETY: `dst` holds 128 bytes; column `t` is bytes 32t to 32t + 32.
+        unsafe {
+            let p = dst.as_mut_ptr().cast::<v128>().add(2 * t);
+            v128_store(p, *lo);
+            v128_store(p.add(1), *hi);
+        }
+    }
 }
 
 /// Fills rows `pixels` of the A matrix (`a` holds exactly those rows, `row` i16 each: k values
@@ -272,10 +321,25 @@ pub fn pack_f32(s: &FilterShape, filter: &[f32], (): (), bias: &[f32]) -> Packed
     let (n, k) = (s.out_c, s.kh * s.kw * s.in_c);
     let n8 = n.next_multiple_of(NR);
     let mut w = vec![0f32; n8 * k + n8];
-    for oc in 0..n {
-        let (nb, j) = (oc / NR, oc % NR);
-        for (kk, &v) in filter[oc * k..(oc + 1) * k].iter().enumerate() {
-            w[(nb * k + kk) * NR + j] = v;
+    for (nb, block) in w[..n8 * k].chunks_exact_mut((k * NR).max(1)).enumerate() {
+        let rows = &filter[nb * NR * k..(nb * NR + NR).min(n) * k];
+        // 4 values of each of a full block's 8 rows per step, as a transpose.
+        let mut kk = 0;
+        if rows.len() == NR * k {
+            while kk + 4 <= k {
+                let r: [v128; NR] = core::array::from_fn(|j| {
+                    let src = &rows[j * k + kk..][..4];
+                    // SAFETY: `src` holds the 4 floats read.
+                    unsafe { v128_load(src.as_ptr().cast::<v128>()) }
+                });
+                store_columns(&transpose_8x4(r), &mut block[kk * NR..][..4 * NR]);
+                kk += 4;
+            }
+        }
+        for (j, row) in rows.chunks_exact(k.max(1)).enumerate() {
+            for (kk, &v) in row.iter().enumerate().skip(kk) {
+                block[kk * NR + j] = v;
+            }
         }
     }
     w[n8 * k..n8 * k + n].copy_from_slice(bias);
