@@ -9,7 +9,7 @@ import { frameToRgba, resultOptions } from './frames.js';
 import * as loader from './loader.js';
 import { compileVariant, initVariant, otherPoolSize, pickVariant, singleVariant } from './loader.js';
 import { LIVE_FRAME, LIVE_SIZE, LiveVideo as LiveLoop } from './live.js';
-import { loadLocal, warmLocal } from './local.js';
+import { loadFootprint, loadLocal, warmLocal } from './local.js';
 import { LABELS } from './labels.js';
 import { inWorker, platform } from './platform.js';
 import { sha256 } from './sha256.js';
@@ -179,9 +179,17 @@ export class MobileNet {
     // The model downloads while the engine starts (its .wasm fetched and compiled, its threads
     // started): neither waits for the other.
     const cacheable = options.cache && typeof caches !== 'undefined' && (typeof source === 'string' || source instanceof URL);
+    // What the engine can prepare before the bytes: the kernels of the dtype a zoo file name
+    // says, and the memory the load will touch once the server says the file's length.
+    const named = shapeFromName(source);
+    const dtype = named ? (named.quantized ? 'uint8' : 'float32') : 'both';
+    /** @type {(total: number) => void} */
+    let sized = () => {};
+    /** @type {import('./local.js').LoadHint} */
+    const hint = { dtype, footprint: new Promise((resolve) => { sized = (total) => resolve(loadFootprint(total, dtype)); }) };
     const bytesPromise = (async () => {
       const src = cacheable ? await cachedFetch(new URL(String(source), globalThis.location?.href).href) : source;
-      return readSource(src, options.onProgress);
+      return readSource(src, options.onProgress, sized);
     })();
     bytesPromise.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
     // Where the model runs: in a Worker when asked for; with threads on a page's main thread and
@@ -191,7 +199,6 @@ export class MobileNet {
       let why = 'worker: true';
       if (auto) {
         // α and ρ from a zoo file name (decided before the download ends), else from the file.
-        const named = shapeFromName(source);
         if (!named) {
           // Both outcomes run the same build: it compiles while the model downloads (once: the
           // page's warm-up and the Worker's start reuse it).
@@ -205,7 +212,7 @@ export class MobileNet {
         }
         if (choice.page) {
           // The engine and its threads' Workers start from the page while the model downloads.
-          warmLocal(threads, bytesPromise);
+          warmLocal(threads, bytesPromise, hint);
           const bytes = await bytesPromise;
           const local = await localDriver(bytes, threads, limits, gemm, null);
           local.runsInReason = choice.why;
@@ -217,7 +224,7 @@ export class MobileNet {
       const driver = new WorkerDriver({ bytes: null, threads: threaded ? threads : 1, limits, gemm, assetBase }, options.onRestart);
       driver.runsInReason = why;
       try {
-        await driver.start(bytesPromise);
+        await driver.start(bytesPromise, hint);
         return new MobileNet(driver, await bytesPromise);
       } catch (e) {
         driver.worker?.terminate();
@@ -234,7 +241,7 @@ export class MobileNet {
         return new MobileNet(local, bytes);
       }
     }
-    warmLocal(threaded ? threads : 1, bytesPromise);
+    warmLocal(threaded ? threads : 1, bytesPromise, hint);
     const bytes = await bytesPromise;
     // Why one thread: said unless one thread is what the caller asked for.
     const local = await localDriver(bytes, threaded ? threads : 1, limits, gemm,

@@ -177,7 +177,10 @@ export class LocalDriver {
   /** @returns {MemoryStats} */
   memoryStats() {
     const g = this.glue;
-    return { wasmMemoryBytes: this.memory.buffer.byteLength, liveBytes: g.liveBytes(), allocations: g.allocationCount() };
+    return {
+      wasmMemoryBytes: this.memory.buffer.byteLength, liveBytes: g.liveBytes(), allocations: g.allocationCount(),
+      prefaultedBytes: g.prefaultedBytes(),
+    };
   }
 
   dispose() {
@@ -204,7 +207,7 @@ async function engineIn(backend, threads, bytes, limits, gemm, threadsReason) {
     // The limits object and the gemm name go to the engine as they are: the engine checks
     // them (known names, positive integers) and chooses its kernels once, before it packs.
     const engine = new glue.Engine(bytes, limits, gemm);
-    const names = glue.embeddedLabels(bytes)?.split('\n');
+    const names = engine.labels?.split('\n');
     const labels = names?.length === engine.outputLength ? names : LABELS;
     return new LocalDriver(engine, glue, backend, threadsReason, labels);
   } catch (e) {
@@ -217,21 +220,70 @@ async function engineIn(backend, threads, bytes, limits, gemm, threadsReason) {
  * context allows it, else (or if the threads cannot start) the single-threaded one.
  */
 /** Starts instantiating the build `loadLocal(…, threads, …)` will use (its .wasm fetched and
- *  compiled, its threads started) before the model is there, then warms its kernels up until
- *  `until` settles (the model's bytes are there: see warmKernels). Failures are left for
- *  loadLocal to report (a failed start is not kept).
- *  @param {number} threads @param {Promise<unknown>} until */
-export function warmLocal(threads, until) {
+ *  compiled, its threads started) before the model is there, warms its kernels up, then maps
+ *  the memory the load will touch, all until `until` settles (the model's bytes are there: see
+ *  warmKernels, mapAhead). Failures are left for loadLocal to report (a failed start is not kept).
+ *  @param {number} threads @param {Promise<unknown>} until @param {LoadHint} [hint] */
+export function warmLocal(threads, until, { dtype = 'both', footprint } = {}) {
   let arrived = false;
   until.then(() => { arrived = true; }, () => { arrived = true; });
   try {
     const backend = pickVariant(threads);
     initVariant(backend, threads).catch(() => {});
     // Warmed up while the threads start, too.
-    instantiatedVariant(backend)?.then((glue) => warmKernels(glue, () => arrived), () => {});
+    // The two take turns (each yields between slices), and leave the thread free between
+    // them to receive the model's bytes.
+    instantiatedVariant(backend)?.then((glue) => {
+      warmKernels(glue, () => arrived, dtype);
+      mapAhead(glue, footprint, until, () => arrived);
+    }, () => {});
   } catch {
     // NO_SIMD: loadLocal says so.
   }
+}
+
+/** What the page knows of a model before its bytes: the dtype its file name says ('both' when
+ *  it says none) and, once the server has sent the length, the memory its load will touch
+ *  (loadFootprint).
+ *  @typedef {{ dtype?: 'uint8' | 'float32' | 'both', footprint?: Promise<number> }} LoadHint */
+
+/** The engine memory a model's load touches, from its file's length: a little under what the
+ *  eight zoo models' loads grow it by (float 3.9–4.3× the file, uint8 4.7–6.1×: the file's
+ *  copy, the weights, their packed form, the activations), so that nothing is mapped that the
+ *  model will not use. A compressed download's length only makes it smaller.
+ *  @param {number} fileBytes @param {'uint8' | 'float32' | 'both'} dtype */
+export function loadFootprint(fileBytes, dtype) {
+  return Math.floor(fileBytes * (dtype === 'uint8' ? 4.5 : 3.75));
+}
+
+/** Bytes mapped per slice of mapAhead (~2–4 ms in Chromium here). */
+export const MAP_SLICE_BYTES = 4 << 20;
+
+/**
+ * Maps `footprint` bytes of the engine's memory (`prefault`: src/bindings) if they are known
+ * before the model is there, a slice per task: the operating system's page faults of a float
+ * 1.0/224 load (~70 MB, 35–60 ms) then happen while the model downloads, not after it. The
+ * slices leave the thread free between them: a browser hands a download's body to the page on
+ * its thread, and a thread busy for 50 ms stalls the download.
+ * @param {Pick<Glue, 'prefault'>} glue @param {Promise<number> | undefined} footprint
+ * @param {Promise<unknown>} until @param {() => boolean} done
+ * @returns {Promise<number>} the bytes mapped
+ */
+export async function mapAhead(glue, footprint, until, done) {
+  if (!footprint) return 0;
+  const total = await Promise.race([footprint, until.then(() => 0, () => 0)]);
+  let mapped = 0;
+  while (mapped < total && !done()) {
+    try {
+      const slice = glue.prefault(total, mapped, Math.min(total, mapped + MAP_SLICE_BYTES));
+      if (slice === 0) break; // no room: the load will say so, if it comes to that
+      mapped += slice;
+    } catch {
+      break; // loading goes on; a broken engine is loadLocal's to report
+    }
+    await nextTask();
+  }
+  return mapped;
 }
 
 /** Most warm-up rounds: after the first (which compiles the kernels' baseline code) a round
@@ -247,32 +299,39 @@ const WARM_SLICE_MS = 5;
  * yielding to the event loop every WARM_SLICE_MS so the model's arrival is seen soon: a JavaScript engine runs a
  * fresh module in baseline code and optimises a function only after it has run for a while, so
  * without this the model's first inference (a whole layer per kernel call) ran 3–4× slower than
- * the next. Both dtypes: the model's is not known before its bytes are. An error ends it
+ * the next. `dtype`: the model's, when its file name says it, else 'both'. An error ends it
  * silently (loading goes on; a broken engine is loadLocal's to report).
  * @param {Pick<Glue, 'warmUp'>} glue @param {() => boolean} done
+ * @param {'uint8' | 'float32' | 'both'} [dtype]
  * @returns {Promise<number>} the rounds this call ran
  */
-export async function warmKernels(glue, done) {
-  // Rounds are counted per instance: a second model's load does not warm up again.
-  let rounds = warmedRounds.get(glue) ?? 0;
-  const before = rounds;
-  while (rounds < WARM_ROUNDS && !done()) {
+export async function warmKernels(glue, done, dtype = 'both') {
+  // Rounds are counted per instance and dtype ('both' warms each): a second model's load does
+  // not warm up again, unless it is of a dtype not warmed yet.
+  const counts = warmedRounds.get(glue) ?? { uint8: 0, float32: 0 };
+  warmedRounds.set(glue, counts);
+  const kinds = dtype === 'both' ? /** @type {const} */ (['uint8', 'float32']) : [dtype];
+  const rounds = () => Math.min(...kinds.map((k) => counts[k]));
+  const before = rounds();
+  while (rounds() < WARM_ROUNDS && !done()) {
     const start = performance.now();
     try {
       do {
-        glue.warmUp('both');
-        warmedRounds.set(glue, ++rounds);
-      } while (rounds < WARM_ROUNDS && performance.now() - start < WARM_SLICE_MS);
+        glue.warmUp(dtype);
+        for (const k of kinds) counts[k]++;
+      } while (rounds() < WARM_ROUNDS && performance.now() - start < WARM_SLICE_MS);
     } catch {
-      warmedRounds.set(glue, WARM_ROUNDS);
-      return rounds - before;
+      const ran = rounds() - before;
+      counts.uint8 = counts.float32 = WARM_ROUNDS;
+      return ran;
     }
     await nextTask();
   }
-  return rounds - before;
+  return rounds() - before;
 }
 
-/** Warm-up rounds run so far, per instance (glue module). @type {WeakMap<object, number>} */
+/** Warm-up rounds run so far, per instance (glue module) and dtype.
+ *  @type {WeakMap<object, { uint8: number, float32: number }>} */
 const warmedRounds = new WeakMap();
 
 /** Resolves in a new task (a message to itself: unlike a timer, never clamped to 4 ms). */

@@ -5,26 +5,28 @@ import { MobileNetError } from './errors.js';
 import { platform } from './platform.js';
 
 /** @typedef {(loaded: number, total: number) => void} Progress bytes so far, and the total (0 if unknown) */
+/** @typedef {(total: number) => void} Size the download's length, once, as soon as the server says it */
 
 /**
  * Reads a model source into bytes.
  * @param {string | URL | Response | ArrayBuffer | ArrayBufferView} source
  * @param {Progress} [onProgress]
+ * @param {Size} [onSize]
  * @returns {Promise<Uint8Array>}
  */
-export async function readSource(source, onProgress) {
+export async function readSource(source, onProgress, onSize) {
   if (source instanceof Uint8Array) return source;
   if (source instanceof ArrayBuffer) return new Uint8Array(source);
   if (ArrayBuffer.isView(source)) {
     return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
   }
   if (typeof Response !== 'undefined' && source instanceof Response) {
-    return readResponse(source, source.url || 'response', onProgress);
+    return readResponse(source, source.url || 'response', onProgress, onSize);
   }
   if (typeof source === 'string' || source instanceof URL) {
     const s = String(source);
     if (platform.readPath && !/^(https?|data|blob):/i.test(s)) return platform.readPath(s);
-    return download(s, onProgress);
+    return download(s, onProgress, onSize);
   }
   throw new MobileNetError('INPUT_INVALID',
     'model source must be a URL, a path (Node), a Response, an ArrayBuffer or a Uint8Array');
@@ -35,10 +37,11 @@ export async function readSource(source, onProgress) {
  * URL (and the HTTP status when the server answered).
  * @param {string} url
  * @param {Progress} [onProgress]
+ * @param {Size} [onSize]
  * @returns {Promise<Uint8Array>}
  */
-export async function download(url, onProgress) {
-  return readResponse(await fetchOk(url), url, onProgress);
+export async function download(url, onProgress, onSize) {
+  return readResponse(await fetchOk(url), url, onProgress, onSize);
 }
 
 /**
@@ -74,11 +77,13 @@ function checkStatus(response, url) {
  * @param {Response} response
  * @param {string} url
  * @param {Progress} [onProgress]
+ * @param {Size} [onSize]
  * @returns {Promise<Uint8Array>}
  */
-async function readResponse(response, url, onProgress) {
+async function readResponse(response, url, onProgress, onSize) {
   checkStatus(response, url);
   const total = Number(response.headers.get('content-length')) || 0;
+  if (total) onSize?.(total);
   if (!response.body || !onProgress) {
     const bytes = new Uint8Array(await response.arrayBuffer());
     onProgress?.(bytes.length, total || bytes.length);

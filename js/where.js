@@ -89,10 +89,10 @@ export function pageOrWorker(shape, from) {
 }
 
 /**
- * α and ρ from a model URL's file name when it is a MobileNet v1 zoo name (fromZoo's), so the
- * choice can be made before the download ends; null otherwise.
+ * α, ρ and the type from a model URL's file name when it is a MobileNet v1 zoo name (fromZoo's),
+ * so choices can be made before the download ends; null otherwise.
  * @param {unknown} source
- * @returns {{ alpha: number, resolution: number } | null}
+ * @returns {import('./zoo.js').ZooFile | null}
  */
 export function shapeFromName(source) {
   if (typeof source !== 'string' && !(source instanceof URL)) return null;

@@ -75,12 +75,13 @@ export class WorkerDriver {
 
   /** Starts the Worker and loads the model in it. `bytesPromise` (first start): the model,
    *  still downloading — the Worker starts the engine meanwhile. A Worker stuck starting its
-   *  threads is replaced once.
-   *  @param {Promise<Uint8Array>} [bytesPromise] */
-  async start(bytesPromise) {
+   *  threads is replaced once. `hint`: what is known of the model before its bytes (local.js
+   *  LoadHint), passed on to the Worker's warm-up.
+   *  @param {Promise<Uint8Array>} [bytesPromise] @param {import('./local.js').LoadHint} [hint] */
+  async start(bytesPromise, hint = {}) {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#startOnce(bytesPromise);
+        return await this.#startOnce(bytesPromise, hint);
       } catch (e) {
         if (/** @type {{ stuck?: string } | undefined} */ (e)?.stuck !== 'threads' || attempt === 2 || this.disposed) throw e;
       }
@@ -116,8 +117,8 @@ export class WorkerDriver {
     }
   }
 
-  /** @param {Promise<Uint8Array>} [bytesPromise] */
-  async #startOnce(bytesPromise) {
+  /** @param {Promise<Uint8Array>} [bytesPromise] @param {import('./local.js').LoadHint} [hint] */
+  async #startOnce(bytesPromise, hint = {}) {
     const wasm = bytesPromise ? this.#compile() : null;
     const base = getAssetBase();
     const url = base ? new URL('worker.js', base) : new URL('./worker.js', import.meta.url);
@@ -171,7 +172,11 @@ export class WorkerDriver {
     };
     if (bytesPromise) {
       this.load.wasm = await wasm;
-      this.#send('warm', { threads: this.load.threads, assetBase: this.load.assetBase, wasm: this.load.wasm }).catch(() => {});
+      this.#send('warm', { threads: this.load.threads, assetBase: this.load.assetBase, wasm: this.load.wasm, dtype: hint.dtype })
+        .catch(() => {});
+      // The memory the load will touch, once the download's length is known (the Worker
+      // ignores it once the model is there).
+      hint.footprint?.then((bytes) => this.#send('prefault', { bytes })).catch(() => {});
       this.load.bytes = await bytesPromise;
     }
     this.#loaded(await this.#send('load', this.load));

@@ -15,6 +15,11 @@ let driver = null;
 /** @type {(value?: unknown) => void} */
 let endWarmUp = () => {};
 const warmUntil = new Promise((resolve) => { endWarmUp = resolve; });
+/** The memory the model's load will touch, when the page learns it ('prefault'). */
+/** @type {(bytes: number) => void} */
+let footprintKnown = () => {};
+/** @type {Promise<number>} */
+const footprint = new Promise((resolve) => { footprintKnown = resolve; });
 
 // The page bounds the threads' start-up (worker-driver.js): creating a thread's Worker from this
 // one can block this thread for good (Firefox), and then nothing here can report it.
@@ -26,7 +31,7 @@ setThreadStageListener((stage) => self.postMessage({ type: 'stage', stage }));
  * @returns {Promise<[unknown, Transferable[]?]>}
  */
 async function handle(msg) {
-  // Set for every request but load, warm and dispose (onmessage refuses the others before a load).
+  // Set for every request but load, warm, prefault and dispose (onmessage refuses the others before a load).
   const d = /** @type {import('./local.js').LocalDriver} */ (driver);
   switch (msg.type) {
     case 'load':
@@ -42,8 +47,11 @@ async function handle(msg) {
         setAssetBase(msg.assetBase ?? null);
         // The build the page compiled for this Worker (see worker-driver.js).
         if (msg.wasm) useCompiled(msg.wasm.backend, msg.wasm.module);
-        warmLocal(msg.threads, warmUntil);
+        warmLocal(msg.threads, warmUntil, { dtype: msg.dtype, footprint });
       }
+      return [null];
+    case 'prefault':
+      footprintKnown(msg.bytes);
       return [null];
     case 'infer': {
       const out = d.infer(msg.input);
@@ -87,9 +95,10 @@ async function handle(msg) {
 }
 
 self.onmessage = async ({ data }) => {
-  if (data.type !== 'warm') endWarmUp();
+  const early = data.type === 'warm' || data.type === 'prefault';
+  if (!early) endWarmUp();
   try {
-    if (!driver && data.type !== 'load' && data.type !== 'warm' && data.type !== 'dispose') {
+    if (!driver && !early && data.type !== 'load' && data.type !== 'dispose') {
       throw Object.assign(new Error('no model is loaded in this worker'), { code: 'INVALID_STATE' });
     }
     const [result, transfer = []] = await handle(data);

@@ -25,6 +25,12 @@ pub fn live_bytes() -> usize {
     alloc::live_bytes()
 }
 
+/// Bytes mapped ahead of loads so far ([`prefault`]).
+#[wasm_bindgen(js_name = prefaultedBytes)]
+pub fn prefaulted_bytes() -> usize {
+    PREFAULTED.load(core::sync::atomic::Ordering::Relaxed)
+}
+
 /// Threads the kernels will use (1 in builds without threads).
 #[wasm_bindgen(js_name = threadCount)]
 pub fn thread_count() -> usize {
@@ -140,6 +146,9 @@ pub struct Engine {
     frame_len: usize,
     /// `info()` at the current resolution, made once (planning again is not free).
     info: Option<String>,
+    /// The class names embedded in the model's metadata (`embeddedLabels`), read from the bytes
+    /// the constructor already has rather than from a second copy of the file.
+    labels: Option<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -182,13 +191,20 @@ impl Engine {
         let session = Session::with_gemm(model, resolution, gemm).map_err(to_js)?;
         let scores = vec![0.0; session.output_len()];
         let features = vec![0.0; session.embedding_len().unwrap_or(0)];
-        Ok(Engine { session, scores, features, frame: Vec::new(), frame_len: 0, info: None })
+        let labels = embedded_labels(bytes);
+        Ok(Engine { session, scores, features, frame: Vec::new(), frame_len: 0, info: None, labels })
     }
 
     /// `"uint8"` or `"float32"`.
     #[wasm_bindgen(getter)]
     pub fn dtype(&self) -> String {
         self.session.model().dtype().name().into()
+    }
+
+    /// The model's embedded class names, one per line ([`embedded_labels`]), if it has them.
+    #[wasm_bindgen(getter)]
+    pub fn labels(&self) -> Option<String> {
+        self.labels.clone()
     }
 
     #[wasm_bindgen(getter)]
@@ -391,6 +407,36 @@ pub fn warm_up(dtype: &str) -> u32 {
     let (a, b) = crate::kernels::warmup::warm_up(crate::kernels::best(), dtype);
     (a ^ b) as u32
 }
+
+/// Maps memory ahead of a load: a block of `total` bytes is allocated, one byte per 4 KiB page
+/// of its bytes `from..to` written, and the block freed, so that the allocator hands those
+/// pages out again to the load that follows (the model's copy, its weights, their packed form,
+/// the activations). A fresh page costs its first write an operating-system fault, ~1 µs; a
+/// float 1.0/224 load touches ~70 MB. Freed at once, the block is taken again from the same
+/// place by the next call, so a caller maps it in slices (a page's thread must stay free to
+/// receive the download meanwhile). Returns the bytes of the slice (0 when the memory cannot
+/// grow to `total`: the load will report that, if it comes).
+#[wasm_bindgen(js_name = prefault)]
+pub fn prefault(total: usize, from: usize, to: usize) -> usize {
+    const PAGE: usize = 4096;
+    let mut block: Vec<u8> = Vec::new();
+    if block.try_reserve_exact(total).is_err() {
+        return 0;
+    }
+    let spare = block.spare_capacity_mut();
+    let to = to.min(spare.len());
+    for i in (from..to).step_by(PAGE) {
+        // SAFETY: `i` < `to` ≤ the spare capacity's length: a valid, exclusively borrowed
+        // element; the write is volatile so that it is not elided before the block is freed.
+        unsafe { core::ptr::write_volatile(spare[i].as_mut_ptr(), 0) };
+    }
+    let slice = to.saturating_sub(from);
+    PREFAULTED.fetch_add(slice, core::sync::atomic::Ordering::Relaxed);
+    slice
+}
+
+/// What [`prefault`] has mapped (`prefaultedBytes`).
+static PREFAULTED: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
 
 /// The cost model of the plain MobileNet v1 architecture, as JSON.
 #[wasm_bindgen(js_name = costModel)]

@@ -226,4 +226,41 @@ function tests(name, browser) {
     }
     await page.close();
   });
+
+  // While the model downloads, its Worker warms up the kernels of the dtype the file name says
+  // and maps the memory the load will touch once the server has sent the file's length
+  // (local.js warmLocal, loadFootprint): the page tells it both before the model.
+  test(`[${name}] the Worker form prepares for the model before its bytes: its dtype, then its footprint`, async () => {
+    const page = await browser().newPage(new URL('blank.html', server.base).href);
+    const r = await page.evaluate(async () => {
+      /** @type {{ type: string, dtype?: string, bytes?: number }[]} */
+      const sent = [];
+      const post = Worker.prototype.postMessage;
+      Worker.prototype.postMessage = function (msg, ...rest) {
+        if (typeof msg?.type === 'string') sent.push({ type: msg.type, dtype: msg.dtype, bytes: msg.bytes });
+        return post.call(this, msg, ...rest);
+      };
+      const { MobileNet } = await import('/pkg/index.js');
+      const results = {};
+      for (const file of ['mobilenet_v1_0.25_128_quant', 'mobilenet_v1_0.25_128_float']) {
+        sent.length = 0;
+        const url = `/models/${file}.tflite`;
+        const size = (await (await fetch(url)).arrayBuffer()).byteLength;
+        const net = await MobileNet.load(url, { worker: true, threads: 1 });
+        const top = (await net.classify({ data: new Uint8Array(16 * 16 * 4).fill(90), width: 16, height: 16 }))[0];
+        net.dispose();
+        results[file] = { size, sent: [...sent], top: typeof top?.label };
+      }
+      return results;
+    });
+    for (const [file, { size, sent, top }] of Object.entries(r)) {
+      const quant = file.endsWith('_quant');
+      const order = sent.map((m) => m.type).filter((t) => t !== 'dispose');
+      assert.deepEqual(order.slice(0, 3), ['warm', 'prefault', 'load'], `${file}: the requests in order (${order})`);
+      assert.equal(sent[0].dtype, quant ? 'uint8' : 'float32', `${file}: the warm-up's dtype`);
+      assert.equal(sent[1].bytes, Math.floor(size * (quant ? 4.5 : 3.75)), `${file}: the footprint from ${size} bytes`);
+      assert.equal(top, 'string', `${file}: the model then works`);
+    }
+    await page.close();
+  });
 }

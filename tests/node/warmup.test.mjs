@@ -61,3 +61,23 @@ test('the warm-up stops when the model is there, after WARM_ROUNDS per instance,
   assert.equal(await warmKernels(failing, () => false), 0, 'for good');
   assert.equal(calls, 1);
 });
+
+test('the warm-up runs the dtype a file name says, and counts rounds per dtype', async () => {
+  /** @type {string[]} */
+  let calls = [];
+  const recording = () => ({ warmUp: (/** @type {string} */ dtype) => { calls.push(dtype); } });
+  const g = recording();
+  assert.equal(await warmKernels(g, () => false, 'uint8'), WARM_ROUNDS);
+  assert.deepEqual(calls, Array(WARM_ROUNDS).fill('uint8'));
+  calls = [];
+  assert.equal(await warmKernels(g, () => false, 'uint8'), 0, 'uint8 is warm');
+  assert.equal(await warmKernels(g, () => false, 'float32'), WARM_ROUNDS, 'float32 is not yet');
+  assert.deepEqual(calls, Array(WARM_ROUNDS).fill('float32'));
+  calls = [];
+  assert.equal(await warmKernels(g, () => false, 'both'), 0, 'both are warm');
+  assert.deepEqual(calls, []);
+  const h = recording();
+  assert.equal(await warmKernels(h, () => false), WARM_ROUNDS, "'both' by default");
+  assert.deepEqual(calls, Array(WARM_ROUNDS).fill('both'));
+  assert.equal(await warmKernels(h, () => false, 'float32'), 0, "'both' warmed float32 too");
+});
