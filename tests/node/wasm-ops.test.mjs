@@ -4,7 +4,8 @@
 // the requantization's widening multiplies must stay `i64x2.extmul_*_i32x4_s` (LLVM turns them
 // into extend + i64x2.mul when it hoists the multiplier's sign extension) — and that the
 // uint8 GEMM, depthwise and stem kernels are one function per requantization formulation: one
-// requantizes in float (convert, truncate), two with one integer rounding. The
+// requantizes in float (convert, truncate), two with one integer rounding, and none narrows its
+// outputs with i8x16.narrow_i16x8_u (see src/kernels/simd128/requant.rs). The
 // relaxed builds' dot-product GEMMs (both readings) multiply with `i32x4.relaxed_dot_i8x16_i7x16_add_s`
 // and nothing else does; the other builds have no dot-product GEMM.
 import assert from 'node:assert/strict';
@@ -84,6 +85,12 @@ for (const [build, file] of Object.entries(BUILDS)) {
       const integer = fs.filter(([, ops]) => (ops.get('i64x2.extmul_low_i32x4_s') ?? 0) >= 1);
       assert.equal(float.length, 1, `${kernel}: one instance requantizes in float`);
       assert.equal(integer.length, 2, `${kernel}: two instances requantize with one integer rounding (with and without the sign term)`);
+      // The outputs' last step is a byte shuffle after the clamp in int16, not the unsigned
+      // narrow, which LLVM lowers with a clamp to [0, 255] of its own in front.
+      for (const [name, ops] of fs) {
+        assert.equal(ops.get('i8x16.narrow_i16x8_u') ?? 0, 0, `${kernel} ${name}: narrows to bytes with i8x16.narrow_i16x8_u`);
+        assert.equal(ops.get('i8x16.max_u') ?? 0, 0, `${kernel} ${name}: clamps bytes (i8x16.max_u)`);
+      }
     }
   });
 }

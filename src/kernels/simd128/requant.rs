@@ -8,8 +8,11 @@
 //! - [`SingleRq`]: one rounding of the 64-bit product (two widening multiplies, an add and a
 //!   logical shift per two lanes), with or without the sign term.
 //!
-//! All three end with the saturating narrows int32 → int16 → uint8, which clamp to [0, 255] by
-//! themselves, then a clamp to the activation range on the 16 bytes (a no-op for [0, 255]).
+//! All three end with the saturating narrow int32 → int16, a clamp to the activation range (within
+//! [0, 255]) on the 8 int16 lanes, and a byte shuffle that keeps each lane's low byte. (The
+//! unsigned narrow int16 → uint8 would do that last step, but LLVM lowers it with a clamp to
+//! [0, 255] of its own in front — two more instructions, each reading its bound from memory in
+//! V8's code, on every 8 outputs.)
 //! Kernels are generic over [`Requantize`] and instantiated once per formulation by
 //! [`with_requant!`], so the inner loops carry no branch on it.
 
@@ -22,7 +25,7 @@ pub trait Requantize: Copy {
     fn bytes(&self, lo: v128, hi: v128) -> v128;
 }
 
-/// Clamp bounds on 16 bytes.
+/// Clamp bounds on 8 int16 lanes: the activation range, within [0, 255].
 #[derive(Clone, Copy)]
 struct Clamp {
     min: v128,
@@ -31,17 +34,16 @@ struct Clamp {
 
 impl Clamp {
     fn new(q: &QuantParams) -> Clamp {
-        Clamp {
-            min: u8x16_splat(q.act_min.clamp(0, 255) as u8),
-            max: u8x16_splat(q.act_max.clamp(0, 255) as u8),
-        }
+        let min = q.act_min.clamp(0, 255);
+        Clamp { min: i16x8_splat(min as i16), max: i16x8_splat(q.act_max.clamp(min, 255) as i16) }
     }
 
-    /// Narrows 8 int32 lanes with saturation to bytes and clamps them.
+    /// Narrows 8 int32 lanes with saturation to int16, clamps them to the activation range and
+    /// returns their low bytes (the lanes are then in [0, 255]: the bytes are the values).
     #[inline(always)]
     fn narrow(&self, lo: v128, hi: v128) -> v128 {
-        let w = i16x8_narrow_i32x4(lo, hi);
-        u8x16_min(u8x16_max(u8x16_narrow_i16x8(w, w), self.min), self.max)
+        let w = i16x8_min(i16x8_max(i16x8_narrow_i32x4(lo, hi), self.min), self.max);
+        i8x16_shuffle::<0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14>(w, w)
     }
 }
 
