@@ -1,7 +1,7 @@
 // Worker form vs the page's own thread, 2 threads, our engine alone: what the Worker costs per
 // inference (the round trip, and the caller's waits for its helper, which may sleep in a Worker
 // and never does on a page's thread). Both forms of one model are loaded in one page (headless
-// Chromium, cross-origin isolated) and timed in alternated blocks of runs, a pause between
+// Chromium, cross-origin isolated) and timed in alternated blocks of runs (the order rotating), a pause between
 // blocks so that neither meets the other's helper still spinning; the first round is warm-up.
 // Prints medians in ms and worker/page per model (no results file: a diagnostic).
 // Usage: node bench/forms.mjs [--models 1.0_224_quant,1.0_224_float] [--rounds 6] [--block 15] [--pkg DIR]
@@ -35,7 +35,8 @@ try {
       /** @type {Record<string, number[]>} */
       const t = { worker: [], page: [] };
       for (let round = 0; round < rounds; round++) {
-        for (const form of ['worker', 'page']) {
+        // The order rotates round by round, so that neither always runs after the other.
+        for (const form of round % 2 ? ['page', 'worker'] : ['worker', 'page']) {
           for (let i = 0; i < 10; i++) await nets[form].infer(x);
           await new Promise((resolve) => { setTimeout(resolve, 50); });
           for (let i = 0; i < block; i++) {

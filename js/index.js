@@ -9,7 +9,7 @@ import { frameToRgba, resultOptions } from './frames.js';
 import * as loader from './loader.js';
 import { compileVariant, initVariant, otherPoolSize, pickVariant, singleVariant } from './loader.js';
 import { LIVE_FRAME, LIVE_SIZE, LiveVideo as LiveLoop } from './live.js';
-import { loadFootprint, loadLocal, warmLocal } from './local.js';
+import { loadLocal, warmLocal } from './local.js';
 import { LABELS } from './labels.js';
 import { inWorker, platform } from './platform.js';
 import { sha256 } from './sha256.js';
@@ -182,13 +182,16 @@ export class MobileNet {
     // What the engine can prepare before the bytes: the kernels of the dtype a zoo file name
     // says, and the memory the load will touch once the server says the file's length.
     const named = shapeFromName(source);
-    const dtype = named ? (named.quantized ? 'uint8' : 'float32') : 'both';
     /** @type {(total: number) => void} */
     let sized = () => {};
     /** @type {import('./local.js').LoadHint} */
-    const hint = { dtype, footprint: new Promise((resolve) => { sized = (total) => resolve(loadFootprint(total, dtype)); }) };
+    const hint = {
+      dtype: named ? (named.quantized ? 'uint8' : 'float32') : 'both',
+      limits,
+      fileBytes: new Promise((resolve) => { sized = resolve; }),
+    };
     const bytesPromise = (async () => {
-      const src = cacheable ? await cachedFetch(new URL(String(source), globalThis.location?.href).href) : source;
+      const src = cacheable ? await cachedFetch(new URL(String(source), globalThis.location?.href).href, sized) : source;
       return readSource(src, options.onProgress, sized);
     })();
     bytesPromise.catch(() => {}); // awaited below; never an unhandled rejection meanwhile

@@ -224,18 +224,17 @@ async function engineIn(backend, threads, bytes, limits, gemm, threadsReason) {
  *  the memory the load will touch, all until `until` settles (the model's bytes are there: see
  *  warmKernels, mapAhead). Failures are left for loadLocal to report (a failed start is not kept).
  *  @param {number} threads @param {Promise<unknown>} until @param {LoadHint} [hint] */
-export function warmLocal(threads, until, { dtype = 'both', footprint } = {}) {
+export function warmLocal(threads, until, hint = {}) {
   let arrived = false;
   until.then(() => { arrived = true; }, () => { arrived = true; });
   try {
     const backend = pickVariant(threads);
     initVariant(backend, threads).catch(() => {});
-    // Warmed up while the threads start, too.
-    // The two take turns (each yields between slices), and leave the thread free between
-    // them to receive the model's bytes.
+    // Warmed up while the threads start, too. The two take turns (each yields between
+    // slices), and leave the thread free between them to receive the model's bytes.
     instantiatedVariant(backend)?.then((glue) => {
-      warmKernels(glue, () => arrived, dtype);
-      mapAhead(glue, footprint, until, () => arrived);
+      warmKernels(glue, () => arrived, hint.dtype);
+      mapAhead(glue, hint, until, () => arrived);
     }, () => {});
   } catch {
     // NO_SIMD: loadLocal says so.
@@ -243,14 +242,14 @@ export function warmLocal(threads, until, { dtype = 'both', footprint } = {}) {
 }
 
 /** What the page knows of a model before its bytes: the dtype its file name says ('both' when
- *  it says none) and, once the server has sent the length, the memory its load will touch
- *  (loadFootprint).
- *  @typedef {{ dtype?: 'uint8' | 'float32' | 'both', footprint?: Promise<number> }} LoadHint */
+ *  it says none), the load's `limits` option, and, once the server has sent it, the file's
+ *  length.
+ *  @typedef {{ dtype?: 'uint8' | 'float32' | 'both', limits?: object, fileBytes?: Promise<number> }} LoadHint */
 
 /** The engine memory a model's load touches, from its file's length: a little under what the
- *  eight zoo models' loads grow it by (float 3.9–4.3× the file, uint8 4.7–6.1×: the file's
- *  copy, the weights, their packed form, the activations), so that nothing is mapped that the
- *  model will not use. A compressed download's length only makes it smaller.
+ *  eight zoo models' loads grow a fresh engine by (float 3.9–4.3× the file, uint8 4.7–6.1×:
+ *  the file's copy, the weights, their packed form, the activations). A compressed download's
+ *  length only makes it smaller.
  *  @param {number} fileBytes @param {'uint8' | 'float32' | 'both'} dtype */
 export function loadFootprint(fileBytes, dtype) {
   return Math.floor(fileBytes * (dtype === 'uint8' ? 4.5 : 3.75));
@@ -260,28 +259,32 @@ export function loadFootprint(fileBytes, dtype) {
 export const MAP_SLICE_BYTES = 4 << 20;
 
 /**
- * Maps `footprint` bytes of the engine's memory (`prefault`: src/bindings) if they are known
- * before the model is there, a slice per task: the operating system's page faults of a float
- * 1.0/224 load (~70 MB, 35–60 ms) then happen while the model downloads, not after it. The
- * slices leave the thread free between them: a browser hands a download's body to the page on
- * its thread, and a thread busy for 50 ms stalls the download.
- * @param {Pick<Glue, 'prefault'>} glue @param {Promise<number> | undefined} footprint
+ * Maps the memory a model's load will touch (loadFootprint; the engine's `prefault`) if the
+ * file's length is known before the model is there, a slice per task: the operating system's
+ * page faults of a float 1.0/224 load (~70 MB, 35–60 ms) then happen while the model
+ * downloads, not after it. The slices leave the thread free between them: a browser hands a
+ * download's body to the page on its thread, and a thread busy for 50 ms stalls the download.
+ * Nothing for a file over the engine's `maxModelBytes` limit (it will be refused).
+ * @param {Pick<Glue, 'prefault' | 'maxModelBytes'>} glue @param {LoadHint} hint
  * @param {Promise<unknown>} until @param {() => boolean} done
  * @returns {Promise<number>} the bytes mapped
  */
-export async function mapAhead(glue, footprint, until, done) {
-  if (!footprint) return 0;
-  const total = await Promise.race([footprint, until.then(() => 0, () => 0)]);
+export async function mapAhead(glue, { dtype = 'both', limits, fileBytes }, until, done) {
+  if (!fileBytes) return 0;
+  const file = await Promise.race([fileBytes, until.then(() => 0, () => 0)]);
+  if (!(file > 0) || done()) return 0;
   let mapped = 0;
-  while (mapped < total && !done()) {
-    try {
+  try {
+    if (file > glue.maxModelBytes(limits)) return 0;
+    const total = loadFootprint(file, dtype);
+    while (mapped < total && !done()) {
       const slice = glue.prefault(total, mapped, Math.min(total, mapped + MAP_SLICE_BYTES));
       if (slice === 0) break; // no room: the load will say so, if it comes to that
       mapped += slice;
-    } catch {
-      break; // loading goes on; a broken engine is loadLocal's to report
+      await nextTask();
     }
-    await nextTask();
+  } catch {
+    // Bad limits or a broken engine: the load reports them.
   }
   return mapped;
 }
@@ -317,8 +320,10 @@ export async function warmKernels(glue, done, dtype = 'both') {
     const start = performance.now();
     try {
       do {
-        glue.warmUp(dtype);
-        for (const k of kinds) counts[k]++;
+        // 'both' once one dtype is warm: the other alone.
+        const behind = kinds.filter((k) => counts[k] === rounds());
+        glue.warmUp(behind.length === 1 ? behind[0] : dtype);
+        for (const k of behind) counts[k]++;
       } while (rounds() < WARM_ROUNDS && performance.now() - start < WARM_SLICE_MS);
     } catch {
       const ran = rounds() - before;

@@ -5,7 +5,7 @@ import { MobileNetError } from './errors.js';
 import { platform } from './platform.js';
 
 /** @typedef {(loaded: number, total: number) => void} Progress bytes so far, and the total (0 if unknown) */
-/** @typedef {(total: number) => void} Size the download's length, once, as soon as the server says it */
+/** @typedef {(total: number) => void} Size the download's length, as soon as the server says it */
 
 /**
  * Reads a model source into bytes.
@@ -108,10 +108,11 @@ async function readResponse(response, url, onProgress, onSize) {
 /**
  * Downloads `url`, keeping the response in the Cache API where there is one.
  * @param {string} url
+ * @param {Size} [onSize] told the download's length before the response is stored
  * @returns {Promise<string | Response>} the cached or fresh Response, or `url` itself where
  *   there is no cache to use (readSource then downloads it)
  */
-export async function cachedFetch(url) {
+export async function cachedFetch(url, onSize) {
   if (typeof caches === 'undefined' || !/^https?:/i.test(url)) return url;
   let cache;
   try {
@@ -122,6 +123,9 @@ export async function cachedFetch(url) {
     return url; // no usable cache (e.g. opaque origin): just download
   }
   const response = await fetchOk(url);
+  // The length now: storing the response below waits for the whole body.
+  const total = Number(response.headers.get('content-length')) || 0;
+  if (total) onSize?.(total);
   try {
     await cache.put(url, response.clone());
   } catch {

@@ -172,11 +172,12 @@ export class WorkerDriver {
     };
     if (bytesPromise) {
       this.load.wasm = await wasm;
-      this.#send('warm', { threads: this.load.threads, assetBase: this.load.assetBase, wasm: this.load.wasm, dtype: hint.dtype })
-        .catch(() => {});
-      // The memory the load will touch, once the download's length is known (the Worker
-      // ignores it once the model is there).
-      hint.footprint?.then((bytes) => this.#send('prefault', { bytes })).catch(() => {});
+      this.#send('warm', {
+        threads: this.load.threads, assetBase: this.load.assetBase, wasm: this.load.wasm, dtype: hint.dtype, limits: this.load.limits,
+      }).catch(() => {});
+      // The file's length once the server has sent it, for the memory the load will touch (the
+      // Worker ignores it once the model is there).
+      hint.fileBytes?.then((fileBytes) => this.#send('prefault', { fileBytes })).catch(() => {});
       this.load.bytes = await bytesPromise;
     }
     this.#loaded(await this.#send('load', this.load));

@@ -15,11 +15,11 @@ let driver = null;
 /** @type {(value?: unknown) => void} */
 let endWarmUp = () => {};
 const warmUntil = new Promise((resolve) => { endWarmUp = resolve; });
-/** The memory the model's load will touch, when the page learns it ('prefault'). */
+/** The model file's length, when the page learns it ('prefault'). */
 /** @type {(bytes: number) => void} */
-let footprintKnown = () => {};
+let fileBytesKnown = () => {};
 /** @type {Promise<number>} */
-const footprint = new Promise((resolve) => { footprintKnown = resolve; });
+const fileBytes = new Promise((resolve) => { fileBytesKnown = resolve; });
 
 // The page bounds the threads' start-up (worker-driver.js): creating a thread's Worker from this
 // one can block this thread for good (Firefox), and then nothing here can report it.
@@ -47,11 +47,11 @@ async function handle(msg) {
         setAssetBase(msg.assetBase ?? null);
         // The build the page compiled for this Worker (see worker-driver.js).
         if (msg.wasm) useCompiled(msg.wasm.backend, msg.wasm.module);
-        warmLocal(msg.threads, warmUntil, { dtype: msg.dtype, footprint });
+        warmLocal(msg.threads, warmUntil, { dtype: msg.dtype, limits: msg.limits, fileBytes });
       }
       return [null];
     case 'prefault':
-      footprintKnown(msg.bytes);
+      fileBytesKnown(msg.fileBytes);
       return [null];
     case 'infer': {
       const out = d.infer(msg.input);

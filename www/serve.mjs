@@ -3,6 +3,7 @@
 // models under /models/.
 // Usage: node www/serve.mjs [--port 8080] [--models DIR] [--images DIR] [--reference DIR] [--pkg DIR]
 //        [--no-isolation] [--csp | --csp-policy POLICY] [--log-requests]
+// A file's URL may end in ?delay=MS: its body then comes MS ms after its headers (tests).
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
@@ -112,7 +113,15 @@ const server = createServer((req, res) => {
     'Cache-Control': 'no-cache',
   });
   if (req.method === 'HEAD') return res.end();
-  createReadStream(file).pipe(res);
+  // ?delay=MS: the headers now, the body MS ms later (at most 10 s) — a download on its way,
+  // for the tests of what a page does meanwhile.
+  const delay = Math.min(Number(url.searchParams.get('delay')) || 0, 10_000);
+  if (delay > 0) {
+    res.flushHeaders();
+    setTimeout(() => createReadStream(file).pipe(res), delay);
+  } else {
+    createReadStream(file).pipe(res);
+  }
 });
 
 server.on('error', (e) => {

@@ -25,7 +25,8 @@ pub fn live_bytes() -> usize {
     alloc::live_bytes()
 }
 
-/// Bytes mapped ahead of loads so far ([`prefault`]).
+/// Bytes written to ahead of loads so far, a byte per page ([`prefault`]; pages already mapped
+/// count too).
 #[wasm_bindgen(js_name = prefaultedBytes)]
 pub fn prefaulted_bytes() -> usize {
     PREFAULTED.load(core::sync::atomic::Ordering::Relaxed)
@@ -433,6 +434,13 @@ pub fn prefault(total: usize, from: usize, to: usize) -> usize {
     let slice = to.saturating_sub(from);
     PREFAULTED.fetch_add(slice, core::sync::atomic::Ordering::Relaxed);
     slice
+}
+
+/// The largest model file `limits` (a `load` option, as the engine reads it) let the engine
+/// load: a page maps no memory ahead of a file it will refuse.
+#[wasm_bindgen(js_name = maxModelBytes)]
+pub fn max_model_bytes(limits: JsValue) -> Result<usize, JsValue> {
+    Ok(limits_from_js(&limits).map_err(to_js)?.max_model_bytes)
 }
 
 /// What [`prefault`] has mapped (`prefaultedBytes`).

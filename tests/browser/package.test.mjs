@@ -227,40 +227,57 @@ function tests(name, browser) {
     await page.close();
   });
 
-  // While the model downloads, its Worker warms up the kernels of the dtype the file name says
-  // and maps the memory the load will touch once the server has sent the file's length
-  // (local.js warmLocal, loadFootprint): the page tells it both before the model.
-  test(`[${name}] the Worker form prepares for the model before its bytes: its dtype, then its footprint`, async () => {
-    const page = await browser().newPage(new URL('blank.html', server.base).href);
-    const r = await page.evaluate(async () => {
-      /** @type {{ type: string, dtype?: string, bytes?: number }[]} */
-      const sent = [];
-      const post = Worker.prototype.postMessage;
-      Worker.prototype.postMessage = function (msg, ...rest) {
-        if (typeof msg?.type === 'string') sent.push({ type: msg.type, dtype: msg.dtype, bytes: msg.bytes });
-        return post.call(this, msg, ...rest);
-      };
-      const { MobileNet } = await import('/pkg/index.js');
-      const results = {};
-      for (const file of ['mobilenet_v1_0.25_128_quant', 'mobilenet_v1_0.25_128_float']) {
-        sent.length = 0;
-        const url = `/models/${file}.tflite`;
-        const size = (await (await fetch(url)).arrayBuffer()).byteLength;
-        const net = await MobileNet.load(url, { worker: true, threads: 1 });
-        const top = (await net.classify({ data: new Uint8Array(16 * 16 * 4).fill(90), width: 16, height: 16 }))[0];
+  // While the model downloads, the engine maps the memory its load will touch, once the server
+  // has sent the file's length (local.js mapAhead, loadFootprint), whichever form runs it: the
+  // page's thread, a Worker (the page tells it), and with the Cache API (whose download is
+  // stored before the bytes are read). The test server sends these files' bodies 1.5 s after
+  // their headers (?delay); a file over maxModelBytes gets nothing mapped.
+  test(`[${name}] memory mapped ahead while the model downloads: on the page, in a Worker, with cache: true`, async () => {
+    const cases = [
+      ['page', { threads: 1, worker: false }],
+      ['Worker', { threads: 1, worker: true }],
+      ['page, cache: true', { threads: 1, worker: false, cache: true }],
+      ['page, over maxModelBytes', { threads: 1, worker: false, limits: { maxModelBytes: 1 << 20 } }],
+    ];
+    for (const [label, options] of cases) {
+      const page = await browser().newPage(new URL('blank.html', server.base).href);
+      const r = await page.evaluate(async ({ options, label }) => {
+        const { MobileNet } = await import('/pkg/index.js');
+        const { loadFootprint } = await import('/pkg/local.js');
+        const url = `/models/mobilenet_v1_0.5_160_float.tflite?delay=1500&case=${encodeURIComponent(label)}`;
+        const size = (await (await fetch('/models/mobilenet_v1_0.5_160_float.tflite')).arrayBuffer()).byteLength;
+        let net;
+        try {
+          net = await MobileNet.load(url, options);
+        } catch (e) {
+          return { size, code: e.code, expected: 0 };
+        }
+        const { prefaultedBytes } = await net.memoryStats();
+        const top = typeof (await net.classify({ data: new Uint8Array(16 * 16 * 4).fill(90), width: 16, height: 16 }))[0]?.label;
         net.dispose();
-        results[file] = { size, sent: [...sent], top: typeof top?.label };
+        return { size, prefaultedBytes, expected: loadFootprint(size, 'float32'), top };
+      }, { options, label });
+      if (label.includes('maxModelBytes')) {
+        assert.equal(r.code, 'LIMITS_EXCEEDED', `${label}: the file is refused`);
+      } else {
+        assert.ok(r.expected > 4 << 20, 'more than one slice');
+        assert.equal(r.prefaultedBytes, r.expected, `${label}: mapped the footprint of ${r.size} bytes`);
+        assert.equal(r.top, 'string', `${label}: the model then works`);
       }
-      return results;
-    });
-    for (const [file, { size, sent, top }] of Object.entries(r)) {
-      const quant = file.endsWith('_quant');
-      const order = sent.map((m) => m.type).filter((t) => t !== 'dispose');
-      assert.deepEqual(order.slice(0, 3), ['warm', 'prefault', 'load'], `${file}: the requests in order (${order})`);
-      assert.equal(sent[0].dtype, quant ? 'uint8' : 'float32', `${file}: the warm-up's dtype`);
-      assert.equal(sent[1].bytes, Math.floor(size * (quant ? 4.5 : 3.75)), `${file}: the footprint from ${size} bytes`);
-      assert.equal(top, 'string', `${file}: the model then works`);
+      await page.close();
     }
+    // The refused file mapped nothing: the page's instance says so after a good load.
+    const page = await browser().newPage(new URL('blank.html', server.base).href);
+    const mapped = await page.evaluate(async () => {
+      const { MobileNet } = await import('/pkg/index.js');
+      const url = '/models/mobilenet_v1_0.5_160_float.tflite?delay=1500';
+      await MobileNet.load(url, { threads: 1, limits: { maxModelBytes: 1 << 20 } }).catch(() => {});
+      const net = await MobileNet.load(await (await fetch(url)).arrayBuffer(), { threads: 1 });
+      const { prefaultedBytes } = await net.memoryStats();
+      net.dispose();
+      return prefaultedBytes;
+    });
+    assert.equal(mapped, 0, 'nothing mapped for a file over maxModelBytes');
     await page.close();
   });
 }

@@ -85,33 +85,54 @@ test('loadFootprint stays under what each model\'s load grows a fresh engine by'
   }
 });
 
-test('mapAhead: slices until the footprint is mapped; nothing once the model is there', async () => {
-  /** A glue that records its slices. */
-  const recording = (answer = (total, from, to) => Math.min(total, to) - from) => {
+test('mapAhead: slices until the footprint is mapped; nothing once the model is there, nothing over the limit', async () => {
+  /** A glue that records its slices; files up to `limit` bytes allowed. */
+  const recording = (answer = (total, from, to) => Math.min(total, to) - from, limit = 1 << 30) => {
     const slices = [];
-    return { slices, prefault: (total, from, to) => { slices.push([total, from, to]); return answer(total, from, to); } };
+    return {
+      slices,
+      maxModelBytes: (limits) => limits?.maxModelBytes ?? limit,
+      prefault: (total, from, to) => { slices.push([total, from, to]); return answer(total, from, to); },
+    };
   };
   const never = new Promise(() => {});
-  const total = 2.5 * MAP_SLICE_BYTES;
+  const file = 10 << 20;
+  const total = loadFootprint(file, 'float32');
+  const hint = { dtype: 'float32', fileBytes: Promise.resolve(file) };
   let g = recording();
-  assert.equal(await mapAhead(g, Promise.resolve(total), never, () => false), total);
-  assert.deepEqual(g.slices, [[total, 0, MAP_SLICE_BYTES], [total, MAP_SLICE_BYTES, 2 * MAP_SLICE_BYTES],
-    [total, 2 * MAP_SLICE_BYTES, total]]);
-  // The model there before the size: nothing.
+  assert.equal(await mapAhead(g, hint, never, () => false), total);
+  const starts = g.slices.map(([t, from, to]) => { assert.equal(t, total); return [from, to]; });
+  assert.deepEqual(starts[0], [0, MAP_SLICE_BYTES]);
+  assert.equal(starts.length, Math.ceil(total / MAP_SLICE_BYTES));
+  for (let i = 1; i < starts.length; i++) assert.equal(starts[i][0], starts[i - 1][1], 'slices follow each other');
+  assert.equal(starts.at(-1)[1], total);
+  // uint8 by its file name: its own footprint.
   g = recording();
-  assert.equal(await mapAhead(g, never, Promise.resolve(), () => false), 0);
-  assert.equal(await mapAhead(g, undefined, never, () => false), 0, 'no size: nothing');
+  assert.equal(await mapAhead(g, { ...hint, dtype: 'uint8' }, never, () => false), loadFootprint(file, 'uint8'));
+  // The model there before the length, no length, or no hint: nothing.
+  g = recording();
+  assert.equal(await mapAhead(g, { fileBytes: never }, Promise.resolve(), () => false), 0);
+  assert.equal(await mapAhead(g, {}, never, () => false), 0);
+  assert.deepEqual(g.slices, []);
+  // Over the engine's maxModelBytes (the default's or the load's limits): nothing.
+  g = recording(undefined, file - 1);
+  assert.equal(await mapAhead(g, hint, never, () => false), 0);
+  assert.equal(await mapAhead(recording(), { ...hint, limits: { maxModelBytes: file - 1 } }, never, () => false), 0);
   assert.deepEqual(g.slices, []);
   // The model arriving meanwhile stops it after the current slice.
   g = recording();
-  assert.equal(await mapAhead(g, Promise.resolve(total), never, () => g.slices.length >= 1), MAP_SLICE_BYTES);
+  assert.equal(await mapAhead(g, hint, never, () => g.slices.length >= 1), MAP_SLICE_BYTES);
   // No room (0), or an engine that throws: it stops, and the load goes on.
   g = recording(() => 0);
-  assert.equal(await mapAhead(g, Promise.resolve(total), never, () => false), 0);
+  assert.equal(await mapAhead(g, hint, never, () => false), 0);
   assert.equal(g.slices.length, 1);
   g = recording(() => { throw new WebAssembly.RuntimeError('unreachable'); });
-  assert.equal(await mapAhead(g, Promise.resolve(total), never, () => false), 0);
+  assert.equal(await mapAhead(g, hint, never, () => false), 0);
   assert.equal(g.slices.length, 1);
+  // The engine's own limit, as the load reads its limits.
+  assert.equal(glue.maxModelBytes(undefined), 64 << 20);
+  assert.equal(glue.maxModelBytes({ maxModelBytes: 1000 }), 1000);
+  assert.throws(() => glue.maxModelBytes({ maxModelBytes: -1 }));
 });
 
 /** Serves `bytes` under a zoo file name, the headers at once and the body after `delayMs`. */
@@ -141,10 +162,14 @@ test('MobileNet.load(url) maps the footprint the file\'s length and name give wh
     const c = m.models[name].cases[0];
     assert.deepEqual(await net.infer(await data(join(REFERENCE, c.input))), await data(join(REFERENCE, c.output)));
     net.dispose();
-    // Bytes in hand: nothing to wait for, nothing mapped.
+    // Bytes in hand: nothing to wait for, nothing mapped; nor for a file over maxModelBytes.
     const again = await MobileNet.load(bytes);
     assert.equal((await again.memoryStats()).prefaultedBytes, stats.prefaultedBytes);
     again.dispose();
+    await assert.rejects(MobileNet.load(url, { limits: { maxModelBytes: bytes.length - 1 } }), { code: 'LIMITS_EXCEEDED' });
+    const last = await MobileNet.load(bytes);
+    assert.equal((await last.memoryStats()).prefaultedBytes, stats.prefaultedBytes, 'nothing mapped for a refused file');
+    last.dispose();
   } finally {
     close();
   }

@@ -81,3 +81,13 @@ test('the warm-up runs the dtype a file name says, and counts rounds per dtype',
   assert.deepEqual(calls, Array(WARM_ROUNDS).fill('both'));
   assert.equal(await warmKernels(h, () => false, 'float32'), 0, "'both' warmed float32 too");
 });
+
+test("'both' after one dtype is warm warms the other alone", async () => {
+  /** @type {string[]} */
+  const calls = [];
+  const g = { warmUp: (/** @type {string} */ dtype) => { calls.push(dtype); } };
+  assert.equal(await warmKernels(g, () => false, 'uint8'), WARM_ROUNDS);
+  calls.length = 0;
+  assert.equal(await warmKernels(g, () => false, 'both'), WARM_ROUNDS);
+  assert.deepEqual(calls, Array(WARM_ROUNDS).fill('float32'));
+});

@@ -154,12 +154,17 @@ fn transpose_8x4(r: [v128; NR]) -> [[v128; 2]; 4] {
     core::array::from_fn(|t| [lo[t], hi[t]])
 }
 
+/// The packed weights' element types: plain 16- or 32-bit data, any bit pattern a value.
+trait Lane: Copy {}
+impl Lane for i16 {}
+impl Lane for f32 {}
+
 /// Stores [`transpose_8x4`]'s 4 columns one after another into `dst` (their 128 bytes).
 #[inline(always)]
-fn store_columns<T>(cols: &[[v128; 2]; 4], dst: &mut [T]) {
+fn store_columns<T: Lane>(cols: &[[v128; 2]; 4], dst: &mut [T]) {
     assert_eq!(size_of_val(dst), 128);
     for (t, [lo, hi]) in cols.iter().enumerate() {
-        // SAFETY: `dst` holds 128 bytes; column `t` is bytes 32t to 32t + 32.
+        // SAFETY: `dst` holds 128 bytes of plain data (`Lane`); column `t` is bytes 32t to 32t + 32.
         unsafe {
             let p = dst.as_mut_ptr().cast::<v128>().add(2 * t);
             v128_store(p, *lo);
