@@ -230,11 +230,13 @@ export function warmLocal(threads, until, hint = {}) {
   try {
     const backend = pickVariant(threads);
     initVariant(backend, threads).catch(() => {});
-    // Warmed up while the threads start, too. The two take turns (each yields between
-    // slices), and leave the thread free between them to receive the model's bytes.
-    instantiatedVariant(backend)?.then((glue) => {
-      warmKernels(glue, () => arrived, hint.dtype);
-      mapAhead(glue, hint, until, () => arrived);
+    // Warmed up while the threads start, too; then the memory mapped. Both yield between
+    // slices, leaving the thread free to receive the model's bytes. The warm-up first: it is
+    // short (WARM_ROUNDS) and what a small model's first inference needs; the mapping matters
+    // for large models, whose downloads leave time for both.
+    instantiatedVariant(backend)?.then(async (glue) => {
+      await warmKernels(glue, () => arrived, hint.dtype);
+      await mapAhead(glue, hint, until, () => arrived);
     }, () => {});
   } catch {
     // NO_SIMD: loadLocal says so.
