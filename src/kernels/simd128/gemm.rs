@@ -121,7 +121,9 @@ pub fn pack_u8(s: &FilterShape, filter: &[u8], zero_point: i32, bias: &[i32]) ->
                     // SAFETY: `src` holds the 8 bytes read.
                     i16x8_sub(unsafe { u16x8_load_extend_u8x8(src.as_ptr()) }, z)
                 });
-                store_columns(&transpose_8x4(r), &mut block[kk * NR..][..4 * NR * 2]);
+                let dst = &mut block[kk * NR..][..4 * NR * 2];
+                // SAFETY: `dst` holds 64 i16, 128 bytes.
+                unsafe { store_transposed(&r, dst.as_mut_ptr().cast()) };
                 kk += 8;
             }
         }
@@ -136,10 +138,13 @@ pub fn pack_u8(s: &FilterShape, filter: &[u8], zero_point: i32, bias: &[i32]) ->
     Packed { i16: w, i32: b, ..Packed::default() }
 }
 
-/// Transposes 8 rows of 4 32-bit lanes into 4 columns of 8 lanes (each column two vectors:
-/// rows 0–3, rows 4–7): the weight packers' step.
-#[inline(always)]
-fn transpose_8x4(r: [v128; NR]) -> [[v128; 2]; 4] {
+/// Writes 8 rows of 4 32-bit lanes to `dst` as 4 columns of 8 lanes, one after another (each
+/// column rows 0–3, then rows 4–7): the weight packers' step. Out of line: one copy for both.
+///
+/// # Safety
+/// `dst` is valid for 128 bytes of writes.
+#[inline(never)]
+unsafe fn store_transposed(r: &[v128; NR], dst: *mut v128) {
     let half = |a: v128, b: v128, c: v128, d: v128| {
         let (ab_lo, cd_lo) = (i32x4_shuffle::<0, 4, 1, 5>(a, b), i32x4_shuffle::<0, 4, 1, 5>(c, d));
         let (ab_hi, cd_hi) = (i32x4_shuffle::<2, 6, 3, 7>(a, b), i32x4_shuffle::<2, 6, 3, 7>(c, d));
@@ -151,24 +156,11 @@ fn transpose_8x4(r: [v128; NR]) -> [[v128; 2]; 4] {
         ]
     };
     let (lo, hi) = (half(r[0], r[1], r[2], r[3]), half(r[4], r[5], r[6], r[7]));
-    core::array::from_fn(|t| [lo[t], hi[t]])
-}
-
-/// The packed weights' element types: plain 16- or 32-bit data, any bit pattern a value.
-trait Lane: Copy {}
-impl Lane for i16 {}
-impl Lane for f32 {}
-
-/// Stores [`transpose_8x4`]'s 4 columns one after another into `dst` (their 128 bytes).
-#[inline(always)]
-fn store_columns<T: Lane>(cols: &[[v128; 2]; 4], dst: &mut [T]) {
-    assert_eq!(size_of_val(dst), 128);
-    for (t, [lo, hi]) in cols.iter().enumerate() {
-        // SAFETY: `dst` holds 128 bytes of plain data (`Lane`); column `t` is bytes 32t to 32t + 32.
+    for t in 0..4 {
+        // SAFETY: column `t` is bytes 32t to 32t + 32 of the 128 the caller guarantees.
         unsafe {
-            let p = dst.as_mut_ptr().cast::<v128>().add(2 * t);
-            v128_store(p, *lo);
-            v128_store(p.add(1), *hi);
+            v128_store(dst.add(2 * t), lo[t]);
+            v128_store(dst.add(2 * t + 1), hi[t]);
         }
     }
 }
@@ -337,7 +329,9 @@ pub fn pack_f32(s: &FilterShape, filter: &[f32], (): (), bias: &[f32]) -> Packed
                     // SAFETY: `src` holds the 4 floats read.
                     unsafe { v128_load(src.as_ptr().cast::<v128>()) }
                 });
-                store_columns(&transpose_8x4(r), &mut block[kk * NR..][..4 * NR]);
+                let dst = &mut block[kk * NR..][..4 * NR];
+                // SAFETY: `dst` holds 32 f32, 128 bytes.
+                unsafe { store_transposed(&r, dst.as_mut_ptr().cast()) };
                 kk += 4;
             }
         }
