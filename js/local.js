@@ -230,13 +230,16 @@ export function warmLocal(threads, until, hint = {}) {
   try {
     const backend = pickVariant(threads);
     initVariant(backend, threads).catch(() => {});
-    // Warmed up while the threads start, too; then the memory mapped. Both yield between
-    // slices, leaving the thread free to receive the model's bytes. The warm-up first: it is
-    // short (WARM_ROUNDS) and what a small model's first inference needs; the mapping matters
-    // for large models, whose downloads leave time for both.
+    // Warmed up while the threads start, too; then the memory mapped; then more warm-up while
+    // the download lasts. All yield between slices, leaving the thread free to receive the
+    // model's bytes. The warm-up first: it is short (WARM_ROUNDS) and what a small model's first
+    // inference needs; the mapping matters for large models, whose downloads leave time for
+    // all three.
     instantiatedVariant(backend)?.then(async (glue) => {
-      await warmKernels(glue, () => arrived, hint.dtype);
-      await mapAhead(glue, hint, until, () => arrived);
+      const done = () => arrived;
+      await warmKernels(glue, done, hint.dtype);
+      await mapAhead(glue, hint, until, done);
+      await warmKernels(glue, done, hint.dtype, WARM_ROUNDS_MORE);
     }, () => {});
   } catch {
     // NO_SIMD: loadLocal says so.
@@ -291,26 +294,30 @@ export async function mapAhead(glue, { dtype = 'both', limits, fileBytes }, unti
   return mapped;
 }
 
-/** Most warm-up rounds: after the first (which compiles the kernels' baseline code) a round
- *  takes ~0.6 ms in Chromium; ~20 get every kernel optimised. */
+/** Warm-up rounds before the memory is mapped: after the first (which compiles the kernels'
+ *  baseline code) a round takes ~0.6 ms in Chromium; 5 get Node's V8 to optimise every kernel. */
 export const WARM_ROUNDS = 20;
+/** Warm-up rounds in all, the rest after the mapping while the download lasts: Chromium 156's
+ *  V8 optimises later (first inference of 1.0/224 uint8 after 20 / 50 / 100 / 200 rounds, 8
+ *  fresh pages each: medians ~40 / 34 / 28 / 30 ms; warm 17–19). */
+export const WARM_ROUNDS_MORE = 100;
 /** Rounds run back to back for up to this long before yielding: a page's main thread is busy
  *  with the model's download meanwhile, and a yield there can take 15–30 ms. */
 const WARM_SLICE_MS = 5;
 
 /**
  * Runs the engine's warm-up (`warmUp`: every kernel on a small synthetic network; src/kernels/
- * warmup.rs) round after round while `done()` is false, at most WARM_ROUNDS per instance,
+ * warmup.rs) round after round while `done()` is false, until `limit` rounds per instance,
  * yielding to the event loop every WARM_SLICE_MS so the model's arrival is seen soon: a JavaScript engine runs a
  * fresh module in baseline code and optimises a function only after it has run for a while, so
  * without this the model's first inference (a whole layer per kernel call) ran 3–4× slower than
  * the next. `dtype`: the model's, when its file name says it, else 'both'. An error ends it
  * silently (loading goes on; a broken engine is loadLocal's to report).
  * @param {Pick<Glue, 'warmUp'>} glue @param {() => boolean} done
- * @param {'uint8' | 'float32' | 'both'} [dtype]
+ * @param {'uint8' | 'float32' | 'both'} [dtype] @param {number} [limit] WARM_ROUNDS or WARM_ROUNDS_MORE
  * @returns {Promise<number>} the rounds this call ran
  */
-export async function warmKernels(glue, done, dtype = 'both') {
+export async function warmKernels(glue, done, dtype = 'both', limit = WARM_ROUNDS) {
   // Rounds are counted per instance and dtype ('both' warms each): a second model's load does
   // not warm up again, unless it is of a dtype not warmed yet.
   const counts = warmedRounds.get(glue) ?? { uint8: 0, float32: 0 };
@@ -318,7 +325,7 @@ export async function warmKernels(glue, done, dtype = 'both') {
   const kinds = dtype === 'both' ? /** @type {const} */ (['uint8', 'float32']) : [dtype];
   const rounds = () => Math.min(...kinds.map((k) => counts[k]));
   const before = rounds();
-  while (rounds() < WARM_ROUNDS && !done()) {
+  while (rounds() < limit && !done()) {
     const start = performance.now();
     try {
       do {
@@ -326,10 +333,10 @@ export async function warmKernels(glue, done, dtype = 'both') {
         const behind = kinds.filter((k) => counts[k] === rounds());
         glue.warmUp(behind.length === 1 ? behind[0] : dtype);
         for (const k of behind) counts[k]++;
-      } while (rounds() < WARM_ROUNDS && performance.now() - start < WARM_SLICE_MS);
+      } while (rounds() < limit && performance.now() - start < WARM_SLICE_MS);
     } catch {
       const ran = rounds() - before;
-      counts.uint8 = counts.float32 = WARM_ROUNDS;
+      counts.uint8 = counts.float32 = WARM_ROUNDS_MORE;
       return ran;
     }
     await nextTask();

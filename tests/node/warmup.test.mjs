@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as glue from '../../pkg/mobilenet_wasm.js';
-import { WARM_ROUNDS, warmKernels } from '../../pkg/local.js';
+import { WARM_ROUNDS, WARM_ROUNDS_MORE, warmKernels } from '../../pkg/local.js';
 import { PKG, REFERENCE, data, manifest, model } from './data.mjs';
 
 glue.initSync({ module: await readFile(join(PKG, 'mobilenet_wasm_bg.wasm')) });
@@ -90,4 +90,18 @@ test("'both' after one dtype is warm warms the other alone", async () => {
   calls.length = 0;
   assert.equal(await warmKernels(g, () => false, 'both'), WARM_ROUNDS);
   assert.deepEqual(calls, Array(WARM_ROUNDS).fill('float32'));
+});
+
+test('the warm-up goes on to WARM_ROUNDS_MORE when asked (after the mapping), and an error ends both', async () => {
+  let calls = 0;
+  const g = { warmUp: () => { calls++; } };
+  assert.equal(await warmKernels(g, () => false, 'uint8'), WARM_ROUNDS);
+  assert.equal(await warmKernels(g, () => false, 'uint8', WARM_ROUNDS_MORE), WARM_ROUNDS_MORE - WARM_ROUNDS);
+  assert.equal(calls, WARM_ROUNDS_MORE);
+  assert.equal(await warmKernels(g, () => false, 'uint8', WARM_ROUNDS_MORE), 0);
+  let failed = 0;
+  const failing = { warmUp: () => { failed++; throw new WebAssembly.RuntimeError('unreachable'); } };
+  assert.equal(await warmKernels(failing, () => false, 'float32'), 0);
+  assert.equal(await warmKernels(failing, () => false, 'float32', WARM_ROUNDS_MORE), 0, 'ended for good');
+  assert.equal(failed, 1);
 });
