@@ -82,7 +82,7 @@ function checkStatus(response, url) {
  */
 async function readResponse(response, url, onProgress, onSize) {
   checkStatus(response, url);
-  const total = Number(response.headers.get('content-length')) || 0;
+  const total = contentLength(response);
   if (total) onSize?.(total);
   if (!response.body || !onProgress) {
     const bytes = new Uint8Array(await response.arrayBuffer());
@@ -105,6 +105,11 @@ async function readResponse(response, url, onProgress, onSize) {
   return bytes;
 }
 
+/** A response's Content-Length, 0 when it has none. @param {Response} response */
+function contentLength(response) {
+  return Number(response.headers.get('content-length')) || 0;
+}
+
 /**
  * Downloads `url`, keeping the response in the Cache API where there is one.
  * @param {string} url
@@ -124,7 +129,7 @@ export async function cachedFetch(url, onSize) {
   }
   const response = await fetchOk(url);
   // The length now: storing the response below waits for the whole body.
-  const total = Number(response.headers.get('content-length')) || 0;
+  const total = contentLength(response);
   if (total) onSize?.(total);
   try {
     await cache.put(url, response.clone());
