@@ -202,7 +202,14 @@ for (const name of browsersUnderTest()) {
           // Worker of its own.
           const small = r.alpha * r.resolution <= 120 && r.threads !== 3;
           const where = r.worker === true ? 'worker' : r.worker === false || r.threads === 1 || !want.threads || small ? 'caller' : 'worker';
-          assert.equal(r.runsIn, where, `${label}: runs in (${r.runsInReason})`);
+          // Firefox under automation now and then never returns from a Worker's nested `new
+          // Worker()` (worker-driver.js). Twice in a row, the package gives the Worker up and
+          // runs the model on the page's thread, on one thread, and says so: that fallback is
+          // checked below instead (with the outputs, as for every other run).
+          const stuck = name === 'firefox' && where === 'worker' && r.worker === undefined
+            && /but the Worker could not start: on the page's thread/.test(r.runsInReason ?? '');
+          if (stuck) timings.push(`${label}: the Worker's threads did not start twice (Firefox): on the page's thread`);
+          assert.equal(r.runsIn, stuck ? 'caller' : where, `${label}: runs in (${r.runsInReason})`);
           if (r.worker === undefined && r.threads > 1 && want.threads) {
             assert.match(r.runsInReason, small ? /small .* on the page's thread/
               : r.threads === 3 && r.alpha * r.resolution <= 120 ? /started for 2 .* in a Worker/ : /large .* in a Worker/, `${label}: says why`);
@@ -211,6 +218,10 @@ for (const name of browsersUnderTest()) {
           if (r.threads === 1) {
             assert.equal(r.used, 1, `${label}: threads used`);
             assert.equal(r.backend, want.single, `${label}: backend`);
+          } else if (stuck) {
+            assert.equal(r.used, 1, `${label}: the Worker given up, one thread`);
+            assert.equal(r.backend, want.single, `${label}: backend`);
+            assert.match(r.reason ?? '', /Worker could not start/, `${label}: says why`);
           } else if (want.threads && r.threads === 3 && r.worker === false) {
             // The page's threads were started for 2: it runs on them, and says so.
             assert.equal(r.used, 2, `${label}: the page's threads`);
