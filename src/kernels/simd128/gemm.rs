@@ -108,34 +108,55 @@ pub fn pack_u8(s: &FilterShape, filter: &[u8], zero_point: i32, bias: &[i32]) ->
     let (n8, k2) = (n.next_multiple_of(NR), k.div_ceil(2));
     let mut w = vec![0i16; n8 * k2 * 2];
     let z = i16x8_splat(zero_point as i16);
-    let widen = |v: u8| (i32::from(v) - zero_point) as i16;
-    for (nb, block) in w.chunks_exact_mut((k2 * NR * 2).max(1)).enumerate() {
+    // 8 values of a row (4 pairs of k) per step; the tail one value at a time, into its pair.
+    pack_blocks(
+        filter,
+        (n, k),
+        (&mut w, k2 * NR * 2),
+        8,
+        // SAFETY: `src` holds the 8 bytes read.
+        |src| i16x8_sub(unsafe { u16x8_load_extend_u8x8(src.as_ptr()) }, z),
+        |block, kk, j, v| block[((kk / 2) * NR + j) * 2 + kk % 2] = (i32::from(v) - zero_point) as i16,
+    );
+    let mut b = bias.to_vec();
+    b.resize(n8, 0);
+    Packed { i16: w, i32: b, ..Packed::default() }
+}
+
+/// The packers' walk: the weights `w` in blocks of `block_len` elements, one per 8 output
+/// channels (rows of `filter`, `k` values each, `n` rows). For a full block, `step` values of
+/// each of its 8 rows are read at a time (`load`: 4 32-bit lanes) and stored transposed, so
+/// that column `kk` starts at element `kk · 8` of the block; the rest — the tail of a full
+/// block, every value of a partial one — goes one value at a time through `put(block, kk, row,
+/// value)`. (Inlined into each packer: out of line, the baseline build was 0.7 KB larger
+/// gzipped.)
+#[inline(always)]
+fn pack_blocks<S: Copy, D>(
+    filter: &[S],
+    (n, k): (usize, usize),
+    (w, block_len): (&mut [D], usize),
+    step: usize,
+    load: impl Fn(&[S]) -> v128,
+    put: impl Fn(&mut [D], usize, usize, S),
+) {
+    for (nb, block) in w.chunks_exact_mut(block_len.max(1)).enumerate() {
         let rows = &filter[nb * NR * k..(nb * NR + NR).min(n) * k];
-        // 8 values of each of a full block's 8 rows (4 pairs each) per step, as a transpose
-        // of 4-byte pairs.
         let mut kk = 0;
         if rows.len() == NR * k {
-            while kk + 8 <= k {
-                let r: [v128; NR] = core::array::from_fn(|j| {
-                    let src = &rows[j * k + kk..][..8];
-                    // SAFETY: `src` holds the 8 bytes read.
-                    i16x8_sub(unsafe { u16x8_load_extend_u8x8(src.as_ptr()) }, z)
-                });
-                let dst = &mut block[kk * NR..][..4 * NR * 2];
-                // SAFETY: `dst` holds 64 i16, 128 bytes.
+            while kk + step <= k {
+                let r: [v128; NR] = core::array::from_fn(|j| load(&rows[j * k + kk..][..step]));
+                let dst = &mut block[kk * NR..][..128 / size_of::<D>()];
+                // SAFETY: `dst` holds 128 bytes.
                 unsafe { store_transposed(&r, dst.as_mut_ptr().cast()) };
-                kk += 8;
+                kk += step;
             }
         }
         for (j, row) in rows.chunks_exact(k.max(1)).enumerate() {
             for (kk, &v) in row.iter().enumerate().skip(kk) {
-                block[((kk / 2) * NR + j) * 2 + kk % 2] = widen(v);
+                put(block, kk, j, v);
             }
         }
     }
-    let mut b = bias.to_vec();
-    b.resize(n8, 0);
-    Packed { i16: w, i32: b, ..Packed::default() }
 }
 
 /// Writes 8 rows of 4 32-bit lanes to `dst` as 4 columns of 8 lanes, one after another (each
@@ -318,29 +339,16 @@ pub fn pack_f32(s: &FilterShape, filter: &[f32], (): (), bias: &[f32]) -> Packed
     let (n, k) = (s.out_c, s.kh * s.kw * s.in_c);
     let n8 = n.next_multiple_of(NR);
     let mut w = vec![0f32; n8 * k + n8];
-    for (nb, block) in w[..n8 * k].chunks_exact_mut((k * NR).max(1)).enumerate() {
-        let rows = &filter[nb * NR * k..(nb * NR + NR).min(n) * k];
-        // 4 values of each of a full block's 8 rows per step, as a transpose.
-        let mut kk = 0;
-        if rows.len() == NR * k {
-            while kk + 4 <= k {
-                let r: [v128; NR] = core::array::from_fn(|j| {
-                    let src = &rows[j * k + kk..][..4];
-                    // SAFETY: `src` holds the 4 floats read.
-                    unsafe { v128_load(src.as_ptr().cast::<v128>()) }
-                });
-                let dst = &mut block[kk * NR..][..4 * NR];
-                // SAFETY: `dst` holds 32 f32, 128 bytes.
-                unsafe { store_transposed(&r, dst.as_mut_ptr().cast()) };
-                kk += 4;
-            }
-        }
-        for (j, row) in rows.chunks_exact(k.max(1)).enumerate() {
-            for (kk, &v) in row.iter().enumerate().skip(kk) {
-                block[kk * NR + j] = v;
-            }
-        }
-    }
+    // 4 values of a row per step.
+    pack_blocks(
+        filter,
+        (n, k),
+        (&mut w[..n8 * k], k * NR),
+        4,
+        // SAFETY: `src` holds the 4 floats read.
+        |src| unsafe { v128_load(src.as_ptr().cast::<v128>()) },
+        |block, kk, j, v| block[kk * NR + j] = v,
+    );
     w[n8 * k..n8 * k + n].copy_from_slice(bias);
     Packed { f32: w, ..Packed::default() }
 }
