@@ -93,8 +93,9 @@
  * @property {number} wasmMemoryBytes The wasm memory's size.
  * @property {number} liveBytes Bytes allocated by the engine.
  * @property {number} allocations Allocations made so far (running a frame makes none).
- * @property {number} prefaultedBytes Bytes of memory mapped ahead of loads while their models
- *   downloaded, so far (the engine instance's, which models loaded in one thread share).
+ * @property {number} prefaultedBytes Bytes written ahead of loads while their models downloaded
+ *   (a byte per page; pages already mapped count too), so far: the engine instance's, which
+ *   models loaded in one thread share.
  */
 
 /** RGBA pixels on their way to the engine. @typedef {{ data: Uint8Array | Uint8ClampedArray, width: number, height: number }} Pixels */
