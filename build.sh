@@ -265,20 +265,20 @@ emit_types() {
 }
 
 # The browser's entry points as single modules (esbuild, after the types are emitted from the
-# modules): a page fetches index.js and the three modules it shares with node.js, decode.js and
-# fetch.js (errors.js, platform.js, labels.js: one MobileNetError, one set of platform hooks, one
-# LABELS), the engine's Worker worker.js alone, each thread threads/thread.js alone — instead of
-# module graphs of 10–20 files, three levels deep, which a browser fetches six at a time over
-# HTTP/1.1 before the first .wasm byte is asked for. The literal new URL(…, import.meta.url) and
-# new Worker(new URL(…)) forms stay as they are, the bundles sit where their entries were (so
-# their relative URLs hold), and nothing in them is minified (a bundler minifies with the app).
-# The other modules stay in pkg/ for the Node subpaths and the type declarations.
+# modules): a page fetches index.js alone (the API, its modules and the 1001 labels), the engine's
+# Worker worker.js alone, each thread threads/thread.js alone — instead of module graphs of 10–20
+# files, three levels deep, which a browser fetches six at a time over HTTP/1.1 before the first
+# .wasm byte is asked for (one level more cost a cold page 12–70 ms). The literal
+# new URL(…, import.meta.url) and new Worker(new URL(…)) forms stay as they are, the bundles sit
+# where their entries were (so their relative URLs hold), and nothing in them is minified (a
+# bundler minifies with the app). The other modules stay in pkg/ as they are: the Node entry
+# (node.js) imports api.js and shares platform.js' hooks with it; the Node subpaths and the type
+# declarations use them too.
 bundle_entries() {
   ensure_node
   stage "bundling the browser entries (esbuild)"
   local common=(--bundle --format=esm --allow-overwrite --log-level=warning --legal-comments=none)
-  node_modules/.bin/esbuild pkg/index.js --outfile=pkg/index.js "${common[@]}" \
-    --external:./errors.js --external:./platform.js --external:./labels.js
+  node_modules/.bin/esbuild pkg/index.js --outfile=pkg/index.js "${common[@]}"
   node_modules/.bin/esbuild pkg/worker.js --outfile=pkg/worker.js "${common[@]}"
   cp js/thread.js pkg/threads/thread.js
   node_modules/.bin/esbuild pkg/threads/thread.js --outfile=pkg/threads/thread.js "${common[@]}"

@@ -9,7 +9,7 @@ import { exportTflite } from './export.js';
 import { frameToRgba } from './frames.js';
 
 /** @import { Classification, Frame, RgbaPixels } from './frames.js' */
-/** @import { MobileNet } from './index.js' */
+/** @import { MobileNet } from './api.js' */
 /** @import { Driver } from './types.js' */
 
 /**

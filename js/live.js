@@ -22,7 +22,7 @@ const now = () => performance.now();
 
 /** @import { Classification, ClassifyOptions, ResultOptions } from './frames.js' */
 /** @import { MobileNetError as MobileNetErrorType } from './errors.js' */
-/** @import { MobileNet } from './index.js' */
+/** @import { MobileNet } from './api.js' */
 /**
  * A grabbed frame: RGBA pixels (canvas path) or the frame's planes (VideoFrame path).
  * @typedef {{ data: Uint8Array, width: number, height: number, owned: true }} GrabbedPixels

@@ -242,7 +242,7 @@ const loaded = new Map();
 const poolSizes = new Map();
 /** The rule of a started pool: this context's threaded build starts its threads once, so a
  *  threaded load asking for another count than the pool was started with cannot have it. Says
- *  so (for `threadsReason`, or for index.js to use a Worker instead), or null when `threads`
+ *  so (for `threadsReason`, or for api.js to use a Worker instead), or null when `threads`
  *  can be had (no pool yet, the same count, or one thread).
  *  @param {number} threads @returns {string | null} */
 export function otherPoolSize(threads) {

@@ -26,7 +26,7 @@ export class LocalDriver {
     this.glue = glue;
     this.backend = backend;
     this.threadsReason = threadsReason;
-    /** Why the model runs in this thread (index.js sets it; see ModelInfo.runsInReason). */
+    /** Why the model runs in this thread (api.js sets it; see ModelInfo.runsInReason). */
     this.runsInReason = 'on the thread that loaded it';
     // Fetched once: each of these calls allocates inside the engine.
     this.memory = glue.wasmMemory();
@@ -198,7 +198,7 @@ export class LocalDriver {
 
 /**
  * @param {Backend} backend @param {number} threads @param {Uint8Array} bytes
- * @param {import('./index.js').Limits} limits @param {string} gemm @param {string | null} threadsReason
+ * @param {import('./api.js').Limits} limits @param {string} gemm @param {string | null} threadsReason
  * @returns {Promise<LocalDriver>}
  */
 async function engineIn(backend, threads, bytes, limits, gemm, threadsReason) {
@@ -360,7 +360,7 @@ function nextTask() {
   });
 }
 
-/** @param {Uint8Array} bytes @param {number} threads @param {import('./index.js').Limits} limits
+/** @param {Uint8Array} bytes @param {number} threads @param {import('./api.js').Limits} limits
  *  @param {string} gemm The uint8 matrix-product kernel (LoadOptions.gemm).
  *  @returns {Promise<LocalDriver>} */
 export async function loadLocal(bytes, threads, limits, gemm = 'auto') {

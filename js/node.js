@@ -21,4 +21,4 @@ platform.readPath = async (s) => {
   }
 };
 
-export * from './index.js';
+export * from './api.js';

@@ -1,5 +1,5 @@
 // The shapes of what the engine reports (its JSON, see src/bindings/) and of what crosses
-// between MobileNet and the engine it drives: JSDoc types only, no code. index.js re-exports the
+// between MobileNet and the engine it drives: JSDoc types only, no code. api.js re-exports the
 // public ones under the package's names; build.sh generates the published .d.ts from them. (Types
 // of the published API must not name the wasm-bindgen glue: its .d.ts needs a newer `lib`.)
 

@@ -23,7 +23,7 @@ const THREADS_TIMEOUT_MS = 20000;
 /**
  * What a Worker is started with (kept to start again after a crash).
  * `wasm`: the Worker's build, compiled on the page (WebAssembly modules can be posted to Workers).
- * @typedef {{ bytes: Uint8Array | null, threads: number, limits: import('./index.js').Limits, gemm: string, assetBase: string | null,
+ * @typedef {{ bytes: Uint8Array | null, threads: number, limits: import('./api.js').Limits, gemm: string, assetBase: string | null,
  *   wasm?: { backend: import('./loader.js').Backend, module: WebAssembly.Module } | null }} WorkerLoad
  */
 /** @typedef {{ resolve: (v: any) => void, reject: (e: unknown) => void, crash: (reason: string) => void }} Pending */
@@ -62,7 +62,7 @@ export class WorkerDriver {
     this.disposed = false;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.threadsTimer = undefined;
-    /** Why the model runs in a Worker (index.js sets it; see ModelInfo.runsInReason). */
+    /** Why the model runs in a Worker (api.js sets it; see ModelInfo.runsInReason). */
     this.runsInReason = 'worker: true';
     /** Where inputs may be written straight into the Worker's engine (its memory shared with
      *  this thread), from the last 'load' or 'setResolution'. @type {{ memory: WebAssembly.Memory, at: number, length: number } | null} */

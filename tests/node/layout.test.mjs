@@ -1,5 +1,5 @@
-// The package layout bundlers depend on: nothing reachable from the browser entry (index.js)
-// or from the Workers it starts imports a `node:` module; every build is reached through
+// The package layout bundlers depend on: the browser entry (index.js) and the Workers it starts
+// are one module each and import no `node:` module; every build is reached through
 // literal paths that exist in pkg/; the exports map sends Node to node.js and everything else
 // to index.js.
 import assert from 'node:assert/strict';
@@ -41,12 +41,12 @@ test('the browser entry and its Workers import no node: module, and every file t
   for (const want of ['worker.js', 'threads/thread.js']) {
     assert.ok(files.includes(want), `${want} is reachable from index.js (found: ${files.join(', ')})`);
   }
-  // The entries are bundles (build.sh bundle_entries): a page fetches index.js and the three
-  // modules it shares with the Node entry, the engine's Worker and each thread one module each.
+  // The entries are bundles (build.sh bundle_entries): a page, the engine's Worker and each
+  // thread fetch one module each.
   const page = [...modules.keys()].filter((f) => !/worker\.js$|thread\.js$/.test(f)).map((f) => relative(PKG, f)).sort();
-  assert.deepEqual(page, ['errors.js', 'index.js', 'labels.js', 'platform.js']);
-  for (const entry of ['worker.js', 'threads/thread.js']) {
-    assert.deepEqual([...graph(join(PKG, entry)).values()].flat().filter((s) => !s.endsWith('thread.js')), [],
+  assert.deepEqual(page, ['index.js']);
+  for (const entry of ['index.js', 'worker.js', 'threads/thread.js']) {
+    assert.deepEqual([...graph(join(PKG, entry)).values()].flat().filter((s) => !/(worker|thread)\.js$/.test(s)), [],
       `${entry} imports nothing (one module)`);
   }
   for (const [file, specs] of modules) {
@@ -86,6 +86,11 @@ test('exports: Node gets node.js, browsers and bundlers index.js; Node-only subp
   assert.equal(pkg.browser, './index.js');
   const nodeSide = graph(join(PKG, 'node.js'));
   assert.ok([...nodeSide.values()].flat().includes('node:fs/promises'), 'node.js reads files with node:fs');
+  // The Node entry sets the hooks of the platform.js the API's modules import: it must reach the
+  // unbundled api.js, not the browser bundle (whose copy of the hooks it cannot reach).
+  const nodeFiles = [...nodeSide.keys()].map((f) => relative(PKG, f));
+  for (const want of ['api.js', 'platform.js', 'errors.js']) assert.ok(nodeFiles.includes(want), `node.js reaches ${want}`);
+  assert.ok(!nodeFiles.includes('index.js'), 'node.js does not load the browser bundle');
 });
 
 test('no Worker starts itself: a Worker entry\'s own module graph holds no Worker literal back to it', () => {

@@ -54,9 +54,9 @@ test('the type check passes on the source and reports exactly the mistakes seede
   assert.deepEqual(await check(), [], 'js/ type-checks clean');
   const seeded = [
     // fromZoo passing baseUrl where zooUrl takes `quantized` (a boolean), and the other way round
-    { file: 'index.js', line: await seed('index.js', 'zooUrl(alpha, resolution, quantized, baseUrl)', 'zooUrl(alpha, resolution, baseUrl, quantized)'), code: 'TS2345' },
+    { file: 'api.js', line: await seed('api.js', 'zooUrl(alpha, resolution, quantized, baseUrl)', 'zooUrl(alpha, resolution, baseUrl, quantized)'), code: 'TS2345' },
     // a method the driver does not have
-    { file: 'index.js', line: await seed('index.js', 'this.#run((d) => d.infer(input));', 'this.#run((d) => d.inferr(input));'), code: 'TS2551' },
+    { file: 'api.js', line: await seed('api.js', 'this.#run((d) => d.infer(input));', 'this.#run((d) => d.inferr(input));'), code: 'TS2551' },
     // a header that may be missing (get() returns string | null)
     { file: 'source.js', line: await seed('source.js', "Number(response.headers.get('content-length')) || 0;", "response.headers.get('content-length').length;"), code: 'TS2531' },
     // topK's documented number[] result
