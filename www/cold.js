@@ -33,7 +33,8 @@ async function ours() {
   const net = await MobileNet.load(MODEL_URL, { threads });
   const loaded = performance.now();
   const out = await net.infer(await inputPromise);
-  return { out, loaded, backend: `${net.info.backend}, ${net.info.threads} thread(s)` };
+  const done = performance.now();
+  return { out, loaded, done, backend: () => `${net.info.backend}, ${net.info.threads} thread(s)` };
 }
 
 async function tfjs() {
@@ -45,7 +46,8 @@ async function tfjs() {
   const runner = m.modelRunner;
   runner.getInputs()[0].data().set(await inputPromise);
   if (!runner.infer()) throw new Error('tfjs-tflite inference failed');
-  return { out: runner.getOutputs()[0].data().slice(), loaded, backend: `tfjs-tflite, numThreads ${threads}` };
+  const out = runner.getOutputs()[0].data().slice();
+  return { out, loaded, done: performance.now(), backend: () => `tfjs-tflite, numThreads ${threads}` };
 }
 
 async function litert() {
@@ -55,14 +57,16 @@ async function litert() {
   const loaded = performance.now();
   const x = new Tensor(await inputPromise, [...m.getInputDetails()[0].shape]);
   const outs = await m.run(x);
-  return { out: outs[0].toTypedArray().slice(), loaded, backend: `LiteRT.js wasm, numThreads ${threads}` };
+  const out = outs[0].toTypedArray().slice();
+  return { out, loaded, done: performance.now(), backend: () => `LiteRT.js wasm, numThreads ${threads}` };
 }
 
-window.coldDone = ({ ours, tfjs, litert })[engine]().then(({ out, loaded, backend }) => {
-  const ms = performance.now();
+// The result's time is taken as the output arrives; what the page asks afterwards for the report
+// (the engine's info, the top-1) is not part of it.
+window.coldDone = ({ ours, tfjs, litert })[engine]().then(({ out, loaded, done: ms, backend }) => {
   document.getElementById('status').textContent = `first result after ${ms.toFixed(0)} ms`;
   // Where the time went: every resource the page fetched (start → end, ms since navigation).
   const resources = performance.getEntriesByType('resource')
     .map((e) => `${e.name.replace(location.origin, '')} ${e.startTime.toFixed(0)}→${e.responseEnd.toFixed(0)}`);
-  return { ms, loadedMs: loaded, top1: argmax(out), engine, model, threads, backend, resources };
+  return { ms, loadedMs: loaded, top1: argmax(out), engine, model, threads, backend: backend(), resources };
 });
