@@ -1,0 +1,72 @@
+// One thread vs two, our engine alone, per layer type: where the second thread pays and where it
+// does not. One model loaded twice in one page (headless Chromium, cross-origin isolated), on
+// one thread (the single-threaded build) and on two (the threaded build), both on the page's
+// thread (`worker: false`: no Worker round trip in the figures; `node bench/forms.mjs` measures
+// that). Alternated rounds: `net.profile()` (per layer, summed per type: ms and GMAC/s) and plain
+// `net.infer()` calls; the first round is warm-up. Prints medians (no results file: a diagnostic).
+// Usage: node bench/scaling.mjs [--models 1.0_224_quant,1.0_224_float] [--rounds 15] [--pkg DIR]
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, serve } from '../tools/chromium.mjs';
+
+const { values } = parseArgs({
+  options: {
+    models: { type: 'string', default: '1.0_224_quant,1.0_224_float' },
+    rounds: { type: 'string', default: '15' },
+    pkg: { type: 'string' },
+  },
+});
+const server = await serve(values.pkg ? ['--pkg', values.pkg] : []);
+const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+try {
+  for (const model of values.models.split(',')) {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${server.base}blank.html`);
+    const r = await page.evaluate(async ({ model, rounds }) => {
+      const { MobileNet } = await import('/pkg/index.js');
+      const raw = new Uint8Array(await (await fetch(`/reference/mobilenet_v1_${model}/cat.input.bin`)).arrayBuffer());
+      const x = model.endsWith('quant') ? raw : new Float32Array(raw.buffer);
+      const url = `/models/mobilenet_v1_${model}.tflite`;
+      const nets = [await MobileNet.load(url, { threads: 1 }), await MobileNet.load(url, { threads: 2, worker: false })];
+      /** @type {Record<string, { ms: number[][], macs: number }>} per layer type: ms per round, per net */
+      const types = {};
+      const infer = [[], []];
+      for (let round = 0; round < rounds; round++) {
+        for (const i of round % 2 ? [1, 0] : [0, 1]) {
+          const layers = await nets[i].profile(x);
+          const t0 = performance.now();
+          for (let k = 0; k < 5; k++) await nets[i].infer(x);
+          if (round === 0) continue;
+          infer[i].push((performance.now() - t0) / 5);
+          /** @type {Record<string, number>} */
+          const sum = {};
+          for (const l of layers) {
+            const type = l.type ?? 'other';
+            sum[type] = (sum[type] ?? 0) + l.ms;
+            types[type] ??= { ms: [[], []], macs: 0 };
+            if (round === 1 && i === 0) types[type].macs += l.macs;
+          }
+          for (const [type, ms] of Object.entries(sum)) types[type].ms[i].push(ms);
+        }
+      }
+      const threads = nets.map((n) => n.info.threads);
+      for (const net of nets) net.dispose();
+      const median = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
+      return {
+        threads,
+        infer: infer.map(median),
+        types: Object.entries(types).map(([type, t]) => ({ type, macs: t.macs, ms: t.ms.map(median) })),
+      };
+    }, { model, rounds: Number(values.rounds) });
+    const gmacs = (macs, ms) => (macs && ms ? `${(macs / ms / 1e6).toFixed(1)} GMAC/s` : '');
+    console.log(`${model}: infer ${r.infer[0].toFixed(2)} ms on ${r.threads[0]} thread, ${r.infer[1].toFixed(2)} ms on `
+      + `${r.threads[1]}: ×${(r.infer[0] / r.infer[1]).toFixed(2)}`);
+    for (const t of r.types) {
+      console.log(`  ${t.type.padEnd(10)} ${t.ms[0].toFixed(2).padStart(6)} → ${t.ms[1].toFixed(2).padStart(6)} ms`
+        + ` (×${(t.ms[0] / t.ms[1]).toFixed(2)})  ${gmacs(t.macs, t.ms[0])} → ${gmacs(t.macs, t.ms[1])}`);
+    }
+  }
+} finally {
+  await browser.close();
+  server.stop();
+}
