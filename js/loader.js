@@ -11,7 +11,7 @@ import { MobileNetError } from './errors.js';
 import { inWorker, platform } from './platform.js';
 import * as single from './mobilenet_wasm.js';
 import * as threads from './threads/mobilenet_wasm.js';
-import { setSpawner } from './threads/start.js';
+import { dropPrestarted, prestart, setSpawner } from './threads/start.js';
 
 /**
  * A build's wasm-bindgen glue: the API the four builds share (the threaded builds add
@@ -311,6 +311,12 @@ export function initVariant(name, threads) {
     instance.catch(() => instances.delete(name));
     instances.set(name, instance);
     const p = (async () => {
+      // On a page, the threads' Workers start now, while the build downloads and compiles: they
+      // load thread.js meanwhile, and the pool then only sends each its init message (a cold
+      // page's pool was ready 48–67 ms after the instance when they started after it). Not in
+      // a Worker: there the build comes compiled, and creating a Worker can block for good in
+      // Firefox, which the page's watchdog bounds from the 'threads' stage on (worker-driver.js).
+      if (glue.initThreadPool && !inWorker) prestart(threads - 1);
       await instance;
       // The calling thread computes too: the pool needs one thread fewer.
       if (glue.initThreadPool) {
@@ -325,6 +331,7 @@ export function initVariant(name, threads) {
       return glue;
     })();
     p.catch(() => {
+      dropPrestarted();
       loaded.delete(name);
       poolSizes.delete(name);
     });

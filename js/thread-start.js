@@ -11,7 +11,9 @@
 //   Content-Security-Policy (`worker-src 'self'`) allows the threads;
 // - a thread that fails to start (a blocked or missing script, a failed import) rejects the
 //   start-up with the reason instead of leaving it waiting forever, and so does a start-up that
-//   takes longer than START_TIMEOUT_MS.
+//   takes longer than START_TIMEOUT_MS;
+// - the threads' Workers can be started ahead (prestart: the loader does on a page, while the
+//   build compiles); startWorkers then uses them, and reports what they met meanwhile.
 
 const START_TIMEOUT_MS = 15000;
 
@@ -23,21 +25,62 @@ let workers = [];
 /** @type {(() => Worker) | null} */
 let spawner = null;
 
+/** Workers started ahead (prestart), oldest first, each with the error it met meanwhile.
+ *  @type {{ worker: Worker, error: string | null }[]} */
+let prestarted = [];
+
 /** Registers the function that starts one thread's Worker (the loader's literal).
  *  @param {() => Worker} f */
 export function setSpawner(f) {
   spawner = f;
 }
 
+/**
+ * Starts the Workers of `count` threads ahead, before the build is instantiated: a thread's
+ * Worker loads thread.js and the glue while the .wasm still downloads and compiles, and
+ * startWorkers then only sends each its init message. A Worker that cannot be created here is
+ * left for startWorkers, which reports why.
+ * @param {number} count
+ */
+export function prestart(count) {
+  while (spawner && prestarted.length < count) {
+    /** @type {{ worker: Worker, error: string | null }} */
+    let entry;
+    try {
+      entry = { worker: spawner(), error: null };
+    } catch {
+      return;
+    }
+    entry.worker.addEventListener('error', (e) => {
+      e.preventDefault?.();
+      entry.error ??= e.message || 'the script was blocked (Content-Security-Policy worker-src?) or could not be loaded';
+    });
+    prestarted.push(entry);
+  }
+}
+
+/** Ends the Workers started ahead and not used (the build could not start). */
+export function dropPrestarted() {
+  for (const { worker } of prestarted) worker.terminate();
+  prestarted = [];
+}
+
 /** @param {object} init the init message @returns {Promise<Worker>} */
 function spawn(init) {
   const where = 'thread.js of the threaded build';
   return new Promise((resolve, reject) => {
+    const ahead = prestarted.shift();
+    if (ahead?.error) {
+      ahead.worker.terminate();
+      reject(new Error(`a thread could not start (${where}): ${ahead.error}`));
+      return;
+    }
     /** @type {Worker} */
     let worker;
     try {
-      if (!spawner) throw new Error('no thread spawner registered (the threaded build was loaded without loader.js)');
-      worker = spawner();
+      if (ahead) worker = ahead.worker;
+      else if (!spawner) throw new Error('no thread spawner registered (the threaded build was loaded without loader.js)');
+      else worker = spawner();
     } catch (e) {
       reject(new Error(`cannot start a thread (${where}): ${/** @type {Error} */ (e).message}`));
       return;
