@@ -324,6 +324,8 @@ export function initVariant(name, threads) {
         onThreadStage?.('threads');
         try {
           await glue.initThreadPool(threads - 1);
+          // From here on the kernels use the pool (before, a model loaded meanwhile ran alone).
+          glue.threadsStarted();
         } finally {
           onThreadStage?.('threads-done');
         }

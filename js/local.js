@@ -6,6 +6,7 @@ import { toClasses } from './frames.js';
 import { LABELS } from './labels.js';
 import { planesToRgba } from './yuv.js';
 import { capabilities, crashError, initVariant, instantiatedVariant, markCrashed, noteThreadFailure, otherPoolSize, pickVariant, singleVariant, threadedVariant } from './loader.js';
+import { inWorker } from './platform.js';
 import { teachOp } from './teach-engine.js';
 
 /** @import { Backend, Glue } from './loader.js' */
@@ -197,12 +198,13 @@ export class LocalDriver {
 }
 
 /**
- * @param {Backend} backend @param {number} threads @param {Uint8Array} bytes
+ * The model loaded into the build `backend` once `instance` (its glue, instantiated) is there.
+ * @param {Backend} backend @param {Promise<Glue> | undefined} instance @param {Uint8Array} bytes
  * @param {import('./api.js').Limits} limits @param {string} gemm @param {string | null} threadsReason
  * @returns {Promise<LocalDriver>}
  */
-async function engineIn(backend, threads, bytes, limits, gemm, threadsReason) {
-  const glue = await initVariant(backend, threads);
+async function engineIn(backend, instance, bytes, limits, gemm, threadsReason) {
+  const glue = /** @type {Glue} */ (await instance);
   try {
     // The limits object and the gemm name go to the engine as they are: the engine checks
     // them (known names, positive integers) and chooses its kernels once, before it packs.
@@ -367,19 +369,38 @@ export async function loadLocal(bytes, threads, limits, gemm = 'auto') {
   const single = singleVariant();
   let reason = threads > 1 ? capabilities().reason : null;
   if (threads > 1 && reason === null) {
+    const threaded = threadedVariant(single);
+    const pool = initVariant(threaded, threads);
+    pool.catch(() => {});
+    // On a page, the model is loaded into the instance while its threads start (their Workers
+    // started ahead: see initVariant): the engine counts one thread until the pool runs, then
+    // fits its scratch to them. A load that fails here is done again below, where it fails the
+    // same way on whichever build the threads' outcome leaves. Not in a Worker: there the
+    // threads' Workers start only now, and on 2 cores the load beside them delayed the pool
+    // (ready 77–111 ms after its start instead of 35–77; cold 1.0/224 uint8 on two threads
+    // 371 vs 343 ms).
+    /** @type {LocalDriver | null} */
+    let driver = inWorker ? null
+      : await engineIn(threaded, instantiatedVariant(threaded), bytes, limits, gemm, null).catch(() => null);
     let glue;
     try {
-      glue = await initVariant(threadedVariant(single), threads);
+      glue = await pool;
     } catch (e) {
+      driver?.dispose();
       reason = `the threads could not start (${/** @type {Error} */ (e).message}); the engine runs on one thread.`;
       noteThreadFailure(reason);
     }
-    // A pool started before with another count keeps its size: said in threadsReason.
-    const other = otherPoolSize(threads);
-    if (glue) return engineIn(threadedVariant(single), threads, bytes, limits, gemm, other && `${other}: the model runs on ${glue.threadCount()}.`);
+    if (glue) {
+      driver ??= await engineIn(threaded, pool, bytes, limits, gemm, null);
+      driver.engine.fitThreads();
+      // A pool started before with another count keeps its size: said in threadsReason.
+      const other = otherPoolSize(threads);
+      driver.threadsReason = other && `${other}: the model runs on ${glue.threadCount()}.`;
+      return driver;
+    }
   }
   try {
-    return await engineIn(single, 1, bytes, limits, gemm, reason);
+    return await engineIn(single, initVariant(single, 1), bytes, limits, gemm, reason);
   } catch (e) {
     if (e instanceof MobileNetError) throw e;
     throw new MobileNetError('INVALID_STATE', `cannot start the ${single} build: ${/** @type {Error} */ (e).message}`);

@@ -32,6 +32,13 @@ pub fn prefaulted_bytes() -> usize {
     PREFAULTED.load(core::sync::atomic::Ordering::Relaxed)
 }
 
+/// Tells the engine its thread pool runs (after `initThreadPool` resolves): until then the
+/// kernels use the calling thread alone, so a model can load while the pool starts.
+#[wasm_bindgen(js_name = threadsStarted)]
+pub fn threads_started() {
+    crate::kernels::parallel::pool_started();
+}
+
 /// Threads the kernels will use (1 in builds without threads).
 #[wasm_bindgen(js_name = threadCount)]
 pub fn thread_count() -> usize {
@@ -224,6 +231,13 @@ impl Engine {
     }
 
     /// Re-plans for another input size; on error the previous size stays in effect.
+    /// Re-sizes the model's per-thread scratch for the threads running now (after
+    /// `threadsStarted`, for a model loaded while the pool started).
+    #[wasm_bindgen(js_name = fitThreads)]
+    pub fn fit_threads(&mut self) {
+        self.session.fit_threads();
+    }
+
     #[wasm_bindgen(js_name = setResolution)]
     pub fn set_resolution(&mut self, resolution: usize) -> Result<(), JsValue> {
         self.session.set_resolution(resolution).map_err(to_js)?;

@@ -56,7 +56,13 @@ pub fn threads() -> usize {
 fn helpers() -> usize {
     #[cfg(all(target_arch = "wasm32", feature = "threads"))]
     {
-        rayon::current_num_threads().min(MAX_SLOTS - 1)
+        // Before the pool is built, rayon would build a global pool of one thread of its own
+        // (threads are "unsupported" until then) and the real one could never start.
+        if POOL_STARTED.load(core::sync::atomic::Ordering::Acquire) {
+            rayon::current_num_threads().min(MAX_SLOTS - 1)
+        } else {
+            0
+        }
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -66,6 +72,18 @@ fn helpers() -> usize {
     {
         0
     }
+}
+
+/// Set once rayon's global pool runs (see [`pool_started`]).
+#[cfg(all(target_arch = "wasm32", feature = "threads"))]
+static POOL_STARTED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Tells the kernels that rayon's global pool has been built (`initThreadPool` resolved): from
+/// then on [`threads`] counts its threads. Until then it is 1, so a model can be loaded (and
+/// run, alone) while the pool's Workers start.
+pub fn pool_started() {
+    #[cfg(all(target_arch = "wasm32", feature = "threads"))]
+    POOL_STARTED.store(true, core::sync::atomic::Ordering::Release);
 }
 
 /// Most threads (caller included) a team can have (the claim word has 8 bits for it).

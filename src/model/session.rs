@@ -169,6 +169,14 @@ impl Session {
         self.executor.reset();
     }
 
+    /// Re-sizes the per-thread scratch if the thread count changed since it was allocated (as
+    /// the next run would), so that the run after a pool starts allocates nothing.
+    pub fn fit_threads(&mut self) {
+        if !self.arena.fits_threads() {
+            self.allocate();
+        }
+    }
+
     /// Re-plans for another input resolution without reloading the model. On error the
     /// session keeps its previous resolution and stays usable.
     ///

@@ -315,6 +315,41 @@ for (const name of browsersUnderTest()) {
       await page.close();
     });
 
+    test(`[${name}] a fresh page's first threaded load: loaded while the threads start, then on them, its buffers not allocated again by its first inference`, async () => {
+      // The page's first load with threads parses the model while the pool's Workers start
+      // (local.js loadLocal); once they run, the engine fits its per-thread scratch to them
+      // (fitThreads), so the first inference does not allocate the model's buffers again (the
+      // input, the activations, the scratch and the layer times: 5 or more allocations) and
+      // allocates what any other does.
+      const page = await b.newPage(isolated.base);
+      const r = await page.evaluate(async () => {
+        const { MobileNet } = await import('/pkg/index.js');
+        const get = async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer());
+        const net = await MobileNet.load('/models/mobilenet_v1_0.5_160_quant.tflite', { threads: 2, worker: false });
+        const input = await get('/reference/mobilenet_v1_0.5_160_quant/cat.input.bin');
+        const want = await get('/reference/mobilenet_v1_0.5_160_quant/cat.output.bin');
+        const count = async () => (await net.memoryStats()).allocations;
+        const before = await count();
+        const out = await net.infer(input);
+        const first = (await count()) - before;
+        const mid = await count();
+        await net.infer(input);
+        const second = (await count()) - mid;
+        const { threads, backend, runsIn } = net.info;
+        net.dispose();
+        return { threads, backend, runsIn, first, second, same: out.length === want.length && out.every((x, i) => x === want[i]) };
+      });
+      if (EXPECTED[name].threads) {
+        assert.equal(r.threads, 2, 'on two threads');
+        assert.equal(r.backend, EXPECTED[name].backend);
+      }
+      assert.equal(r.runsIn, 'caller');
+      assert.ok(r.first - r.second < 3, `the first inference allocated ${r.first}, the second ${r.second}: `
+        + 'the buffers were not fitted to the threads at load');
+      assert.ok(r.same, 'the reference output, byte for byte');
+      await page.close();
+    });
+
     test(`[${name}] without cross-origin isolation, threads: 2 runs single-threaded without an error`, async () => {
       const page = await b.newPage(plain.base);
       const info = await page.evaluate(async () => {
