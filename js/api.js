@@ -10,7 +10,6 @@ import * as loader from './loader.js';
 import { compileVariant, initVariant, otherPoolSize, pickVariant, singleVariant } from './loader.js';
 import { LIVE_FRAME, LIVE_SIZE, LiveVideo as LiveLoop } from './live.js';
 import { loadLocal, warmLocal } from './local.js';
-import { LABELS } from './labels.js';
 import { inWorker, platform } from './platform.js';
 import { sha256 } from './sha256.js';
 import { cachedFetch, readSource } from './source.js';
@@ -338,7 +337,10 @@ export class MobileNet {
    *  `exportTflite()` records in its metadata.
    *  @returns {readonly string[]} */
   get labels() {
-    return this.info.labels ?? LABELS;
+    // From the driver, not through info (each classify asks: no parse of the engine's JSON).
+    if (!this.#driver) throw new MobileNetError('INVALID_STATE', 'this model has been disposed');
+    this.#driver.assertUsable?.();
+    return this.#driver.labels;
   }
 
   /**

@@ -29,6 +29,8 @@ export class LocalDriver {
     this.threadsReason = threadsReason;
     /** Why the model runs in this thread (api.js sets it; see ModelInfo.runsInReason). */
     this.runsInReason = 'on the thread that loaded it';
+    /** The engine's info JSON at the current resolution, once read (see info). @type {string | null} */
+    this.infoJson = null;
     // Fetched once: each of these calls allocates inside the engine.
     this.memory = glue.wasmMemory();
     this.dtype = engine.dtype;
@@ -50,8 +52,11 @@ export class LocalDriver {
 
   /** @returns {ModelInfo} */
   info() {
+    // The engine's JSON is read once per resolution (each read copies the string out of the
+    // engine: an allocation); parsed on every call, so each caller gets objects of its own.
+    this.infoJson ??= this.engine.info();
     return {
-      ...JSON.parse(this.engine.info()),
+      ...JSON.parse(this.infoJson),
       threads: this.glue.threadCount(),
       backend: this.backend,
       threadsReason: this.threadsReason,
@@ -70,7 +75,9 @@ export class LocalDriver {
     const e = this.engine;
     const type = input instanceof Uint8Array ? 'uint8' : input instanceof Float32Array ? 'float32'
       : (/** @type {any} */ (input)?.constructor?.name ?? typeof input);
-    const at = e.inputPtr(type === 'uint8' || type === 'float32' ? input.length : 0, type);
+    // The engine checks the type by its name, which costs an allocation to pass: none when it
+    // is the model's own.
+    const at = e.inputPtr(type === 'uint8' || type === 'float32' ? input.length : 0, type === this.dtype ? '' : type);
     const want = type === 'uint8' ? Uint8Array : Float32Array;
     new want(this.memory.buffer, at, input.length).set(input);
     return this.runInPlace();
@@ -155,7 +162,7 @@ export class LocalDriver {
     e.inputPtr(type === 'uint8' || type === 'float32' ? input.length : 0, type); // the engine's checks
     const times = input instanceof Uint8Array ? e.profileU8(input) : e.profileF32(/** @type {Float32Array} */ (input));
     /** @type {ModelInfo} */
-    const info = JSON.parse(e.info());
+    const info = JSON.parse(this.infoJson ??= e.info());
     // Each cost row names the layer it counts (computed once per resolution, from the plan).
     const cost = new Map(info.cost.layers.map((c) => [c.layer, c]));
     return info.operators.map((op, index) => {
@@ -167,6 +174,7 @@ export class LocalDriver {
   /** @param {number} r */
   setResolution(r) {
     this.engine.setResolution(r);
+    this.infoJson = null;
   }
 
   /** A MobileNetClassifier request (see teach-engine.js).

@@ -122,6 +122,8 @@
  * a Worker (WorkerDriver, worker-driver.js): each call's result, or a promise of it.
  * @typedef {object} Driver
  * @property {() => ModelInfo} info
+ * @property {readonly string[]} labels The class names results carry (the model's own, or
+ *   ImageNet's), without reading info.
  * @property {(input: Uint8Array | Float32Array) => MaybePromise<Uint8Array | Float32Array>} infer
  * @property {(frame: RgbaPixels, options: ResultOptions) => MaybePromise<Classification[]>} classify
  * @property {(frame: Pixels | Planes, options: ResultOptions) => MaybePromise<TimedClasses>} classifyTimed

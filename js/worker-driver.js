@@ -11,6 +11,7 @@
 // (start.js) cannot fire and nothing but the page can notice. The Worker tells the page when
 // the threads' start-up begins and ends ('stage' messages, from loader.js).
 import { MobileNetError, wrap } from './errors.js';
+import { LABELS } from './labels.js';
 import { compileVariant, getAssetBase, pickVariant } from './loader.js';
 
 const START_TIMEOUT_MS = 20000;
@@ -253,6 +254,12 @@ export class WorkerDriver {
   /** @returns {ModelInfo} */
   info() {
     return { .../** @type {ModelInfo} */ (this.cachedInfo), runsIn: 'worker', runsInReason: this.runsInReason };
+  }
+
+  /** The class names results carry (see LocalDriver.labels): the model's own, from its info,
+   *  or ImageNet's. @returns {readonly string[]} */
+  get labels() {
+    return this.cachedInfo?.labels ?? LABELS;
   }
 
   /** @param {Uint8Array | Float32Array} input @returns {Promise<Uint8Array | Float32Array>} */

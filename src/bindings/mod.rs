@@ -263,12 +263,13 @@ impl Engine {
     }
 
     /// Address of the input buffer, for an input of `len` values of type `dtype` (`"uint8"`,
-    /// `"float32"`, or what the caller has, e.g. `"Int8Array"`): refused unless they are the
-    /// model's type and input length.
+    /// `"float32"`, or what the caller has, e.g. `"Int8Array"`; `""`: the model's own, as any
+    /// other string passed from JavaScript is copied into wasm memory, an allocation on every
+    /// inference): refused unless they are the model's type and input length.
     #[wasm_bindgen(js_name = inputPtr)]
     pub fn input_ptr(&mut self, len: usize, dtype: &str) -> Result<usize, JsValue> {
         let want = self.session.model().dtype();
-        if dtype != want.name() {
+        if !dtype.is_empty() && dtype != want.name() {
             return Err(to_js(invalid_input("input_type").found(dtype).expected(want.name())));
         }
         self.session.check_input(want, len).map_err(to_js)?;

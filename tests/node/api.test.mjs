@@ -180,6 +180,26 @@ test('limits: configurable, LIMITS_EXCEEDED beyond, the model still usable', asy
   net.dispose();
 });
 
+test('infer and classify allocate nothing inside the engine, call after call, uint8 and float', async () => {
+  // (The engine checks the input's type by its name: passed as a JS string value, not copied
+  // into wasm memory, which allocated once per inference.)
+  for (const name of ['mobilenet_v1_0.25_128_quant', 'mobilenet_v1_0.25_128_float']) {
+    const net = await MobileNet.load(await model(name));
+    const x = name.endsWith('quant') ? new Uint8Array(128 * 128 * 3) : new Float32Array(128 * 128 * 3);
+    const frame = { data: new Uint8ClampedArray(64 * 48 * 4).fill(90), width: 64, height: 48 };
+    for (let i = 0; i < 3; i++) { await net.infer(x); await net.classify(frame); }
+    const before = await net.memoryStats();
+    for (let i = 0; i < 20; i++) { await net.infer(x); await net.classify(frame); }
+    const after = await net.memoryStats();
+    assert.equal(after.allocations - before.allocations, 0, `${name}: allocations in 20 infer + 20 classify calls`);
+    assert.equal(after.liveBytes, before.liveBytes);
+    // A wrong type is still refused by name.
+    await rejects(net.infer(name.endsWith('quant') ? new Float32Array(128 * 128 * 3) : new Uint8Array(128 * 128 * 3)),
+      'INPUT_INVALID', { what: 'input_type', found: name.endsWith('quant') ? 'float32' : 'uint8', expected: name.endsWith('quant') ? 'uint8' : 'float32' });
+    net.dispose();
+  }
+});
+
 test('calls on one model queue: overlapping calls all settle, in the order they were made', async () => {
   const net = await MobileNet.load(join(MODELS, 'mobilenet_v1_0.25_128_quant.tflite'));
   const cat = decodeImage(await readFile(join(IMAGES, 'cat.bmp')));
