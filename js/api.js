@@ -324,13 +324,20 @@ export class MobileNet {
    *  for, threadsReason (see ModelInfo).
    *  @returns {ModelInfo} */
   get info() {
-    if (!this.#driver) throw new MobileNetError('INVALID_STATE', 'this model has been disposed');
-    this.#driver.assertUsable?.();
+    const d = this.#usableDriver();
     try {
-      return this.#driver.info();
+      return d.info();
     } catch (e) {
       throw wrap(e);
     }
+  }
+
+  /** The driver, for the getters: INVALID_STATE once disposed or once its instance trapped.
+   *  @returns {Driver} */
+  #usableDriver() {
+    if (!this.#driver) throw new MobileNetError('INVALID_STATE', 'this model has been disposed');
+    this.#driver.assertUsable?.();
+    return this.#driver;
   }
 
   /** The class names results carry: ImageNet's 1001, or the taught labels a file exported by
@@ -338,9 +345,7 @@ export class MobileNet {
    *  @returns {readonly string[]} */
   get labels() {
     // From the driver, not through info (each classify asks: no parse of the engine's JSON).
-    if (!this.#driver) throw new MobileNetError('INVALID_STATE', 'this model has been disposed');
-    this.#driver.assertUsable?.();
-    return this.#driver.labels;
+    return this.#usableDriver().labels;
   }
 
   /**

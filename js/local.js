@@ -72,15 +72,19 @@ export class LocalDriver {
    *  the input's type and length (inputPtr) before anything is written.
    *  @param {Uint8Array | Float32Array} input @returns {Uint8Array | Float32Array} */
   infer(input) {
-    const e = this.engine;
+    const at = this.inputAt(input);
+    new (this.dtype === 'uint8' ? Uint8Array : Float32Array)(this.memory.buffer, at, input.length).set(input);
+    return this.runInPlace();
+  }
+
+  /** The address of the engine's input buffer for `input`, once the engine has checked its
+   *  type (by name) and length. A name passed to the engine is copied into wasm memory (an
+   *  allocation), so the model's own type goes as ''.
+   *  @param {Uint8Array | Float32Array} input @returns {number} */
+  inputAt(input) {
     const type = input instanceof Uint8Array ? 'uint8' : input instanceof Float32Array ? 'float32'
       : (/** @type {any} */ (input)?.constructor?.name ?? typeof input);
-    // The engine checks the type by its name, which costs an allocation to pass: none when it
-    // is the model's own.
-    const at = e.inputPtr(type === 'uint8' || type === 'float32' ? input.length : 0, type === this.dtype ? '' : type);
-    const want = type === 'uint8' ? Uint8Array : Float32Array;
-    new want(this.memory.buffer, at, input.length).set(input);
-    return this.runInPlace();
+    return this.engine.inputPtr(type === 'uint8' || type === 'float32' ? input.length : 0, type === this.dtype ? '' : type);
   }
 
   /** Runs the model on the input already in its input buffer (infer, or the page writing
@@ -157,9 +161,7 @@ export class LocalDriver {
   /** @param {Uint8Array | Float32Array} input @returns {LayerTiming[]} */
   profile(input) {
     const e = this.engine;
-    const type = input instanceof Uint8Array ? 'uint8' : input instanceof Float32Array ? 'float32'
-      : (/** @type {any} */ (input)?.constructor?.name ?? typeof input);
-    e.inputPtr(type === 'uint8' || type === 'float32' ? input.length : 0, type); // the engine's checks
+    this.inputAt(input); // the engine's checks
     const times = input instanceof Uint8Array ? e.profileU8(input) : e.profileF32(/** @type {Float32Array} */ (input));
     /** @type {ModelInfo} */
     const info = JSON.parse(this.infoJson ??= e.info());

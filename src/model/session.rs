@@ -451,10 +451,8 @@ impl Session {
     /// Runs the first `count` layers on what the input buffer holds and returns the last one's
     /// output.
     fn execute<T: Activation>(&mut self, count: usize, observe: Option<Observer<'_, T>>) -> Result<&[T]> {
-        if !self.arena.fits_threads() {
-            // The thread pool changed size since planning: re-size the per-thread scratch.
-            self.allocate();
-        }
+        // The thread pool may have changed size since planning.
+        self.fit_threads();
         let mode = match observe {
             Some(f) => Mode::Observed(f),
             None => Mode::Team { executor: &mut self.executor, clock: self.clock, times: &mut self.times },
