@@ -3,9 +3,12 @@
 // writes Markdown + JSON into bench/results/ (browser-latest.* for Chromium,
 // browser-firefox-latest.* for Firefox).
 // Usage: node bench/browser.mjs [--browser chromium|firefox] [--runs 50] [--warmup 10] [--models a,b] [--threads 1,2]
-//   [--peers tfjs,litert] [--gemm auto|dot|i16] [--out DIR]
+//   [--peers tfjs,litert] [--gemm auto|dot|i16] [--gap MS] [--pkg DIR] [--out DIR]
+// --pkg: serve another build of the package as /pkg (a copy of pkg/ built from another commit: A/B runs).
+// --gap: a pause of MS before each timed run (every engine's idle threads asleep when a run starts, as between
+// a camera's frames); 0, the default, runs the engines back to back.
 // --gemm: our uint8 matrix-product kernel (the load option); i16 gives the fallback rows (probe off).
-// --threads: counts, `2w` for ours in the Worker form (worker: true); a plain count lets the package
+// --threads: counts, `2w` for ours in the Worker form (worker: true), `2p` on the page's thread (worker: false); a plain count lets the package
 // choose (with threads, small models on the page's thread: js/where.js). The last column says where.
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -25,18 +28,21 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1,2' },
     peers: { type: 'string', default: 'tfjs,litert' },
     gemm: { type: 'string', default: 'auto' },
+    gap: { type: 'string', default: '0' },
+    pkg: { type: 'string' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
     'models-dir': { type: 'string', default: process.env.MOBILENET_MODELS ?? join(ROOT, '../shared/models') },
     'reference-dir': { type: 'string', default: process.env.MOBILENET_REFERENCE ?? join(ROOT, '../shared/reference') },
   },
 });
 
-const server = await serve(['--models', values['models-dir'], '--reference', values['reference-dir']]);
+const server = await serve(['--models', values['models-dir'], '--reference', values['reference-dir'],
+  ...(values.pkg ? ['--pkg', values.pkg] : [])]);
 try {
   const base = server.base;
   const engine = await openBrowser(values.browser, { timeout: 3_600_000 });
   const query = new URLSearchParams({ runs: values.runs, warmup: values.warmup, threads: values.threads, peers: values.peers,
-    gemm: values.gemm });
+    gemm: values.gemm, gap: values.gap });
   if (values.models) query.set('models', values.models);
   const page = await engine.newPage(`${base}bench.html?${query}`);
   const result = await page.evaluate(() => window.benchDone, undefined, { timeout: 3_600_000 });
@@ -58,7 +64,8 @@ try {
   const md = [
     `Benchmark ${result.date.slice(0, 10)} — ${result.machine}, ${result.browser} (headless, cross-origin isolated: ${result.crossOriginIsolated}), `
       + `${result.peer} and ${result.litert} (wasm accelerator; threaded build for 2 threads) vs ${result.ours} (gemm: ${result.gemm}); `
-      + `cat input, ${result.warmup} warm-up then ${result.runs} timed runs each, the three alternated; milliseconds per inference.`,
+      + `cat input, ${result.warmup} warm-up then ${result.runs} timed runs each, the three alternated`
+      + `${result.gap ? `, a pause of ${result.gap} ms before each timed run` : ', back to back'}; milliseconds per inference.`,
     '',
     '| model | threads | ours median | ours p10–p90 | tfjs-tflite median | tfjs-tflite p10–p90 | LiteRT.js median | LiteRT.js p10–p90 | ours/tfjs-tflite | ours/LiteRT.js | ours/best peer | our backend |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',

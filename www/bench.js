@@ -1,12 +1,15 @@
 // Benchmark page: our engine (through the package's public API, exactly as a user calls it)
 // against tfjs-tflite and LiteRT.js (@litertjs/core, the wasm accelerator: XNNPACK) on the same
 // .tflite file and the same input, alternating the three (the order rotates run by run).
-// Query: ?models=1.0_224_quant,…&threads=1,2&runs=50&warmup=10[&peers=tfjs,litert][&gemm=auto|dot|i16][&peer=0[&pair=1]]
+// Query: ?models=1.0_224_quant,…&threads=1,2&runs=50&warmup=10[&gap=ms][&peers=tfjs,litert][&gemm=auto|dot|i16][&peer=0[&pair=1]]
+// (gap: a pause before each timed run, so that every engine's idle threads have gone to sleep when the next
+// run starts — as between a camera's frames; 0, the default, runs back to back)
 // (gemm: our uint8 matrix-product kernel, the load option; i16 = the fallback, the dot product's probe off)
 // (peers: which peers run, default both; peer=0: ours only, no peer; pair=1: every thread count of a model loaded at once and
 // their runs alternated, so that all see the same machine, and a count written `1w` means one
 // thread in the Worker form, { worker: true } — bench/busy.mjs uses these. Without pair, `2w` too:
-// ours in the Worker form, where `2` lets the package choose, the page's thread for small models.)
+// ours in the Worker form, and `2p` on the page's thread ({ worker: false }), where `2` lets the package choose,
+// the page's thread for small models.)
 // Results: window.benchDone (a Promise) resolves to the result object.
 import { MobileNet } from '/pkg/index.js';
 import { Tensor, loadAndCompile, loadLiteRt, unloadLiteRt } from '@litertjs/core';
@@ -17,6 +20,8 @@ const models = (q.get('models') || ALL.join(',')).split(',');
 const threadCounts = (q.get('threads') || '1,2').split(',');
 const runs = Number(q.get('runs') || 50);
 const warmup = Number(q.get('warmup') || 10);
+const gap = Number(q.get('gap') || 0);
+const pause = () => (gap > 0 ? new Promise((resolve) => setTimeout(resolve, gap)) : null);
 const withPeer = q.get('peer') !== '0';
 const peers = withPeer ? (q.get('peers') || 'tfjs,litert').split(',') : [];
 const LITERT_WASM = '/node_modules/@litertjs/core/wasm/';
@@ -39,7 +44,7 @@ async function bytes(url) {
 /** @param {string} name @param {string} spec a thread count, `w` after it for the Worker form */
 async function benchOne(name, spec) {
   const threads = Number.parseInt(spec, 10);
-  const worker = spec.endsWith('w') ? true : undefined;
+  const worker = spec.endsWith('w') ? true : spec.endsWith('p') ? false : undefined;
   const modelBytes = await bytes(`/models/mobilenet_v1_${name}.tflite`);
   const raw = await bytes(`/reference/mobilenet_v1_${name}/cat.input.bin`);
   const quant = name.endsWith('quant');
@@ -92,6 +97,7 @@ async function benchOne(name, spec) {
     // Rotate which goes first, so none always runs on a warmer cache.
     for (let j = 0; j < contenders.length; j++) {
       const c = contenders[(i + j) % contenders.length];
+      await pause();
       const t0 = performance.now();
       await c.run();
       c.t.push(performance.now() - t0);
@@ -131,6 +137,7 @@ async function benchOursOnly(name, threads, ours, runOurs) {
   for (let i = 0; i < warmup; i++) await runOurs();
   const t = [];
   for (let i = 0; i < runs; i++) {
+    await pause();
     const t0 = performance.now();
     await runOurs();
     t.push(performance.now() - t0);
@@ -158,6 +165,7 @@ async function benchPaired(name) {
   }
   for (let i = 0; i < warmup + runs; i++) {
     for (const x of nets) {
+      if (i >= warmup) await pause();
       const t0 = performance.now();
       await x.net.infer(input);
       if (i >= warmup) x.t.push(performance.now() - t0);
@@ -204,6 +212,7 @@ async function main() {
     hardwareConcurrency: navigator.hardwareConcurrency,
     runs,
     warmup,
+    gap,
     gemm,
     rows,
   };
