@@ -258,11 +258,29 @@ impl fmt::Display for Details {
     }
 }
 
+/// A real number in a message, as `{}` would show it: a whole number without a fraction, else
+/// in serde_json's shortest form (the engine carries that formatter for its JSON; `{}` of an
+/// `f32` or `f64` would add core's own, ~20 KB of .wasm).
+pub(crate) struct Real(pub f64);
+
+impl fmt::Display for Real {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.fract() == 0.0 && self.0.abs() < 9_007_199_254_740_992.0 {
+            return write!(f, "{}", self.0 as i64);
+        }
+        match serde_json::Number::from_f64(self.0) {
+            Some(n) => write!(f, "{n}"),
+            None if self.0.is_nan() => f.write_str("NaN"),
+            None => f.write_str(if self.0 > 0.0 { "inf" } else { "-inf" }),
+        }
+    }
+}
+
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Int(v) => write!(f, "{v}"),
-            Value::Float(v) => write!(f, "{v}"),
+            Value::Float(v) => write!(f, "{}", Real(*v)),
             Value::Dims(v) => write!(f, "{v:?}"),
             Value::Text(v) => f.write_str(v),
         }
@@ -395,6 +413,22 @@ mod tests {
         assert_eq!(e.details().found, Some(Value::Int(2000)));
         let e = malformed("flatbuffer").found("range out of bounds").offset(12);
         assert_eq!(e.to_string(), "malformed model: flatbuffer range out of bounds at byte 12");
+    }
+
+    #[test]
+    fn reals_read_as_numbers() {
+        let shown = |v: f64| Real(v).to_string();
+        assert_eq!(shown(0.5), "0.5");
+        assert_eq!(shown(1.0 / 256.0), "0.00390625");
+        assert_eq!(shown(f64::from(0.1f32)), "0.10000000149011612");
+        assert_eq!(shown(-3.0), "-3");
+        assert_eq!(shown(1e300), "1e+300");
+        assert_eq!(shown(f64::NAN), "NaN");
+        assert_eq!(shown(f64::INFINITY), "inf");
+        assert_eq!(shown(f64::NEG_INFINITY), "-inf");
+        let e = malformed("softmax_beta").found(f32::NAN).expected("finite and > 0");
+        assert_eq!(e.to_string(), "malformed model: softmax beta NaN (expected finite and > 0)");
+        assert_eq!(invalid_input("limit").found(2.5).to_string(), "invalid input: limit 2.5");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! [`crate::Error::code`]) and a `details` object with the error's fields ([`crate::Details`]);
 //! the package's JavaScript wraps them in `MobileNetError`.
 
-use crate::error::{Value, invalid_input, limits_exceeded};
+use crate::error::{Real, Value, invalid_input, limits_exceeded};
 use crate::kernels::Gemm;
 use crate::model::cost;
 use crate::{Error, Input, Limits, Model, Session};
@@ -118,7 +118,13 @@ fn limits_from_js(options: &JsValue) -> Result<Limits, Error> {
         let n = v.as_f64().unwrap_or(f64::NAN);
         // Positive safe integers (up to 2^53 − 1).
         if !((1.0..=9_007_199_254_740_991.0).contains(&n) && n.fract() == 0.0) {
-            let found = v.as_f64().map_or_else(|| format!("{v:?}").into(), Value::Float);
+            // Not `{v:?}`: JsValue's Debug formats numbers with core's float formatting (~20 KB
+            // of .wasm); a string shows as itself, anything else by its type.
+            let found = match (v.as_f64(), v.as_string()) {
+                (Some(n), _) => Value::Float(n),
+                (None, Some(s)) => Value::Text(format!("{s:?}")),
+                (None, None) => Value::Text(v.js_typeof().as_string().unwrap_or_default()),
+            };
             return Err(invalid_input("limit").found(found).expected(format!("{name}: a positive integer")));
         }
         set(&mut limits, n as u64);
@@ -366,7 +372,7 @@ fn frame_size(width: f64, height: f64) -> Result<(usize, usize), Error> {
             if width.fract() == 0.0 && height.fract() == 0.0 && width.is_finite() && height.is_finite() {
                 Value::Dims(vec![width as i64, height as i64])
             } else {
-                Value::Text(format!("{width}×{height}"))
+                Value::Text(format!("{}×{}", Real(width), Real(height)))
             };
         return Err(invalid_input("frame_size")
             .found(found)

@@ -134,7 +134,7 @@ impl Arith for f32 {
 
     #[inline(always)]
     fn output(acc: f32, act: &FloatRange) -> f32 {
-        acc.clamp(act.min, act.max)
+        act.clamp(acc)
     }
 
     const ZERO: f32 = 0.0;
@@ -146,6 +146,6 @@ impl Arith for f32 {
 
     #[inline(always)]
     fn average(sum: f32, n: usize, act: &FloatRange) -> f32 {
-        (sum / n as f32).clamp(act.min, act.max)
+        act.clamp(sum / n as f32)
     }
 }

@@ -199,6 +199,17 @@ pub struct FloatRange {
     pub max: f32,
 }
 
+impl FloatRange {
+    /// `v` clamped to the range (the plan checks `min ≤ max`), as `f32::clamp` would, whose
+    /// check of its bounds formats them on failure: core's float formatting, ~20 KB of .wasm.
+    /// (Not `f32::max`/`min` either: on wasm those are calls to `fmaxf`/`fminf`.)
+    #[inline(always)]
+    pub fn clamp(&self, v: f32) -> f32 {
+        let v = if v < self.min { self.min } else { v };
+        if v > self.max { self.max } else { v }
+    }
+}
+
 /// Filter dimensions, independent of the input size. Depthwise filters have
 /// `out_c == in_c == channels`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! mini-batch Adam on centred, scaled features, folded back into a head on the raw embeddings.
 
 use super::dot;
-use crate::error::{Result, invalid_input, invalid_state};
+use crate::error::{Real, Result, invalid_input, invalid_state};
 
 /// A linear head on raw embeddings: `logits = W·e + b`, `W` row-major `classes × features`.
 #[derive(Debug, Clone, PartialEq)]
@@ -156,7 +156,7 @@ pub fn train_softmax(
     let (lr, l2) = (opts.learning_rate, opts.l2);
     if !(lr > 0.0 && lr <= 10.0 && (0.0..=10.0).contains(&l2)) {
         return Err(invalid_input("learning_rate_or_l2")
-            .found(format!("learningRate {lr}, l2 {l2}"))
+            .found(format!("learningRate {}, l2 {}", Real(lr.into()), Real(l2.into())))
             .expected("learningRate in (0, 10] and l2 in [0, 10]"));
     }
     if classes < 2 {

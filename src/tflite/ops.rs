@@ -4,7 +4,7 @@
 use super::names::{builtin_name, opcode, tensor_type, type_name};
 use super::schema::Operator;
 use super::tensors::{RawTensor, expect_len, f32_words, same_quant, tensor_at, uint8_quant, words};
-use crate::error::{Result, malformed, unsupported};
+use crate::error::{Real, Result, malformed, unsupported};
 use crate::model::graph::{
     Activation, Bias, Conv, DType, Depthwise, Filter, Op, Padding, Pool, Quant, Window,
 };
@@ -205,7 +205,7 @@ fn softmax(op: &Operator<'_>, io: &LayerIo<'_, '_>) -> Result<Op> {
         let q = io.out_quant.unwrap_or(Quant { scale: 0.0, zero_point: -1 });
         if q.scale != 1.0 / 256.0 || q.zero_point != 0 {
             return Err(unsupported("softmax_output_quantization")
-                .found(format!("scale {} zero point {}", q.scale, q.zero_point))
+                .found(format!("scale {} zero point {}", Real(q.scale.into()), q.zero_point))
                 .expected("scale 1/256 and zero point 0, as TFLite requires"));
         }
     }

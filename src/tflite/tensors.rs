@@ -2,7 +2,7 @@
 
 use super::names::{tensor_type, type_name};
 use super::schema;
-use crate::error::{Result, malformed, unsupported};
+use crate::error::{Real, Result, malformed, unsupported};
 use crate::model::graph::{DType, Quant, TensorInfo};
 use flatbuffers::{ForwardsUOffset, Vector};
 
@@ -159,7 +159,10 @@ pub(super) fn uint8_quant(t: &RawTensor<'_>) -> Result<Quant> {
 pub(super) fn same_quant(a: Option<Quant>, b: Option<Quant>) -> Result<()> {
     if a != b {
         let show = |q: Option<Quant>| {
-            q.map_or_else(|| "none".to_string(), |q| format!("scale {} zero point {}", q.scale, q.zero_point))
+            q.map_or_else(
+                || "none".to_string(),
+                |q| format!("scale {} zero point {}", Real(q.scale.into()), q.zero_point),
+            )
         };
         return Err(unsupported("output_quantization")
             .found(show(b))

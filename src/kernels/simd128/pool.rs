@@ -92,7 +92,7 @@ pub fn avg_pool_f32(g: &ConvGeom, act: &FloatRange, input: &[f32], output: &mut 
             }
             for o in out.iter_mut() {
                 let avg = if n == 0.0 { 0.0 } else { *o / n };
-                *o = avg.clamp(act.min, act.max);
+                *o = act.clamp(avg);
             }
         }
     }
