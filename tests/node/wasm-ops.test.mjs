@@ -7,7 +7,12 @@
 // requantizes in float (convert, truncate), two with one integer rounding, and none narrows its
 // outputs with i8x16.narrow_i16x8_u (see src/kernels/simd128/requant.rs). The
 // relaxed builds' dot-product GEMMs (both readings) multiply with `i32x4.relaxed_dot_i8x16_i7x16_add_s`
-// and nothing else does; the other builds have no dot-product GEMM.
+// and nothing else does; the other builds have no dot-product GEMM. The convolution kernels
+// (GEMM, depthwise, stem, both element types) call nothing that returns and use no `memory.copy`
+// (SpiderMonkey compiles it to a call) — as the copy of a layer's last partial block of channels
+// did: SpiderMonkey keeps every vector live across a call in memory
+// for the whole loop around it, and Firefox ran the GEMM at half its speed in Chromium — and no
+// build carries core's float formatting (~20 KB; messages format reals with error.rs's `Real`).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -24,7 +29,8 @@ const BUILDS = {
   'threads-relaxed/mobilenet_wasm_bg.wasm': join(TARGET, 'threads-relaxed', RELEASE),
 };
 
-/** Function name → instruction counts, for every function of a .wasm (names from its name section). */
+/** Function name → instruction counts, and the names it calls (`calls`), for every function of
+ *  a .wasm (names from its name section). */
 function functions(file) {
   const text = execFileSync('wasm-objdump', ['-d', file], { maxBuffer: 1 << 28, encoding: 'utf8' });
   const funcs = new Map();
@@ -32,18 +38,23 @@ function functions(file) {
   for (const line of text.split('\n')) {
     const head = /^[0-9a-f]+ func\[\d+\] <(.*)>:$/.exec(line);
     if (head) {
-      ops = new Map();
+      ops = new Map([['calls', []]]);
       funcs.set(head[1], ops);
       continue;
     }
     const bar = line.indexOf('|');
     if (ops && bar >= 0) {
-      const op = line.slice(bar + 1).trim().split(/\s+/)[0];
+      const ins = line.slice(bar + 1).trim();
+      const op = ins.split(/\s+/)[0];
       if (op) ops.set(op, (ops.get(op) ?? 0) + 1);
+      if (op === 'call') ops.get('calls').push(/<(.*)>/.exec(ins)?.[1] ?? ins);
     }
   }
   return funcs;
 }
+
+/** A call that does not return (a panic: bounds, overflow, a failed check). */
+const PANICS = /panic|slice_index_fail|slice_end_index|slice_start_index|index_len_fail|handle_error|unwrap_failed|expect_failed/;
 
 for (const [build, file] of Object.entries(BUILDS)) {
   test(`${build}: no i64x2.mul in the SIMD128 kernels; the uint8 kernels requantize in float; the relaxed dot product only in the dot-product GEMMs`, () => {
@@ -95,5 +106,17 @@ for (const [build, file] of Object.entries(BUILDS)) {
       assert.equal(integer.length, 2, `${kernel}: two instances requantize with one integer rounding (with and without the sign term)`);
       for (const [name, ops] of fs) noByteNarrow(`${kernel} ${name}`, ops);
     }
+    // The convolution kernels of both element types: the uint8 drivers above, the float GEMM
+    // (gemm::gemm_f32) and every depthwise and stem instance.
+    const convs = [...gemm, ...driver(/simd1284gemm8gemm_f32/), ...depthwise, ...stem];
+    assert.ok(convs.length === 12, `the convolution kernels are not found: ${convs.map(([n]) => n).join(', ')}`);
+    for (const [name, ops] of convs) {
+      const returning = ops.get('calls').filter((callee) => !PANICS.test(callee) && !/Ring4fill/.test(callee)); // (Ring::fill: once per input row, outside the channel-block loops)
+      assert.deepEqual(returning, [], `${name} calls a function that returns (SpiderMonkey then spills the loop's vectors)`);
+      // (A `memory.fill` may set up a row, outside the loops over channel blocks.)
+      assert.equal(ops.get('memory.copy') ?? 0, 0, `${name} uses memory.copy, a call in SpiderMonkey (which then spills the loop's vectors)`);
+    }
+    const formatting = [...funcs.keys()].filter((name) => /flt2dec|fmt5float/.test(name));
+    assert.deepEqual(formatting, [], 'core\'s float formatting is in the build (an f32/f64 formatted with {} or {:?}, or f32::clamp)');
   });
 }

@@ -365,8 +365,7 @@ pub(super) fn madd(a: v128, b: v128, c: v128) -> v128 {
     }
 }
 
-// Not inlined into `simd128::conv2d_f32`, which picks it or the stem: it keeps its name in the
-// build (tests/node/wasm-ops.test.mjs reads its instructions by name).
+// Not inlined into `simd128::conv2d_f32`, which picks it or the stem.
 #[inline(never)]
 pub fn conv2d_f32(
     g: &ConvGeom,
@@ -396,7 +395,19 @@ pub fn conv2d_f32(
         a
     };
     // SAFETY: the lengths checked above cover every offset the tiles use.
-    unsafe { gemm(&F32 { packed, k, n8 }, &Clamped::new(act), a, k, m, n, output.as_mut_ptr()) }
+    unsafe { gemm_f32(&F32 { packed, k, n8 }, &Clamped::new(act), a, m, n, output.as_mut_ptr()) }
+}
+
+/// The float GEMM, out of line: apart from the im2col copy in front of it (a `memory.copy`,
+/// which SpiderMonkey compiles to a call), and under its own name in the build
+/// (tests/node/wasm-ops.test.mjs checks that the GEMMs make no call).
+///
+/// # Safety
+/// As [`gemm`].
+#[inline(never)]
+unsafe fn gemm_f32(k: &F32<'_>, stage: &Clamped, a: &[f32], m: usize, n: usize, out: *mut f32) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { gemm(k, stage, a, k.k, m, n, out) }
 }
 
 /// The float microkernel: a broadcast A value times two 4-lane weight vectors.
