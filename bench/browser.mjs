@@ -1,8 +1,9 @@
-// Browser benchmark driver: serves the repository, opens www/bench.html in headless Chromium or
-// Firefox (cross-origin isolated, so both engines can use threads), collects the results and
-// writes Markdown + JSON into bench/results/ (browser-latest.* for Chromium,
-// browser-firefox-latest.* for Firefox).
-// Usage: node bench/browser.mjs [--browser chromium|firefox] [--runs 50] [--warmup 10] [--models a,b] [--threads 1,2]
+// Browser benchmark driver: serves the repository, opens www/bench.html in headless Chromium,
+// Firefox (cross-origin isolated, so the engines can use threads) or WebKitGTK's MiniBrowser
+// (Safari's engine: one thread, it has no SharedArrayBuffer), collects the results and writes
+// Markdown + JSON into bench/results/ (browser-latest.* for Chromium, browser-<browser>-latest.*
+// for the others).
+// Usage: node bench/browser.mjs [--browser chromium|firefox|webkit] [--runs 50] [--warmup 10] [--models a,b] [--threads 1,2]
 //   [--peers tfjs,litert] [--gemm auto|dot|i16] [--gap MS] [--pkg DIR] [--out DIR]
 // --pkg: serve another build of the package as /pkg (a copy of pkg/ built from another commit: A/B runs).
 // --gap: a pause of MS before each timed run (every engine's idle threads asleep when a run starts, as between
@@ -25,7 +26,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '50' },
     warmup: { type: 'string', default: '10' },
     models: { type: 'string', default: '' },
-    threads: { type: 'string', default: '1,2' },
+    threads: { type: 'string' },
     peers: { type: 'string', default: 'tfjs,litert' },
     gemm: { type: 'string', default: 'auto' },
     gap: { type: 'string', default: '0' },
@@ -41,11 +42,14 @@ const server = await serve(['--models', values['models-dir'], '--reference', val
 try {
   const base = server.base;
   const engine = await openBrowser(values.browser, { timeout: 3_600_000 });
-  const query = new URLSearchParams({ runs: values.runs, warmup: values.warmup, threads: values.threads, peers: values.peers,
+  // WebKitGTK has no SharedArrayBuffer: one thread there, unless asked.
+  const threads = values.threads ?? (values.browser === 'webkit' ? '1' : '1,2');
+  const query = new URLSearchParams({ runs: values.runs, warmup: values.warmup, threads, peers: values.peers,
     gemm: values.gemm, gap: values.gap });
   if (values.models) query.set('models', values.models);
   const page = await engine.newPage(`${base}bench.html?${query}`);
-  const result = await page.evaluate(() => window.benchDone, undefined, { timeout: 3_600_000 });
+  // As JSON: WebKitWebDriver does not return the object itself.
+  const result = JSON.parse(await page.evaluate(async () => JSON.stringify(await window.benchDone), undefined, { timeout: 3_600_000 }));
   const browserVersion = engine.version;
   await engine.close();
 
