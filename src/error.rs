@@ -259,19 +259,38 @@ impl fmt::Display for Details {
 }
 
 /// A real number in a message, as `{}` would show it: a whole number without a fraction, else
-/// in serde_json's shortest form (the engine carries that formatter for its JSON; `{}` of an
-/// `f32` or `f64` would add core's own, ~20 KB of .wasm).
-pub(crate) struct Real(pub f64);
+/// in serde_json's shortest form for its type (the engine carries that formatter for its JSON;
+/// `{}` of an `f32` or `f64` would add core's own, ~20 KB of .wasm).
+pub(crate) struct Real {
+    v: f64,
+    single: bool,
+}
+
+impl From<f32> for Real {
+    fn from(v: f32) -> Real {
+        Real { v: v.into(), single: true }
+    }
+}
+
+impl From<f64> for Real {
+    fn from(v: f64) -> Real {
+        Real { v, single: false }
+    }
+}
 
 impl fmt::Display for Real {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.fract() == 0.0 && self.0.abs() < 9_007_199_254_740_992.0 {
-            return write!(f, "{}", self.0 as i64);
-        }
-        match serde_json::Number::from_f64(self.0) {
-            Some(n) => write!(f, "{n}"),
-            None if self.0.is_nan() => f.write_str("NaN"),
-            None => f.write_str(if self.0 > 0.0 { "inf" } else { "-inf" }),
+        let v = self.v;
+        if v.is_nan() {
+            f.write_str("NaN")
+        } else if v.is_infinite() {
+            f.write_str(if v > 0.0 { "inf" } else { "-inf" })
+        } else if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+            write!(f, "{}", v as i64)
+        } else if self.single {
+            f.write_str(&serde_json::to_string(&(v as f32)).map_err(|_| fmt::Error)?)
+        } else {
+            f.write_str(&serde_json::to_string(&v).map_err(|_| fmt::Error)?)
         }
     }
 }
@@ -280,7 +299,7 @@ impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Int(v) => write!(f, "{v}"),
-            Value::Float(v) => write!(f, "{}", Real(*v)),
+            Value::Float(v) => write!(f, "{}", Real::from(*v)),
             Value::Dims(v) => write!(f, "{v:?}"),
             Value::Text(v) => f.write_str(v),
         }
@@ -417,10 +436,12 @@ mod tests {
 
     #[test]
     fn reals_read_as_numbers() {
-        let shown = |v: f64| Real(v).to_string();
+        let shown = |v: f64| Real::from(v).to_string();
         assert_eq!(shown(0.5), "0.5");
         assert_eq!(shown(1.0 / 256.0), "0.00390625");
         assert_eq!(shown(f64::from(0.1f32)), "0.10000000149011612");
+        assert_eq!(Real::from(0.1f32).to_string(), "0.1");
+        assert_eq!(Real::from(0.023528477f32).to_string(), "0.023528477");
         assert_eq!(shown(-3.0), "-3");
         assert_eq!(shown(1e300), "1e+300");
         assert_eq!(shown(f64::NAN), "NaN");

@@ -372,7 +372,7 @@ fn frame_size(width: f64, height: f64) -> Result<(usize, usize), Error> {
             if width.fract() == 0.0 && height.fract() == 0.0 && width.is_finite() && height.is_finite() {
                 Value::Dims(vec![width as i64, height as i64])
             } else {
-                Value::Text(format!("{}×{}", Real(width), Real(height)))
+                Value::Text(format!("{}×{}", Real::from(width), Real::from(height)))
             };
         return Err(invalid_input("frame_size")
             .found(found)

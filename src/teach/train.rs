@@ -156,7 +156,7 @@ pub fn train_softmax(
     let (lr, l2) = (opts.learning_rate, opts.l2);
     if !(lr > 0.0 && lr <= 10.0 && (0.0..=10.0).contains(&l2)) {
         return Err(invalid_input("learning_rate_or_l2")
-            .found(format!("learningRate {}, l2 {}", Real(lr.into()), Real(l2.into())))
+            .found(format!("learningRate {}, l2 {}", Real::from(lr), Real::from(l2)))
             .expected("learningRate in (0, 10] and l2 in [0, 10]"));
     }
     if classes < 2 {

@@ -205,7 +205,7 @@ fn softmax(op: &Operator<'_>, io: &LayerIo<'_, '_>) -> Result<Op> {
         let q = io.out_quant.unwrap_or(Quant { scale: 0.0, zero_point: -1 });
         if q.scale != 1.0 / 256.0 || q.zero_point != 0 {
             return Err(unsupported("softmax_output_quantization")
-                .found(format!("scale {} zero point {}", Real(q.scale.into()), q.zero_point))
+                .found(format!("scale {} zero point {}", Real::from(q.scale), q.zero_point))
                 .expected("scale 1/256 and zero point 0, as TFLite requires"));
         }
     }

@@ -161,7 +161,7 @@ pub(super) fn same_quant(a: Option<Quant>, b: Option<Quant>) -> Result<()> {
         let show = |q: Option<Quant>| {
             q.map_or_else(
                 || "none".to_string(),
-                |q| format!("scale {} zero point {}", Real(q.scale.into()), q.zero_point),
+                |q| format!("scale {} zero point {}", Real::from(q.scale), q.zero_point),
             )
         };
         return Err(unsupported("output_quantization")
