@@ -7,7 +7,8 @@
 #                       consumer bundlers (default: all)
 #   ./build.sh demo     build, then serve www/ on http://127.0.0.1:8080/ (foreground)
 #   ./build.sh bench    benchmark against tfjs-tflite and LiteRT.js in headless Chromium (warm
-#                       and cold start), plus Node, a per-layer profile and the live loop;
+#                       and cold start), Firefox and WebKit (warm), plus Node, a per-layer
+#                       profile and the live loop;
 #                       results in bench/results/ (not a test)
 #   ./build.sh soak     10,000 frames per model, a model-switch storm, 1,000 load/dispose cycles
 #   ./build.sh mutate   the full one-byte mutation sweep over every model (long; CI runs a sample)
@@ -454,6 +455,10 @@ bench() {
   stage "browser benchmark in Firefox ESR: ours vs tfjs-tflite, 1 and 2 threads, all 8 models"
   node bench/browser.mjs --browser firefox --runs "${RUNS:-50}" \
     || echo "(the Firefox benchmark failed: see above; the Chromium results stand)"
+  ensure_webkit
+  stage "browser benchmark in Safari's engine (WebKitGTK): ours vs tfjs-tflite and LiteRT.js, 1 thread, all 8 models"
+  node bench/browser.mjs --browser webkit --runs "${RUNS:-50}" \
+    || echo "(the WebKit benchmark failed: see above; the Chromium results stand)"
   stage "busy machine: ours at 1 and 2 threads, quiet and with one core kept busy (bench/results/busy-latest.*)"; node bench/busy.mjs --runs "${RUNS:-30}"
   stage "live loop: classifyVideo on the fake camera at 640×480 and 1280×720, one model per α (bench/results/live-latest.*)"
   node bench/live.mjs
