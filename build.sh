@@ -455,9 +455,8 @@ bench() {
   stage "browser benchmark in Firefox ESR: ours vs tfjs-tflite, 1 and 2 threads, all 8 models"
   node bench/browser.mjs --browser firefox --runs "${RUNS:-50}" \
     || echo "(the Firefox benchmark failed: see above; the Chromium results stand)"
-  ensure_webkit
   stage "browser benchmark in Safari's engine (WebKitGTK): ours vs tfjs-tflite and LiteRT.js, 1 thread, all 8 models"
-  node bench/browser.mjs --browser webkit --runs "${RUNS:-50}" \
+  (ensure_webkit && node bench/browser.mjs --browser webkit --runs "${RUNS:-50}") \
     || echo "(the WebKit benchmark failed: see above; the Chromium results stand)"
   stage "busy machine: ours at 1 and 2 threads, quiet and with one core kept busy (bench/results/busy-latest.*)"; node bench/busy.mjs --runs "${RUNS:-30}"
   stage "live loop: classifyVideo on the fake camera at 640×480 and 1280×720, one model per α (bench/results/live-latest.*)"

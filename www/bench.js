@@ -41,7 +41,7 @@ async function bytes(url) {
   return new Uint8Array(await r.arrayBuffer());
 }
 
-/** @param {string} name @param {string} spec a thread count, `w` after it for the Worker form */
+/** @param {string} name @param {string} spec a thread count, `w` after it for the Worker form, `p` for the page's thread */
 async function benchOne(name, spec) {
   const threads = Number.parseInt(spec, 10);
   const worker = spec.endsWith('w') ? true : spec.endsWith('p') ? false : undefined;
@@ -160,8 +160,8 @@ async function benchPaired(name) {
   const nets = [];
   for (const spec of (q.get('threads') || '1,2').split(',')) {
     const threads = Number.parseInt(spec, 10);
-    const worker = spec.endsWith('w');
-    nets.push({ threads, worker, net: await MobileNet.load(modelBytes, worker ? { threads, worker, gemm } : { threads, gemm }), t: [] });
+    const worker = spec.endsWith('w') ? true : spec.endsWith('p') ? false : undefined;
+    nets.push({ threads, worker, net: await MobileNet.load(modelBytes, worker === undefined ? { threads, gemm } : { threads, worker, gemm }), t: [] });
   }
   for (let i = 0; i < warmup + runs; i++) {
     for (const x of nets) {

@@ -118,11 +118,12 @@ fn limits_from_js(options: &JsValue) -> Result<Limits, Error> {
         let n = v.as_f64().unwrap_or(f64::NAN);
         // Positive safe integers (up to 2^53 − 1).
         if !((1.0..=9_007_199_254_740_991.0).contains(&n) && n.fract() == 0.0) {
-            // Not `{v:?}`: JsValue's Debug formats numbers with core's float formatting (~20 KB
-            // of .wasm); a string shows as itself, anything else by its type.
+            // Not `{v:?}`: JsValue's Debug formats numbers with core's float formatting (see
+            // error::Real). A string shows as itself, null as null, anything else by its type.
             let found = match (v.as_f64(), v.as_string()) {
                 (Some(n), _) => Value::Float(n),
                 (None, Some(s)) => Value::Text(format!("{s:?}")),
+                (None, None) if v.is_null() => Value::Text("null".into()),
                 (None, None) => Value::Text(v.js_typeof().as_string().unwrap_or_default()),
             };
             return Err(invalid_input("limit").found(found).expected(format!("{name}: a positive integer")));

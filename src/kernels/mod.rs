@@ -200,9 +200,9 @@ pub struct FloatRange {
 }
 
 impl FloatRange {
-    /// `v` clamped to the range (the plan checks `min ≤ max`), as `f32::clamp` would, whose
-    /// check of its bounds formats them on failure: core's float formatting, ~20 KB of .wasm.
-    /// (Not `f32::max`/`min` either: on wasm those are calls to `fmaxf`/`fminf`.)
+    /// `v` clamped to the range, as `f32::clamp` would (a NaN passes through) for the plan's
+    /// ranges, whose `min ≤ max`; not `f32::clamp` itself, whose check of its bounds formats
+    /// them (see `error::Real`), nor `f32::max`/`min`, calls to `fmaxf`/`fminf` on wasm.
     #[inline(always)]
     pub fn clamp(&self, v: f32) -> f32 {
         let v = if v < self.min { self.min } else { v };

@@ -172,7 +172,7 @@ test('limits: configurable, LIMITS_EXCEEDED beyond, the model still usable', asy
   // Reals and non-numbers in the message (formatted without core's float formatting: error.rs Real).
   await assert.rejects(MobileNet.load(bytes, { limits: { maxResolution: 2.5 } }), /limit 2\.5 \(expected maxResolution: a positive integer\)/);
   await assert.rejects(MobileNet.load(bytes, { limits: { maxResolution: '224' } }), /limit "224" \(expected maxResolution/);
-  await assert.rejects(MobileNet.load(bytes, { limits: { maxResolution: null } }), /limit object \(expected maxResolution/);
+  await assert.rejects(MobileNet.load(bytes, { limits: { maxResolution: null } }), /limit null \(expected maxResolution/);
   await rejects(MobileNet.load(bytes, { limits: 5 }), 'INPUT_INVALID', { what: 'limits' });
   const net = await MobileNet.load(bytes, { limits: { maxResolution: 160, maxFramePixels: 1000 } });
   await rejects(net.setResolution(192), 'LIMITS_EXCEEDED', { what: 'resolution', found: [192, 192], limit: 160 });

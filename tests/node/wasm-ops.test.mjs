@@ -8,7 +8,8 @@
 // outputs with i8x16.narrow_i16x8_u (see src/kernels/simd128/requant.rs). The
 // relaxed builds' dot-product GEMMs (both readings) multiply with `i32x4.relaxed_dot_i8x16_i7x16_add_s`
 // and nothing else does; the other builds have no dot-product GEMM. The convolution kernels
-// (GEMM, depthwise, stem, both element types) call nothing that returns and use no `memory.copy`
+// (GEMM, depthwise, stem, both element types, and the dot-product GEMMs) call nothing that
+// returns, directly or indirectly, and use no `memory.copy`
 // (SpiderMonkey compiles it to a call) — as the copy of a layer's last partial block of channels
 // did: SpiderMonkey keeps every vector live across a call in memory
 // for the whole loop around it, and Firefox ran the GEMM at half its speed in Chromium — and no
@@ -54,7 +55,7 @@ function functions(file) {
 }
 
 /** A call that does not return (a panic: bounds, overflow, a failed check). */
-const PANICS = /panic|slice_index_fail|slice_end_index|slice_start_index|index_len_fail|handle_error|unwrap_failed|expect_failed/;
+const PANICS = /panic|slice_index_fail|slice_end_index|slice_start_index|index_len_fail|len_mismatch_fail|assert_failed|handle_error|unwrap_failed|expect_failed/;
 
 for (const [build, file] of Object.entries(BUILDS)) {
   test(`${build}: no i64x2.mul in the SIMD128 kernels; the uint8 kernels requantize in float; the relaxed dot product only in the dot-product GEMMs`, () => {
@@ -106,13 +107,22 @@ for (const [build, file] of Object.entries(BUILDS)) {
       assert.equal(integer.length, 2, `${kernel}: two instances requantize with one integer rounding (with and without the sign term)`);
       for (const [name, ops] of fs) noByteNarrow(`${kernel} ${name}`, ops);
     }
-    // The convolution kernels of both element types: the uint8 drivers above, the float GEMM
-    // (gemm::gemm_f32) and every depthwise and stem instance.
-    const convs = [...gemm, ...driver(/simd1284gemm8gemm_f32/), ...depthwise, ...stem];
-    assert.ok(convs.length === 12, `the convolution kernels are not found: ${convs.map(([n]) => n).join(', ')}`);
+  });
+
+  test(`${build}: the convolution kernels make no call that returns and no memory.copy; no core float formatting`, () => {
+    const funcs = functions(file);
+    const driver = (re) => [...funcs].filter(([name]) => re.test(name) && !/closure|^_RNC/.test(name));
+    // Both element types: the uint8 GEMMs (one per requantization formulation), the float GEMM,
+    // every depthwise and stem instance, and the dot-product GEMMs of the relaxed builds.
+    const convs = [/simd1284gemm7gemm_u8/, /simd1284gemm8gemm_f32/, /simd1289depthwise9depthwise/, /simd1284stem4stem/, /simd1283dot8gemm_dot/]
+      .flatMap((re) => driver(re));
+    const expected = build.includes('relaxed') ? 15 : 12;
+    assert.equal(convs.length, expected, `the convolution kernels are not found: ${convs.map(([n]) => n).join(', ')}`);
     for (const [name, ops] of convs) {
-      const returning = ops.get('calls').filter((callee) => !PANICS.test(callee) && !/Ring4fill/.test(callee)); // (Ring::fill: once per input row, outside the channel-block loops)
+      // Ring::fill runs once per input row, outside the loops over channel blocks.
+      const returning = ops.get('calls').filter((callee) => !PANICS.test(callee) && !/Ring4fill/.test(callee));
       assert.deepEqual(returning, [], `${name} calls a function that returns (SpiderMonkey then spills the loop's vectors)`);
+      assert.equal(ops.get('call_indirect') ?? 0, 0, `${name} makes an indirect call`);
       // (A `memory.fill` may set up a row, outside the loops over channel blocks.)
       assert.equal(ops.get('memory.copy') ?? 0, 0, `${name} uses memory.copy, a call in SpiderMonkey (which then spills the loop's vectors)`);
     }

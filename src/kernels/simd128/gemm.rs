@@ -246,8 +246,7 @@ pub(super) fn im2col<S: Copy, D: Copy>(
     }
 }
 
-// Not inlined into `simd128::conv2d_u8`, which picks it or the stem: it keeps its name in the
-// build (tests/node/wasm-ops.test.mjs reads its instructions by name).
+// Not inlined into `simd128::conv2d_u8`, which picks it or the stem.
 #[inline(never)]
 pub fn conv2d_u8(
     g: &ConvGeom,
@@ -398,9 +397,9 @@ pub fn conv2d_f32(
     unsafe { gemm_f32(&F32 { packed, k, n8 }, &Clamped::new(act), a, m, n, output.as_mut_ptr()) }
 }
 
-/// The float GEMM, out of line: apart from the im2col copy in front of it (a `memory.copy`,
-/// which SpiderMonkey compiles to a call), and under its own name in the build
-/// (tests/node/wasm-ops.test.mjs checks that the GEMMs make no call).
+/// The float GEMM, out of line: apart from the im2col copy in front of it (a `memory.copy`: a
+/// call in SpiderMonkey, see [`super::store_bytes`]), under its own name for
+/// tests/node/wasm-ops.test.mjs.
 ///
 /// # Safety
 /// As [`gemm`].

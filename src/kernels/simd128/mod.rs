@@ -90,16 +90,18 @@ impl<R: Requantize> OutputStage for Requantized<'_, R> {
     }
 }
 
-/// Stores the first `len` (< 16) bytes of `v` at `dst` with lane stores. Not `copy_nonoverlapping`
-/// of a variable length, which is a call to `memcpy`: a call on the path from a loop to its
-/// stores makes SpiderMonkey keep every vector still live across it (a tile's accumulators, a
-/// depthwise block's weights) in memory for the whole loop — Firefox ran the uint8 GEMM at half
-/// the speed it runs in Chromium (1.0/224 pointwise: 21 against 40 GMAC/s; float 14 against 25).
+/// Stores the first `len` (< 16) bytes of `v` at `dst` with lane stores. Not
+/// `copy_nonoverlapping` of a variable length, a `memory.copy`, which SpiderMonkey compiles to a
+/// call: its register allocator then keeps every vector still live across the call (a tile's
+/// accumulators, a depthwise block's weights) in memory for the whole loop around it, and
+/// Firefox ran the GEMM at half its speed in Chromium (README, Firefox; the wasm-ops test
+/// keeps the convolution kernels free of calls).
 ///
 /// # Safety
 /// `dst` is valid for `len` writes.
 #[inline(always)]
 unsafe fn store_bytes(v: v128, dst: *mut u8, len: usize) {
+    debug_assert!(len < 16);
     let (mut v, mut at) = (v, 0);
     // SAFETY: each store writes below `len` (guaranteed by the caller).
     unsafe {
