@@ -98,7 +98,8 @@ const LIMITS: [(&str, SetLimit); 5] = [
 ];
 
 /// [`Limits`] from a JavaScript options object (`undefined`/`null`: the defaults): each known
-/// name a positive integer; anything else is refused.
+/// name a positive integer, or `undefined` for its default (as an options object spread from
+/// optional settings has it); anything else is refused.
 fn limits_from_js(options: &JsValue) -> Result<Limits, Error> {
     let mut limits = Limits::default();
     if options.is_undefined() || options.is_null() {
@@ -115,6 +116,9 @@ fn limits_from_js(options: &JsValue) -> Result<Limits, Error> {
         let Some((_, set)) = LIMITS.iter().find(|(n, _)| *n == name) else {
             return Err(invalid_input("unknown_limit").found(name).expected(known()));
         };
+        if v.is_undefined() {
+            continue;
+        }
         let n = v.as_f64().unwrap_or(f64::NAN);
         // Positive safe integers (up to 2^53 − 1).
         if !((1.0..=9_007_199_254_740_991.0).contains(&n) && n.fract() == 0.0) {

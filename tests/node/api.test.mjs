@@ -173,6 +173,11 @@ test('limits: configurable, LIMITS_EXCEEDED beyond, the model still usable', asy
   await assert.rejects(MobileNet.load(bytes, { limits: { maxResolution: 2.5 } }), /limit 2\.5 \(expected maxResolution: a positive integer\)/);
   await assert.rejects(MobileNet.load(bytes, { limits: { maxResolution: '224' } }), /limit "224" \(expected maxResolution/);
   await assert.rejects(MobileNet.load(bytes, { limits: { maxResolution: null } }), /limit null \(expected maxResolution/);
+  // undefined is the default (an options object spread from optional settings); a misspelt name is still refused.
+  const spread = await MobileNet.load(bytes, { limits: { maxResolution: undefined, maxModelBytes: undefined } });
+  await spread.setResolution(224);
+  spread.dispose();
+  await rejects(MobileNet.load(bytes, { limits: { maxResolutoin: undefined } }), 'INPUT_INVALID', { what: 'unknown_limit', found: 'maxResolutoin' });
   await rejects(MobileNet.load(bytes, { limits: 5 }), 'INPUT_INVALID', { what: 'limits' });
   const net = await MobileNet.load(bytes, { limits: { maxResolution: 160, maxFramePixels: 1000 } });
   await rejects(net.setResolution(192), 'LIMITS_EXCEEDED', { what: 'resolution', found: [192, 192], limit: 160 });
