@@ -50,13 +50,18 @@ export class LocalDriver {
     markCrashed(this.backend, reason);
   }
 
+  /** The engine's own info: its JSON read once per resolution (each read copies the string out
+   *  of the engine: an allocation), parsed on every call, so each caller gets objects of its own.
+   *  The engine's part of ModelInfo (info() adds the rest), as JSON.parse gives it.
+   *  @returns {any} */
+  engineInfo() {
+    return JSON.parse(this.infoJson ??= this.engine.info());
+  }
+
   /** @returns {ModelInfo} */
   info() {
-    // The engine's JSON is read once per resolution (each read copies the string out of the
-    // engine: an allocation); parsed on every call, so each caller gets objects of its own.
-    this.infoJson ??= this.engine.info();
     return {
-      ...JSON.parse(this.infoJson),
+      ...this.engineInfo(),
       threads: this.glue.threadCount(),
       backend: this.backend,
       threadsReason: this.threadsReason,
@@ -164,7 +169,7 @@ export class LocalDriver {
     this.inputAt(input); // the engine's checks
     const times = input instanceof Uint8Array ? e.profileU8(input) : e.profileF32(/** @type {Float32Array} */ (input));
     /** @type {ModelInfo} */
-    const info = JSON.parse(this.infoJson ??= e.info());
+    const info = this.engineInfo();
     // Each cost row names the layer it counts (computed once per resolution, from the plan).
     const cost = new Map(info.cost.layers.map((c) => [c.layer, c]));
     return info.operators.map((op, index) => {

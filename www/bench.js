@@ -41,10 +41,16 @@ async function bytes(url) {
   return new Uint8Array(await r.arrayBuffer());
 }
 
-/** @param {string} name @param {string} spec a thread count, `w` after it for the Worker form, `p` for the page's thread */
+/** A thread spec: a count, `w` after it for the Worker form, `p` for the page's thread (else the
+ *  package chooses). @param {string} spec */
+const form = (spec) => ({
+  threads: Number.parseInt(spec, 10),
+  worker: spec.endsWith('w') ? true : spec.endsWith('p') ? false : undefined,
+});
+
+/** @param {string} name @param {string} spec a thread spec (form) */
 async function benchOne(name, spec) {
-  const threads = Number.parseInt(spec, 10);
-  const worker = spec.endsWith('w') ? true : spec.endsWith('p') ? false : undefined;
+  const { threads, worker } = form(spec);
   const modelBytes = await bytes(`/models/mobilenet_v1_${name}.tflite`);
   const raw = await bytes(`/reference/mobilenet_v1_${name}/cat.input.bin`);
   const quant = name.endsWith('quant');
@@ -159,9 +165,8 @@ async function benchPaired(name) {
   const input = name.endsWith('quant') ? raw : new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
   const nets = [];
   for (const spec of (q.get('threads') || '1,2').split(',')) {
-    const threads = Number.parseInt(spec, 10);
-    const worker = spec.endsWith('w') ? true : spec.endsWith('p') ? false : undefined;
-    nets.push({ threads, worker, net: await MobileNet.load(modelBytes, worker === undefined ? { threads, gemm } : { threads, worker, gemm }), t: [] });
+    const { threads, worker } = form(spec);
+    nets.push({ threads, worker, net: await MobileNet.load(modelBytes, { threads, worker, gemm }), t: [] });
   }
   for (let i = 0; i < warmup + runs; i++) {
     for (const x of nets) {

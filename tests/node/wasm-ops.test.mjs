@@ -54,6 +54,10 @@ function functions(file) {
   return funcs;
 }
 
+/** The functions of `funcs` whose names match `re`, not their closures (legacy mangling in the
+ *  stable builds, v0 in the nightly ones; closures start `_RNC`). */
+const drivers = (funcs, re) => [...funcs].filter(([name]) => re.test(name) && !/closure|^_RNC/.test(name));
+
 /** A call that does not return (a panic: bounds, overflow, a failed check). */
 const PANICS = /panic|slice_index_fail|slice_end_index|slice_start_index|index_len_fail|len_mismatch_fail|assert_failed|handle_error|unwrap_failed|expect_failed/;
 
@@ -65,8 +69,7 @@ for (const [build, file] of Object.entries(BUILDS)) {
     // The name section must be there, or this test would check nothing.
     // One function per requantization formulation (`gemm::gemm_u8`), and per element type and
     // formulation (`depthwise::depthwise`, `stem::stem`; not their closures).
-    // (Legacy mangling in the stable builds, v0 in the nightly ones; closures start `_RNC`.)
-    const driver = (re) => named(re).filter(([name]) => !/closure|^_RNC/.test(name));
+    const driver = (re) => drivers(kernels, re);
     const gemm = driver(/simd1284gemm7gemm_u8/);
     const depthwise = driver(/simd1289depthwise9depthwise/);
     const stem = driver(/simd1284stem4stem/);
@@ -111,11 +114,10 @@ for (const [build, file] of Object.entries(BUILDS)) {
 
   test(`${build}: the convolution kernels make no call that returns and no memory.copy; no core float formatting`, () => {
     const funcs = functions(file);
-    const driver = (re) => [...funcs].filter(([name]) => re.test(name) && !/closure|^_RNC/.test(name));
     // Both element types: the uint8 GEMMs (one per requantization formulation), the float GEMM,
     // every depthwise and stem instance, and the dot-product GEMMs of the relaxed builds.
     const convs = [/simd1284gemm7gemm_u8/, /simd1284gemm8gemm_f32/, /simd1289depthwise9depthwise/, /simd1284stem4stem/, /simd1283dot8gemm_dot/]
-      .flatMap((re) => driver(re));
+      .flatMap((re) => drivers(funcs, re));
     const expected = build.includes('relaxed') ? 15 : 12;
     assert.equal(convs.length, expected, `the convolution kernels are not found: ${convs.map(([n]) => n).join(', ')}`);
     for (const [name, ops] of convs) {
