@@ -214,7 +214,7 @@ build_pkg() {
   stage "building pkg/ (wasm32, SIMD128, release)"
   wasm-pack build --target web --out-dir pkg --out-name mobilenet_wasm --mode no-install --release --no-pack
   # wasm-pack writes pkg/.gitignore ("*"): pkg/ is generated, never edited.
-  build_variant relaxed "-C target-feature=+simd128,+relaxed-simd" pkg
+  build_variant relaxed "$WASM_CODEGEN -C target-feature=+simd128,+relaxed-simd" pkg
   build_variant threads "$THREADS_FLAGS"
   build_variant threads-relaxed "$THREADS_FLAGS,+relaxed-simd" pkg/threads
   # The package's JavaScript (js/*.js: the API, its modules, the Worker). js/thread-start.js and
@@ -285,9 +285,16 @@ bundle_entries() {
   node_modules/.bin/esbuild pkg/threads/thread.js --outfile=pkg/threads/thread.js "${common[@]}"
 }
 
+# Code generation of every .wasm, kernel tests included (the baseline build and its tests take
+# the same from .cargo/config.toml): LLVM's loop strength reduction off. On by default, it gives
+# each address a loop reads its own induction variable — 5 for one step of the uint8 GEMM, whose
+# loads then cannot carry constant offsets — and wasm engines pay an instruction for each (see
+# the A panels in src/kernels/simd128/gemm.rs; ~5% on the large models' GEMMs in V8).
+WASM_CODEGEN="-C llvm-args=-disable-lsr"
+
 # The threaded build: shared memory, atomics, the std library rebuilt with them (nightly only).
 # The target features end in +simd128 so a caller can append more with a comma.
-THREADS_FLAGS="-C link-arg=--shared-memory -C link-arg=--max-memory=1073741824 -C link-arg=--import-memory \
+THREADS_FLAGS="$WASM_CODEGEN -C link-arg=--shared-memory -C link-arg=--max-memory=1073741824 -C link-arg=--import-memory \
 -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size -C link-arg=--export=__tls_align \
 -C link-arg=--export=__tls_base -C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128"
 
@@ -370,7 +377,7 @@ test_wasm() {
   stage "wasm tests in Node (SIMD128 kernels, bindings)"
   wasm-pack test --node --release --mode no-install -- --test kernels --test bindings
   stage "wasm kernel tests in Node (relaxed SIMD)"
-  RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" NODE_ARGS=--experimental-wasm-relaxed-simd \
+  RUSTFLAGS="$WASM_CODEGEN -C target-feature=+simd128,+relaxed-simd" NODE_ARGS=--experimental-wasm-relaxed-simd \
     wasm-pack test --node --release --mode no-install -- --test kernels --target-dir target/relaxed
   ensure_chromium
   stage "wasm tests in headless Chromium (SIMD128 kernels, bindings)"
@@ -380,7 +387,7 @@ test_wasm() {
   # wherever Chromium's probe finds the instruction exact (MOBILENET_EXPECT_DOT=1 makes its
   # absence a failure, for a host known to have AVX-VNNI or an ARM dot product).
   stage "wasm kernel tests in headless Chromium (relaxed SIMD: the dot-product GEMM where its probe allows)"
-  RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" WASM_BINDGEN_USE_BROWSER=1 \
+  RUSTFLAGS="$WASM_CODEGEN -C target-feature=+simd128,+relaxed-simd" WASM_BINDGEN_USE_BROWSER=1 \
     wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" \
     --release --mode no-install -- --test kernels --target-dir target/relaxed
 }

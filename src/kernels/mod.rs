@@ -263,13 +263,13 @@ pub fn ring_col(c: usize) -> usize {
 
 /// Scratch elements one call of a convolution over its band may use: a ring of `kh` input rows
 /// padded by a full window with [`ring_col`] elements per column, or an im2col matrix of the
-/// band's pixels with rows rounded up to 8. Saturates instead of overflowing (the planner
+/// band's pixels with rows rounded up to 8 (in panels of 4 pixels, and one panel more). Saturates instead of overflowing (the planner
 /// refuses sizes over its limits).
 pub fn scratch_len(g: &ConvGeom) -> usize {
     let prod = |v: &[usize]| v.iter().fold(1usize, |a, &b| a.saturating_mul(b));
     let ring = prod(&[g.kh, g.in_w.saturating_add(g.kw.saturating_mul(2)), ring_col(g.in_c)]);
     let k8 = prod(&[g.kh, g.kw, g.in_c]).saturating_add(7) / 8 * 8;
-    let im2col = (g.band_end - g.band_start).saturating_add(4).saturating_mul(k8);
+    let im2col = (g.band_end - g.band_start).saturating_add(8).saturating_mul(k8);
     ring.max(im2col)
 }
 

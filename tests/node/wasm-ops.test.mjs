@@ -14,6 +14,8 @@
 // did: SpiderMonkey keeps every vector live across a call in memory
 // for the whole loop around it, and Firefox ran the GEMM at half its speed in Chromium — and no
 // build carries core's float formatting (~20 KB; messages format reals with error.rs's `Real`).
+// The GEMMs' broadcasts of A load at constant offsets from pointers moved on by each step of k,
+// with no address computed in front of a load (see the A panels in src/kernels/simd128/gemm.rs).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -30,25 +32,29 @@ const BUILDS = {
   'threads-relaxed/mobilenet_wasm_bg.wasm': join(TARGET, 'threads-relaxed', RELEASE),
 };
 
-/** Function name → instruction counts, and the names it calls (`calls`), for every function of
- *  a .wasm (names from its name section). */
+/** Function name → instruction counts, the names it calls (`calls`) and its broadcast loads
+ *  (`splats`: the instruction before each `v128.load32_splat` and its offset), for every
+ *  function of a .wasm (names from its name section). */
 function functions(file) {
   const text = execFileSync('wasm-objdump', ['-d', file], { maxBuffer: 1 << 28, encoding: 'utf8' });
   const funcs = new Map();
   let ops = null;
+  let prev = '';
   for (const line of text.split('\n')) {
     const head = /^[0-9a-f]+ func\[\d+\] <(.*)>:$/.exec(line);
     if (head) {
-      ops = new Map([['calls', []]]);
+      ops = new Map([['calls', []], ['splats', []]]);
       funcs.set(head[1], ops);
       continue;
     }
     const bar = line.indexOf('|');
     if (ops && bar >= 0) {
       const ins = line.slice(bar + 1).trim();
-      const op = ins.split(/\s+/)[0];
+      const [op, , offset] = ins.split(/\s+/);
       if (op) ops.set(op, (ops.get(op) ?? 0) + 1);
       if (op === 'call') ops.get('calls').push(/<(.*)>/.exec(ins)?.[1] ?? ins);
+      if (op === 'v128.load32_splat') ops.get('splats').push({ after: prev, offset: Number(offset) });
+      prev = op;
     }
   }
   return funcs;
@@ -130,5 +136,23 @@ for (const [build, file] of Object.entries(BUILDS)) {
     }
     const formatting = [...funcs.keys()].filter((name) => /flt2dec|fmt5float/.test(name));
     assert.deepEqual(formatting, [], 'core\'s float formatting is in the build (an f32/f64 formatted with {} or {:?}, or f32::clamp)');
+  });
+
+  test(`${build}: the GEMMs broadcast A from pointers at constant offsets, with no address arithmetic per load`, () => {
+    const funcs = functions(file);
+    const u8 = drivers(funcs, /simd1284gemm7gemm_u8/);
+    const f32 = drivers(funcs, /simd1284gemm8gemm_f32/);
+    assert.ok(u8.length === 3 && f32.length === 1, 'the GEMMs are not found by name');
+    // An `i32.add` in front of a load is an address computed in the loop: an instruction more per
+    // load in the engines' code (build.sh's WASM_CODEGEN keeps LLVM from making them).
+    for (const [name, ops] of [...u8, ...f32]) {
+      const computed = ops.get('splats').filter((s) => s.after === 'i32.add');
+      assert.deepEqual(computed, [], `${name}: a broadcast's address is computed before it`);
+    }
+    // The uint8 tile reads its 4 pixels' pairs of k from one place in a panel of A.
+    for (const [name, ops] of u8) {
+      const offsets = new Set(ops.get('splats').map((s) => s.offset));
+      assert.ok([4, 8, 12].every((o) => offsets.has(o)), `${name}: the tile's broadcasts are not at offsets 4, 8 and 12 of one pointer`);
+    }
   });
 }
