@@ -263,7 +263,8 @@ pub fn ring_col(c: usize) -> usize {
 
 /// Scratch elements one call of a convolution over its band may use: a ring of `kh` input rows
 /// padded by a full window with [`ring_col`] elements per column, or an im2col matrix of the
-/// band's pixels with rows rounded up to 8 (in panels of 4 pixels, and one panel more). Saturates instead of overflowing (the planner
+/// band's pixels with rows rounded up to 8 — in panels of 4 pixels and one panel more (uint8:
+/// ⌈m/4⌉·4 + 4 ≤ m + 7 rows), hence m + 8. Saturates instead of overflowing (the planner
 /// refuses sizes over its limits).
 pub fn scratch_len(g: &ConvGeom) -> usize {
     let prod = |v: &[usize]| v.iter().fold(1usize, |a, &b| a.saturating_mul(b));

@@ -49,19 +49,21 @@ pub(super) trait Microkernel {
     fn at(p: usize, row: usize) -> usize {
         p * row
     }
-    /// `R` pixels × the 8 channels of block `nb`, A's rows starting at `a`.
+    /// `R` pixels × the 8 channels of block `nb`, from `a`: A at [`Microkernel::at`] of the
+    /// first of them.
     ///
     /// # Safety
-    /// `a` points to `R` rows of A, `nb` is a block of the packed weights.
+    /// A holds the `R` pixels from there (in panels: `p mod 4 + R ≤ 4`), `nb` is a block of the
+    /// packed weights.
     unsafe fn tile<const R: usize>(&self, a: *const Self::A, nb: usize) -> [[v128; 2]; R];
 }
 
-/// The GEMM over `m` rows of A (`row` elements each) and `n` output channels into `out`,
-/// through the output stage `stage`.
+/// The GEMM over the `m` pixels of A (`row` elements each, laid out as [`Microkernel::at`]
+/// says) and `n` output channels into `out`, through the output stage `stage`.
 ///
 /// # Safety
-/// `a` holds `m` rows of `row` elements, `k` the weights of `n` channels (rounded up to 8),
-/// `out` points to `m × n` outputs.
+/// `a` holds A (uint8: [`a_len_u8`] elements), `k` the weights of `n` channels (rounded up to
+/// 8), `out` points to `m × n` outputs.
 #[inline(always)]
 pub(super) unsafe fn gemm<K: Microkernel, S: OutputStage>(
     k: &K,
@@ -78,6 +80,7 @@ pub(super) unsafe fn gemm<K: Microkernel, S: OutputStage>(
         for nb in 0..n.div_ceil(NR) {
             // SAFETY: guaranteed by the caller.
             unsafe {
+                // Chunks start at multiples of MR: each whole tile is a whole panel.
                 let mut p = start;
                 while p + MR <= end {
                     let acc = k.tile::<MR>(a.as_ptr().add(K::at(p, row)), nb);
@@ -373,9 +376,10 @@ impl Microkernel for U8<'_> {
 
     #[inline(always)]
     unsafe fn tile<const T: usize>(&self, a: *const i16, nb: usize) -> [[v128; 2]; T] {
-        // SAFETY: `a` is a pixel's place in a panel of k2 pairs of 4 pixels (T ≤ 4 of them from
-        // there on), block nb of the weights holds k2 · 16 i16 and of the bias 8 i32
-        // (guaranteed by the caller).
+        // SAFETY: `a` is pixel p's place in a panel of k2 pairs of 4 pixels with p mod 4 + T ≤ 4
+        // (the pointer moved on past the last pair stays inside A: the spare panel follows),
+        // block nb of the weights holds k2 · 16 i16 and of the bias 8 i32 (guaranteed by the
+        // caller).
         unsafe {
             let bias = self.packed.i32.as_ptr().add(nb * NR);
             let b0 = v128_load(bias as *const v128);

@@ -1,8 +1,9 @@
 //! WebAssembly SIMD128 kernels (`core::arch::wasm32`), compiled only for wasm32 with
 //! `+simd128`.
 //!
-//! - CONV_2D is one GEMM microkernel ([`gemm`]): 1×1 stride-1 convolutions read the input as
-//!   the A matrix directly; other convolutions first gather an im2col matrix in scratch memory.
+//! - CONV_2D is one GEMM microkernel ([`gemm`]): float 1×1 stride-1 convolutions read the input
+//!   as the A matrix directly; other convolutions, and every uint8 one (into i16 panels of 4
+//!   pixels), first gather an im2col matrix in scratch memory.
 //!   Tiles are 4 pixels × 8 output channels. The stem (3×3, stride 2, 3 input channels) has its
 //!   own kernel ([`stem`]) that reads each pixel's window in place from a ring of input rows,
 //!   with the GEMM's packed weights.
