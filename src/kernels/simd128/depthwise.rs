@@ -29,7 +29,6 @@ use super::requant::with_requant;
 use super::{Clamped, OutputStage, Requantized};
 use crate::kernels::{ConvGeom, FilterShape, FloatRange, Packed, QuantParams, Scratch, ring_col};
 use core::arch::wasm32::*;
-use core::ops::Range;
 
 const LANES: usize = 8;
 
@@ -121,18 +120,23 @@ trait Channels {
     /// # Safety
     /// `cb` is a block of the packed weights.
     unsafe fn block(&self, cb: usize) -> (*const Self::W, [v128; 2]);
-    /// Runs channel block `cb` of a 3×3 filter over the pixels `xs` of an output row and stores
-    /// their first `valid` channels: `pixel(ox)` gives a pixel's window origin in the ring and
-    /// its output, `offsets3` the taps' offsets from the origin.
+    /// Runs channel block `cb` of a 3×3 filter over `n` consecutive pixels of an output row and
+    /// stores their first `valid` channels: the first pixel's window origin in the ring is
+    /// `origin` and its output `dst`, each next pixel's `step.0` and `step.1` elements further
+    /// (pointers moved on, not multiplied: the builds have no loop strength reduction, see
+    /// build.sh); `offsets3` are the taps' offsets from an origin.
     ///
     /// # Safety
     /// The filter is 3×3, `cb` one of its blocks; every window lies inside the ring and every
     /// output inside the output.
+    #[allow(clippy::too_many_arguments)]
     unsafe fn row3(
         &self,
         cb: usize,
-        xs: Range<usize>,
-        pixel: &impl Fn(usize) -> (*const Self::Ring, *mut Self::Out),
+        n: usize,
+        origin: *const Self::Ring,
+        dst: *mut Self::Out,
+        step: (usize, usize),
         offsets3: &[usize; 9],
         valid: usize,
     );
@@ -201,7 +205,8 @@ unsafe fn depthwise<K: Channels>(
                     (origin, dst)
                 };
                 if g.kh == 3 && g.kw == 3 {
-                    k.row3(cb, x0..x1, &pixel, &offsets3, valid);
+                    let (origin, dst) = pixel(x0);
+                    k.row3(cb, x1 - x0, origin, dst, (g.stride_w * col, c), &offsets3, valid);
                 } else {
                     let (w, bias) = k.block(cb);
                     for ox in x0..x1 {
@@ -328,8 +333,10 @@ impl<R: Requantize> Channels for U8<'_, R> {
     unsafe fn row3(
         &self,
         cb: usize,
-        xs: Range<usize>,
-        pixel: &impl Fn(usize) -> (*const i16, *mut u8),
+        n: usize,
+        mut origin: *const i16,
+        mut dst: *mut u8,
+        step: (usize, usize),
         offsets3: &[usize; 9],
         valid: usize,
     ) {
@@ -337,8 +344,7 @@ impl<R: Requantize> Channels for U8<'_, R> {
         unsafe {
             let (w, bias) = self.block(cb);
             let w: [[v128; 2]; 5] = core::array::from_fn(|p| pair_weights(w, p));
-            for ox in xs {
-                let (origin, dst) = pixel(ox);
+            for _ in 0..n {
                 let mut acc = bias;
                 for p in 0..4 {
                     let (a, b) = (offsets3[2 * p], offsets3[2 * p + 1]);
@@ -347,6 +353,8 @@ impl<R: Requantize> Channels for U8<'_, R> {
                 let last = origin.add(offsets3[8]);
                 pair(&mut acc, last, last, w[4]);
                 self.stage.store(acc, dst, valid);
+                origin = origin.add(step.0);
+                dst = dst.add(step.1);
             }
         }
     }
@@ -475,8 +483,10 @@ impl Channels for F32<'_> {
     unsafe fn row3(
         &self,
         cb: usize,
-        xs: Range<usize>,
-        pixel: &impl Fn(usize) -> (*const f32, *mut f32),
+        n: usize,
+        origin: *const f32,
+        dst: *mut f32,
+        step: (usize, usize),
         offsets3: &[usize; 9],
         valid: usize,
     ) {
@@ -487,13 +497,15 @@ impl Channels for F32<'_> {
             for (half, bias) in bias.into_iter().enumerate().take(valid.div_ceil(4)) {
                 let h = half * 4;
                 let w: [v128; 9] = core::array::from_fn(|t| v128_load(w.add(t * self.c8 + h) as *const v128));
-                for ox in xs.clone() {
-                    let (origin, dst) = pixel(ox);
+                let (mut origin, mut dst) = (origin.add(h), dst.add(h));
+                for _ in 0..n {
                     let mut acc = bias;
                     for (&off, &wv) in offsets3.iter().zip(&w) {
-                        acc = madd(v128_load(origin.add(off + h) as *const v128), wv, acc);
+                        acc = madd(v128_load(origin.add(off) as *const v128), wv, acc);
                     }
-                    self.stage.store4(acc, dst.add(h), valid - h);
+                    self.stage.store4(acc, dst, valid - h);
+                    origin = origin.add(step.0);
+                    dst = dst.add(step.1);
                 }
             }
         }
