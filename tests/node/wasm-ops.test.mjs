@@ -32,10 +32,18 @@ const BUILDS = {
   'threads-relaxed/mobilenet_wasm_bg.wasm': join(TARGET, 'threads-relaxed', RELEASE),
 };
 
+/** The parsed builds, by file: each test of a build reads the same (read-only) map. */
+const parsed = new Map();
+
 /** Function name → instruction counts, the names it calls (`calls`) and its broadcast loads
  *  (`splats`: the instruction before each `v128.load32_splat` and its offset), for every
- *  function of a .wasm (names from its name section). */
+ *  function of a .wasm (names from its name section); disassembled once per file. */
 function functions(file) {
+  if (!parsed.has(file)) parsed.set(file, disassemble(file));
+  return parsed.get(file);
+}
+
+function disassemble(file) {
   const text = execFileSync('wasm-objdump', ['-d', file], { maxBuffer: 1 << 28, encoding: 'utf8' });
   const funcs = new Map();
   let ops = null;
