@@ -252,23 +252,14 @@ pub struct Scratch<'a> {
     pub f32: &'a mut [f32],
 }
 
-/// Elements per column of a depthwise kernel's ring of input rows (scratch memory): the
-/// channels rounded up to 8, and 16 more once that is 64 or more (from 57 channels), so that
-/// neighbouring columns (a power of two apart in bytes otherwise) do not compete for the same
-/// few sets of the L1 cache.
-pub fn ring_col(c: usize) -> usize {
-    let c8 = c.saturating_add(7) / 8 * 8;
-    if c8 >= 64 { c8 + 16 } else { c8 }
-}
-
 /// Scratch elements one call of a convolution over its band may use: a ring of `kh` input rows
-/// padded by a full window with [`ring_col`] elements per column, or an im2col matrix of the
+/// padded by a full window, the channels rounded up to 8, or an im2col matrix of the
 /// band's pixels with rows rounded up to 8 — in panels of 4 pixels and one panel more (uint8:
 /// ⌈m/4⌉·4 + 4 ≤ m + 7 rows), hence m + 8. Saturates instead of overflowing (the planner
 /// refuses sizes over its limits).
 pub fn scratch_len(g: &ConvGeom) -> usize {
     let prod = |v: &[usize]| v.iter().fold(1usize, |a, &b| a.saturating_mul(b));
-    let ring = prod(&[g.kh, g.in_w.saturating_add(g.kw.saturating_mul(2)), ring_col(g.in_c)]);
+    let ring = prod(&[g.kh, g.in_w.saturating_add(g.kw.saturating_mul(2)), g.in_c.saturating_add(7) / 8 * 8]);
     let k8 = prod(&[g.kh, g.kw, g.in_c]).saturating_add(7) / 8 * 8;
     let im2col = (g.band_end - g.band_start).saturating_add(8).saturating_mul(k8);
     ring.max(im2col)

@@ -1,10 +1,14 @@
 //! DEPTHWISE_CONV_2D (multiplier 1), 8 channels per block (float 3×3: two passes of 4).
 //!
 //! Input rows are copied, as they are first needed, into a ring of `kh` zero-bordered rows in
-//! scratch memory, [`ring_col`] elements per column (the channels rounded up to 8, C8, and 16
-//! elements of padding on wide layers): uint8 as `x − zp_x` in i16, float as is.
-//! The border is exactly TFLite's SAME padding, so the inner loop has no bounds checks, and the
-//! ring stays in cache where a padded copy of the whole image would not.
+//! scratch memory, channel block by channel block: `[C8/8 blocks][kh rows][columns][8]` (C8:
+//! the channels rounded up to 8), uint8 as `x − zp_x` in i16, float as is. A block's window is
+//! then 3 row pointers and taps 8 elements apart, constant offsets the wasm loads carry, so a
+//! 3×3 pixel costs its loads and multiply-adds and three pointer steps: with the channels
+//! interleaved (`[rows][columns][C8]`) each tap's offset was a run-time value, nine more adds a
+//! pixel and, in V8's x64 code, more live values than registers (spilled and reloaded every
+//! pixel). The border is exactly TFLite's SAME padding, so the inner loop has no bounds checks,
+//! and the ring stays in cache where a padded copy of the whole image would not.
 //!
 //! uint8 multiplies taps two at a time with `i32x4.dot_i16x8_s`: the inputs of taps a and b are
 //! interleaved channel by channel (`[x_a,c0, x_b,c0, x_a,c1, …]`) against weights packed the same
@@ -27,7 +31,7 @@ use super::gemm::madd;
 use super::requant::Requantize;
 use super::requant::with_requant;
 use super::{Clamped, OutputStage, Requantized};
-use crate::kernels::{ConvGeom, FilterShape, FloatRange, Packed, QuantParams, Scratch, ring_col};
+use crate::kernels::{ConvGeom, FilterShape, FloatRange, Packed, QuantParams, Scratch};
 use core::arch::wasm32::*;
 
 const LANES: usize = 8;
@@ -38,21 +42,32 @@ fn padded_cols(g: &ConvGeom) -> usize {
 }
 
 /// A ring of `kh` zero-bordered rows in scratch memory, each input row copied into it as it is
-/// first needed (here [`ring_col`] elements per column; the stem, [`super::stem`], keeps its 3
-/// channels contiguous): which padded row each slot holds, and how to fill one.
+/// first needed, in groups of channels: group `j` (channels `j·group…`) of every row, column by
+/// column, then group `j + 1` (here groups of 8; the stem, [`super::stem`], has its 3 channels
+/// in one group): which padded row each slot holds, and how to fill one.
 pub(super) struct Ring {
     kh: usize,
-    /// Elements per ring row.
+    /// Elements per ring row of one group (columns × `group`).
     pub(super) row_len: usize,
-    /// Elements per column (at least the input's channels; the rest zero).
-    col: usize,
+    /// Channels per group (the input's channels beyond the last group's are zero).
+    group: usize,
     held: [usize; 64],
 }
 
+/// Converts an input row into a ring row: `(src, dst, group_len)`, `src` the row's values
+/// (pixel by pixel), `dst` the ring from its first input pixel in the first group on, each next
+/// group `group_len` elements further.
+pub(super) type Convert<'a, S, D> = &'a dyn Fn(&[S], &mut [D], usize);
+
 impl Ring {
-    /// A ring of `kh` rows of `row_len` elements, `col` elements per column.
-    pub(super) fn new(kh: usize, row_len: usize, col: usize) -> Ring {
-        Ring { kh, row_len, col, held: [usize::MAX; 64] }
+    /// A ring of `kh` rows of `row_len` elements per group of `group` channels.
+    pub(super) fn new(kh: usize, row_len: usize, group: usize) -> Ring {
+        Ring { kh, row_len, group, held: [usize::MAX; 64] }
+    }
+
+    /// Elements of one group's `kh` rows.
+    pub(super) fn group_len(&self) -> usize {
+        self.kh * self.row_len
     }
 
     /// Makes slot `r % kh` hold padded row `r`, converting the input row with `convert`.
@@ -66,7 +81,7 @@ impl Ring {
         input: &[S],
         ring: &mut [D],
         zero: D,
-        convert: &dyn Fn(&[S], &mut [D]),
+        convert: Convert<'_, S, D>,
     ) {
         let slot = r % self.kh;
         if self.kh <= self.held.len() && self.held[slot] == r {
@@ -75,23 +90,50 @@ impl Ring {
         if slot < self.held.len() {
             self.held[slot] = r;
         }
-        let (c, col) = (g.in_c, self.col);
-        let dst = &mut ring[slot * self.row_len..][..self.row_len];
+        let (c, group, group_len) = (g.in_c, self.group, self.group_len());
         let iy = r.wrapping_sub(g.pad_top);
-        if iy >= g.in_h {
-            dst.fill(zero);
-            return;
+        let row = &mut ring[slot * self.row_len..];
+        for j in 0..c.div_ceil(group) {
+            let dst = &mut row[j * group_len..][..self.row_len];
+            if iy >= g.in_h {
+                dst.fill(zero);
+            } else {
+                dst[..g.pad_left * group].fill(zero);
+                dst[(g.pad_left + g.in_w) * group..].fill(zero);
+            }
         }
-        dst[..g.pad_left * col].fill(zero);
-        dst[(g.pad_left + g.in_w) * col..].fill(zero);
-        let src = &input[iy * g.in_w * c..][..g.in_w * c];
-        if c == col {
-            convert(src, &mut dst[g.pad_left * col..][..g.in_w * col]);
+        if iy < g.in_h {
+            convert(&input[iy * g.in_w * c..][..g.in_w * c], &mut row[g.pad_left * group..], group_len);
+        }
+    }
+}
+
+/// Converts an input row of `c` channels a pixel into a ring row of blocks of [`LANES`]
+/// channels, `block_len` elements apart (see [`Convert`]), through `run` (a conversion of
+/// consecutive values), block by block; a partial last block's other channels are zero.
+#[inline(always)]
+fn by_block<S: Copy, D: Copy>(
+    c: usize,
+    src: &[S],
+    dst: &mut [D],
+    block_len: usize,
+    zero: D,
+    run: impl Fn(&[S], &mut [D]),
+) {
+    let w = src.len() / c;
+    for (j, c0) in (0..c).step_by(LANES).enumerate() {
+        let d = &mut dst[j * block_len..][..w * LANES];
+        if c == LANES {
+            run(src, d);
+        } else if c - c0 >= LANES {
+            // (A constant length makes each pixel's conversion straight-line code.)
+            for (x, d) in d.chunks_exact_mut(LANES).enumerate() {
+                run(&src[x * c + c0..][..LANES], d);
+            }
         } else {
-            for (x, px) in src.chunks_exact(c).enumerate() {
-                let d = &mut dst[(g.pad_left + x) * col..][..col];
-                convert(px, &mut d[..c]);
-                d[c..].fill(zero);
+            for (x, d) in d.chunks_exact_mut(LANES).enumerate() {
+                run(&src[x * c + c0..][..c - c0], &mut d[..c - c0]);
+                d[c - c0..].fill(zero);
             }
         }
     }
@@ -99,7 +141,7 @@ impl Ring {
 
 /// Scratch elements the ring needs.
 fn ring_len(g: &ConvGeom) -> usize {
-    g.kh * padded_cols(g) * ring_col(g.in_c)
+    g.kh * padded_cols(g) * g.in_c.next_multiple_of(LANES)
 }
 
 /// What differs between the uint8 and the float depthwise convolution.
@@ -113,31 +155,29 @@ trait Channels {
     type W;
     /// An output element.
     type Out;
-    /// Converts input values into the ring.
-    fn convert(&self, src: &[Self::In], dst: &mut [Self::Ring]);
+    /// Converts an input row of `c` channels a pixel into the ring (see [`Convert`]).
+    fn convert_row(&self, c: usize, src: &[Self::In], dst: &mut [Self::Ring], block_len: usize);
     /// The weights and the bias (the accumulators' start) of channel block `cb`.
     ///
     /// # Safety
     /// `cb` is a block of the packed weights.
     unsafe fn block(&self, cb: usize) -> (*const Self::W, [v128; 2]);
     /// Runs channel block `cb` of a 3×3 filter over `n` consecutive pixels of an output row and
-    /// stores their first `valid` channels: the first pixel's window origin in the ring is
-    /// `origin` and its output `dst`, each next pixel's `step.0` and `step.1` elements further
-    /// (pointers moved on, not multiplied: the builds have no loop strength reduction, see
-    /// build.sh); `offsets3` are the taps' offsets from an origin.
+    /// stores their first `valid` channels: the first pixel's window starts at `rows[ky]` in the
+    /// ring rows of kernel rows `ky` (its taps [`LANES`] elements apart) and its output at
+    /// `dst`; each next pixel's are `step.0` and `step.1` elements further (pointers moved on,
+    /// not multiplied: the builds have no loop strength reduction, see build.sh).
     ///
     /// # Safety
     /// The filter is 3×3, `cb` one of its blocks; every window lies inside the ring and every
     /// output inside the output.
-    #[allow(clippy::too_many_arguments)]
     unsafe fn row3(
         &self,
         cb: usize,
         n: usize,
-        origin: *const Self::Ring,
+        rows: [*const Self::Ring; 3],
         dst: *mut Self::Out,
         step: (usize, usize),
-        offsets3: &[usize; 9],
         valid: usize,
     );
     /// Adds the window's taps (at `tap(t)` from `origin`) times the block's weights `w` to `acc`
@@ -174,12 +214,11 @@ unsafe fn depthwise<K: Channels>(
     output: &mut [K::Out],
     buf: &mut [K::Ring],
 ) {
-    let (c, c8, taps) = (g.out_c, g.out_c.next_multiple_of(LANES), g.kh * g.kw);
-    let convert = |s: &[K::In], d: &mut [K::Ring]| k.convert(s, d);
+    let (c, c8) = (g.out_c, g.out_c.next_multiple_of(LANES));
+    let convert = |s: &[K::In], d: &mut [K::Ring], block_len: usize| k.convert_row(g.in_c, s, d, block_len);
     let out_base = output.as_mut_ptr();
-    let col = ring_col(g.in_c);
-    let mut ring = Ring::new(g.kh, padded_cols(g) * col, col);
-    let row_len = ring.row_len;
+    let mut ring = Ring::new(g.kh, padded_cols(g) * LANES, LANES);
+    let (row_len, block_len) = (ring.row_len, ring.group_len());
     let first_row = g.band_start / g.out_w;
     let last_row = g.band_end.div_ceil(g.out_w);
     for oy in first_row..last_row {
@@ -190,30 +229,29 @@ unsafe fn depthwise<K: Channels>(
             ring.fill(g, oy * g.stride_h + ky, input, buf, K::ZERO, &convert);
         }
         let ring_ptr = buf.as_ptr();
-        // Offset of tap t (row ky, column kx) from an output's window origin.
-        let tap = |t: usize| ((oy * g.stride_h + t / g.kw) % g.kh) * row_len + (t % g.kw) * col;
-        let offsets3: [usize; 9] = core::array::from_fn(|t| if taps == 9 { tap(t) } else { 0 });
+        // Offset of kernel row ky's ring row in a block, and of tap t (row ky, column kx) from
+        // a window's origin.
+        let row = |ky: usize| ((oy * g.stride_h + ky) % g.kh) * row_len;
+        let tap = |t: usize| row(t / g.kw) + (t % g.kw) * LANES;
+        let step = g.stride_w * LANES;
         for cb in 0..c8 / LANES {
             let c0 = cb * LANES;
             let valid = (c - c0).min(LANES);
-            // SAFETY: the ring holds kh rows of padded_cols columns and every window lies inside
-            // it; the weights hold every channel block; outputs are inside `output`.
+            // SAFETY: each block of the ring holds kh rows of padded_cols columns and every
+            // window lies inside them; the weights hold every channel block; outputs are inside
+            // `output`.
             unsafe {
-                let pixel = |ox: usize| {
-                    let origin = ring_ptr.add(ox * g.stride_w * col + c0);
-                    let dst = out_base.add((oy * g.out_w + ox - g.band_start) * c + c0);
-                    (origin, dst)
-                };
+                let origin = ring_ptr.add(cb * block_len + x0 * step);
+                let dst = out_base.add((oy * g.out_w + x0 - g.band_start) * c + c0);
                 if g.kh == 3 && g.kw == 3 {
-                    let (origin, dst) = pixel(x0);
-                    k.row3(cb, x1 - x0, origin, dst, (g.stride_w * col, c), &offsets3, valid);
+                    let rows = [0, 1, 2].map(|ky| origin.add(row(ky)));
+                    k.row3(cb, x1 - x0, rows, dst, (step, c), valid);
                 } else {
                     let (w, bias) = k.block(cb);
-                    for ox in x0..x1 {
-                        let (origin, dst) = pixel(ox);
+                    for i in 0..x1 - x0 {
                         let mut acc = bias;
-                        k.window(&mut acc, origin, w, &tap);
-                        k.store(acc, dst, valid);
+                        k.window(&mut acc, origin.add(i * step), w, &tap);
+                        k.store(acc, dst.add(i * c), valid);
                     }
                 }
             }
@@ -314,8 +352,29 @@ impl<R: Requantize> Channels for U8<'_, R> {
     type Out = u8;
 
     #[inline(always)]
-    fn convert(&self, src: &[u8], dst: &mut [i16]) {
-        super::widen_sub(src, self.zp, dst)
+    fn convert_row(&self, c: usize, src: &[u8], dst: &mut [i16], block_len: usize) {
+        let w = src.len() / c;
+        if c % 16 != 0 || dst.len() < (c / LANES - 1) * block_len + w * LANES {
+            return by_block(c, src, dst, block_len, 0, |s, d| super::widen_sub(s, self.zp, d));
+        }
+        // Pixel by pixel, 16 channels (two blocks) a vector: as few instructions as converting
+        // the row in place.
+        let z = i16x8_splat(self.zp as i16);
+        // SAFETY: pixel x's values are src[x·c..][..c]; its blocks' 8 elements are at
+        // dst[x·8 + j·block_len..], inside dst (checked above).
+        unsafe {
+            for x in 0..w {
+                let (mut s, mut d) = (src.as_ptr().add(x * c), dst.as_mut_ptr().add(x * LANES));
+                let end = s.add(c);
+                while s < end {
+                    let v = v128_load(s as *const v128);
+                    v128_store(d as *mut v128, i16x8_sub(u16x8_extend_low_u8x16(v), z));
+                    v128_store(d.add(block_len) as *mut v128, i16x8_sub(u16x8_extend_high_u8x16(v), z));
+                    s = s.add(16);
+                    d = d.add(2 * block_len);
+                }
+            }
+        }
     }
 
     #[inline(always)]
@@ -334,10 +393,9 @@ impl<R: Requantize> Channels for U8<'_, R> {
         &self,
         cb: usize,
         n: usize,
-        mut origin: *const i16,
+        mut rows: [*const i16; 3],
         mut dst: *mut u8,
         step: (usize, usize),
-        offsets3: &[usize; 9],
         valid: usize,
     ) {
         // SAFETY: guaranteed by the caller; a 3×3 block holds 5 pairs.
@@ -345,15 +403,14 @@ impl<R: Requantize> Channels for U8<'_, R> {
             let (w, bias) = self.block(cb);
             let w: [[v128; 2]; 5] = core::array::from_fn(|p| pair_weights(w, p));
             for _ in 0..n {
+                let tap = |t: usize| rows[t / 3].add(t % 3 * LANES);
                 let mut acc = bias;
-                for p in 0..4 {
-                    let (a, b) = (offsets3[2 * p], offsets3[2 * p + 1]);
-                    pair(&mut acc, origin.add(a), origin.add(b), w[p]);
+                for (p, &wp) in w.iter().take(4).enumerate() {
+                    pair(&mut acc, tap(2 * p), tap(2 * p + 1), wp);
                 }
-                let last = origin.add(offsets3[8]);
-                pair(&mut acc, last, last, w[4]);
+                pair(&mut acc, tap(8), tap(8), w[4]);
                 self.stage.store(acc, dst, valid);
-                origin = origin.add(step.0);
+                rows = rows.map(|r| r.add(step.0));
                 dst = dst.add(step.1);
             }
         }
@@ -464,8 +521,8 @@ impl Channels for F32<'_> {
     type Out = f32;
 
     #[inline(always)]
-    fn convert(&self, src: &[f32], dst: &mut [f32]) {
-        dst.copy_from_slice(src)
+    fn convert_row(&self, c: usize, src: &[f32], dst: &mut [f32], block_len: usize) {
+        by_block(c, src, dst, block_len, 0.0, |s, d| d.copy_from_slice(s))
     }
 
     #[inline(always)]
@@ -484,10 +541,9 @@ impl Channels for F32<'_> {
         &self,
         cb: usize,
         n: usize,
-        origin: *const f32,
+        rows: [*const f32; 3],
         dst: *mut f32,
         step: (usize, usize),
-        offsets3: &[usize; 9],
         valid: usize,
     ) {
         // SAFETY: guaranteed by the caller; a 3×3 filter has 9 taps of c8 weights.
@@ -497,14 +553,14 @@ impl Channels for F32<'_> {
             for (half, bias) in bias.into_iter().enumerate().take(valid.div_ceil(4)) {
                 let h = half * 4;
                 let w: [v128; 9] = core::array::from_fn(|t| v128_load(w.add(t * self.c8 + h) as *const v128));
-                let (mut origin, mut dst) = (origin.add(h), dst.add(h));
+                let (mut rows, mut dst) = (rows.map(|r| r.add(h)), dst.add(h));
                 for _ in 0..n {
                     let mut acc = bias;
-                    for (&off, &wv) in offsets3.iter().zip(&w) {
-                        acc = madd(v128_load(origin.add(off) as *const v128), wv, acc);
+                    for (t, &wv) in w.iter().enumerate() {
+                        acc = madd(v128_load(rows[t / 3].add(t % 3 * LANES) as *const v128), wv, acc);
                     }
                     self.stage.store4(acc, dst, valid - h);
-                    origin = origin.add(step.0);
+                    rows = rows.map(|r| r.add(step.0));
                     dst = dst.add(step.1);
                 }
             }

@@ -96,7 +96,8 @@ unsafe fn stem<T: Tile, S: OutputStage>(
     ring: &mut [T::Ring],
 ) {
     let n = g.out_c;
-    let convert = |s: &[T::In], d: &mut [T::Ring]| t.convert(s, d);
+    // (One group of 3 channels: the row's values stay consecutive.)
+    let convert = |s: &[T::In], d: &mut [T::Ring], _: usize| t.convert(s, &mut d[..s.len()]);
     let mut slots = Ring::new(K, cols(g) * IC, IC);
     let row_len = slots.row_len;
     let out = output.as_mut_ptr();
