@@ -49,14 +49,17 @@ pub(super) struct Ring {
     kh: usize,
     /// Elements per ring row of one group (columns × `group`).
     pub(super) row_len: usize,
-    /// Channels per group (the input's channels beyond the last group's are zero).
+    /// Channels per group (a last group's lanes past the input's channels are zero: the
+    /// conversion writes them).
     group: usize,
     held: [usize; 64],
 }
 
 /// Converts an input row into a ring row: `(src, dst, group_len)`, `src` the row's values
 /// (pixel by pixel), `dst` the ring from its first input pixel in the first group on, each next
-/// group `group_len` elements further.
+/// group `group_len` elements further. It writes every lane of every group at the row's input
+/// columns (a last group's lanes past the input's channels zero); the ring's borders are
+/// [`Ring::fill`]'s.
 pub(super) type Convert<'a, S, D> = &'a dyn Fn(&[S], &mut [D], usize);
 
 impl Ring {
@@ -215,6 +218,9 @@ unsafe fn depthwise<K: Channels>(
     buf: &mut [K::Ring],
 ) {
     let (c, c8) = (g.out_c, g.out_c.next_multiple_of(LANES));
+    if c == 0 {
+        return;
+    }
     let convert = |s: &[K::In], d: &mut [K::Ring], block_len: usize| k.convert_row(g.in_c, s, d, block_len);
     let out_base = output.as_mut_ptr();
     let mut ring = Ring::new(g.kh, padded_cols(g) * LANES, LANES);
@@ -317,7 +323,8 @@ pub fn depthwise_u8(
     let (c, c8, taps) = (g.out_c, g.out_c.next_multiple_of(LANES), g.kh * g.kw);
     let pairs = taps.div_ceil(2);
     assert!(
-        input.len() >= g.in_h * g.in_w * c
+        g.in_c == c
+            && input.len() >= g.in_h * g.in_w * c
             && g.band_end <= g.out_h * g.out_w
             && output.len() >= (g.band_end - g.band_start) * c
             && packed.i16.len() >= c8 * pairs * 2
@@ -371,7 +378,9 @@ impl<R: Requantize> Channels for U8<'_, R> {
                     v128_store(d as *mut v128, i16x8_sub(u16x8_extend_low_u8x16(v), z));
                     v128_store(d.add(block_len) as *mut v128, i16x8_sub(u16x8_extend_high_u8x16(v), z));
                     s = s.add(16);
-                    d = d.add(2 * block_len);
+                    // (Past the last block the pointer is not used: not `add`, whose result
+                    // must stay inside the buffer.)
+                    d = d.wrapping_add(2 * block_len);
                 }
             }
         }
@@ -464,7 +473,8 @@ pub fn depthwise_f32(
 ) {
     let (c, c8, taps) = (g.out_c, g.out_c.next_multiple_of(LANES), g.kh * g.kw);
     assert!(
-        input.len() >= g.in_h * g.in_w * c
+        g.in_c == c
+            && input.len() >= g.in_h * g.in_w * c
             && g.band_end <= g.out_h * g.out_w
             && output.len() >= (g.band_end - g.band_start) * c
             && packed.f32.len() >= taps * c8 + c8
