@@ -147,6 +147,17 @@ fn ring_len(g: &ConvGeom) -> usize {
     g.kh * padded_cols(g) * g.in_c.next_multiple_of(LANES)
 }
 
+/// Tap `t` (kernel row `t / 3`, column `t % 3`) of a 3×3 window whose kernel rows start at
+/// `rows` in a block of the ring, whose columns are [`LANES`] elements apart.
+///
+/// # Safety
+/// The window lies inside the ring.
+#[inline(always)]
+unsafe fn tap3<T>(rows: &[*const T; 3], t: usize) -> *const T {
+    // SAFETY: guaranteed by the caller.
+    unsafe { rows[t / 3].add(t % 3 * LANES) }
+}
+
 /// What differs between the uint8 and the float depthwise convolution.
 trait Channels {
     /// An input element.
@@ -412,7 +423,7 @@ impl<R: Requantize> Channels for U8<'_, R> {
             let (w, bias) = self.block(cb);
             let w: [[v128; 2]; 5] = core::array::from_fn(|p| pair_weights(w, p));
             for _ in 0..n {
-                let tap = |t: usize| rows[t / 3].add(t % 3 * LANES);
+                let tap = |t: usize| tap3(&rows, t);
                 let mut acc = bias;
                 for (p, &wp) in w.iter().take(4).enumerate() {
                     pair(&mut acc, tap(2 * p), tap(2 * p + 1), wp);
@@ -575,16 +586,17 @@ impl Channels for F32<'_> {
                     #[cfg(target_feature = "relaxed-simd")]
                     let acc = {
                         let row = |ky: usize, acc: v128| {
-                            let x = |kx: usize| v128_load(rows[ky].add(kx * LANES) as *const v128);
+                            let x = |kx: usize| v128_load(tap3(&rows, ky * 3 + kx) as *const v128);
                             madd(x(2), w[ky * 3 + 2], madd(x(1), w[ky * 3 + 1], madd(x(0), w[ky * 3], acc)))
                         };
                         let zero = f32x4_splat(0.0);
                         f32x4_add(f32x4_add(row(0, bias), row(1, zero)), row(2, zero))
                     };
                     #[cfg(not(target_feature = "relaxed-simd"))]
-                    let acc = w.iter().enumerate().fold(bias, |acc, (t, &wv)| {
-                        madd(v128_load(rows[t / 3].add(t % 3 * LANES) as *const v128), wv, acc)
-                    });
+                    let acc = w
+                        .iter()
+                        .enumerate()
+                        .fold(bias, |acc, (t, &wv)| madd(v128_load(tap3(&rows, t) as *const v128), wv, acc));
                     self.stage.store4(acc, dst, valid - h);
                     rows = rows.map(|r| r.add(step.0));
                     dst = dst.add(step.1);
