@@ -220,10 +220,11 @@ fn im2col_u8(g: &ConvGeom, zp: i32, input: &[u8], pixels: Range<usize>, a: &mut 
     let panel = MR * row;
     let (panels, spare) = a.split_at_mut(pixels.len().div_ceil(MR) * panel);
     let spare = &mut spare[..panel];
+    let pointwise = g.is_pointwise();
     for (t, dst) in panels.chunks_exact_mut(panel.max(1)).enumerate() {
         let p0 = pixels.start + t * MR;
         let rows = MR.min(pixels.end - p0);
-        if g.is_pointwise() {
+        if pointwise {
             for (src, d) in input[p0 * k..(p0 + rows) * k].chunks_exact(k).zip(spare.chunks_exact_mut(row)) {
                 super::widen_sub(src, zp, &mut d[..k]);
                 d[k..].fill(0);
