@@ -71,7 +71,9 @@ function combine(rs) {
   return { backend: rs[0].backend, infer: median(rs.map((r) => r.infer)), types };
 }
 
-const gmacs = (t) => (t.macs ? ` (${(t.macs / t.ms / 1e6).toFixed(1)} GMAC/s)` : '');
+/** A layer type's multiply-adds per second, in billions. */
+const rate = (t) => (t.macs / t.ms / 1e6).toFixed(1);
+const gmacs = (t) => (t.macs ? ` (${rate(t)} GMAC/s)` : '');
 try {
   for (const name of values.browsers.split(',')) {
     const browser = await openBrowser(name, { timeout: 600_000 });
@@ -90,7 +92,7 @@ try {
         const [ours, base] = [combine(runs.ours), combine(runs.baseline)];
         const cells = Object.entries(ours.types).filter(([, t]) => t.ms >= 0.005).map(([type, t]) => {
           const b = base.types[type];
-          return `${type} ${b.ms.toFixed(2)} → ${t.ms.toFixed(2)} ms${b.macs ? ` (${(b.macs / b.ms / 1e6).toFixed(1)} → ${(t.macs / t.ms / 1e6).toFixed(1)} GMAC/s)` : ''} ×${(t.ms / b.ms).toFixed(3)}`;
+          return `${type} ${b.ms.toFixed(2)} → ${t.ms.toFixed(2)} ms${b.macs ? ` (${rate(b)} → ${rate(t)} GMAC/s)` : ''} ×${(t.ms / b.ms).toFixed(3)}`;
         });
         console.log(`${browser.version} ${model} (${ours.backend}), baseline → this package, medians of ${values.blocks} alternated pages: `
           + `infer ${base.infer.toFixed(2)} → ${ours.infer.toFixed(2)} ms ×${(ours.infer / base.infer).toFixed(3)}; ${cells.join('; ')}`);
