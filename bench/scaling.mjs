@@ -2,9 +2,13 @@
 // does not. One model loaded twice in one page (headless Chromium, cross-origin isolated), on
 // one thread (the single-threaded build) and on two (the threaded build), both on the page's
 // thread (`worker: false`: no Worker round trip in the figures; `node bench/forms.mjs` measures
-// that). Alternated rounds: `net.profile()` (per layer, summed per type: ms and GMAC/s) and plain
-// `net.infer()` calls; the first round is warm-up. Prints medians (no results file: a diagnostic).
-// Usage: node bench/scaling.mjs [--models 1.0_224_quant,1.0_224_float] [--rounds 15] [--pkg DIR]
+// that). Alternated rounds: `net.profile()` (per layer, summed per type: ms and GMAC/s), then a
+// block of `--block` consecutive `net.infer()` calls; the first round is warm-up. Prints medians
+// (no results file: a diagnostic): of every call but each block's first (steady: as an app
+// classifying frame after frame), and of the first calls alone (after the other net's block: our
+// helper thread asleep meanwhile, and both nets' weights — 2 × 17 MB for 1.0/224 float — beyond
+// the 32 MB L3 of this VM's CPU, so each block starts with its weights out of cache).
+// Usage: node bench/scaling.mjs [--models 1.0_224_quant,1.0_224_float] [--rounds 15] [--block 10] [--pkg DIR]
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS, serve } from '../tools/chromium.mjs';
@@ -13,6 +17,7 @@ const { values } = parseArgs({
   options: {
     models: { type: 'string', default: '1.0_224_quant,1.0_224_float' },
     rounds: { type: 'string', default: '15' },
+    block: { type: 'string', default: '10' },
     pkg: { type: 'string' },
   },
 });
@@ -22,7 +27,7 @@ try {
   for (const model of values.models.split(',')) {
     const page = await (await browser.newContext()).newPage();
     await page.goto(`${server.base}blank.html`);
-    const r = await page.evaluate(async ({ model, rounds }) => {
+    const r = await page.evaluate(async ({ model, rounds, block }) => {
       const { MobileNet } = await import('/pkg/index.js');
       const raw = new Uint8Array(await (await fetch(`/reference/mobilenet_v1_${model}/cat.input.bin`)).arrayBuffer());
       const x = model.endsWith('quant') ? raw : new Float32Array(raw.buffer);
@@ -30,14 +35,21 @@ try {
       const nets = [await MobileNet.load(url, { threads: 1 }), await MobileNet.load(url, { threads: 2, worker: false })];
       /** @type {Record<string, { ms: number[][], macs: number }>} per layer type: ms per round, per net */
       const types = {};
-      const infer = [[], []];
+      /** Per net: ms of each block's first call, and of the others. */
+      const first = [[], []];
+      const steady = [[], []];
       for (let round = 0; round < rounds; round++) {
         for (const i of round % 2 ? [1, 0] : [0, 1]) {
           const layers = await nets[i].profile(x);
-          const t0 = performance.now();
-          for (let k = 0; k < 5; k++) await nets[i].infer(x);
+          const ms = [];
+          for (let k = 0; k < block; k++) {
+            const t0 = performance.now();
+            await nets[i].infer(x);
+            ms.push(performance.now() - t0);
+          }
           if (round === 0) continue;
-          infer[i].push((performance.now() - t0) / 5);
+          first[i].push(ms[0]);
+          steady[i].push(...ms.slice(1));
           /** @type {Record<string, number>} */
           const sum = {};
           for (const l of layers) {
@@ -54,13 +66,15 @@ try {
       const median = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
       return {
         threads,
-        infer: infer.map(median),
+        first: first.map(median),
+        steady: steady.map(median),
         types: Object.entries(types).map(([type, t]) => ({ type, macs: t.macs, ms: t.ms.map(median) })),
       };
-    }, { model, rounds: Number(values.rounds) });
+    }, { model, rounds: Number(values.rounds), block: Math.max(2, Number(values.block)) });
     const gmacs = (macs, ms) => (macs && ms ? `${(macs / ms / 1e6).toFixed(1)} GMAC/s` : '');
-    console.log(`${model}: infer ${r.infer[0].toFixed(2)} ms on ${r.threads[0]} thread, ${r.infer[1].toFixed(2)} ms on `
-      + `${r.threads[1]}: ×${(r.infer[0] / r.infer[1]).toFixed(2)}`);
+    const vs = (ms) => `${ms[0].toFixed(2)} ms on ${r.threads[0]} thread, ${ms[1].toFixed(2)} ms on ${r.threads[1]}: `
+      + `×${(ms[0] / ms[1]).toFixed(2)}`;
+    console.log(`${model}: infer, steady ${vs(r.steady)}; first of a block ${vs(r.first)}`);
     for (const t of r.types) {
       console.log(`  ${t.type.padEnd(10)} ${t.ms[0].toFixed(2).padStart(6)} → ${t.ms[1].toFixed(2).padStart(6)} ms`
         + ` (×${(t.ms[0] / t.ms[1]).toFixed(2)})  ${gmacs(t.macs, t.ms[0])} → ${gmacs(t.macs, t.ms[1])}`);
