@@ -269,12 +269,12 @@ export function warmLocal(threads, until, hint = {}) {
  *  @typedef {{ dtype?: 'uint8' | 'float32' | 'both', limits?: object, fileBytes?: Promise<number> }} LoadHint */
 
 /** The engine memory a model's load touches, from its file's length: a little under what the
- *  eight zoo models' loads grow a fresh engine by (float 3.9–4.3× the file, uint8 4.7–6.1×:
- *  the file's copy, the weights, their packed form, the activations). A compressed download's
- *  length only makes it smaller.
+ *  eight zoo models' loads grow a fresh engine by after a few warm-up rounds (float 3.48–3.53×
+ *  the file, uint8 4.11–4.62×, one thread: the file's copy, the weights, their packed form, the
+ *  activations and the kernels' scratch). A compressed download's length only makes it smaller.
  *  @param {number} fileBytes @param {'uint8' | 'float32' | 'both'} dtype */
 export function loadFootprint(fileBytes, dtype) {
-  return Math.floor(fileBytes * (dtype === 'uint8' ? 4.5 : 3.75));
+  return Math.floor(fileBytes * (dtype === 'uint8' ? 4 : 3.4));
 }
 
 /** Bytes mapped per slice of mapAhead (~2–4 ms in Chromium here). */

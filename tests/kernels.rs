@@ -329,12 +329,14 @@ fn assert_spread(want: &[u8], acc: &[i32], q: &QuantParams, s: Scenario, what: &
 const GUARD: usize = 32;
 
 /// Runs `f` over the whole output, in one call or in bands of output pixels the way threads
-/// split a layer (uneven, not multiples of the tile), each band with its own scratch. The
+/// split a layer (uneven, not multiples of the tile), each band with its own scratch of the
+/// planner's size for the layer's kind (`scratch_len`: exactly what the arena gives). The
 /// output is prefilled with `sentinel` and followed by a guard region of it; bands run last
 /// first, so writing past a band's end clobbers a band already computed. Returns the output
 /// without the guard after checking the guard is untouched.
 fn banded<T: Copy + PartialEq + std::fmt::Debug>(
     g: &ConvGeom,
+    depthwise: bool,
     split: bool,
     sentinel: T,
     same: impl Fn(&T, &T) -> bool,
@@ -349,7 +351,7 @@ fn banded<T: Copy + PartialEq + std::fmt::Debug>(
     cuts.dedup();
     for w in cuts.windows(2).rev() {
         let band = g.with_band(w[0]..w[1]);
-        let n = scratch_len(&band);
+        let n = scratch_len(&band, depthwise);
         // Scratch starts dirty: a kernel must not rely on it being zero.
         let (mut i16s, mut f32s) = (vec![0x5a5ai16; n], vec![f32::NAN; n]);
         f(&band, &mut out[w[0] * g.out_c..w[1] * g.out_c], Scratch { i16: &mut i16s, f32: &mut f32s });
@@ -407,6 +409,7 @@ fn check_u8(c: &Case, depthwise: bool, seed: u64, scenarios: &[Scenario]) {
             for (split, sentinel) in [(false, 0x55u8), (true, 0xaa)] {
                 let got = banded(
                     &g,
+                    depthwise,
                     split,
                     sentinel,
                     |a, b| a == b,
@@ -455,6 +458,7 @@ fn check_f32(c: &Case, depthwise: bool, seed: u64) {
             for split in [false, true] {
                 let got = banded(
                     &g,
+                    depthwise,
                     split,
                     f32::NAN,
                     |a, b| a.to_bits() == b.to_bits(),
@@ -654,6 +658,7 @@ fn requantization_edge_cases() {
             let packed = (k.u8.pack_conv2d)(&shape, &vec![9; biases.len()], 9, &biases);
             let got = banded(
                 &g,
+                false,
                 false,
                 0x55,
                 |a, b| a == b,

@@ -191,7 +191,7 @@ fn conv<T: Synthetic>(
     let bias: Vec<T::Acc> = bytes(g.out_c, 13 + seed).into_iter().map(T::acc).collect();
     let pack = if depthwise { k.pack_depthwise } else { k.pack_conv2d };
     let packed = pack(&shape, &filter, T::zero_point(), &bias);
-    let (mut i16, mut f32) = T::scratch(scratch_len(g));
+    let (mut i16, mut f32) = T::scratch(scratch_len(g, depthwise));
     let mut out = vec![T::default(); g.out_h * g.out_w * g.out_c];
     let run = if depthwise { k.depthwise } else { k.conv2d };
     run(g, &T::params(logits), x, &packed, &mut out, Scratch { i16: &mut i16, f32: &mut f32 });

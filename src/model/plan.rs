@@ -181,7 +181,7 @@ pub(crate) fn plan(graph: &Graph, h: usize, w: usize, limits: &Limits) -> Result
                 if macs > limits.max_macs {
                     return Err(at(limits_exceeded("macs", macs, limits.max_macs)));
                 }
-                let scratch = scratch_len(&geom);
+                let scratch = scratch_len(&geom, depthwise);
                 if scratch > limits.max_tensor_elements.saturating_mul(4) {
                     return Err(at(limits_exceeded(
                         "scratch_elements",

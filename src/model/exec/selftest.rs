@@ -38,7 +38,7 @@ pub(crate) fn agree(graph: &Graph, plan: &Plan, candidate: &KernelSet, trusted: 
             .collect();
         let run = |set: &KernelSet| {
             let packed = (set.u8.pack_conv2d)(&shape, data, fq.zero_point, bias);
-            let mut scratch = vec![0i16; scratch_len(&g)];
+            let mut scratch = vec![0i16; scratch_len(&g, false)];
             let mut out = vec![0u8; (g.band_end - g.band_start) * g.out_c];
             let s = Scratch { i16: &mut scratch, f32: &mut [] };
             (set.u8.conv2d)(&g, quant, &input, &packed, &mut out, s);
