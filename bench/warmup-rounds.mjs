@@ -5,7 +5,8 @@
 // rounds' own time and the engine's construction (import, planning, packing). A JavaScript
 // engine runs a fresh module in baseline code and optimises a function after it has run for a
 // while; the first inference shows what the warm-up left undone.
-// Usage: node bench/warmup-rounds.mjs [--model 1.0_224_quant] [--rounds 20,50,100,200] [--reps 4] [--pause 100]
+// Usage: node bench/warmup-rounds.mjs [--model 1.0_224_quant] [--rounds 20,50,100,200] [--reps 4] [--pause 100] [--pkg DIR]
+// (--pkg: another build of the package, e.g. a copy of pkg/ from before a change.)
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS, serve } from '../tools/chromium.mjs';
@@ -16,9 +17,10 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '20,50,100,200' },
     reps: { type: 'string', default: '4' },
     pause: { type: 'string', default: '100' },
+    pkg: { type: 'string' },
   },
 });
-const server = await serve();
+const server = await serve(values.pkg ? ['--pkg', values.pkg] : []);
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 const median = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
 try {

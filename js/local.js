@@ -312,7 +312,8 @@ export async function mapAhead(glue, { dtype = 'both', limits, fileBytes }, unti
 }
 
 /** Warm-up rounds before the memory is mapped: after the first (which compiles the kernels'
- *  baseline code) a round takes ~0.6 ms in Chromium; 5 get Node's V8 to optimise every kernel. */
+ *  baseline code) a round takes ~0.2–0.3 ms in Chromium (50 rounds: 12–16 ms, with the first ones
+ *  in baseline code); 5 get Node's V8 to optimise every kernel. */
 export const WARM_ROUNDS = 20;
 /** Warm-up rounds in all, the rest after the mapping while the download lasts: Chromium 156's
  *  V8 optimises later (first inference of 1.0/224 uint8 after 20 / 50 / 100 / 200 rounds, 8

@@ -11,10 +11,13 @@
 //! before they are needed.
 //!
 //! It touches no state a model sees: its weights, inputs, outputs and scratch are its own, made
-//! and freed here; the kernels are pure functions of their arguments.
+//! by the first round on a thread and kept for the next (~0.3 MB for both types, see [`Net`]);
+//! the kernels are pure functions of their arguments.
 
 use super::{ConvGeom, FilterShape, FloatRange, KernelSet, Kernels, QuantParams, Scratch, scratch_len};
 use crate::model::graph::DType;
+use std::cell::RefCell;
+use std::thread::LocalKey;
 
 /// `k × k` convolution geometry, TFLite's SAME padding, the whole output as one band.
 fn geom(in_hw: usize, in_c: usize, out_c: usize, k: usize, stride: usize) -> ConvGeom {
@@ -75,6 +78,8 @@ trait Synthetic: super::Element + Default {
     fn pool_clamp() -> Self::PoolClamp;
     fn softmax_beta() -> f32;
     fn scratch(len: usize) -> (Vec<i16>, Vec<f32>);
+    /// This thread's synthetic network of this type.
+    fn net() -> &'static LocalKey<RefCell<Option<Net<Self>>>>;
 }
 
 impl Synthetic for u8 {
@@ -105,6 +110,9 @@ impl Synthetic for u8 {
     fn scratch(len: usize) -> (Vec<i16>, Vec<f32>) {
         (vec![0; len], Vec::new())
     }
+    fn net() -> &'static LocalKey<RefCell<Option<Net<u8>>>> {
+        &NET_U8
+    }
 }
 
 impl Synthetic for f32 {
@@ -134,6 +142,9 @@ impl Synthetic for f32 {
     fn scratch(len: usize) -> (Vec<i16>, Vec<f32>) {
         (Vec::new(), vec![0.0; len])
     }
+    fn net() -> &'static LocalKey<RefCell<Option<Net<f32>>>> {
+        &NET_F32
+    }
 }
 
 /// FNV-1a over `v`'s bits, continuing from `h`.
@@ -141,61 +152,115 @@ fn hash<T: Synthetic>(h: u64, v: &[T]) -> u64 {
     v.iter().fold(h, |h, &x| (h ^ x.bits()).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
-/// The synthetic network through `k`: packing, every convolution, the pool, the softmax.
-/// Returns a hash of every layer's output (so the work cannot be optimised away, and tests can
-/// compare kernel sets).
-fn run<T: Synthetic>(k: &Kernels<T>) -> u64 {
-    let mut x: Vec<T> = bytes(16 * 16 * 3, 7).into_iter().map(T::value).collect();
-    let mut h = 0xcbf2_9ce4_8422_2325;
-    let [l0, l1, l2, l3, l4, logits] = layers();
-    for (i, (g, depthwise)) in [l0, l1, l2, l3, l4].into_iter().enumerate() {
-        x = conv(k, &g, depthwise, false, &x, i as u64);
-        h = hash(h, &x);
-    }
-    // Global average pool: 4×4×40 → 1×1×40.
-    let pool = ConvGeom {
-        kh: 4,
-        kw: 4,
-        stride_h: 4,
-        stride_w: 4,
-        out_h: 1,
-        out_w: 1,
-        band_end: 1,
-        ..geom(4, 40, 40, 4, 4)
-    };
-    let mut pooled = vec![T::default(); 40];
-    (k.avg_pool)(&pool, &T::pool_clamp(), &x, &mut pooled);
-    let scores = conv(k, &logits.0, false, true, &pooled, 5);
-    let mut out = vec![T::default(); scores.len()];
-    (k.softmax)(T::softmax_beta(), &scores, &mut out);
-    hash(hash(hash(h, &pooled), &scores), &out)
+/// One convolution of the synthetic network and what it keeps between rounds.
+struct Layer<T: Synthetic> {
+    g: ConvGeom,
+    depthwise: bool,
+    shape: FilterShape,
+    params: T::Params,
+    filter: Vec<T>,
+    bias: Vec<T::Acc>,
+    out: Vec<T>,
+    i16: Vec<i16>,
+    f32: Vec<f32>,
 }
 
-/// One convolution of the synthetic network, its weights packed by the set's own packer.
-fn conv<T: Synthetic>(
-    k: &Kernels<T>,
-    g: &ConvGeom,
-    depthwise: bool,
-    logits: bool,
-    x: &[T],
-    seed: u64,
-) -> Vec<T> {
-    let shape = if depthwise {
-        FilterShape { out_c: g.out_c, kh: g.kh, kw: g.kw, in_c: g.out_c }
-    } else {
-        FilterShape { out_c: g.out_c, kh: g.kh, kw: g.kw, in_c: g.in_c }
-    };
-    let n = if depthwise { g.kh * g.kw * g.out_c } else { g.out_c * g.kh * g.kw * g.in_c };
-    // uint8 weights in [1, 255] like the official models' (the dot kernel's packing needs it).
-    let filter: Vec<T> = bytes(n, 11 + seed).into_iter().map(|b| T::value(b.max(1))).collect();
-    let bias: Vec<T::Acc> = bytes(g.out_c, 13 + seed).into_iter().map(T::acc).collect();
-    let pack = if depthwise { k.pack_depthwise } else { k.pack_conv2d };
-    let packed = pack(&shape, &filter, T::zero_point(), &bias);
-    let (mut i16, mut f32) = T::scratch(scratch_len(g, depthwise));
-    let mut out = vec![T::default(); g.out_h * g.out_w * g.out_c];
-    let run = if depthwise { k.depthwise } else { k.conv2d };
-    run(g, &T::params(logits), x, &packed, &mut out, Scratch { i16: &mut i16, f32: &mut f32 });
-    out
+impl<T: Synthetic> Layer<T> {
+    fn new(g: ConvGeom, depthwise: bool, logits: bool, seed: u64) -> Layer<T> {
+        let shape = if depthwise {
+            FilterShape { out_c: g.out_c, kh: g.kh, kw: g.kw, in_c: g.out_c }
+        } else {
+            FilterShape { out_c: g.out_c, kh: g.kh, kw: g.kw, in_c: g.in_c }
+        };
+        let n = if depthwise { g.kh * g.kw * g.out_c } else { g.out_c * g.kh * g.kw * g.in_c };
+        // uint8 weights in [1, 255] like the official models' (the dot kernel's packing needs it).
+        let filter = bytes(n, 11 + seed).into_iter().map(|b| T::value(b.max(1))).collect();
+        let bias = bytes(g.out_c, 13 + seed).into_iter().map(T::acc).collect();
+        let (i16, f32) = T::scratch(scratch_len(&g, depthwise));
+        let out = vec![T::default(); g.out_h * g.out_w * g.out_c];
+        Layer { g, depthwise, shape, params: T::params(logits), filter, bias, out, i16, f32 }
+    }
+
+    /// Packs the weights with the set's own packer and runs the set's kernel on `x`.
+    fn run(&mut self, k: &Kernels<T>, x: &[T]) {
+        let pack = if self.depthwise { k.pack_depthwise } else { k.pack_conv2d };
+        let packed = pack(&self.shape, &self.filter, T::zero_point(), &self.bias);
+        let run = if self.depthwise { k.depthwise } else { k.conv2d };
+        let scratch = Scratch { i16: &mut self.i16, f32: &mut self.f32 };
+        run(&self.g, &self.params, x, &packed, &mut self.out, scratch);
+    }
+}
+
+/// The synthetic network of one element type: made by the first round on a thread and kept
+/// for the next ones, which then run packers and kernels only. Made afresh every round, its
+/// weights' generation and allocation took more of a round than the kernels, and V8 optimised
+/// the warm-up's own code ahead of them: `warm_up`, `conv` and `malloc` were 48 of the ~90 ms
+/// of background compilation in a cold page (Chromium 156, `--trace-wasm-compilation-times`).
+struct Net<T: Synthetic> {
+    input: Vec<T>,
+    /// The five hidden layers, then the logits.
+    layers: Vec<Layer<T>>,
+    pool: ConvGeom,
+    pooled: Vec<T>,
+    probs: Vec<T>,
+}
+
+impl<T: Synthetic> Net<T> {
+    fn new() -> Net<T> {
+        let [l0, l1, l2, l3, l4, logits] = layers();
+        let mut layers: Vec<Layer<T>> = [l0, l1, l2, l3, l4]
+            .into_iter()
+            .enumerate()
+            .map(|(i, (g, dw))| Layer::new(g, dw, false, i as u64))
+            .collect();
+        layers.push(Layer::new(logits.0, false, true, 5));
+        // Global average pool: 4×4×40 → 1×1×40.
+        let pool = ConvGeom {
+            kh: 4,
+            kw: 4,
+            stride_h: 4,
+            stride_w: 4,
+            out_h: 1,
+            out_w: 1,
+            band_end: 1,
+            ..geom(4, 40, 40, 4, 4)
+        };
+        Net {
+            input: bytes(16 * 16 * 3, 7).into_iter().map(T::value).collect(),
+            layers,
+            pool,
+            pooled: vec![T::default(); 40],
+            probs: vec![T::default(); 1001],
+        }
+    }
+
+    /// The network through `k`: packing, every convolution, the pool, the softmax. Returns a
+    /// hash of every layer's output (so the work cannot be optimised away, and tests can
+    /// compare kernel sets).
+    fn run(&mut self, k: &Kernels<T>) -> u64 {
+        let mut h = 0xcbf2_9ce4_8422_2325;
+        let (hidden, logits) = self.layers.split_at_mut(5);
+        for i in 0..hidden.len() {
+            let (done, rest) = hidden.split_at_mut(i);
+            let x = done.last().map_or(&self.input[..], |l| &l.out[..]);
+            rest[0].run(k, x);
+            h = hash(h, &rest[0].out);
+        }
+        (k.avg_pool)(&self.pool, &T::pool_clamp(), &hidden[4].out, &mut self.pooled);
+        logits[0].run(k, &self.pooled);
+        (k.softmax)(T::softmax_beta(), &logits[0].out, &mut self.probs);
+        hash(hash(hash(h, &self.pooled), &logits[0].out), &self.probs)
+    }
+}
+
+thread_local! {
+    static NET_U8: RefCell<Option<Net<u8>>> = const { RefCell::new(None) };
+    static NET_F32: RefCell<Option<Net<f32>>> = const { RefCell::new(None) };
+}
+
+/// The synthetic network through `k` (see [`Net::run`]), this thread's, made on first use.
+fn run<T: Synthetic>(k: &Kernels<T>) -> u64 {
+    T::net().with(|cell| cell.borrow_mut().get_or_insert_with(Net::new).run(k))
 }
 
 /// Runs the synthetic network once through the kernels a model of `dtype` would use (`None`:
