@@ -2,8 +2,8 @@
 // does not. One model loaded twice in one page (headless Chromium, cross-origin isolated), on
 // one thread (the single-threaded build) and on two (the threaded build), both on the page's
 // thread (`worker: false`: no Worker round trip in the figures; `node bench/forms.mjs` measures
-// that). Alternated rounds: `net.profile()` (per layer, summed per type: ms and GMAC/s), then a
-// block of `--block` consecutive `net.infer()` calls; the first round is warm-up. Prints medians
+// that). Alternated rounds: a block of `--block` consecutive `net.infer()` calls, then
+// `net.profile()` (per layer, summed per type: ms and GMAC/s); the first round is warm-up. Prints medians
 // (no results file: a diagnostic): of every call but each block's first (steady: as an app
 // classifying frame after frame), and of the first calls alone (after the other net's block: our
 // helper thread asleep meanwhile, and both nets' weights — 2 × 17 MB for 1.0/224 float — beyond
@@ -21,6 +21,8 @@ const { values } = parseArgs({
     pkg: { type: 'string' },
   },
 });
+const block = Number(values.block);
+if (!Number.isInteger(block) || block < 2) throw new Error(`--block must be an integer ≥ 2, not ${values.block}`);
 const server = await serve(values.pkg ? ['--pkg', values.pkg] : []);
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 try {
@@ -40,13 +42,13 @@ try {
       const steady = [[], []];
       for (let round = 0; round < rounds; round++) {
         for (const i of round % 2 ? [1, 0] : [0, 1]) {
-          const layers = await nets[i].profile(x);
           const ms = [];
           for (let k = 0; k < block; k++) {
             const t0 = performance.now();
             await nets[i].infer(x);
             ms.push(performance.now() - t0);
           }
+          const layers = await nets[i].profile(x);
           if (round === 0) continue;
           first[i].push(ms[0]);
           steady[i].push(...ms.slice(1));
@@ -70,7 +72,7 @@ try {
         steady: steady.map(median),
         types: Object.entries(types).map(([type, t]) => ({ type, macs: t.macs, ms: t.ms.map(median) })),
       };
-    }, { model, rounds: Number(values.rounds), block: Math.max(2, Number(values.block)) });
+    }, { model, rounds: Number(values.rounds), block });
     const gmacs = (macs, ms) => (macs && ms ? `${(macs / ms / 1e6).toFixed(1)} GMAC/s` : '');
     const vs = (ms) => `${ms[0].toFixed(2)} ms on ${r.threads[0]} thread, ${ms[1].toFixed(2)} ms on ${r.threads[1]}: `
       + `×${(ms[0] / ms[1]).toFixed(2)}`;

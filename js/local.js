@@ -283,7 +283,7 @@ export const MAP_SLICE_BYTES = 4 << 20;
 /**
  * Maps the memory a model's load will touch (loadFootprint; the engine's `prefault`) if the
  * file's length is known before the model is there, a slice per task: the operating system's
- * page faults of a float 1.0/224 load (~70 MB, 35–60 ms) then happen while the model
+ * page faults of a float 1.0/224 load (~60 MB, 30–50 ms) then happen while the model
  * downloads, not after it. The slices leave the thread free between them: a browser hands a
  * download's body to the page on its thread, and a thread busy for 50 ms stalls the download.
  * Nothing for a file over the engine's `maxModelBytes` limit (it will be refused).
@@ -317,7 +317,9 @@ export async function mapAhead(glue, { dtype = 'both', limits, fileBytes }, unti
 export const WARM_ROUNDS = 20;
 /** Warm-up rounds in all, the rest after the mapping while the download lasts: Chromium 156's
  *  V8 optimises later (first inference of 1.0/224 uint8 after 20 / 50 / 100 / 200 rounds, 8
- *  fresh pages each: medians ~40 / 34 / 28 / 30 ms; warm 17–19). */
+ *  fresh pages each: medians ~40 / 34 / 28 / 30 ms; warm 17–19; 2026-12-06, when each round
+ *  also made its synthetic network — the kernels' work per round, which decides when V8
+ *  optimises them, is the same since). */
 export const WARM_ROUNDS_MORE = 100;
 /** Rounds run back to back for up to this long before yielding: a page's main thread is busy
  *  with the model's download meanwhile, and a yield there can take 15–30 ms. */

@@ -330,7 +330,8 @@ const GUARD: usize = 32;
 
 /// Runs `f` over the whole output, in one call or in bands of output pixels the way threads
 /// split a layer (uneven, not multiples of the tile), each band with its own scratch of the
-/// planner's size for the layer's kind (`scratch_len`: exactly what the arena gives). The
+/// planner's size for the band and the layer's kind (`scratch_len`: no more than the arena
+/// gives, which holds the largest layer's whole band). The
 /// output is prefilled with `sentinel` and followed by a guard region of it; bands run last
 /// first, so writing past a band's end clobbers a band already computed. Returns the output
 /// without the guard after checking the guard is untouched.

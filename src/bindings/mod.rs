@@ -438,8 +438,8 @@ pub fn warm_up(dtype: &str) -> u32 {
 /// Maps memory ahead of a load: a block of `total` bytes is allocated, one byte per 4 KiB page
 /// of its bytes `from..to` written, and the block freed, so that the allocator hands those
 /// pages out again to the load that follows (the model's copy, its weights, their packed form,
-/// the activations). A fresh page costs its first write an operating-system fault, ~1 µs; a
-/// float 1.0/224 load touches ~70 MB. Freed at once, the block is taken again from the same
+/// the activations, the kernels' scratch). A fresh page costs its first write an operating-system
+/// fault, ~1 µs; a float 1.0/224 load touches ~60 MB. Freed at once, the block is taken again from the same
 /// place by the next call, so a caller maps it in slices (a page's thread must stay free to
 /// receive the download meanwhile). Returns the bytes of the slice (0 when the memory cannot
 /// grow to `total`: the load will report that, if it comes).

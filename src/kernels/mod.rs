@@ -256,9 +256,10 @@ pub struct Scratch<'a> {
 /// padded by a full window, the channels rounded up to 8 (the depthwise kernels and the stem),
 /// or, for a CONV_2D, an im2col matrix of the band's pixels with rows rounded up to 8 — in
 /// panels of 4 pixels and one panel more (uint8: ⌈m/4⌉·4 + 4 ≤ m + 7 rows), hence m + 8. A
-/// depthwise layer never has an im2col matrix: counting one (m · kh · kw · channels) made the
-/// arena of 1.0/224 hold 3.6 M scratch elements per thread instead of 0.4 M. Saturates instead
-/// of overflowing (the planner refuses sizes over its limits).
+/// depthwise layer never has an im2col matrix. Each kernel asserts its own need (e.g. the
+/// depthwise ring's `kh · (in_w + kw − 1 at most) · C8`) against what it is given, and
+/// tests/kernels.rs gives each band exactly this. Saturates instead of overflowing (the planner
+/// refuses sizes over its limits).
 pub fn scratch_len(g: &ConvGeom, depthwise: bool) -> usize {
     let prod = |v: &[usize]| v.iter().fold(1usize, |a, &b| a.saturating_mul(b));
     let ring = prod(&[g.kh, g.in_w.saturating_add(g.kw.saturating_mul(2)), g.in_c.saturating_add(7) / 8 * 8]);

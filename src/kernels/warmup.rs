@@ -45,7 +45,7 @@ fn geom(in_hw: usize, in_c: usize, out_c: usize, k: usize, stride: usize) -> Con
 /// counts that are not multiples of the SIMD widths exercise the kernels' remainders too.
 fn layers() -> [(ConvGeom, bool); 6] {
     [
-        (geom(16, 3, 16, 3, 2), false), // the stem (im2col)
+        (geom(16, 3, 16, 3, 2), false), // the stem
         (geom(8, 16, 16, 3, 1), true),
         (geom(8, 16, 32, 1, 1), false),
         (geom(8, 32, 32, 3, 2), true),
@@ -192,10 +192,12 @@ impl<T: Synthetic> Layer<T> {
 }
 
 /// The synthetic network of one element type: made by the first round on a thread and kept
-/// for the next ones, which then run packers and kernels only. Made afresh every round, its
+/// for the next ones, which then run packers and kernels only (each round clears the outputs
+/// first, so its hash is of what this round's kernels wrote). Made afresh every round, its
 /// weights' generation and allocation took more of a round than the kernels, and V8 optimised
-/// the warm-up's own code ahead of them: `warm_up`, `conv` and `malloc` were 48 of the ~90 ms
-/// of background compilation in a cold page (Chromium 156, `--trace-wasm-compilation-times`).
+/// the warm-up's own code ahead of them: `warm_up`, the per-round layer builder and `malloc`
+/// were 48 of the ~90 ms of background compilation in a cold page (Chromium 156,
+/// `--trace-wasm-compilation-times`).
 struct Net<T: Synthetic> {
     input: Vec<T>,
     /// The five hidden layers, then the logits.
@@ -214,7 +216,8 @@ impl<T: Synthetic> Net<T> {
             .map(|(i, (g, dw))| Layer::new(g, dw, false, i as u64))
             .collect();
         layers.push(Layer::new(logits.0, false, true, 5));
-        // Global average pool: 4×4×40 → 1×1×40.
+        // Global average pool: the last hidden layer's 4×4×40 → 1×1×40, the logits' input.
+        let c = logits.0.in_c;
         let pool = ConvGeom {
             kh: 4,
             kw: 4,
@@ -223,14 +226,14 @@ impl<T: Synthetic> Net<T> {
             out_h: 1,
             out_w: 1,
             band_end: 1,
-            ..geom(4, 40, 40, 4, 4)
+            ..geom(4, c, c, 4, 4)
         };
         Net {
             input: bytes(16 * 16 * 3, 7).into_iter().map(T::value).collect(),
             layers,
             pool,
-            pooled: vec![T::default(); 40],
-            probs: vec![T::default(); 1001],
+            pooled: vec![T::default(); c],
+            probs: vec![T::default(); logits.0.out_c],
         }
     }
 
@@ -238,6 +241,9 @@ impl<T: Synthetic> Net<T> {
     /// hash of every layer's output (so the work cannot be optimised away, and tests can
     /// compare kernel sets).
     fn run(&mut self, k: &Kernels<T>) -> u64 {
+        for out in self.layers.iter_mut().map(|l| &mut l.out).chain([&mut self.pooled, &mut self.probs]) {
+            out.fill(T::default());
+        }
         let mut h = 0xcbf2_9ce4_8422_2325;
         let (hidden, logits) = self.layers.split_at_mut(5);
         for i in 0..hidden.len() {

@@ -79,9 +79,10 @@ test('loadFootprint stays under what each model\'s load grows a fresh engine by'
     const growth = Number(stdout.trim());
     const footprint = loadFootprint(bytes.length, dtypeOf(name));
     assert.ok(footprint <= growth, `${name}: footprint ${footprint} over the load's ${growth}`);
-    // Within 15%: a load that grows by much more than its footprint (as when the arena's scratch
-    // counted an im2col matrix for depthwise layers: float 3.9–4.3 × the file) fails here.
-    assert.ok(footprint >= 0.85 * growth, `${name}: footprint ${footprint} under 85% of the load's ${growth}`);
+    // Within 15% (and four 64 KiB pages: the memory grows by whole pages): a load that grows by
+    // much more than its footprint (as when the arena's scratch counted an im2col matrix for
+    // depthwise layers: float 3.9–4.3 × the file) fails here.
+    assert.ok(footprint >= 0.85 * growth - (256 << 10), `${name}: footprint ${footprint} under 85% of the load's ${growth}`);
     // Without the dtype (a file name that does not say it) never more than a float's.
     assert.ok(loadFootprint(bytes.length, 'both') <= growth, `${name}: the dtype-blind footprint over the load's`);
   }
