@@ -269,12 +269,13 @@ export function warmLocal(threads, until, hint = {}) {
  *  @typedef {{ dtype?: 'uint8' | 'float32' | 'both', limits?: object, fileBytes?: Promise<number> }} LoadHint */
 
 /** The engine memory a model's load touches, from its file's length: a little under what the
- *  eight zoo models' loads grow a fresh engine by after a few warm-up rounds (float 3.48–3.53×
- *  the file, uint8 4.11–4.62×, one thread: the file's copy, the weights, their packed form, the
- *  activations and the kernels' scratch). A compressed download's length only makes it smaller.
+ *  eight zoo models' loads grow a fresh engine by after a few warm-up rounds (float 2.54–2.64×
+ *  the file, uint8 3.24–3.63×, one thread: the file's copy — freed once imported, its memory
+ *  then reused by the packed weights —, the weights, their packed form, the activations and the
+ *  kernels' scratch). A compressed download's length only makes it smaller.
  *  @param {number} fileBytes @param {'uint8' | 'float32' | 'both'} dtype */
 export function loadFootprint(fileBytes, dtype) {
-  return Math.floor(fileBytes * (dtype === 'uint8' ? 4 : 3.4));
+  return Math.floor(fileBytes * (dtype === 'uint8' ? 3.2 : 2.5));
 }
 
 /** Bytes mapped per slice of mapAhead (~2–4 ms in Chromium here). */
@@ -283,7 +284,7 @@ export const MAP_SLICE_BYTES = 4 << 20;
 /**
  * Maps the memory a model's load will touch (loadFootprint; the engine's `prefault`) if the
  * file's length is known before the model is there, a slice per task: the operating system's
- * page faults of a float 1.0/224 load (~60 MB, 30–50 ms) then happen while the model
+ * page faults of a float 1.0/224 load (~45 MB, 20–40 ms) then happen while the model
  * downloads, not after it. The slices leave the thread free between them: a browser hands a
  * download's body to the page on its thread, and a thread busy for 50 ms stalls the download.
  * Nothing for a file over the engine's `maxModelBytes` limit (it will be refused).

@@ -41,7 +41,7 @@ fn memory_bytes() -> js_sys::Uint8Array {
 
 #[test]
 fn load_run_in_place_and_read_the_output() {
-    let mut e = Engine::new(&tiny_quant().to_bytes(), no_limits(), None).unwrap();
+    let mut e = Engine::new(tiny_quant().to_bytes(), no_limits(), None).unwrap();
     assert_eq!(e.dtype(), "uint8");
     assert_eq!(e.resolution(), 32);
     assert_eq!(e.input_length(), 32 * 32 * 3);
@@ -70,7 +70,7 @@ fn load_run_in_place_and_read_the_output() {
 
 #[test]
 fn classify_and_embed_a_frame_in_place() {
-    let mut e = Engine::new(&tiny_quant().to_bytes(), no_limits(), None).unwrap();
+    let mut e = Engine::new(tiny_quant().to_bytes(), no_limits(), None).unwrap();
     let (w, h) = (40usize, 30usize);
     let frame: Vec<u8> = (0..w * h * 4).map(|i| (i * 7 % 251) as u8).collect();
     let at = e.frame_buffer(frame.len()).unwrap();
@@ -102,19 +102,19 @@ fn classify_and_embed_a_frame_in_place() {
 
 #[test]
 fn errors_carry_stable_codes_and_leave_the_engine_usable() {
-    let err = Engine::new(&[], no_limits(), None).err().unwrap();
+    let err = Engine::new(Vec::new(), no_limits(), None).err().unwrap();
     assert_eq!(kind(&err), ("MODEL_MALFORMED".into(), "file_bytes".into()));
     assert_eq!(detail(&err, "found").as_f64(), Some(0.0));
-    let err = Engine::new(b"0123TFL3 but nonsense after", no_limits(), None).err().unwrap();
+    let err = Engine::new(b"0123TFL3 but nonsense after".to_vec(), no_limits(), None).err().unwrap();
     assert_eq!(kind(&err), ("MODEL_MALFORMED".into(), "flatbuffer".into()));
     let mut m = tiny_quant();
     m.opcodes[2] = 17;
-    let err = Engine::new(&m.to_bytes(), no_limits(), None).err().unwrap();
+    let err = Engine::new(m.to_bytes(), no_limits(), None).err().unwrap();
     assert_eq!(kind(&err), ("MODEL_UNSUPPORTED".into(), "operator".into()));
     assert_eq!(detail(&err, "operator").as_string().as_deref(), Some("MAX_POOL_2D"));
     assert_eq!(detail(&err, "layer").as_f64(), Some(2.0));
     assert!(detail(&err, "tensor").is_undefined(), "absent fields are left out");
-    let mut e = Engine::new(&tiny_quant().to_bytes(), no_limits(), None).unwrap();
+    let mut e = Engine::new(tiny_quant().to_bytes(), no_limits(), None).unwrap();
     let err = e.set_resolution(8).unwrap_err();
     assert_eq!(kind(&err), ("INPUT_INVALID".into(), "resolution".into()));
     assert_eq!(numbers(detail(&err, "found")), [8.0, 8.0]);
@@ -128,28 +128,31 @@ fn errors_carry_stable_codes_and_leave_the_engine_usable() {
     // Limits arrive as one options object, checked here.
     let bytes = tiny_quant().to_bytes();
     let limits = |json: &str| js_sys::JSON::parse(json).unwrap();
-    let err = Engine::new(&bytes, limits(&format!(r#"{{"maxModelBytes": {}}}"#, bytes.len() - 1)), None)
-        .err()
-        .unwrap();
+    let err =
+        Engine::new(bytes.clone(), limits(&format!(r#"{{"maxModelBytes": {}}}"#, bytes.len() - 1)), None)
+            .err()
+            .unwrap();
     assert_eq!(kind(&err), ("LIMITS_EXCEEDED".into(), "model_bytes".into()));
     assert_eq!(detail(&err, "limit").as_f64(), Some((bytes.len() - 1) as f64));
     assert_eq!(detail(&err, "found").as_f64(), Some(bytes.len() as f64));
-    assert!(Engine::new(&bytes, limits(&format!(r#"{{"maxModelBytes": {}}}"#, bytes.len())), None).is_ok());
-    let err = Engine::new(&bytes, limits(r#"{"maxResolution": 16}"#), None).err().unwrap();
+    assert!(
+        Engine::new(bytes.clone(), limits(&format!(r#"{{"maxModelBytes": {}}}"#, bytes.len())), None).is_ok()
+    );
+    let err = Engine::new(bytes.clone(), limits(r#"{"maxResolution": 16}"#), None).err().unwrap();
     assert_eq!(kind(&err), ("LIMITS_EXCEEDED".into(), "resolution".into()));
-    let err = Engine::new(&bytes, limits(r#"{"maxFrames": 1}"#), None).err().unwrap();
+    let err = Engine::new(bytes.clone(), limits(r#"{"maxFrames": 1}"#), None).err().unwrap();
     assert_eq!(kind(&err), ("INPUT_INVALID".into(), "unknown_limit".into()));
     assert_eq!(detail(&err, "found").as_string().as_deref(), Some("maxFrames"));
     for bad in
         [r#"{"maxMacs": 0}"#, r#"{"maxMacs": -5}"#, r#"{"maxMacs": 1.5}"#, r#"{"maxMacs": "9"}"#, "[1]", "7"]
     {
-        let err = Engine::new(&bytes, limits(bad), None).err().unwrap();
+        let err = Engine::new(bytes.clone(), limits(bad), None).err().unwrap();
         assert_eq!(code(err), "INPUT_INVALID", "{bad}");
     }
     // The uint8 matrix product is chosen at construction; an unknown name is refused there.
-    let err = Engine::new(&bytes, no_limits(), Some("fast".into())).err().unwrap();
+    let err = Engine::new(bytes.clone(), no_limits(), Some("fast".into())).err().unwrap();
     assert_eq!(kind(&err), ("INPUT_INVALID".into(), "gemm".into()));
-    assert!(Engine::new(&bytes, no_limits(), Some("i16".into())).is_ok());
+    assert!(Engine::new(bytes.clone(), no_limits(), Some("i16".into())).is_ok());
     let err = cost_model(-1.0, 224, 1000).unwrap_err();
     assert_eq!(kind(&err), ("INPUT_INVALID".into(), "width_multiplier".into()));
     assert_eq!(detail(&err, "found").as_f64(), Some(-1.0));
@@ -157,7 +160,7 @@ fn errors_carry_stable_codes_and_leave_the_engine_usable() {
 
 #[test]
 fn info_and_cost_are_json() {
-    let mut e = Engine::new(&tiny_quant().to_bytes(), no_limits(), None).unwrap();
+    let mut e = Engine::new(tiny_quant().to_bytes(), no_limits(), None).unwrap();
     let info: serde_json::Value = serde_json::from_str(&e.info().unwrap()).unwrap();
     assert_eq!(info["resolution"], 32);
     assert_eq!(info["dtype"], "uint8");
@@ -192,13 +195,13 @@ fn warm_up_changes_no_model() {
         let out = e.run_in_place().unwrap();
         memory_bytes().subarray(out as u32, (out + e.output_length()) as u32).to_vec()
     };
-    let mut cold = Engine::new(&bytes, no_limits(), None).unwrap();
+    let mut cold = Engine::new(bytes.clone(), no_limits(), None).unwrap();
     let want = run(&mut cold);
-    let mut during = Engine::new(&bytes, no_limits(), None).unwrap();
+    let mut during = Engine::new(bytes.clone(), no_limits(), None).unwrap();
     for dtype in ["uint8", "float32", "both"] {
         warm_up(dtype);
     }
-    let mut after = Engine::new(&bytes, no_limits(), None).unwrap();
+    let mut after = Engine::new(bytes.clone(), no_limits(), None).unwrap();
     assert_eq!(run(&mut during), want, "loaded before the warm-up");
     assert_eq!(run(&mut after), want, "loaded after the warm-up");
     assert_eq!(run(&mut cold), want, "run before the warm-up");
