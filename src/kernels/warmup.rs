@@ -167,11 +167,7 @@ struct Layer<T: Synthetic> {
 
 impl<T: Synthetic> Layer<T> {
     fn new(g: ConvGeom, depthwise: bool, logits: bool, seed: u64) -> Layer<T> {
-        let shape = if depthwise {
-            FilterShape { out_c: g.out_c, kh: g.kh, kw: g.kw, in_c: g.out_c }
-        } else {
-            FilterShape { out_c: g.out_c, kh: g.kh, kw: g.kw, in_c: g.in_c }
-        };
+        let shape = FilterShape::of(&g, depthwise);
         let n = if depthwise { g.kh * g.kw * g.out_c } else { g.out_c * g.kh * g.kw * g.in_c };
         // uint8 weights in [1, 255] like the official models' (the dot kernel's packing needs it).
         let filter = bytes(n, 11 + seed).into_iter().map(|b| T::value(b.max(1))).collect();
@@ -216,22 +212,14 @@ impl<T: Synthetic> Net<T> {
             .map(|(i, (g, dw))| Layer::new(g, dw, false, i as u64))
             .collect();
         layers.push(Layer::new(logits.0, false, true, 5));
-        // Global average pool: the last hidden layer's 4×4×40 → 1×1×40, the logits' input.
-        let c = logits.0.in_c;
-        let pool = ConvGeom {
-            kh: 4,
-            kw: 4,
-            stride_h: 4,
-            stride_w: 4,
-            out_h: 1,
-            out_w: 1,
-            band_end: 1,
-            ..geom(4, c, c, 4, 4)
-        };
+        let (first, last) = (l0.0, l4.0);
+        // Global average pool: the last hidden layer's output, hw × hw × c → 1×1×c (the logits'
+        // input): a window and stride of the whole map.
+        let (hw, c) = (last.out_h, last.out_c);
         Net {
-            input: bytes(16 * 16 * 3, 7).into_iter().map(T::value).collect(),
+            input: bytes(first.in_h * first.in_w * first.in_c, 7).into_iter().map(T::value).collect(),
             layers,
-            pool,
+            pool: geom(hw, c, c, hw, hw),
             pooled: vec![T::default(); c],
             probs: vec![T::default(); logits.0.out_c],
         }
