@@ -374,13 +374,9 @@ fn close(a: &[f32], b: &[f32]) -> Result<(), String> {
     Ok(())
 }
 
-fn shape_of(g: &ConvGeom, depthwise: bool) -> FilterShape {
-    FilterShape { out_c: g.out_c, kh: g.kh, kw: g.kw, in_c: if depthwise { g.out_c } else { g.in_c } }
-}
-
 fn check_u8(c: &Case, depthwise: bool, seed: u64, scenarios: &[Scenario]) {
     let g = geom(c);
-    let shape = shape_of(&g, depthwise);
+    let shape = FilterShape::of(&g, depthwise);
     let mut rng = Rng(seed | 1);
     for &s in scenarios {
         let (mut d, zx, zw) = u8_data(&g, depthwise, s, &mut rng);
@@ -435,7 +431,7 @@ fn check_u8(c: &Case, depthwise: bool, seed: u64, scenarios: &[Scenario]) {
 
 fn check_f32(c: &Case, depthwise: bool, seed: u64) {
     let g = geom(c);
-    let shape = shape_of(&g, depthwise);
+    let shape = FilterShape::of(&g, depthwise);
     let mut rng = Rng(seed | 1);
     let d = F32Data {
         input: (0..g.in_h * g.in_w * g.in_c).map(|_| rng.f32(-1.0, 1.0)).collect(),
@@ -630,7 +626,7 @@ fn random_convolutions() {
 fn requantization_edge_cases() {
     let biases: Vec<i32> = vec![0, 1, -1, 2, -2, 3, -3, 5, -5, 127, -128, 1000, -1000, 4095, -4096, 65535];
     let g = geom(&case("bias only", [1, 1, 1], biases.len(), 1, 1, true));
-    let shape = shape_of(&g, false);
+    let shape = FilterShape::of(&g, false);
     // (real multiplier, output zero point): halves make exact ties for the rounding.
     for (m, zo) in [
         (0.5, 128),

@@ -220,6 +220,14 @@ pub struct FilterShape {
     pub in_c: usize,
 }
 
+impl FilterShape {
+    /// The filter of a convolution of geometry `g`: a CONV_2D's, or (`depthwise`) a depthwise
+    /// convolution's, whose `in_c` is its channel count.
+    pub fn of(g: &ConvGeom, depthwise: bool) -> FilterShape {
+        FilterShape { out_c: g.out_c, kh: g.kh, kw: g.kw, in_c: if depthwise { g.out_c } else { g.in_c } }
+    }
+}
+
 /// Weights prepared once, when a session is created, in the layout one kernel set wants
 /// (its packers fill the fields it uses). Biases travel with the weights because a
 /// kernel set may fold corrections into them.
