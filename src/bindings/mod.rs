@@ -199,7 +199,7 @@ impl Engine {
     ///
     /// `bytes` is the engine's own copy of the file (JavaScript's bytes copied into its memory):
     /// it is freed once the model is imported, before the weights are packed and the buffers
-    /// allocated, which then reuse its memory — a float 1.0/224 load peaks ~17 MB lower.
+    /// allocated, which then reuse its memory — a float 1.0/224 load peaks ~15 MB lower.
     #[wasm_bindgen(constructor)]
     pub fn new(bytes: Vec<u8>, limits: JsValue, gemm: Option<String>) -> Result<Engine, JsValue> {
         let limits = limits_from_js(&limits).map_err(to_js)?;
