@@ -76,7 +76,8 @@ try {
     ...result.rows.map((r) => `| ${r.model} | ${r.threads} | ${ms(r.ours)} | ${range(r.ours)} | ${ms(r.peer)} | ${range(r.peer)} `
       + `| ${ms(r.litert)} | ${range(r.litert)} | ${ratio(r.ratio)} | ${ratio(r.ratio_litert)} | **${ratio(r.ratio_best)}** `
       + `| ${r.ours.backend}${r.ours.kernel ? ` (${r.ours.kernel})` : ''}, ${r.ours.threads} thread(s)`
-      + `${r.ours.runsIn ? `, ${r.ours.runsIn === 'worker' ? 'in a Worker' : 'on the page\'s thread'}` : ''} |`),
+      + `${r.ours.runsIn ? `, ${r.ours.runsIn === 'worker' ? 'in a Worker' : 'on the page\'s thread'}` : ''}`
+      + `${r.ours.threads > 1 && r.ours.teamRuns != null ? `, team in ${r.ours.teamRuns} of ${r.ours.runs} runs` : ''} |`),
     '',
   ].join('\n');
   await mkdir(values.out, { recursive: true });

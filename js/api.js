@@ -35,6 +35,7 @@ export { ZOO, parseZooFileName, zooAlphaName, zooFileName, zooUrl } from './zoo.
 /** @typedef {import('./types.js').ModelInfo} ModelInfo */
 /** @typedef {import('./types.js').LayerTiming} LayerTiming */
 /** @typedef {import('./types.js').MemoryStats} MemoryStats */
+/** @typedef {import('./types.js').ThreadStats} ThreadStats */
 /** @typedef {import('./types.js').Capabilities} Capabilities */
 /** @typedef {import('./frames.js').Classification} Classification */
 /** @typedef {import('./frames.js').RgbaFrame} RgbaFrame */
@@ -436,6 +437,13 @@ export class MobileNet {
    *  @returns {Promise<MemoryStats>} */
   memoryStats() {
     return this.#run((d) => d.memoryStats());
+  }
+
+  /** Diagnostics of this model's threads: how many inferences ran on the team and how many on
+   *  the calling thread alone, and why (the measured times; see ThreadStats).
+   *  @returns {Promise<ThreadStats>} */
+  threadStats() {
+    return this.#run((d) => d.threadStats());
   }
 
   /** Runs the model at another input resolution (re-plans; does not reload).

@@ -11,7 +11,7 @@ import { teachOp } from './teach-engine.js';
 
 /** @import { Backend, Glue } from './loader.js' */
 /** @import { Classification, ResultOptions, RgbaPixels } from './frames.js' */
-/** @import { LayerTiming, MemoryStats, ModelInfo, Pixels, Planes } from './types.js' */
+/** @import { LayerTiming, MemoryStats, ModelInfo, Pixels, Planes, ThreadStats } from './types.js' */
 /** @typedef {import('./mobilenet_wasm.js').Engine} Engine */
 
 /** Runs the engine in this thread. */
@@ -196,6 +196,16 @@ export class LocalDriver {
     return {
       wasmMemoryBytes: this.memory.buffer.byteLength, liveBytes: g.liveBytes(), allocations: g.allocationCount(),
       prefaultedBytes: g.prefaultedBytes(),
+    };
+  }
+
+  /** @returns {ThreadStats} */
+  threadStats() {
+    const s = JSON.parse(this.engine.threadStats());
+    return {
+      teamRuns: s.team_runs, soloRuns: s.solo_runs, probes: s.probes, stallMs: s.stall_ms, joinMs: s.join_ms,
+      unjoinedRuns: s.unjoined_runs, helperChunks: s.helper_chunks, callerChunks: s.caller_chunks,
+      teamMs: s.team_ms, soloMs: s.solo_ms, preferTeam: s.prefer_team,
     };
   }
 

@@ -98,6 +98,26 @@
  *   models loaded in one thread share.
  */
 
+/**
+ * What the threads did for one model so far (diagnostics): each inference runs on the team — the
+ * calling thread and the engine's helper threads — or on the calling thread alone, whichever the
+ * engine measures to be faster on this machine (README, Threads). One thread: every run alone.
+ * @typedef {object} ThreadStats
+ * @property {number} teamRuns Inferences on the team.
+ * @property {number} soloRuns Inferences on the calling thread alone.
+ * @property {number} probes Runs of the mode not preferred at the time, to measure it again.
+ * @property {number} stallMs Milliseconds the calling thread waited for work helpers had taken.
+ * @property {number} joinMs Milliseconds from a team run's start to a helper's first piece of
+ *   work, summed over the team runs a helper joined.
+ * @property {number} unjoinedRuns Team runs no helper joined (it was asleep or descheduled).
+ * @property {number} helperChunks Pieces of layers computed by helpers.
+ * @property {number} callerChunks Pieces computed by the calling thread in team runs.
+ * @property {number | null} teamMs The team's time per inference: the median of its last 5 runs
+ *   (null until measured).
+ * @property {number | null} soloMs The same, the calling thread alone.
+ * @property {boolean} preferTeam Whether the next runs use the team.
+ */
+
 /** RGBA pixels on their way to the engine. @typedef {{ data: Uint8Array | Uint8ClampedArray, width: number, height: number }} Pixels */
 
 /**
@@ -134,6 +154,7 @@
  * @property {(input: Uint8Array | Float32Array) => MaybePromise<LayerTiming[]>} profile
  * @property {(resolution: number) => MaybePromise<void>} setResolution
  * @property {() => MaybePromise<MemoryStats>} memoryStats
+ * @property {() => MaybePromise<ThreadStats>} threadStats
  * @property {(op: { type: string, id: number, [k: string]: any }) => any} teach A classifier
  *   request (teach-engine.js).
  * @property {() => void} dispose

@@ -20,7 +20,7 @@ const START_TIMEOUT_MS = 20000;
 const THREADS_TIMEOUT_MS = 20000;
 
 /** @import { Classification, ResultOptions, RgbaPixels } from './frames.js' */
-/** @import { LayerTiming, MemoryStats, ModelInfo } from './types.js' */
+/** @import { LayerTiming, MemoryStats, ModelInfo, ThreadStats } from './types.js' */
 /**
  * What a Worker is started with (kept to start again after a crash).
  * `wasm`: the Worker's build, compiled on the page (WebAssembly modules can be posted to Workers).
@@ -315,6 +315,11 @@ export class WorkerDriver {
   /** @returns {Promise<MemoryStats>} */
   memoryStats() {
     return this.call('memoryStats');
+  }
+
+  /** @returns {Promise<ThreadStats>} */
+  threadStats() {
+    return this.call('threadStats');
   }
 
   /** A MobileNetClassifier request, run in the Worker (see teach-engine.js); a frame's pixels

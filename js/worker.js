@@ -85,6 +85,8 @@ async function handle(msg) {
     }
     case 'memoryStats':
       return [d.memoryStats()];
+    case 'threadStats':
+      return [d.threadStats()];
     case 'dispose':
       driver?.dispose();
       driver = null;

@@ -99,6 +99,7 @@ async function benchOne(name, spec) {
     compare[contenders[k].key] = { max_abs_diff: maxDiff, top1: argmax(b) };
   }
   for (let i = 0; i < warmup; i++) for (const c of contenders) await c.run();
+  const threadsBefore = await ours.threadStats();
   for (let i = 0; i < runs; i++) {
     // Rotate which goes first, so none always runs on a warmer cache.
     for (let j = 0; j < contenders.length; j++) {
@@ -110,6 +111,7 @@ async function benchOne(name, spec) {
     }
   }
   const info = ours.info;
+  const threadsAfter = await ours.threadStats();
   ours.dispose();
   tfjsModel?.modelRunner?.cleanUp?.();
   litert?.delete();
@@ -118,7 +120,9 @@ async function benchOne(name, spec) {
   const row = {
     model: name,
     threads,
-    ours: { ...stats(byKey.ours), threads: info.threads, backend: info.backend, kernel: info.kernels, runsIn: info.runsIn },
+    ours: { ...stats(byKey.ours), threads: info.threads, backend: info.backend, kernel: info.kernels, runsIn: info.runsIn,
+      // Of the timed runs, how many our engine ran on its threads' team (the rest alone).
+      teamRuns: threadsAfter.teamRuns - threadsBefore.teamRuns },
     peer: peerStats('tfjs'),
     litert: peerStats('litert'),
     top1: { ours: argmax(answers[0]), ...Object.fromEntries(Object.entries(compare).map(([k, v]) => [k, v.top1])) },

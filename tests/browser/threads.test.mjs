@@ -350,6 +350,43 @@ for (const name of browsersUnderTest()) {
       await page.close();
     });
 
+    test(`[${name}] threadStats counts every inference, on the team or alone, on the page's thread and in a Worker`, async () => {
+      const page = await b.newPage(isolated.base);
+      const r = await page.evaluate(async () => {
+        const { MobileNet } = await import('/pkg/index.js');
+        const input = new Uint8Array(await (await fetch('/reference/mobilenet_v1_0.25_128_quant/cat.input.bin')).arrayBuffer());
+        const out = [];
+        for (const worker of [false, true]) {
+          const net = await MobileNet.load('/models/mobilenet_v1_0.25_128_quant.tflite', { threads: 2, worker });
+          const before = await net.threadStats();
+          await net.infer(input);
+          const first = await net.threadStats();
+          for (let i = 0; i < 9; i++) await net.infer(input);
+          const after = await net.threadStats();
+          out.push({ worker, threads: net.info.threads, runsIn: net.info.runsIn, before, first, after });
+          net.dispose();
+        }
+        return out;
+      });
+      for (const x of r) {
+        const where = `${x.runsIn}, ${x.threads} thread(s)`;
+        const runs = (/** @type {any} */ s) => s.teamRuns + s.soloRuns;
+        assert.equal(runs(x.after) - runs(x.before), 10, `${where}: ten inferences counted`);
+        assert.equal(x.runsIn, x.worker ? 'worker' : 'caller');
+        if (EXPECTED[name].threads) {
+          assert.equal(x.threads, 2, where);
+          // A fresh model starts on the team (its load resolves once the threads run).
+          assert.equal(x.first.teamRuns - x.before.teamRuns, 1, `${where}: the first inference on the team`);
+          assert.ok(x.after.helperChunks + x.after.callerChunks > 0, `${where}: team runs computed their layers in pieces`);
+          assert.equal(typeof x.after.teamMs, 'number', `${where}: the team's time measured`);
+        } else {
+          assert.equal(x.after.teamRuns, 0, `${where}: one thread, every run alone`);
+          assert.equal(x.after.teamMs, null);
+        }
+      }
+      await page.close();
+    });
+
     test(`[${name}] without cross-origin isolation, threads: 2 runs single-threaded without an error`, async () => {
       const page = await b.newPage(plain.base);
       const info = await page.evaluate(async () => {

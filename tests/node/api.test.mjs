@@ -209,6 +209,21 @@ test('infer and classify allocate nothing inside the engine, call after call, ui
   }
 });
 
+test('threadStats counts every inference: in Node, one thread, each run alone', async () => {
+  const net = await MobileNet.load(await model('mobilenet_v1_0.25_128_quant'));
+  const x = new Uint8Array(128 * 128 * 3);
+  const before = await net.threadStats();
+  for (let i = 0; i < 5; i++) await net.infer(x);
+  await net.classify({ data: new Uint8ClampedArray(64 * 48 * 4).fill(90), width: 64, height: 48 });
+  const after = await net.threadStats();
+  assert.equal(net.info.threads, 1);
+  assert.equal(after.soloRuns - before.soloRuns, 6, 'five infer calls and a classify');
+  assert.equal(after.teamRuns, 0);
+  assert.equal(after.teamMs, null, 'the team never measured');
+  assert.equal(after.helperChunks, 0);
+  net.dispose();
+});
+
 test('calls on one model queue: overlapping calls all settle, in the order they were made', async () => {
   const net = await MobileNet.load(join(MODELS, 'mobilenet_v1_0.25_128_quant.tflite'));
   const cat = decodeImage(await readFile(join(IMAGES, 'cat.bmp')));

@@ -79,7 +79,7 @@ export async function exported(bytes: Uint8Array, examples: Float32Array[]): Pro
 // line below it compiles: the types must not get looser).
 import type {
   Quant, LayerType, LayerCost, LayerTiming, RgbaFrame, Frame, ClassifyOptions, ClassifyVideoOptions, Limits, LoadOptions,
-  ZooOptions, ClassifierOptions, ClassifierModel, PredictOptions, TrainOptions, ZooFile,
+  ZooOptions, ClassifierOptions, ClassifierModel, PredictOptions, TrainOptions, ZooFile, ThreadStats,
 } from 'mobilenet-wasm';
 import { parseZooFileName, zooAlphaName, zooUrl } from 'mobilenet-wasm';
 import { OFFICIAL_BASE } from 'mobilenet-wasm/fetch';
@@ -123,6 +123,10 @@ export async function surface(net: MobileNet, clf: MobileNetClassifier, frames: 
   const timing: [number, string, LayerType | null, number, number] | null = timings[0]
     ? [timings[0].index, timings[0].op, timings[0].type, timings[0].ms, timings[0].macs] : null;
   const mem: { wasmMemoryBytes: number; liveBytes: number; allocations: number } = await net.memoryStats();
+  const ts: ThreadStats = await net.threadStats();
+  const runs: number = ts.teamRuns + ts.soloRuns;
+  const teamMs: number | null = ts.teamMs;
+  const prefer: boolean = ts.preferTeam;
   // @ts-expect-error: a uint8 input gives a uint8 output
   const wrongOut: Float32Array = await net.infer(new Uint8Array(3));
   // @ts-expect-error: only typed arrays are inputs
