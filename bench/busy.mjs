@@ -75,7 +75,8 @@ async function measure(base, browserName, condition) {
 }
 
 const f = (x) => x.toFixed(2);
-const cell = (r) => (r ? `${f(r.median)} (${f(r.p90)})` : '–');
+// Two threads: also in how many of the timed runs the engine used its team (net.threadStats).
+const cell = (r) => (r ? `${f(r.median)} (${f(r.p90)})${r.threads > 1 && r.teamRuns != null ? `, team ${r.teamRuns}/${r.runs}` : ''}` : '–');
 
 let runsOut = [];
 if (values.merge) {
@@ -124,7 +125,8 @@ const md = [
     + `), cat input, ${first?.warmup} warm-up then ${first?.runs} timed runs each; milliseconds per inference, `
     + 'median (p90). "1 thread": on the page\'s thread; "1 thread, Worker": `{ threads: 1, worker: true }`, the Worker '
     + 'round trip that 2 threads also pay, without threads. "busy": another process (a shell busy loop) keeps one core '
-    + 'busy. Target: busy 2 threads ≤ 1.2 × busy 1 thread + 1 ms; quiet 2 threads ≥ 1.8× faster on 1.0/224.',
+    + 'busy. "team n/m": n of the m timed runs on the team of threads, the rest on the calling thread alone. '
+    + 'Target: busy 2 threads ≤ 1.2 × busy 1 thread + 1 ms; quiet 2 threads ≥ 1.8× faster on 1.0/224.',
   '',
   '| browser | model | quiet 1 thread | quiet 1 thread, Worker | quiet 2 threads | quiet speed-up | busy 1 thread '
     + '| busy 1 thread, Worker | busy 2 threads | busy 2t / 1t | ≤ 1.2× + 1 ms | busy 2t / 1t Worker |',

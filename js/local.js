@@ -199,7 +199,8 @@ export class LocalDriver {
     };
   }
 
-  /** @returns {ThreadStats} */
+  /** The engine's counts (src/kernels/parallel.rs, ExecStats), in JavaScript's names.
+   *  @returns {ThreadStats} */
   threadStats() {
     const s = JSON.parse(this.engine.threadStats());
     return {

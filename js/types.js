@@ -101,7 +101,9 @@
 /**
  * What the threads did for one model so far (diagnostics): each inference runs on the team — the
  * calling thread and the engine's helper threads — or on the calling thread alone, whichever the
- * engine measures to be faster on this machine (README, Threads). One thread: every run alone.
+ * engine measures to be faster on this machine (README, Builds and threads). One thread: every
+ * run alone, neither time measured. The counts start again when a Worker form's Worker is
+ * replaced; the times when the resolution changes.
  * @typedef {object} ThreadStats
  * @property {number} teamRuns Inferences on the team.
  * @property {number} soloRuns Inferences on the calling thread alone.

@@ -41,6 +41,13 @@ async function bytes(url) {
   return new Uint8Array(await r.arrayBuffer());
 }
 
+/** Our engine's team runs so far (net.threadStats; undefined for a package from before it, in
+ *  an A/B run with --pkg): a row says how many of its timed runs used the team.
+ *  @param {any} net */
+const teamRuns = async (net) => (await net.threadStats?.())?.teamRuns;
+/** @param {number | undefined} before @param {number | undefined} after */
+const timedTeamRuns = (before, after) => (before === undefined || after === undefined ? undefined : after - before);
+
 /** A thread spec: a count, `w` after it for the Worker form, `p` for the page's thread (else the
  *  package chooses). @param {string} spec */
 const form = (spec) => ({
@@ -99,7 +106,7 @@ async function benchOne(name, spec) {
     compare[contenders[k].key] = { max_abs_diff: maxDiff, top1: argmax(b) };
   }
   for (let i = 0; i < warmup; i++) for (const c of contenders) await c.run();
-  const threadsBefore = await ours.threadStats();
+  const teamBefore = await teamRuns(ours);
   for (let i = 0; i < runs; i++) {
     // Rotate which goes first, so none always runs on a warmer cache.
     for (let j = 0; j < contenders.length; j++) {
@@ -111,7 +118,7 @@ async function benchOne(name, spec) {
     }
   }
   const info = ours.info;
-  const threadsAfter = await ours.threadStats();
+  const teamAfter = await teamRuns(ours);
   ours.dispose();
   tfjsModel?.modelRunner?.cleanUp?.();
   litert?.delete();
@@ -122,7 +129,7 @@ async function benchOne(name, spec) {
     threads,
     ours: { ...stats(byKey.ours), threads: info.threads, backend: info.backend, kernel: info.kernels, runsIn: info.runsIn,
       // Of the timed runs, how many our engine ran on its threads' team (the rest alone).
-      teamRuns: threadsAfter.teamRuns - threadsBefore.teamRuns },
+      teamRuns: timedTeamRuns(teamBefore, teamAfter) },
     peer: peerStats('tfjs'),
     litert: peerStats('litert'),
     top1: { ours: argmax(answers[0]), ...Object.fromEntries(Object.entries(compare).map(([k, v]) => [k, v.top1])) },
@@ -145,6 +152,7 @@ async function benchOne(name, spec) {
 /** peer=0: our engine alone, same warm-up and timed runs; the row has no peer figures. */
 async function benchOursOnly(name, threads, ours, runOurs) {
   for (let i = 0; i < warmup; i++) await runOurs();
+  const teamBefore = await teamRuns(ours);
   const t = [];
   for (let i = 0; i < runs; i++) {
     await pause();
@@ -153,8 +161,10 @@ async function benchOursOnly(name, threads, ours, runOurs) {
     t.push(performance.now() - t0);
   }
   const info = ours.info;
+  const teamAfter = await teamRuns(ours);
   ours.dispose();
-  const row = { model: name, threads, ours: { ...stats(t), threads: info.threads, backend: info.backend, kernel: info.kernels, runsIn: info.runsIn }, peer: null,
+  const row = { model: name, threads, ours: { ...stats(t), threads: info.threads, backend: info.backend, kernel: info.kernels, runsIn: info.runsIn,
+    teamRuns: timedTeamRuns(teamBefore, teamAfter) }, peer: null,
     ratio: null, macs: info.macs };
   const tr = document.createElement('tr');
   tr.innerHTML = `<td>${name}</td><td>${threads}</td><td>${row.ours.median.toFixed(2)} ms</td><td>–</td><td>–</td><td>–</td>`;
@@ -170,20 +180,24 @@ async function benchPaired(name) {
   const nets = [];
   for (const spec of (q.get('threads') || '1,2').split(',')) {
     const { threads, worker } = form(spec);
-    nets.push({ threads, worker, net: await MobileNet.load(modelBytes, { threads, worker, gemm }), t: [] });
+    nets.push({ threads, worker, net: await MobileNet.load(modelBytes, { threads, worker, gemm }), t: [],
+      teamBefore: undefined, teamAfter: undefined });
   }
   for (let i = 0; i < warmup + runs; i++) {
     for (const x of nets) {
+      if (i === warmup) x.teamBefore = await teamRuns(x.net);
       if (i >= warmup) await pause();
       const t0 = performance.now();
       await x.net.infer(input);
       if (i >= warmup) x.t.push(performance.now() - t0);
     }
   }
-  return nets.map(({ threads, worker, net, t }) => {
+  for (const x of nets) x.teamAfter = await teamRuns(x.net);
+  return nets.map(({ threads, worker, net, t, teamBefore, teamAfter }) => {
     const info = net.info;
     net.dispose();
-    const row = { model: name, threads, worker, ours: { ...stats(t), threads: info.threads, backend: info.backend, runsIn: info.runsIn }, peer: null,
+    const row = { model: name, threads, worker, ours: { ...stats(t), threads: info.threads, backend: info.backend, runsIn: info.runsIn,
+      teamRuns: timedTeamRuns(teamBefore, teamAfter) }, peer: null,
       ratio: null, macs: info.macs };
     const tr = document.createElement('tr');
     tr.innerHTML = `<td>${name}</td><td>${threads}${worker ? ' (Worker)' : ''}</td><td>${row.ours.median.toFixed(2)} ms</td><td>–</td><td>–</td><td>–</td>`;

@@ -263,9 +263,9 @@ impl Engine {
         Ok(())
     }
 
-    /// What the threads did so far, as JSON (diagnostics): `team_runs`, `solo_runs` (on the
-    /// calling thread alone), `probes`, `stall_ms` (waiting for helpers), `helper_chunks`,
-    /// `caller_chunks`, and the running estimates `team_ms` / `solo_ms` (`null` until measured).
+    /// What the threads did so far, as JSON (diagnostics): the fields of
+    /// [`crate::kernels::parallel::ExecStats`], NaN estimates as `null` (js/local.js gives
+    /// them to JavaScript as `net.threadStats()`).
     #[wasm_bindgen(js_name = threadStats)]
     pub fn thread_stats(&self) -> Result<String, JsValue> {
         json(&self.session.thread_stats())

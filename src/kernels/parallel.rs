@@ -179,7 +179,8 @@ pub struct ExecStats {
     /// of the caller alone; NaN until measured.
     pub team_ms: f64,
     pub solo_ms: f64,
-    /// Whether the next run prefers the team.
+    /// Whether the next runs use the team (never with one thread). With one thread every run is
+    /// alone and neither estimate is measured.
     pub prefer_team: bool,
 }
 
@@ -294,7 +295,8 @@ impl Executor {
         ExecStats {
             team_ms: self.team.median().unwrap_or(f64::NAN),
             solo_ms: self.solo.median().unwrap_or(f64::NAN),
-            prefer_team: self.prefer_team,
+            // What the next run does: never the team with one thread (or forced alone).
+            prefer_team: self.prefer_team && threads() > 1 && self.forced != Some(1),
             ..self.stats
         }
     }

@@ -379,10 +379,13 @@ for (const name of browsersUnderTest()) {
           assert.equal(x.first.teamRuns - x.before.teamRuns, 1, `${where}: the first inference on the team`);
           assert.ok(x.after.helperChunks + x.after.callerChunks > 0, `${where}: team runs computed their layers in pieces`);
           assert.equal(typeof x.after.teamMs, 'number', `${where}: the team's time measured`);
+          assert.ok(x.after.unjoinedRuns <= x.after.teamRuns, where);
         } else {
           assert.equal(x.after.teamRuns, 0, `${where}: one thread, every run alone`);
           assert.equal(x.after.teamMs, null);
+          assert.equal(x.after.preferTeam, false);
         }
+        for (const [k, v] of Object.entries(x.after)) assert.notEqual(v, undefined, `${where}: ${k}`);
       }
       await page.close();
     });

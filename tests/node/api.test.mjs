@@ -221,6 +221,10 @@ test('threadStats counts every inference: in Node, one thread, each run alone', 
   assert.equal(after.teamRuns, 0);
   assert.equal(after.teamMs, null, 'the team never measured');
   assert.equal(after.helperChunks, 0);
+  assert.equal(after.preferTeam, false, 'no team to prefer');
+  assert.deepEqual(Object.keys(after).sort(), ['callerChunks', 'helperChunks', 'joinMs', 'preferTeam', 'probes', 'soloMs',
+    'soloRuns', 'stallMs', 'teamMs', 'teamRuns', 'unjoinedRuns']);
+  for (const [k, v] of Object.entries(after)) assert.notEqual(v, undefined, k);
   net.dispose();
 });
 
