@@ -376,10 +376,10 @@ impl Executor {
             // The helpers slept while the caller ran alone, and this run woke them: its time
             // is mostly their wake-up (up to a millisecond on a virtual machine), not what the
             // team does, and a small model's run is not much longer. Measured so, team probes
-            // lost, and a model that had fallen back to the caller alone stayed there: in the
+            // mostly lost, and a model that had fallen back to the caller alone stayed there: in the
             // benchmark (peers alternated, 0.25/128 and 0.5/160 on two threads, 50 timed runs,
-            // `net.threadStats()`), 4 rows of 12 ran the team in only 3–5 runs (0.5/160 float
-            // 6.49 ms against 3.24 with the team), none below 20 with this. So the next run is
+            // `net.threadStats()`), 7 rows of 24 ran the team in only 3–9 runs (0.5/160 float
+            // 6.49 ms against 3.24 with the team), 2 of 24 with this. So the next run is
             // the probe (`since_probe` is left as it is): right after this one, the helpers are
             // awake, as for a team run after a team run; called after a pause, they have gone
             // back to sleep, and the probe measures what such calls get.
