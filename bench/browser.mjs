@@ -48,8 +48,12 @@ try {
     gemm: values.gemm, gap: values.gap });
   if (values.models) query.set('models', values.models);
   const page = await engine.newPage(`${base}bench.html?${query}`);
-  // As JSON: WebKitWebDriver does not return the object itself.
-  const result = JSON.parse(await page.evaluate(async () => JSON.stringify(await window.benchDone), undefined, { timeout: 3_600_000 }));
+  // As JSON: WebKitWebDriver does not return the object itself. WebKitWebDriver may also run this
+  // before the page's module has set window.benchDone: wait for it.
+  const result = JSON.parse(await page.evaluate(async () => {
+    while (!window.benchDone) await new Promise((resolve) => { setTimeout(resolve, 50); });
+    return JSON.stringify(await window.benchDone);
+  }, undefined, { timeout: 3_600_000 }));
   const browserVersion = engine.version;
   await engine.close();
 
