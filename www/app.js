@@ -26,6 +26,7 @@ const state = {
   measured: new Map(), // `${α}_${ρ}_${dtype}` → median ms measured here
   costs: new Map(), // `${α}_${ρ}` → { macs, params }
   chartDrawn: 0,
+  threadsShown: 0,
 };
 
 const stats = new LiveStats();
@@ -60,6 +61,24 @@ function redrawChart() {
   state.chartDrawn = performance.now();
 }
 
+/** How the running model's threads were used so far (net.threadStats): with several, the share
+ *  of inferences on the team and the times the engine measured with it and alone. */
+async function showThreadsUsed() {
+  const net = models.net;
+  const el = $('threads-used');
+  if (net.info.threads < 2) {
+    el.textContent = 'one thread';
+    return;
+  }
+  const s = await net.threadStats();
+  const runs = s.teamRuns + s.soloRuns;
+  const measured = [[s.teamMs, 'with the team'], [s.soloMs, 'alone']]
+    .filter(([x]) => x != null).map(([x, how]) => `${Number(x).toFixed(1)} ms ${how}`);
+  el.textContent = runs === 0 ? '–'
+    : `the team of ${net.info.threads} in ${Math.round((100 * s.teamRuns) / runs)}% of ${runs} inference${runs === 1 ? '' : 's'}`
+      + `${measured.length ? ` (measured: ${measured.join(', ')})` : ''}`;
+}
+
 function showModel(c, target) {
   const info = models.net.info;
   const trainedNote = target.trained !== c.resolution ? ` (trained at ${target.trained})` : '';
@@ -73,6 +92,7 @@ function showModel(c, target) {
   $('backend').textContent = `${info.backend}, ${info.threads} thread${info.threads > 1 ? 's' : ''}, `
     + `${info.runsIn === 'worker' ? 'in a Worker' : 'on the page\'s thread'}`;
   showCapabilities(info);
+  showThreadsUsed().catch(() => {});
   const acc = published(c.alpha, c.resolution, c.dtype);
   const floatNote = c.dtype === 'float32' && !parseZooFileName(target.file)?.official
     ? '; the float file here is a rewrite of the uint8 model, not the published float one' : '';
@@ -119,8 +139,14 @@ function onResult(r) {
   renderTop(ui.top, r.classes);
   const median = stats.add(r.frameToResultMs, r.inferMs);
   state.measured.set(key(config()), median);
-  // Keep the chart's latency labels current, redrawing at most once a second.
+  // Keep the chart's latency labels current, redrawing at most once a second, and the threads'
+  // use.
   if (!(performance.now() - state.chartDrawn < 1000)) redrawChart();
+  if (!(performance.now() - state.threadsShown < 1000)) {
+    state.threadsShown = performance.now();
+    // (A model being swapped may be disposed meanwhile: the next second shows the new one.)
+    showThreadsUsed().catch(() => {});
+  }
 }
 
 function startLive(video) {

@@ -61,6 +61,10 @@ test('[chromium] live camera: Egyptian cat with the 1.0 uint8 model; α = 0.25 c
   assert.equal(before.macs, '568.7 M');
   assert.match(before.accuracy, /^69\.7% \/ 89\.5% as published for 1\.0×224$/);
   assert.match(await page.textContent('#backend'), /threads|simd/);
+  // Two threads here: the share of inferences on the team and the times measured (net.threadStats).
+  await page.waitForFunction(() => document.getElementById('threads-used').textContent !== '–', null, { timeout: 10000 });
+  assert.match(await page.textContent('#threads-used'),
+    /^the team of 2 in \d+% of \d+ inferences?( \(measured: \d+\.\d ms (with the team|alone)(, \d+\.\d ms alone)?\))?$/);
   assert.match(await page.textContent('#capabilities'), /^SIMD128 yes, relaxed SIMD yes, threads yes$/,
     'the demo shows what the browser gives the engine');
   assert.equal(await page.locator('#chart circle.point').count(), 16, 'all 16 configurations in the chart');
@@ -197,6 +201,7 @@ test('[chromium] phone-sized screen: one column, nothing wider than the screen, 
 // frame with the 1.0 uint8 model on the backend the browser allows, and reports no error.
 // The 1.0 model: in a Worker where there are threads (a large model), else on the page's thread.
 const BACKEND = { firefox: /^threads-relaxed-simd, 2 threads, in a Worker$/, webkit: /^simd128, 1 thread, on the page's thread$/ };
+const THREADS_USED = { firefox: /^the team of 2 in \d+% of \d+ inferences?( \(measured: \d+\.\d ms (with the team|alone)(, \d+\.\d ms alone)?\))?$/, webkit: /^one thread$/ };
 for (const name of browsersUnderTest().filter((b) => b !== 'chromium')) {
   test(`[${name}] live camera (the browser's fake camera): the page goes live and classifies frame after frame`, async (t) => {
     const b = await openBrowser(name, { fakeCamera: true });
@@ -218,7 +223,9 @@ for (const name of browsersUnderTest().filter((b) => b !== 'chromium')) {
       });
       await page.waitFor((n) => window.renders > n + 5, renders, { timeout: 20000 });
       await page.waitFor(() => document.getElementById('latency').dataset.ms, undefined, { timeout: 10000 });
+      await page.waitFor(() => document.getElementById('threads-used').textContent !== '–', undefined, { timeout: 10000 });
       const shown = await page.evaluate(() => ({
+        threadsUsed: document.getElementById('threads-used').textContent,
         top1: document.getElementById('top').dataset.top1,
         rows: document.getElementById('top').children.length,
         latency: Number(document.getElementById('latency').dataset.ms),
@@ -230,6 +237,7 @@ for (const name of browsersUnderTest().filter((b) => b !== 'chromium')) {
       assert.ok(shown.rows >= 5, 'the top 5 are drawn');
       assert.ok(shown.latency > 0 && shown.fps > 0, JSON.stringify(shown));
       assert.match(shown.backend, BACKEND[name]);
+      assert.match(shown.threadsUsed, THREADS_USED[name]);
       // WebKitGTK: no SharedArrayBuffer, and the demo says so.
       assert.match(shown.capabilities, name === 'webkit' ? /threads no — .*SharedArrayBuffer/ : /threads yes$/);
       await page.screenshot(join(ARTIFACTS, `demo-live-${name}.png`));
