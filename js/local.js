@@ -199,15 +199,10 @@ export class LocalDriver {
     };
   }
 
-  /** The engine's counts (src/kernels/parallel.rs, ExecStats), in JavaScript's names.
-   *  @returns {ThreadStats} */
+  /** The engine's counts (src/kernels/parallel.rs, ExecStats, serialized in JavaScript's
+   *  names). @returns {ThreadStats} */
   threadStats() {
-    const s = JSON.parse(this.engine.threadStats());
-    return {
-      teamRuns: s.team_runs, soloRuns: s.solo_runs, probes: s.probes, stallMs: s.stall_ms, joinMs: s.join_ms,
-      unjoinedRuns: s.unjoined_runs, helperChunks: s.helper_chunks, callerChunks: s.caller_chunks,
-      teamMs: s.team_ms, soloMs: s.solo_ms, preferTeam: s.prefer_team,
-    };
+    return JSON.parse(this.engine.threadStats());
   }
 
   dispose() {

@@ -264,8 +264,8 @@ impl Engine {
     }
 
     /// What the threads did so far, as JSON (diagnostics): the fields of
-    /// [`crate::kernels::parallel::ExecStats`], NaN estimates as `null` (js/local.js gives
-    /// them to JavaScript as `net.threadStats()`).
+    /// [`crate::kernels::parallel::ExecStats`] in JavaScript's names, NaN estimates as `null`
+    /// (`net.threadStats()`).
     #[wasm_bindgen(js_name = threadStats)]
     pub fn thread_stats(&self) -> Result<String, JsValue> {
         json(&self.session.thread_stats())

@@ -157,8 +157,10 @@ impl Split {
     }
 }
 
-/// What the executor did, counted over a session's life (diagnostics and tests).
+/// What the executor did, counted over a session's life (diagnostics and tests). Serialized with
+/// JavaScript's names (`teamRuns`, …): `net.threadStats()` returns it as it is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ExecStats {
     /// Runs on the team (caller and helpers).
     pub team_runs: u64,
@@ -300,8 +302,8 @@ impl Executor {
         ExecStats {
             team_ms: self.team.median().unwrap_or(f64::NAN),
             solo_ms: self.solo.median().unwrap_or(f64::NAN),
-            // What the next run does: never the team with one thread (or forced alone).
-            prefer_team: self.prefer_team && threads() > 1 && self.forced != Some(1),
+            // The mode of the next runs (a probe aside): never the team with one thread.
+            prefer_team: threads() > 1 && self.forced.map_or(self.prefer_team, |n| n > 1),
             ..self.stats
         }
     }
@@ -1267,6 +1269,19 @@ mod tests {
         let again = drive(&mut ex, 100, |_, team| if team { 8.0 } else { 16.0 });
         assert!(ex.prefer_team, "a quiet machine gets its threads back");
         assert!(count(&again[70..], false) <= 2, "mostly on the team again");
+    }
+
+    #[test]
+    fn the_stats_say_which_mode_the_next_runs_use_forced_or_not() {
+        start_threads(2);
+        let mut ex = Executor::new();
+        assert!(ex.stats().prefer_team, "a fresh executor starts on the team");
+        drive(&mut ex, 50, |_, team| if team { 120.0 } else { 16.0 });
+        assert!(!ex.stats().prefer_team, "busy: alone");
+        ex.force(Some(2));
+        assert!(ex.stats().prefer_team, "forced onto the team, whatever it measured");
+        ex.force(Some(1));
+        assert!(!ex.stats().prefer_team, "forced alone");
     }
 
     #[test]
