@@ -8,7 +8,8 @@
 // classifying frame after frame), and of the first calls alone (after the other net's block: our
 // helper thread asleep meanwhile, and both nets' weights — 2 × 17 MB for 1.0/224 float — beyond
 // the 32 MB L3 of this VM's CPU, so each block starts with its weights out of cache).
-// Usage: node bench/scaling.mjs [--models 1.0_224_quant,1.0_224_float] [--rounds 15] [--block 10] [--pkg DIR]
+// --layers also prints every layer (median ms on one thread and two, and the ratio).
+// Usage: node bench/scaling.mjs [--models 1.0_224_quant,1.0_224_float] [--rounds 15] [--block 10] [--layers] [--pkg DIR]
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS, serve } from '../tools/chromium.mjs';
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '15' },
     block: { type: 'string', default: '10' },
     pkg: { type: 'string' },
+    layers: { type: 'boolean', default: false },
   },
 });
 const block = Number(values.block);
@@ -37,6 +39,8 @@ try {
       const nets = [await MobileNet.load(url, { threads: 1 }), await MobileNet.load(url, { threads: 2, worker: false })];
       /** @type {Record<string, { ms: number[][], macs: number }>} per layer type: ms per round, per net */
       const types = {};
+      /** @type {{ type: string, macs: number, ms: number[][] }[]} per layer: ms per round, per net */
+      const perLayer = [];
       /** Per net: ms of each block's first call, and of the others. */
       const first = [[], []];
       const steady = [[], []];
@@ -54,6 +58,10 @@ try {
           steady[i].push(...ms.slice(1));
           /** @type {Record<string, number>} */
           const sum = {};
+          layers.forEach((l, k) => {
+            perLayer[k] ??= { type: l.type ?? 'other', macs: l.macs, ms: [[], []] };
+            perLayer[k].ms[i].push(l.ms);
+          });
           for (const l of layers) {
             const type = l.type ?? 'other';
             sum[type] = (sum[type] ?? 0) + l.ms;
@@ -71,6 +79,7 @@ try {
         first: first.map(median),
         steady: steady.map(median),
         types: Object.entries(types).map(([type, t]) => ({ type, macs: t.macs, ms: t.ms.map(median) })),
+        layers: perLayer.map((l) => ({ ...l, ms: l.ms.map(median) })),
       };
     }, { model, rounds: Number(values.rounds), block });
     const gmacs = (macs, ms) => (macs && ms ? `${(macs / ms / 1e6).toFixed(1)} GMAC/s` : '');
@@ -80,6 +89,13 @@ try {
     for (const t of r.types) {
       console.log(`  ${t.type.padEnd(10)} ${t.ms[0].toFixed(2).padStart(6)} → ${t.ms[1].toFixed(2).padStart(6)} ms`
         + ` (×${(t.ms[0] / t.ms[1]).toFixed(2)})  ${gmacs(t.macs, t.ms[0])} → ${gmacs(t.macs, t.ms[1])}`);
+    }
+    if (values.layers) {
+      r.layers.forEach((l, k) => {
+        if (!l.macs) return;
+        console.log(`    ${String(k).padStart(2)} ${l.type.padEnd(10)} ${l.ms[0].toFixed(3).padStart(7)} → `
+          + `${l.ms[1].toFixed(3).padStart(7)} ms (×${(l.ms[0] / l.ms[1]).toFixed(2)})  ${gmacs(l.macs, l.ms[0])} → ${gmacs(l.macs, l.ms[1])}`);
+      });
     }
   }
 } finally {
