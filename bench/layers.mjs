@@ -7,8 +7,10 @@
 // --baseline DIR compares with another package folder (e.g. a copy of pkg/ before a change),
 // served by a second server: `--blocks` alternated pages of each (a fresh page per block, the
 // order rotating), the median per layer type over the blocks, and this package / the baseline.
+// --threads N loads the model on N threads on the page's thread (`worker: false`) instead: the
+// profile's layers then run on the team, as the executor chooses.
 // Usage: node bench/layers.mjs [--browsers chromium,firefox,webkit] [--models 1.0_224_quant,1.0_224_float]
-//   [--rounds 9] [--pkg DIR] [--baseline DIR] [--blocks 6]
+//   [--rounds 9] [--threads 1] [--pkg DIR] [--baseline DIR] [--blocks 6]
 import { parseArgs } from 'node:util';
 import { openBrowser, serve } from '../tools/browsers.mjs';
 
@@ -20,6 +22,7 @@ const { values } = parseArgs({
     pkg: { type: 'string' },
     baseline: { type: 'string' },
     blocks: { type: 'string', default: '6' },
+    threads: { type: 'string', default: '1' },
   },
 });
 const median = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
@@ -31,12 +34,12 @@ if (values.baseline) servers.baseline = await serve(['--pkg', values.baseline]);
 async function measure(browser, server, model) {
   const page = await browser.newPage(`${server.base}blank.html`);
   try {
-    return await page.evaluate(async ({ model, rounds }) => {
+    return await page.evaluate(async ({ model, rounds, threads }) => {
       const { MobileNet } = await import('/pkg/index.js');
       const bytes = new Uint8Array(await (await fetch(`/models/mobilenet_v1_${model}.tflite`)).arrayBuffer());
       const raw = new Uint8Array(await (await fetch(`/reference/mobilenet_v1_${model}/cat.input.bin`)).arrayBuffer());
       const x = model.endsWith('quant') ? raw : new Float32Array(raw.buffer);
-      const net = await MobileNet.load(bytes, { threads: 1 });
+      const net = await MobileNet.load(bytes, threads > 1 ? { threads, worker: false } : { threads: 1 });
       for (let i = 0; i < 10; i++) await net.infer(x);
       const runs = [];
       for (let i = 0; i < rounds; i++) runs.push(await net.profile(x));
@@ -58,7 +61,7 @@ async function measure(browser, server, model) {
       const { backend } = net.info;
       net.dispose();
       return { backend, infer: median(infer), types };
-    }, { model, rounds: Number(values.rounds) }, { timeout: 600_000 });
+    }, { model, rounds: Number(values.rounds), threads: Number(values.threads) }, { timeout: 600_000 });
   } finally {
     await page.close();
   }
