@@ -43,7 +43,12 @@ const { values } = parseArgs({
 
 const repeat = Number(values.repeat);
 if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be an integer ≥ 1, not ${values.repeat}`);
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+/** The middle value (of an even count, the mean of the two middle ones). */
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
 /** The rows of `pages` bench pages (the same rows in the same order) as one: each median is the
  *  median of the pages' medians, p10 and p90 the lowest and highest of them, each ratio the median
