@@ -458,14 +458,17 @@ bench() {
   stage "browser benchmark: ours vs tfjs-tflite and LiteRT.js, 1 and 2 threads, all 8 models"
   node bench/browser.mjs --runs "${RUNS:-50}"
   # Where the engine chose the 8-bit dot product, the fallback kernel's rows too (its probe off).
-  if node -e 'const r = require("./bench/results/browser-latest.json");
-      process.exit(r.rows.some((row) => /dot/.test(row.ours.kernel ?? "")) ? 0 : 1)'; then
-    stage "the fallback kernel's rows: uint8 models with the dot product's probe off (--gemm i16; bench/results/fallback/)"
-    node bench/browser.mjs --runs "${RUNS:-50}" --gemm i16 \
-      --models 0.25_128_quant,0.5_160_quant,0.75_192_quant,1.0_224_quant --out bench/results/fallback
-  else
-    echo "(the engine chose the fallback kernel on this host: the rows above are the fallback's)"
-  fi
+  local chose=0
+  node -e 'try { const r = require("./bench/results/browser-latest.json");
+      process.exit(r.rows.some((row) => /dot/.test(row.ours.kernel ?? "")) ? 0 : 1) }
+    catch (e) { console.error(`bench/results/browser-latest.json: ${e.message}`); process.exit(2) }' || chose=$?
+  case $chose in
+    0) stage "the fallback kernel's rows: uint8 models with the dot product's probe off (--gemm i16; bench/results/fallback/)"
+       node bench/browser.mjs --runs "${RUNS:-50}" --gemm i16 \
+         --models 0.25_128_quant,0.5_160_quant,0.75_192_quant,1.0_224_quant --out bench/results/fallback ;;
+    1) echo "(the engine chose the fallback kernel on this host: the rows above are the fallback's)" ;;
+    *) echo "(which kernel the engine chose is unknown: see above; no fallback rows)" ;;
+  esac
   stage "cold start: page load to first result, ours vs tfjs-tflite and LiteRT.js (bench/results/coldstart-latest.*)"
   node bench/coldstart.mjs --runs "${COLD_RUNS:-3}"
   ensure_firefox

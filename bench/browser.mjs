@@ -51,10 +51,20 @@ const median = (xs) => {
 };
 
 /** The rows of `pages` bench pages (the same rows in the same order) as one: each median is the
- *  median of the pages' medians, p10 and p90 the lowest and highest of them, each ratio the median
- *  of the pages' ratios (its range in `ratio_best_range`), team runs summed. One page: as it is. */
+ *  median of the pages' medians, and p10 and p90 — the keys a single page's rows have — the lowest
+ *  and highest of them; each ratio the median of the pages' ratios (not the ratio of the medians;
+ *  ours / best peer's range in `ratio_best_range`); runs and team runs summed; the rest (kernel,
+ *  backend, answers) from the first page. One page: as it is. */
 function combine(pages) {
   if (pages.length === 1) return pages[0];
+  for (const p of pages) {
+    p.rows.forEach((r, i) => {
+      const first = pages[0].rows[i];
+      if (r.model !== first.model || r.threads !== first.threads || r.ours.kernel !== first.ours.kernel) {
+        throw new Error(`page rows differ: ${r.model} ${r.threads} ${r.ours.kernel} against ${first.model} ${first.threads} ${first.ours.kernel}`);
+      }
+    });
+  }
   const stat = (xs) => (xs.includes(null) || xs.includes(undefined) ? null
     : { median: median(xs.map((s) => s.median)), p10: Math.min(...xs.map((s) => s.median)),
       p90: Math.max(...xs.map((s) => s.median)), runs: xs.reduce((n, s) => n + s.runs, 0) });
@@ -119,6 +129,8 @@ try {
   const best = (r) => `**${ratio(r.ratio_best)}**${r.ratio_best_range ? ` (${r.ratio_best_range.map(ratio).join('–')})` : ''}`;
   const each = repeat > 1 ? `median of ${repeat} pages' medians` : 'median';
   const spread = repeat > 1 ? 'pages\' lowest–highest' : 'p10–p90';
+  // With several pages each ratio is the median of the pages' ratios (and ours / best peer's range).
+  const ratios = repeat > 1 ? ' (median of the pages\' ratios; their range)' : '';
   const md = [
     `Benchmark ${result.date.slice(0, 10)} — ${result.machine}, ${result.browser} (headless, cross-origin isolated: ${result.crossOriginIsolated}), `
       + `${result.peer} and ${result.litert} (wasm accelerator; threaded build for 2 threads) vs ${result.ours} (gemm: ${result.gemm}); `
@@ -126,7 +138,7 @@ try {
       + `${repeat > 1 ? `, on each of ${repeat} fresh pages (figures: the median over the pages, and their range)` : ''}`
       + `${result.gap ? `, a pause of ${result.gap} ms before each timed run` : ', back to back'}; milliseconds per inference.`,
     '',
-    `| model | threads | ours ${each} | ours ${spread} | tfjs-tflite ${each} | tfjs-tflite ${spread} | LiteRT.js ${each} | LiteRT.js ${spread} | ours/tfjs-tflite | ours/LiteRT.js | ours/best peer | our backend |`,
+    `| model | threads | ours ${each} | ours ${spread} | tfjs-tflite ${each} | tfjs-tflite ${spread} | LiteRT.js ${each} | LiteRT.js ${spread} | ours/tfjs-tflite${ratios ? ' ¹' : ''} | ours/LiteRT.js${ratios ? ' ¹' : ''} | ours/best peer${ratios} | our backend${repeat > 1 ? ', team runs summed over the pages' : ''} |`,
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...result.rows.map((r) => `| ${r.model} | ${r.threads} | ${ms(r.ours)} | ${range(r.ours)} | ${ms(r.peer)} | ${range(r.peer)} `
       + `| ${ms(r.litert)} | ${range(r.litert)} | ${ratio(r.ratio)} | ${ratio(r.ratio_litert)} | ${best(r)} `
@@ -134,9 +146,10 @@ try {
       + `${r.ours.runsIn ? `, ${r.ours.runsIn === 'worker' ? 'in a Worker' : 'on the page\'s thread'}` : ''}`
       + `${r.ours.threads > 1 && r.ours.teamRuns != null ? `, team in ${r.ours.teamRuns} of ${r.ours.runs} runs` : ''} |`),
     '',
+    ...(ratios ? ['¹ The median of the pages\' ratios, which need not be the ratio of the medians beside it.', ''] : []),
   ].join('\n');
   await mkdir(values.out, { recursive: true });
-  const stamp = result.date.replace(/[:.]/g, '-');
+  const stamp = `${result.date.replace(/[:.]/g, '-')}${repeat > 1 ? `-repeat${repeat}` : ''}`;
   await writeFile(join(values.out, `browser-${values.browser}-${stamp}.json`), JSON.stringify(result, null, 2));
   await writeFile(join(values.out, `browser-${values.browser}-${stamp}.md`), md);
   const latest = values.browser === 'chromium' ? 'browser-latest' : `browser-${values.browser}-latest`;

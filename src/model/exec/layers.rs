@@ -120,11 +120,11 @@ impl<T: Activation> Exec<'_, T> {
                 let align = if *depthwise { geom.out_w } else { 4 };
                 let mut min = MIN_CHUNK_WORK.div_ceil(per_pixel.max(1));
                 if *depthwise {
-                    // Each band converts the kh − 1 input rows above its first output row again
-                    // (its ring starts empty): on the small late layers (14 or 7 rows) bands of
-                    // a row or two converted up to 75% more rows than one band. At most about
-                    // 2 bands per thread then (depthwise 3–9% faster on two threads, A/B with
-                    // the team forced, 1.0/224 and 0.5/160).
+                    // Each band converts the input rows above its first output row again (its
+                    // ring starts empty: kh − 1 rows at stride 1). Cut by work alone, 1.0/224's
+                    // 14-row layers were 7 bands that converted 26 input rows instead of 14. At
+                    // most about 2 bands per thread (depthwise 3–9% faster on two threads, A/B
+                    // with the team forced, 1.0/224 and 0.5/160).
                     min = min.max(geom.out_h.div_ceil(2 * threads) * geom.out_w);
                 }
                 Split { n: m, threads, min, align }.at_most(MAX_CHUNKS)
