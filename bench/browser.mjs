@@ -19,6 +19,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { intOption } from '../tools/args.mjs';
 import { openBrowser } from '../tools/browsers.mjs';
 import { serve } from '../tools/chromium.mjs';
 
@@ -41,8 +42,7 @@ const { values } = parseArgs({
   },
 });
 
-const repeat = Number(values.repeat);
-if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be an integer ≥ 1, not ${values.repeat}`);
+const repeat = intOption(values, 'repeat');
 /** The middle value (of an even count, the mean of the two middle ones). */
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -8,6 +8,7 @@
 // Usage: node bench/firstrun.mjs [--model 1.0_224_quant] [--threads 1] [--samples 4] [--pause 0]
 //   [--layers] [--browser chromium] [--pkg DIR]
 import { parseArgs } from 'node:util';
+import { intOption } from '../tools/args.mjs';
 import { openBrowser, serve } from '../tools/browsers.mjs';
 
 const { values } = parseArgs({
@@ -21,9 +22,7 @@ const { values } = parseArgs({
     pkg: { type: 'string' },
   },
 });
-for (const k of ['threads', 'samples']) {
-  if (!(Number.isInteger(Number(values[k])) && Number(values[k]) > 0)) throw new Error(`--${k} must be a positive integer, not '${values[k]}'`);
-}
+for (const k of ['threads', 'samples']) intOption(values, k);
 if (!(Number(values.pause) >= 0)) throw new Error(`--pause must be milliseconds, not '${values.pause}'`);
 const server = await serve(values.pkg ? ['--pkg', values.pkg] : []);
 const engine = await openBrowser(values.browser, { timeout: 600_000 });

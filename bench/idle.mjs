@@ -12,6 +12,7 @@
 // Usage: node bench/idle.mjs [--models 1.0_224_quant,1.0_224_float] [--threads 2] [--form worker]
 //   [--gaps 0,30] [--rounds 4] [--n 25] [--browser chromium] [--pkg DIR] [--baseline DIR]
 import { parseArgs } from 'node:util';
+import { intOption } from '../tools/args.mjs';
 import { openBrowser, serve } from '../tools/browsers.mjs';
 
 const { values } = parseArgs({
@@ -32,9 +33,7 @@ const gaps = values.gaps.split(',').map(Number);
 if (!values.gaps || gaps.some((g) => !(g >= 0)) || new Set(gaps).size !== gaps.length) {
   throw new Error(`--gaps must be distinct pauses in ms, not '${values.gaps}'`);
 }
-for (const k of ['rounds', 'n', 'threads']) {
-  if (!(Number.isInteger(Number(values[k])) && Number(values[k]) > 0)) throw new Error(`--${k} must be a positive integer, not '${values[k]}'`);
-}
+for (const k of ['rounds', 'n', 'threads']) intOption(values, k);
 const servers = { ours: await serve(values.pkg ? ['--pkg', values.pkg] : []) };
 if (values.baseline) servers.baseline = await serve(['--pkg', values.baseline]);
 const median = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];

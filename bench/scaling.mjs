@@ -12,6 +12,7 @@
 // Usage: node bench/scaling.mjs [--models 1.0_224_quant,1.0_224_float] [--rounds 15] [--block 10] [--layers] [--pkg DIR]
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { intOption } from '../tools/args.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, serve } from '../tools/chromium.mjs';
 
 const { values } = parseArgs({
@@ -23,8 +24,7 @@ const { values } = parseArgs({
     layers: { type: 'boolean', default: false },
   },
 });
-const block = Number(values.block);
-if (!Number.isInteger(block) || block < 2) throw new Error(`--block must be an integer ≥ 2, not ${values.block}`);
+const block = intOption(values, 'block', 2);
 const server = await serve(values.pkg ? ['--pkg', values.pkg] : []);
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 try {
