@@ -123,7 +123,7 @@ impl<T: Activation> Exec<'_, T> {
                     // Each band converts the input rows above its first output row again (its
                     // ring starts empty: kh − 1 rows at stride 1). Cut by work alone, 1.0/224's
                     // 14-row layers were 7 bands that converted 26 input rows instead of 14. At
-                    // most about 2 bands per thread (depthwise 3–9% faster on two threads, A/B
+                    // most about 2 bands per thread (depthwise 1–9% faster on two threads, A/B
                     // with the team forced, 1.0/224 and 0.5/160).
                     min = min.max(geom.out_h.div_ceil(2 * threads) * geom.out_w);
                 }
