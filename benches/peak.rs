@@ -1,0 +1,303 @@
+//! What this CPU sustains, natively, for the instruction mix of the GEMM tiles V8 compiles our
+//! pointwise kernels into: the denominator of "share of peak" (README, speed), measured rather
+//! than taken from a datasheet. Not a test: `cargo bench --bench peak` prints the numbers.
+//!
+//! Each loop is the inner loop of a 4-pixel × 8-channel tile as V8's optimising compiler emits it
+//! on x86-64 (read from `node --print-wasm-code`): per step of k, two vector loads of weights, four
+//! 32-bit broadcasts of the pixels' values, then eight multiply-adds into eight accumulators —
+//! uint8: `vpmaddwd` + `vpaddd` (`i32x4.dot_i16x8_s` and `i32x4.add`; a step is a pair of k);
+//! float: `vfmadd231ps` (`f32x4.relaxed_madd`). Data stays in L1: a peak, not a memory bound.
+//! Also the same mix in other tile shapes (the uint8 one's rate does not come from its shape),
+//! and each multiply-add alone. The clock comes from a chain of dependent integer adds (one a
+//! cycle), measured beside them.
+//!
+//! x86-64 with AVX2 and FMA only; elsewhere it says so and exits.
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use core::arch::asm;
+    use std::time::Instant;
+
+    /// Steps of k per call: the tiles' k loop over a 1.0/224 pointwise layer's 512 inputs.
+    const STEPS: usize = 256;
+    /// Bytes of weights and pixels the loops read (one call's worth, in L1).
+    const WEIGHT_BYTES: usize = STEPS * 32 * 2;
+    const PIXEL_BYTES: usize = STEPS * 4 * 8;
+
+    /// Seconds per call of `f`, the median of 9 timings of `reps` calls.
+    fn time(reps: usize, mut f: impl FnMut()) -> f64 {
+        let mut t: Vec<f64> = (0..9)
+            .map(|_| {
+                let start = Instant::now();
+                for _ in 0..reps {
+                    f();
+                }
+                start.elapsed().as_secs_f64() / reps as f64
+            })
+            .collect();
+        t.sort_by(f64::total_cmp);
+        t[4]
+    }
+
+    /// Cycles per second: 4 dependent adds per iteration, one a cycle.
+    fn clock() -> f64 {
+        const N: u64 = 50_000_000;
+        let s = time(1, || unsafe {
+            let mut x = 0u64;
+            asm!("2:", "add {x}, 1", "add {x}, 1", "add {x}, 1", "add {x}, 1", "sub {n}, 4", "jnz 2b",
+                x = inout(reg) x, n = inout(reg) N => _, options(nostack));
+            std::hint::black_box(x);
+        });
+        N as f64 / s
+    }
+
+    /// A tile's inner loop, `pixels` broadcasts × `blocks` weight vectors per step
+    /// (accumulators: pixels · blocks ≤ 12). Generated per shape by the macro below.
+    macro_rules! tile {
+        ($name:ident, $pixels:literal, $blocks:literal, [$($body:literal),* $(,)?]) => {
+            fn $name(w: &[u8], x: &[u8]) {
+                assert!(w.len() >= STEPS * 16 * $blocks && x.len() >= STEPS * 4 * $pixels);
+                // SAFETY: reads STEPS steps of 16·blocks weight bytes and 4·pixels pixel bytes,
+                // inside the slices (asserted); writes registers only.
+                unsafe {
+                    asm!(
+                        "/* {w} {x} */", "xor {i:e}, {i:e}", "xor {j:e}, {j:e}", "2:",
+                        $($body,)*
+                        concat!("add {i}, ", stringify!($blocks), "*16"),
+                        concat!("add {j}, ", stringify!($pixels), "*4"),
+                        "cmp {i}, {end}", "jne 2b",
+                        w = in(reg) w.as_ptr(), x = in(reg) x.as_ptr(), end = in(reg) STEPS * 16 * $blocks,
+                        i = out(reg) _, j = out(reg) _,
+                        out("xmm0") _, out("xmm1") _, out("xmm2") _, out("xmm3") _, out("xmm4") _,
+                        out("xmm5") _, out("xmm6") _, out("xmm7") _, out("xmm8") _, out("xmm9") _,
+                        out("xmm10") _, out("xmm11") _, out("xmm12") _, out("xmm13") _, out("xmm14") _,
+                        out("xmm15") _,
+                        options(nostack, readonly),
+                    );
+                }
+            }
+        };
+    }
+
+    // 4 pixels × 8 channels: weights in xmm12–13, broadcasts in xmm14, accumulators xmm0–7.
+    tile!(
+        i16_4x8,
+        4,
+        2,
+        [
+            "vmovdqu xmm12, [{w} + {i}]",
+            "vmovdqu xmm13, [{w} + {i} + 16]",
+            "vbroadcastss xmm14, [{x} + {j}]",
+            "vpmaddwd xmm15, xmm14, xmm12",
+            "vpaddd xmm0, xmm0, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm13",
+            "vpaddd xmm1, xmm1, xmm15",
+            "vbroadcastss xmm14, [{x} + {j} + 4]",
+            "vpmaddwd xmm15, xmm14, xmm12",
+            "vpaddd xmm2, xmm2, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm13",
+            "vpaddd xmm3, xmm3, xmm15",
+            "vbroadcastss xmm14, [{x} + {j} + 8]",
+            "vpmaddwd xmm15, xmm14, xmm12",
+            "vpaddd xmm4, xmm4, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm13",
+            "vpaddd xmm5, xmm5, xmm15",
+            "vbroadcastss xmm14, [{x} + {j} + 12]",
+            "vpmaddwd xmm15, xmm14, xmm12",
+            "vpaddd xmm6, xmm6, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm13",
+            "vpaddd xmm7, xmm7, xmm15",
+        ]
+    );
+
+    // 6 pixels × 8 channels: 12 accumulators xmm0–11.
+    tile!(
+        i16_6x8,
+        6,
+        2,
+        [
+            "vmovdqu xmm12, [{w} + {i}]",
+            "vmovdqu xmm13, [{w} + {i} + 16]",
+            "vbroadcastss xmm14, [{x} + {j}]",
+            "vpmaddwd xmm15, xmm14, xmm12",
+            "vpaddd xmm0, xmm0, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm13",
+            "vpaddd xmm1, xmm1, xmm15",
+            "vbroadcastss xmm14, [{x} + {j} + 4]",
+            "vpmaddwd xmm15, xmm14, xmm12",
+            "vpaddd xmm2, xmm2, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm13",
+            "vpaddd xmm3, xmm3, xmm15",
+            "vbroadcastss xmm14, [{x} + {j} + 8]",
+            "vpmaddwd xmm15, xmm14, xmm12",
+            "vpaddd xmm4, xmm4, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm13",
+            "vpaddd xmm5, xmm5, xmm15",
+            "vbroadcastss xmm14, [{x} + {j} + 12]",
+            "vpmaddwd xmm15, xmm14, xmm12",
+            "vpaddd xmm6, xmm6, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm13",
+            "vpaddd xmm7, xmm7, xmm15",
+            "vbroadcastss xmm14, [{x} + {j} + 16]",
+            "vpmaddwd xmm15, xmm14, xmm12",
+            "vpaddd xmm8, xmm8, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm13",
+            "vpaddd xmm9, xmm9, xmm15",
+            "vbroadcastss xmm14, [{x} + {j} + 20]",
+            "vpmaddwd xmm15, xmm14, xmm12",
+            "vpaddd xmm10, xmm10, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm13",
+            "vpaddd xmm11, xmm11, xmm15",
+        ]
+    );
+
+    // 2 pixels × 16 channels: weights in xmm8–11, 8 accumulators xmm0–7.
+    tile!(
+        i16_2x16,
+        2,
+        4,
+        [
+            "vmovdqu xmm8, [{w} + {i}]",
+            "vmovdqu xmm9, [{w} + {i} + 16]",
+            "vmovdqu xmm10, [{w} + {i} + 32]",
+            "vmovdqu xmm11, [{w} + {i} + 48]",
+            "vbroadcastss xmm14, [{x} + {j}]",
+            "vpmaddwd xmm15, xmm14, xmm8",
+            "vpaddd xmm0, xmm0, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm9",
+            "vpaddd xmm1, xmm1, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm10",
+            "vpaddd xmm2, xmm2, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm11",
+            "vpaddd xmm3, xmm3, xmm15",
+            "vbroadcastss xmm14, [{x} + {j} + 4]",
+            "vpmaddwd xmm15, xmm14, xmm8",
+            "vpaddd xmm4, xmm4, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm9",
+            "vpaddd xmm5, xmm5, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm10",
+            "vpaddd xmm6, xmm6, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm11",
+            "vpaddd xmm7, xmm7, xmm15",
+        ]
+    );
+
+    // The float tile: 4 pixels × 8 channels, `vfmadd231ps` into accumulators xmm0–7.
+    tile!(
+        f32_4x8,
+        4,
+        2,
+        [
+            "vmovups xmm12, [{w} + {i}]",
+            "vmovups xmm13, [{w} + {i} + 16]",
+            "vbroadcastss xmm14, [{x} + {j}]",
+            "vfmadd231ps xmm0, xmm14, xmm12",
+            "vfmadd231ps xmm1, xmm14, xmm13",
+            "vbroadcastss xmm14, [{x} + {j} + 4]",
+            "vfmadd231ps xmm2, xmm14, xmm12",
+            "vfmadd231ps xmm3, xmm14, xmm13",
+            "vbroadcastss xmm14, [{x} + {j} + 8]",
+            "vfmadd231ps xmm4, xmm14, xmm12",
+            "vfmadd231ps xmm5, xmm14, xmm13",
+            "vbroadcastss xmm14, [{x} + {j} + 12]",
+            "vfmadd231ps xmm6, xmm14, xmm12",
+            "vfmadd231ps xmm7, xmm14, xmm13",
+        ]
+    );
+
+    // The multiply-adds alone, eight independent ones per step (no loads): each instruction's own
+    // throughput.
+    tile!(
+        pmaddwd_alone,
+        4,
+        2,
+        [
+            "vpmaddwd xmm0, xmm14, xmm12",
+            "vpmaddwd xmm1, xmm14, xmm13",
+            "vpmaddwd xmm2, xmm14, xmm12",
+            "vpmaddwd xmm3, xmm14, xmm13",
+            "vpmaddwd xmm4, xmm14, xmm12",
+            "vpmaddwd xmm5, xmm14, xmm13",
+            "vpmaddwd xmm6, xmm14, xmm12",
+            "vpmaddwd xmm7, xmm14, xmm13",
+        ]
+    );
+    // The uint8 tile's multiply-adds and adds without its loads: what the core sustains for the
+    // mix itself.
+    tile!(
+        madd_add_alone,
+        4,
+        2,
+        [
+            "vpmaddwd xmm15, xmm14, xmm12",
+            "vpaddd xmm0, xmm0, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm13",
+            "vpaddd xmm1, xmm1, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm12",
+            "vpaddd xmm2, xmm2, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm13",
+            "vpaddd xmm3, xmm3, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm12",
+            "vpaddd xmm4, xmm4, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm13",
+            "vpaddd xmm5, xmm5, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm12",
+            "vpaddd xmm6, xmm6, xmm15",
+            "vpmaddwd xmm15, xmm14, xmm13",
+            "vpaddd xmm7, xmm7, xmm15",
+        ]
+    );
+    tile!(
+        fma_alone,
+        4,
+        2,
+        [
+            "vfmadd231ps xmm0, xmm14, xmm12",
+            "vfmadd231ps xmm1, xmm14, xmm13",
+            "vfmadd231ps xmm2, xmm14, xmm12",
+            "vfmadd231ps xmm3, xmm14, xmm13",
+            "vfmadd231ps xmm4, xmm14, xmm12",
+            "vfmadd231ps xmm5, xmm14, xmm13",
+            "vfmadd231ps xmm6, xmm14, xmm12",
+            "vfmadd231ps xmm7, xmm14, xmm13",
+        ]
+    );
+
+    pub fn main() {
+        if !(is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")) {
+            println!("peak: this x86-64 CPU has no AVX2 and FMA; nothing measured");
+            return;
+        }
+        let (w, x) = (vec![1u8; WEIGHT_BYTES], vec![1u8; PIXEL_BYTES]);
+        let hz = clock();
+        println!("Clock: {:.2} GHz (dependent adds, one a cycle)\n", hz / 1e9);
+        println!("| loop | MACs per step | cycles per step | MACs per cycle | GMAC/s |");
+        println!("|---|---|---|---|---|");
+        type Loop = fn(&[u8], &[u8]);
+        let rows: [(&str, Loop, usize); 7] = [
+            ("uint8 tile 4×8 (vpmaddwd + vpaddd), as V8 compiles ours", i16_4x8, 64),
+            ("uint8 tile 6×8", i16_6x8, 96),
+            ("uint8 tile 2×16", i16_2x16, 64),
+            ("its vpmaddwd + vpaddd without the loads", madd_add_alone, 64),
+            ("vpmaddwd alone", pmaddwd_alone, 64),
+            ("float tile 4×8 (vfmadd231ps), as V8 compiles ours", f32_4x8, 32),
+            ("vfmadd231ps alone", fma_alone, 32),
+        ];
+        for (name, f, macs) in rows {
+            let s = time(20_000, || f(&w, &x));
+            let cycles = s * hz / STEPS as f64;
+            println!(
+                "| {name} | {macs} | {cycles:.2} | {:.1} | {:.1} |",
+                macs as f64 / cycles,
+                macs as f64 * STEPS as f64 / s / 1e9
+            );
+        }
+    }
+}
+
+fn main() {
+    #[cfg(target_arch = "x86_64")]
+    x86::main();
+    #[cfg(not(target_arch = "x86_64"))]
+    println!("peak: x86-64 only (its loops are x86 assembly); nothing measured here");
+}
