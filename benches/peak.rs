@@ -8,8 +8,8 @@
 //! uint8: `vpmaddwd` + `vpaddd` (`i32x4.dot_i16x8_s` and `i32x4.add`; a step is a pair of k);
 //! float: `vfmadd231ps` (`f32x4.relaxed_madd`). Data stays in L1: a peak, not a memory bound.
 //! Also the same mix in other tile shapes (the uint8 one's rate does not come from its shape),
-//! and each multiply-add alone. The clock comes from a chain of dependent integer adds (one a
-//! cycle), measured beside them.
+//! and each multiply-add alone. Cycles come from a chain of dependent integer adds (one a cycle)
+//! timed before and after each measurement.
 //!
 //! x86-64 with AVX2 and FMA only; elsewhere it says so and exits.
 
@@ -24,31 +24,42 @@ mod x86 {
     const WEIGHT_BYTES: usize = STEPS * 32 * 2;
     const PIXEL_BYTES: usize = STEPS * 4 * 8;
 
-    /// Seconds per call of `f`, the median of 9 timings of `reps` calls.
-    fn time(reps: usize, mut f: impl FnMut()) -> f64 {
-        let mut t: Vec<f64> = (0..9)
+    /// Dependent adds per clock measurement (one a cycle: ~5 ms).
+    const CHAIN: u64 = 16_000_000;
+
+    /// Seconds for [`CHAIN`] dependent integer adds, i.e. CHAIN cycles.
+    fn chain() -> f64 {
+        let start = Instant::now();
+        let mut x = 0u64;
+        // SAFETY: registers only.
+        unsafe {
+            asm!("2:", "add {x}, 1", "add {x}, 1", "add {x}, 1", "add {x}, 1", "sub {n}, 4", "jnz 2b",
+                x = inout(reg) x, n = inout(reg) CHAIN => _, options(nostack, nomem));
+        }
+        std::hint::black_box(x);
+        start.elapsed().as_secs_f64()
+    }
+
+    /// `f` timed over `reps` calls, 9 times, each beside a clock measurement (the core's clock
+    /// moves with its turbo): the medians of seconds per call and of cycles per call.
+    fn measure(reps: usize, mut f: impl FnMut()) -> (f64, f64) {
+        let (mut secs, mut cycles): (Vec<f64>, Vec<f64>) = (0..9)
             .map(|_| {
+                let before = chain();
                 let start = Instant::now();
                 for _ in 0..reps {
                     f();
                 }
-                start.elapsed().as_secs_f64() / reps as f64
+                let s = start.elapsed().as_secs_f64() / reps as f64;
+                let hz = 2.0 * CHAIN as f64 / (before + chain());
+                (s, s * hz)
             })
-            .collect();
-        t.sort_by(f64::total_cmp);
-        t[4]
-    }
-
-    /// Cycles per second: 4 dependent adds per iteration, one a cycle.
-    fn clock() -> f64 {
-        const N: u64 = 50_000_000;
-        let s = time(1, || unsafe {
-            let mut x = 0u64;
-            asm!("2:", "add {x}, 1", "add {x}, 1", "add {x}, 1", "add {x}, 1", "sub {n}, 4", "jnz 2b",
-                x = inout(reg) x, n = inout(reg) N => _, options(nostack));
-            std::hint::black_box(x);
-        });
-        N as f64 / s
+            .unzip();
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        (median(&mut secs), median(&mut cycles))
     }
 
     /// A tile's inner loop, `pixels` broadcasts × `blocks` weight vectors per step
@@ -269,8 +280,6 @@ mod x86 {
             return;
         }
         let (w, x) = (vec![1u8; WEIGHT_BYTES], vec![1u8; PIXEL_BYTES]);
-        let hz = clock();
-        println!("Clock: {:.2} GHz (dependent adds, one a cycle)\n", hz / 1e9);
         println!("| loop | MACs per step | cycles per step | MACs per cycle | GMAC/s |");
         println!("|---|---|---|---|---|");
         type Loop = fn(&[u8], &[u8]);
@@ -284,8 +293,8 @@ mod x86 {
             ("vfmadd231ps alone", fma_alone, 32),
         ];
         for (name, f, macs) in rows {
-            let s = time(20_000, || f(&w, &x));
-            let cycles = s * hz / STEPS as f64;
+            let (s, cycles) = measure(20_000, || f(&w, &x));
+            let cycles = cycles / STEPS as f64;
             println!(
                 "| {name} | {macs} | {cycles:.2} | {:.1} | {:.1} |",
                 macs as f64 / cycles,
