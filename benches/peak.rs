@@ -1,17 +1,22 @@
-//! What this CPU sustains, natively, for the instruction mix of the GEMM tiles V8 compiles our
-//! pointwise kernels into: the denominator of "share of peak" (README, speed), measured rather
-//! than taken from a datasheet. Not a test: `cargo bench --bench peak` prints the numbers.
+//! What this CPU sustains, natively, for the instructions of the GEMM tiles V8 compiles our
+//! convolutions into: the denominator of a GEMM layer's share of peak (README, "Where it stands"
+//! of 2026-12-07 08:00), measured rather than taken from a datasheet. Not a test: `cargo bench
+//! --bench peak` prints the numbers.
 //!
-//! Each loop is the inner loop of a 4-pixel × 8-channel tile as V8's optimising compiler emits it
-//! on x86-64 (read from `node --print-wasm-code`): per step of k, two vector loads of weights, four
-//! 32-bit broadcasts of the pixels' values, then eight multiply-adds into eight accumulators —
-//! uint8: `vpmaddwd` + `vpaddd` (`i32x4.dot_i16x8_s` and `i32x4.add`; a step is a pair of k);
-//! float: `vfmadd231ps` (`f32x4.relaxed_madd`). Data stays in L1: a peak, not a memory bound.
-//! Also the same mix in other tile shapes (the uint8 one's rate does not come from its shape),
-//! and each multiply-add alone. Cycles come from a chain of dependent integer adds (one a cycle)
-//! timed before and after each measurement. Every loop starts on a 64-byte boundary (as V8 places
-//! its loop headers): left where the linker put them, the same loops' rates moved by up to 10%
-//! from one build to the next.
+//! The two 4×8 loops are the inner loop of a 4-pixel × 8-channel tile with the instructions V8's
+//! optimising compiler emits per step of k on x86-64 (read from `node --print-wasm-code`; V8 also
+//! unrolls it, which this does not): two vector loads of weights, four 32-bit broadcasts of the
+//! pixels' values, then eight multiply-adds into eight accumulators — uint8: `vpmaddwd` +
+//! `vpaddd` (`i32x4.dot_i16x8_s` and `i32x4.add`; a step is a pair of k); float: `vfmadd231ps`
+//! (`f32x4.relaxed_madd`). Data stays in L1: a peak, not a memory bound. Also the uint8 mix in
+//! other tile shapes (6×8: six broadcasts and twelve multiply-adds a step; 2×16: four loads and
+//! two broadcasts), its multiply-adds and adds without the loads, and each multiply-add alone.
+//! Every loop first zeroes its accumulators and loads its operand registers; the data are the
+//! bits of 1.0f32 (normal floats, no denormal products). Cycles come from a chain of dependent
+//! integer adds (one a cycle) timed before and after each measurement: good to about ±1% (`vpmaddwd
+//! alone`, 2 a cycle by the datasheet, reads 3.97–4.02 cycles for 8), the call's own overhead
+//! included. Every loop starts on a 64-byte boundary (as V8 places its loop headers): left where
+//! the linker put them, the same loops' rates moved by up to 10% from one build to the next.
 //!
 //! x86-64 with AVX2 and FMA only; elsewhere it says so and exits.
 
@@ -20,14 +25,17 @@ mod x86 {
     use core::arch::asm;
     use std::time::Instant;
 
-    /// Steps of k per call: the tiles' k loop over a 1.0/224 pointwise layer's 512 inputs.
+    /// Steps of k per call: uint8, the 512 inputs of a 1.0/224 pointwise layer (a pair a step).
     const STEPS: usize = 256;
-    /// Bytes of weights and pixels the loops read (one call's worth, in L1).
-    const WEIGHT_BYTES: usize = STEPS * 32 * 2;
-    const PIXEL_BYTES: usize = STEPS * 4 * 8;
+    /// Bytes of weights and pixels the loops read (one call's worth, in L1): the most any shape
+    /// reads, 4 blocks of 16 weight bytes (2×16) and 6 pixels of 4 bytes (6×8) a step.
+    const WEIGHT_BYTES: usize = STEPS * 16 * 4;
+    const PIXEL_BYTES: usize = STEPS * 4 * 6;
 
     /// Dependent adds per clock measurement (one a cycle: ~5 ms).
     const CHAIN: u64 = 16_000_000;
+    // The chain counts down by 4 to exactly zero.
+    const _: () = assert!(CHAIN % 4 == 0);
 
     /// Seconds for [`CHAIN`] dependent integer adds, i.e. CHAIN cycles.
     fn chain() -> f64 {
@@ -74,7 +82,12 @@ mod x86 {
                 // inside the slices (asserted); writes registers only.
                 unsafe {
                     asm!(
-                        "/* {w} {x} */", "xor {i:e}, {i:e}", "xor {j:e}, {j:e}", ".p2align 6", "2:",
+                        "vpxor xmm0, xmm0, xmm0", "vpxor xmm1, xmm1, xmm1", "vpxor xmm2, xmm2, xmm2",
+                        "vpxor xmm3, xmm3, xmm3", "vpxor xmm4, xmm4, xmm4", "vpxor xmm5, xmm5, xmm5",
+                        "vpxor xmm6, xmm6, xmm6", "vpxor xmm7, xmm7, xmm7", "vpxor xmm8, xmm8, xmm8",
+                        "vpxor xmm9, xmm9, xmm9", "vpxor xmm10, xmm10, xmm10", "vpxor xmm11, xmm11, xmm11",
+                        "vmovdqu xmm12, [{w}]", "vmovdqu xmm13, [{w} + 16]", "vbroadcastss xmm14, [{x}]",
+                        "xor {i:e}, {i:e}", "xor {j:e}, {j:e}", ".p2align 6", "2:",
                         $($body,)*
                         concat!("add {i}, ", stringify!($blocks), "*16"),
                         concat!("add {j}, ", stringify!($pixels), "*4"),
@@ -281,7 +294,8 @@ mod x86 {
             println!("peak: this x86-64 CPU has no AVX2 and FMA; nothing measured");
             return;
         }
-        let (w, x) = (vec![1u8; WEIGHT_BYTES], vec![1u8; PIXEL_BYTES]);
+        let one = |bytes: usize| 1.0f32.to_ne_bytes().repeat(bytes / 4);
+        let (w, x) = (one(WEIGHT_BYTES), one(PIXEL_BYTES));
         println!("| loop | MACs per step | cycles per step | MACs per cycle | GMAC/s |");
         println!("|---|---|---|---|---|");
         type Loop = fn(&[u8], &[u8]);
