@@ -75,9 +75,10 @@ mod x86 {
     }
 
     /// A tile's inner loop, `pixels` broadcasts × `blocks` weight vectors per step
-    /// (accumulators: pixels · blocks ≤ 12). Generated per shape by the macro below.
+    /// (accumulators: pixels · blocks ≤ 12), the step's instructions given as template strings
+    /// (literals, or the `pixel!` and `madd_add!` below). One function per shape.
     macro_rules! tile {
-        ($name:ident, $pixels:literal, $blocks:literal, [$($body:literal),* $(,)?]) => {
+        ($name:ident, $pixels:literal, $blocks:literal, [$($body:expr),* $(,)?]) => {
             fn $name(w: &[u8], x: &[u8]) {
                 assert!(w.len() >= STEPS * 16 * $blocks && x.len() >= STEPS * 4 * $pixels);
                 // SAFETY: reads STEPS steps of 16·blocks weight bytes and 4·pixels pixel bytes,
@@ -107,6 +108,22 @@ mod x86 {
         };
     }
 
+    /// `vpmaddwd` of the broadcast pixel (xmm14) with weight vector xmm`w`, added into
+    /// accumulator xmm`acc` (xmm15: the product).
+    macro_rules! madd_add {
+        ($w:literal, $acc:literal) => {
+            concat!("vpmaddwd xmm15, xmm14, xmm", $w, "\nvpaddd xmm", $acc, ", xmm", $acc, ", xmm15")
+        };
+    }
+
+    /// One pixel of a uint8 tile's step: its pair of k broadcast from byte `off` of the step's
+    /// pixels, then [`madd_add`] with each (weight vector, accumulator).
+    macro_rules! pixel {
+        ($off:literal; $(($w:literal, $acc:literal)),+) => {
+            concat!("vbroadcastss xmm14, [{x} + {j} + ", $off, "]" $(, "\n", madd_add!($w, $acc))+)
+        };
+    }
+
     // 4 pixels × 8 channels: weights in xmm12–13, broadcasts in xmm14, accumulators xmm0–7.
     tile!(
         i16_4x8,
@@ -115,26 +132,10 @@ mod x86 {
         [
             "vmovdqu xmm12, [{w} + {i}]",
             "vmovdqu xmm13, [{w} + {i} + 16]",
-            "vbroadcastss xmm14, [{x} + {j}]",
-            "vpmaddwd xmm15, xmm14, xmm12",
-            "vpaddd xmm0, xmm0, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm13",
-            "vpaddd xmm1, xmm1, xmm15",
-            "vbroadcastss xmm14, [{x} + {j} + 4]",
-            "vpmaddwd xmm15, xmm14, xmm12",
-            "vpaddd xmm2, xmm2, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm13",
-            "vpaddd xmm3, xmm3, xmm15",
-            "vbroadcastss xmm14, [{x} + {j} + 8]",
-            "vpmaddwd xmm15, xmm14, xmm12",
-            "vpaddd xmm4, xmm4, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm13",
-            "vpaddd xmm5, xmm5, xmm15",
-            "vbroadcastss xmm14, [{x} + {j} + 12]",
-            "vpmaddwd xmm15, xmm14, xmm12",
-            "vpaddd xmm6, xmm6, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm13",
-            "vpaddd xmm7, xmm7, xmm15",
+            pixel!(0; (12, 0), (13, 1)),
+            pixel!(4; (12, 2), (13, 3)),
+            pixel!(8; (12, 4), (13, 5)),
+            pixel!(12; (12, 6), (13, 7)),
         ]
     );
 
@@ -146,36 +147,12 @@ mod x86 {
         [
             "vmovdqu xmm12, [{w} + {i}]",
             "vmovdqu xmm13, [{w} + {i} + 16]",
-            "vbroadcastss xmm14, [{x} + {j}]",
-            "vpmaddwd xmm15, xmm14, xmm12",
-            "vpaddd xmm0, xmm0, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm13",
-            "vpaddd xmm1, xmm1, xmm15",
-            "vbroadcastss xmm14, [{x} + {j} + 4]",
-            "vpmaddwd xmm15, xmm14, xmm12",
-            "vpaddd xmm2, xmm2, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm13",
-            "vpaddd xmm3, xmm3, xmm15",
-            "vbroadcastss xmm14, [{x} + {j} + 8]",
-            "vpmaddwd xmm15, xmm14, xmm12",
-            "vpaddd xmm4, xmm4, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm13",
-            "vpaddd xmm5, xmm5, xmm15",
-            "vbroadcastss xmm14, [{x} + {j} + 12]",
-            "vpmaddwd xmm15, xmm14, xmm12",
-            "vpaddd xmm6, xmm6, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm13",
-            "vpaddd xmm7, xmm7, xmm15",
-            "vbroadcastss xmm14, [{x} + {j} + 16]",
-            "vpmaddwd xmm15, xmm14, xmm12",
-            "vpaddd xmm8, xmm8, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm13",
-            "vpaddd xmm9, xmm9, xmm15",
-            "vbroadcastss xmm14, [{x} + {j} + 20]",
-            "vpmaddwd xmm15, xmm14, xmm12",
-            "vpaddd xmm10, xmm10, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm13",
-            "vpaddd xmm11, xmm11, xmm15",
+            pixel!(0; (12, 0), (13, 1)),
+            pixel!(4; (12, 2), (13, 3)),
+            pixel!(8; (12, 4), (13, 5)),
+            pixel!(12; (12, 6), (13, 7)),
+            pixel!(16; (12, 8), (13, 9)),
+            pixel!(20; (12, 10), (13, 11)),
         ]
     );
 
@@ -189,24 +166,8 @@ mod x86 {
             "vmovdqu xmm9, [{w} + {i} + 16]",
             "vmovdqu xmm10, [{w} + {i} + 32]",
             "vmovdqu xmm11, [{w} + {i} + 48]",
-            "vbroadcastss xmm14, [{x} + {j}]",
-            "vpmaddwd xmm15, xmm14, xmm8",
-            "vpaddd xmm0, xmm0, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm9",
-            "vpaddd xmm1, xmm1, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm10",
-            "vpaddd xmm2, xmm2, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm11",
-            "vpaddd xmm3, xmm3, xmm15",
-            "vbroadcastss xmm14, [{x} + {j} + 4]",
-            "vpmaddwd xmm15, xmm14, xmm8",
-            "vpaddd xmm4, xmm4, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm9",
-            "vpaddd xmm5, xmm5, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm10",
-            "vpaddd xmm6, xmm6, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm11",
-            "vpaddd xmm7, xmm7, xmm15",
+            pixel!(0; (8, 0), (9, 1), (10, 2), (11, 3)),
+            pixel!(4; (8, 4), (9, 5), (10, 6), (11, 7)),
         ]
     );
 
@@ -257,22 +218,14 @@ mod x86 {
         4,
         2,
         [
-            "vpmaddwd xmm15, xmm14, xmm12",
-            "vpaddd xmm0, xmm0, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm13",
-            "vpaddd xmm1, xmm1, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm12",
-            "vpaddd xmm2, xmm2, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm13",
-            "vpaddd xmm3, xmm3, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm12",
-            "vpaddd xmm4, xmm4, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm13",
-            "vpaddd xmm5, xmm5, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm12",
-            "vpaddd xmm6, xmm6, xmm15",
-            "vpmaddwd xmm15, xmm14, xmm13",
-            "vpaddd xmm7, xmm7, xmm15",
+            madd_add!(12, 0),
+            madd_add!(13, 1),
+            madd_add!(12, 2),
+            madd_add!(13, 3),
+            madd_add!(12, 4),
+            madd_add!(13, 5),
+            madd_add!(12, 6),
+            madd_add!(13, 7),
         ]
     );
     tile!(
