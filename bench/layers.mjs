@@ -12,6 +12,7 @@
 // Usage: node bench/layers.mjs [--browsers chromium,firefox,webkit] [--models 1.0_224_quant,1.0_224_float]
 //   [--rounds 9] [--threads 1] [--pkg DIR] [--baseline DIR] [--blocks 6]
 import { parseArgs } from 'node:util';
+import { intOption } from '../tools/args.mjs';
 import { openBrowser, serve } from '../tools/browsers.mjs';
 
 const { values } = parseArgs({
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1' },
   },
 });
+for (const k of ['rounds', 'blocks', 'threads']) intOption(values, k);
 const median = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
 const servers = { ours: await serve(values.pkg ? ['--pkg', values.pkg] : []) };
 if (values.baseline) servers.baseline = await serve(['--pkg', values.baseline]);
